@@ -1,0 +1,87 @@
+"""The ``kubepush`` command line: argument wiring and exit codes only.
+
+Each subcommand lives in ``kubepush.commands.<name>`` with two functions,
+``add_arguments(parser)`` and ``run(args) -> int``. Only the chosen command's
+module is imported, so ``kubepush --help`` stays instant and a broken optional
+dependency of one stage never breaks the others.
+
+Exit codes: 0 ok, 1 findings/changes/drift, 2 usage or environment error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from kubepush import __version__
+from kubepush.errors import UsageError
+
+#: name -> (module, one-line help). Order is the order ``--help`` lists them.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("kubepush.commands.validate", "validate manifests against offline schemas and API-server rules"),
+}
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on bad usage, which is our contract too; only the wording is ours."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"kubepush: error: {message}\n")
+        sys.exit(EXIT_USAGE)
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    """Flags every subcommand accepts, so they can go after the command name too."""
+    parser.add_argument("-q", "--quiet", action="count", default=0, help="print less (repeat for errors only)")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="print more (repeat for debug)")
+    parser.add_argument(
+        "--config", metavar="FILE", help="kubepush.yaml to read (default: ./kubepush.yaml when present)"
+    )
+
+
+def build_parser(command: str | None) -> argparse.ArgumentParser:
+    """Top-level parser; only ``command``'s module is imported to add its flags."""
+    parser = _Parser(
+        prog="kubepush",
+        description="Push-mode GitOps: validate, bump, apply and drift-check Kubernetes manifests from CI.",
+        epilog="Exit codes: 0 ok, 1 findings or drift, 2 usage or environment error.",
+    )
+    parser.add_argument("--version", action="version", version=f"kubepush {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, (module, summary) in COMMANDS.items():
+        sp = sub.add_parser(name, help=summary, description=summary)
+        if name == command:
+            add_common(sp)
+            importlib.import_module(module).add_arguments(sp)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns (and exits with) the exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in args_list if not a.startswith("-")), None)
+    parser = build_parser(command if command in COMMANDS else None)
+    args = parser.parse_args(args_list)
+    if not args.command:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    module = importlib.import_module(COMMANDS[args.command][0])
+    try:
+        return int(module.run(args))
+    except UsageError as exc:
+        sys.stderr.write(f"kubepush {args.command}: error: {exc}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        sys.stderr.write("kubepush: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover - python -m kubepush.cli
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""The one result model every stage produces and every reporter renders.
+
+Stages never print: they yield :class:`Finding` objects (validate, bump discovery)
+or :class:`Change` objects (apply, diff, drift) into a :class:`Result`, and the
+reporters in this package turn that into text, JSON, JUnit, SARIF, ... The exit
+code is computed from the result, never from what was printed.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Severity(str, enum.Enum):
+    """How bad a finding is; only ``ERROR`` makes the exit code 1."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectRef:
+    """Which Kubernetes object a finding is about (any part may be unknown)."""
+
+    api_version: str = ""
+    kind: str = ""
+    namespace: str = ""
+    name: str = ""
+
+    def __str__(self) -> str:
+        parts = [self.kind or "<no kind>"]
+        if self.namespace:
+            parts.append(self.namespace)
+        parts.append(self.name or "<no name>")
+        return "/".join(parts)
+
+
+@dataclass(slots=True)
+class Finding:
+    """One problem at one place.
+
+    ``path`` is the JSON path inside the document as a tuple of keys and list
+    indexes (``("spec", "template", "spec", "containers", 0, "image")``), so any
+    reporter can render it the way its consumers expect and the loader can map it
+    to ``line``/``column`` (1-based; 0 means unknown).
+    """
+
+    rule: str
+    message: str
+    severity: Severity = Severity.ERROR
+    file: str = ""
+    line: int = 0
+    column: int = 0
+    document: int = 0
+    object: ObjectRef = field(default_factory=ObjectRef)
+    path: tuple[str | int, ...] = ()
+    hint: str = ""
+
+    @property
+    def json_path(self) -> str:
+        """``spec.template.spec.containers[0].image`` - the form kubectl prints."""
+        return format_path(self.path)
+
+    @property
+    def json_pointer(self) -> str:
+        """RFC 6901 pointer, the form JSON Schema tools print."""
+        return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in self.path)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON-like reporters (stable key order)."""
+        return {
+            "severity": self.severity.value,
+            "rule": self.rule,
+            "message": self.message,
+            "hint": self.hint,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "document": self.document,
+            "object": {
+                "apiVersion": self.object.api_version,
+                "kind": self.object.kind,
+                "namespace": self.object.namespace,
+                "name": self.object.name,
+            },
+            "path": self.json_path,
+        }
+
+
+def format_path(path: tuple[str | int, ...] | list[str | int]) -> str:
+    """Render a JSON path like kubectl: ``a.b[0].c``; odd keys are bracket-quoted."""
+    out: list[str] = []
+    for part in path:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+        elif part and all(c.isalnum() or c in "_-" for c in part):
+            out.append(("." if out else "") + part)
+        else:
+            out.append(f'["{part}"]')
+    return "".join(out)
+
+
+@dataclass(slots=True)
+class Result:
+    """Everything one command found, in the order it was found.
+
+    ``documents`` counts the resources checked (for summaries); ``files`` the
+    inputs read. ``errors``/``warnings`` are derived, never stored twice.
+    """
+
+    command: str
+    findings: list[Finding] = field(default_factory=list)
+    documents: int = 0
+    files: int = 0
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity is Severity.WARNING)
+
+    @property
+    def exit_code(self) -> int:
+        """0 clean, 1 at least one error-severity finding."""
+        return 1 if self.errors else 0
