@@ -1,0 +1,93 @@
+"""Render kustomize overlays and Helm charts to plain YAML.
+
+Both tools are run as subprocesses (kustomize: the ``kustomize`` binary when on
+PATH, else ``kubectl kustomize``; Helm: ``helm template``). Rendered documents
+must still point back to the file a human edits, so kustomize is asked for
+``originAnnotations`` (through a throw-away wrapper kustomization: the user's
+files are never touched) and Helm's ``# Source:`` comments are kept.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from kubepush.errors import UsageError
+
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
+RENDER_TIMEOUT_S = 120
+
+
+def is_kustomization_dir(path: Path) -> bool:
+    return any((path / name).is_file() for name in KUSTOMIZATION_FILES)
+
+
+def is_chart_dir(path: Path) -> bool:
+    return (path / "Chart.yaml").is_file()
+
+
+def _kustomize_command() -> list[str]:
+    if shutil.which("kustomize"):
+        return ["kustomize", "build"]
+    if shutil.which("kubectl"):
+        return ["kubectl", "kustomize"]
+    raise UsageError(
+        "rendering a kustomization needs `kustomize` or `kubectl` on PATH: "
+        "install kubectl (it has kustomize built in) or pass rendered YAML instead"
+    )
+
+
+def kustomize(directory: Path) -> str:
+    """Render a kustomization directory; resources carry an origin annotation.
+
+    The wrapper kustomization sits in a temporary directory and refers to the
+    target by relative path (kustomize refuses absolute ones).
+    """
+    command = _kustomize_command()
+    with tempfile.TemporaryDirectory(prefix="kubepush-kustomize-") as tmp:
+        target = os.path.relpath(directory.resolve(), tmp)
+        Path(tmp, "kustomization.yaml").write_text(
+            f"resources:\n- {target}\nbuildMetadata: [originAnnotations]\n", encoding="utf-8"
+        )
+        return _run([*command, tmp], what=f"kustomize build of {directory}")
+
+
+def helm_template(chart: Path, values: list[Path] | None = None, release: str = "release") -> str:
+    """Render a chart with ``helm template`` (no cluster access)."""
+    if not shutil.which("helm"):
+        raise UsageError(
+            f"{chart} is a Helm chart, and rendering it needs `helm` on PATH "
+            "(see https://helm.sh/docs/intro/install/), or render it yourself and validate the output"
+        )
+    command = ["helm", "template", release, str(chart)]
+    for v in values or []:
+        command += ["--values", str(v)]
+    return _run(command, what=f"helm template of {chart}")
+
+
+def _run(command: list[str], what: str) -> str:
+    try:
+        proc = subprocess.run(
+            command, capture_output=True, text=True, timeout=RENDER_TIMEOUT_S, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise UsageError(f"{what} did not finish within {RENDER_TIMEOUT_S}s") from None
+    except OSError as exc:
+        raise UsageError(f"{what} could not start: {exc}") from None
+    if proc.returncode != 0:
+        detail = proc.stderr.strip().splitlines()
+        raise UsageError(f"{what} failed: {' '.join(detail[-3:]) or f'exit code {proc.returncode}'}")
+    return proc.stdout
+
+
+def origin_file(annotation: str, directory: Path) -> str:
+    """The source file named by kustomize's origin annotation, relative to cwd when possible."""
+    for line in annotation.splitlines():
+        if line.startswith("path:"):
+            rel = line.split(":", 1)[1].strip()
+            return os.path.relpath(os.path.normpath(directory / rel))
+    return ""

@@ -1,0 +1,181 @@
+"""Turn command-line paths into sources of documents.
+
+A source is one file, standard input, a kustomization directory or a Helm chart.
+Directories are walked recursively for ``*.yaml``/``*.yml``/``*.json``; a
+directory holding a kustomization or a ``Chart.yaml`` is rendered as one unit
+instead of being walked (its files are inputs to the renderer, not manifests).
+
+Each source has a *scope*: duplicate resources are only an error inside one
+scope (one path argument, or one rendered unit), because a base and its
+overlays legitimately define the same objects.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from kubepush.errors import UsageError
+from kubepush.manifests import render, yaml11
+from kubepush.manifests.documents import Document, parse_text
+from kubepush.report.model import Finding
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One unit of input; picklable so worker processes can read it themselves."""
+
+    kind: str  # "file" | "stdin" | "kustomize" | "helm"
+    path: str
+    scope: str
+    text: str | None = None  # stdin is read once, by the parent
+
+
+def discover(paths: list[str], *, render_dirs: bool = True) -> Iterator[Source]:
+    """Sources for ``paths`` in a stable order; raises UsageError for a bad path.
+
+    ``render_dirs=False`` walks kustomize/Helm directories as plain files
+    (what kubeconform does), used to compare verdicts file by file.
+    """
+    for arg in paths:
+        if arg == "-":
+            yield Source("stdin", "<stdin>", "<stdin>", sys.stdin.read())
+            continue
+        path = Path(arg)
+        if not path.exists():
+            raise UsageError(f"{arg}: no such file or directory")
+        if path.is_file():
+            if render_dirs and path.name in render.KUSTOMIZATION_FILES:
+                yield Source("kustomize", str(path.parent), arg)
+            else:
+                yield Source("file", arg, arg)
+            continue
+        found = False
+        for source in _walk(path, arg, render_dirs):
+            found = True
+            yield source
+        if not found:
+            raise UsageError(
+                f"{arg}: no manifests found (looked for {', '.join('*' + s for s in MANIFEST_SUFFIXES)}, "
+                "kustomizations and Helm charts)"
+            )
+
+
+def _walk(root: Path, scope: str, render_dirs: bool) -> Iterator[Source]:
+    if render_dirs and render.is_kustomization_dir(root):
+        yield Source("kustomize", str(root), str(root))
+        return
+    if render_dirs and render.is_chart_dir(root):
+        yield Source("helm", str(root), str(root))
+        return
+    try:
+        entries = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError as exc:
+        raise UsageError(f"{root}: cannot read directory: {exc.strerror}") from None
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue  # .git, .github, editor files: never manifests
+        if entry.is_dir():
+            sub = Path(entry.path)
+            yield from _walk(sub, str(sub) if render_dirs and _renders(sub) else scope, render_dirs)
+        elif entry.name.endswith(MANIFEST_SUFFIXES) and entry.is_file():
+            yield Source("file", entry.path, scope)
+
+
+def _renders(path: Path) -> bool:
+    return render.is_kustomization_dir(path) or render.is_chart_dir(path)
+
+
+def read_text(path: str) -> str:
+    """Read a manifest file as UTF-8; the errors are what a user needs to fix it.
+
+    Raises :class:`yaml11.YAMLError` (a finding, not exit 2) for binary files and
+    invalid UTF-8, with the line and column of the first bad byte.
+    """
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    nul = data.find(b"\0", 0, 8192)
+    if nul >= 0:
+        raise yaml11.YAMLError("not a text file (it contains NUL bytes): is this a binary?", 1, 1)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise yaml11.YAMLError(
+            f"invalid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); manifests must be UTF-8",
+            line,
+            column,
+            hint="re-save the file as UTF-8",
+        ) from None
+
+
+def load(source: Source) -> Iterator[Document | Finding]:
+    """All documents (and per-document YAML errors) of one source."""
+    if source.kind == "stdin":
+        yield from parse_text(source.text or "", "<stdin>")
+        return
+    if source.kind == "file":
+        try:
+            text = read_text(source.path)
+        except yaml11.YAMLError as exc:
+            yield Finding(rule="yaml-syntax", message=exc.message, file=source.path, line=exc.line,
+                          column=exc.column, hint=exc.hint)
+            return
+        yield from parse_text(text, source.path)
+        return
+    directory = Path(source.path)
+    if source.kind == "kustomize":
+        yield from _with_origins(parse_text(render.kustomize(directory), f"{source.path} (kustomize)"), directory)
+    else:
+        yield from parse_text(render.helm_template(directory), f"{source.path} (helm template)")
+
+
+def _with_origins(items: Iterator[Document | Finding], directory: Path) -> Iterator[Document | Finding]:
+    """Point each rendered document back at the file it was written in.
+
+    The origin annotation is removed (it was only asked for by us). Findings are
+    then located in the source file's matching document when one is found, so
+    ``file:line`` is where the user edits; otherwise in the rendered output.
+    """
+    cache: dict[str, list[Document]] = {}
+    for item in items:
+        if isinstance(item, Document) and isinstance(item.obj, dict):
+            meta = item.obj.get("metadata")
+            annotations = meta.get("annotations") if isinstance(meta, dict) else None
+            origin = annotations.pop(render.ORIGIN_ANNOTATION, None) if isinstance(annotations, dict) else None
+            if isinstance(annotations, dict) and not annotations:
+                del meta["annotations"]
+            if isinstance(origin, str):
+                item.origin = render.origin_file(origin, directory)
+                match = _source_document(item, cache)
+                if match is not None:
+                    item.file, item.raw, item.index, item.prefix = match.file, match.raw, match.index, match.prefix
+        yield item
+
+
+def _source_document(rendered: Document, cache: dict[str, list[Document]]) -> Document | None:
+    """The document in ``rendered.origin`` that became ``rendered`` (same kind, name contained)."""
+    if rendered.origin not in cache:
+        try:
+            text = read_text(rendered.origin)
+        except (UsageError, yaml11.YAMLError):
+            text = ""
+        cache[rendered.origin] = [d for d in parse_text(text, rendered.origin) if isinstance(d, Document)]
+    ref = rendered.ref
+    candidates = [d for d in cache[rendered.origin] if d.ref.kind == ref.kind]
+    named = [d for d in candidates if d.ref.name and d.ref.name in ref.name]
+    pick = named or candidates
+    return pick[0] if len(pick) == 1 or named else None
+
+
