@@ -32,9 +32,10 @@ _TOKEN_11 = (
     r"|[-+]?[0-9.]*_[0-9_.eE+-]*)"
 )
 _SUSPECT = re.compile(
-    r"(?:[:\-?,\[{]|^)[ \t]*" + _TOKEN_11 + r"[ \t]*(?:#.*)?(?:$|[,\]}])"
+    r"(?:(?:^|[:?-])[ \t]+|^|[,\[{][ \t]*)" + _TOKEN_11 + r"[ \t]*(?:#.*)?(?:$|[,\]}])"
     # a key that is not a plain string (number, bool, null) becomes a different JSON key
-    r"|^[ \t]*(?:-[ \t]+)*(?:[0-9+~.-][^:\n]*|(?i:true|false|null|y|n|yes|no|on|off)):(?:[ \t]|$)"
+    r"|^[ \t]*(?:-[ \t]+)*(?:[0-9+~.]|-(?![ \t]))[^:\n]*:(?:[ \t]|$)"
+    r"|^[ \t]*(?:-[ \t]+)*(?i:true|false|null|y|n|yes|no|on|off):(?:[ \t]|$)"
     # flow-mapping keys of the same kinds
     r"|[{,][ \t]*(?:[0-9+~.-][^:,}\n]*|(?i:true|false|null|y|n|yes|no|on|off)):[ \t]",
     re.M,
@@ -94,7 +95,9 @@ def parse(raw: RawDocument) -> Any:
 
     Raises :class:`yaml11.YAMLError` (with file-relative lines) for invalid YAML.
     """
-    if _SUSPECT.search(raw.text) is None:
+    # At the end of a file without a final newline, yaml-rs keeps a newline at the
+    # end of a block scalar that libyaml (and so kubectl) does not: slow path.
+    if raw.text.endswith("\n") and _SUSPECT.search(raw.text) is None:
         try:
             value = yaml_rs.loads(raw.text, parse_datetime=False)
         except (ValueError, TypeError, OverflowError):

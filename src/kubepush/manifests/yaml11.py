@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
+from yaml.cyaml import CParser
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 #: Upper bound on the nodes one document may expand to through aliases. A real
@@ -67,11 +68,11 @@ class _Resolver(yaml.resolver.BaseResolver):
         return super().resolve(kind, value, implicit)
 
 
-class _Composer(yaml.CParser, _Resolver):  # type: ignore[misc]
+class _Composer(CParser, _Resolver):  # type: ignore[misc]
     """libyaml's parser and composer, with our resolver."""
 
     def __init__(self, stream: str) -> None:
-        yaml.CParser.__init__(self, stream)
+        CParser.__init__(self, stream)
 
 
 def resolve_plain(value: str) -> Any:

@@ -1,0 +1,34 @@
+"""Report flags every command shares: ``--output``, ``--report``, ``--summary-md``.
+
+The stdout report is coloured only on a terminal without ``NO_COLOR``; file
+reports are written atomically by :mod:`kubepush.report.multi`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from kubepush.report import FORMATS, check_format, make_reporter
+from kubepush.report.multi import MultiReporter, open_reports
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("reports")
+    group.add_argument("-o", "--output", default="text", metavar="FORMAT",
+                       help=f"report on stdout: {', '.join(FORMATS)} (default: text)")
+    group.add_argument("--report", action="append", default=[], metavar="FORMAT=PATH",
+                       help="also write a report file, e.g. sarif=kubepush.sarif (repeatable)")
+    group.add_argument("--summary-md", metavar="PATH",
+                       help="write a Markdown summary, e.g. to $GITHUB_STEP_SUMMARY or for an MR comment")
+
+
+def open_output(args: argparse.Namespace, root: str = "") -> MultiReporter:
+    """All reporters of one run; raises UsageError for bad formats or unwritable paths."""
+    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    stdout = make_reporter(check_format(args.output), sys.stdout, color=color, root=root)
+    specs = list(args.report)
+    if args.summary_md:
+        specs.append(f"markdown={args.summary_md}")
+    return open_reports(specs, stdout=stdout, root=root)

@@ -1,0 +1,276 @@
+"""The validate stage: documents in, findings out, in input order.
+
+One source (file, stdin, rendered unit) is the unit of work. Sources are spread
+over worker processes (forked after the schemas are loaded, so each worker
+starts warm); each worker parses and checks its source and returns only the
+findings plus the identities needed for cross-document duplicate detection.
+Memory therefore grows with the number of findings, not of documents.
+
+Positions are computed only for documents that have findings: locating needs
+the slower position-keeping parse, and the common case has nothing to locate.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubepush.manifests import sources as srcs
+from kubepush.manifests.documents import Document
+from kubepush.report.base import Reporter
+from kubepush.report.model import Finding, ObjectRef, Result, Severity
+from kubepush.validate import crds, rules
+from kubepush.validate.messages import schema_findings
+from kubepush.validate.schemas import BuiltinSchemas, CompiledSchema, compile_schema, split_api_version
+
+#: Below this many bytes of input, forking workers costs more than it saves.
+PARALLEL_THRESHOLD_BYTES = 2_000_000
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to check and how; built from flags and kubepush.yaml by the command."""
+
+    kubernetes_version: str
+    strict: bool = True
+    ignore_missing_schemas: bool = False
+    disabled_rules: frozenset[str] = frozenset()
+    crd_paths: tuple[str, ...] = ()
+    render: bool = True
+    workers: int = 0  # 0: one per CPU
+
+    @property
+    def version_tuple(self) -> tuple[int, int]:
+        major, minor = self.kubernetes_version.split(".")[:2]
+        return int(major), int(minor)
+
+    def enabled(self, rule: str) -> bool:
+        return rule not in self.disabled_rules
+
+
+@dataclass(slots=True)
+class SourceResult:
+    """What a worker sends back for one source."""
+
+    findings: list[Finding] = field(default_factory=list)
+    resources: list[tuple[str, int, ObjectRef]] = field(default_factory=list)  # file, document index, object
+
+
+class Checker:
+    """Checks documents against one Kubernetes version's schemas, CRDs and rules."""
+
+    def __init__(self, options: Options, crd_objects: Iterable[dict[str, Any]] = ()) -> None:
+        self.options = options
+        self.builtins = BuiltinSchemas(options.kubernetes_version, options.strict)
+        self._crd_openapi: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self._crd_compiled: dict[tuple[str, str, str], CompiledSchema] = {}
+        self._rules = frozenset(rules.RULES) - options.disabled_rules
+        for crd in crd_objects:
+            self.add_crd(crd)
+
+    def add_crd(self, crd: dict[str, Any]) -> None:
+        """Make a CRD's custom resources validatable (later definitions win)."""
+        for key, schema in crds.crd_schemas(crd).items():
+            self._crd_openapi[key] = schema
+            self._crd_compiled.pop(key, None)
+
+    def _schema(self, group: str, version: str, kind: str) -> CompiledSchema | None:
+        key = (group, version, kind)
+        if key in self._crd_openapi:
+            if key not in self._crd_compiled:
+                meta = self.builtins.standalone("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")
+                self._crd_compiled[key] = compile_schema(
+                    crds.to_json_schema(self._crd_openapi[key], strict=self.options.strict, object_meta=meta)
+                )
+            return self._crd_compiled[key]
+        return self.builtins.validator(group, version, kind)
+
+    def check(self, doc: Document) -> list[Finding]:
+        """Every finding for one document, positioned in its file."""
+        found = self._check_object(doc.obj)
+        return [doc.place(f) for f in _dedupe(found)]
+
+    def _check_object(self, obj: Any) -> list[Finding]:
+        if not isinstance(obj, dict):
+            got = type(obj).__name__ if not isinstance(obj, list) else "a list"
+            return [Finding(rule="not-an-object", message=f"a manifest must be a mapping with apiVersion and kind, got {got}")]
+        api_version, kind = obj.get("apiVersion"), obj.get("kind")
+        missing = [f for f, v in (("apiVersion", api_version), ("kind", kind)) if not isinstance(v, str) or not v]
+        if missing:
+            anchor = ("kind",) if "kind" not in missing else ("apiVersion",) if "apiVersion" not in missing else ()
+            return [Finding(
+                rule="missing-type",
+                message=f"missing {' and '.join(missing)}: cannot tell which resource type this is",
+                path=anchor,
+                hint="every manifest needs apiVersion and kind (e.g. apiVersion: apps/v1, kind: Deployment)",
+            )]
+        group, version = split_api_version(api_version)
+        schema = self._schema(group, version, kind)
+        found: list[Finding] = []
+        if schema is None:
+            found.extend(self._no_schema(api_version, kind))
+        elif not schema.validator.is_valid(obj):
+            found.extend(schema_findings(schema, obj))
+        found.extend(rules.check_document(obj, kubernetes_version=self.options.version_tuple, enabled=self._rules))
+        return found
+
+    def _no_schema(self, api_version: str, kind: str) -> list[Finding]:
+        diagnosis = rules.diagnose_unknown(api_version, kind, kubernetes_version=self.options.version_tuple)
+        if diagnosis is not None:
+            return [diagnosis]
+        severity = Severity.WARNING if self.options.ignore_missing_schemas else Severity.ERROR
+        return [Finding(
+            rule="missing-schema",
+            severity=severity,
+            message=f"no schema for {kind} {api_version} (Kubernetes {self.options.kubernetes_version}): not validated",
+            path=("kind",),
+            hint="pass its CustomResourceDefinition with --crd, or --ignore-missing-schemas to accept unknown kinds",
+        )]
+
+
+def _dedupe(found: list[Finding]) -> list[Finding]:
+    """Two checks may see one problem (a removed API is both unknown and deprecated)."""
+    seen: set[tuple[str, tuple[Any, ...]]] = set()
+    out = []
+    for f in found:
+        key = (f.rule, f.path)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+def identity(ref: ObjectRef) -> tuple[str, str, str, str] | None:
+    """(group, kind, namespace, name) - what makes two documents the same object."""
+    if not ref.kind or not ref.name:
+        return None
+    return (split_api_version(ref.api_version)[0], ref.kind, ref.namespace, ref.name)
+
+
+_CHECKER: Checker | None = None
+
+
+def _init_worker(checker: Checker) -> None:
+    global _CHECKER
+    _CHECKER = checker
+
+
+def check_source(source: srcs.Source) -> SourceResult:
+    """Worker entry point: all findings of one source (CRDs in it apply to it)."""
+    assert _CHECKER is not None
+    checker = _CHECKER
+    result = SourceResult()
+    items = list(srcs.load(source))
+    for item in items:
+        if isinstance(item, Document) and crds.is_crd(item.obj):
+            checker.add_crd(item.obj)
+    for item in items:
+        if isinstance(item, Finding):
+            result.findings.append(item)
+            continue
+        result.findings.extend(checker.check(item))
+        result.resources.append((item.file, item.index, item.ref))
+    return result
+
+
+def collect_crds(paths: Iterable[str], render: bool) -> Iterator[dict[str, Any]]:
+    """CRDs from ``--crd`` paths, and from plain input files that mention one."""
+    for source in srcs.discover(list(paths), render_dirs=render):
+        for item in srcs.load(source):
+            if isinstance(item, Document) and crds.is_crd(item.obj):
+                yield item.obj
+
+
+def _mentions_crd(source: srcs.Source) -> bool:
+    if source.kind != "file":
+        return False
+    try:
+        with open(source.path, "rb") as fh:
+            return b"CustomResourceDefinition" in fh.read()
+    except OSError:
+        return False
+
+
+def run(paths: list[str], options: Options, reporter: Reporter | None = None) -> Result:
+    """Validate ``paths``, streaming findings and finished resources to ``reporter``.
+
+    The reporter is not closed here: the caller owns it (and may add to the result).
+    """
+    sources = list(srcs.discover(paths, render_dirs=options.render))
+    crd_objects = list(collect_crds(options.crd_paths, options.render)) if options.crd_paths else []
+    crd_sources = [s.path for s in sources if _mentions_crd(s)]
+    crd_objects += list(collect_crds(crd_sources, False))
+    checker = Checker(options, crd_objects)
+    checker.builtins.defs  # noqa: B018 - load before forking so workers share it
+    result = Result(command="validate", files=len(sources))
+    tracker = rules.DuplicateTracker()
+    for source, outcome in zip(sources, _map(checker, sources, options.workers), strict=True):
+        result.documents += len(outcome.resources)
+        found = outcome.findings
+        if options.enabled("duplicate-resource"):
+            found = found + list(_duplicates(tracker, source, outcome))
+        result.findings.extend(found)
+        if reporter is not None:
+            for finding in found:
+                reporter.write(finding)
+            failed = {(f.file, f.document) for f in found if f.severity is Severity.ERROR}
+            for file, index, ref in outcome.resources:
+                reporter.document_done(file, index, ref, (file, index) not in failed)
+    return result
+
+
+def _duplicates(tracker: Any, source: srcs.Source, outcome: SourceResult) -> Iterator[Finding]:
+    """Cross-document duplicates, positioned only once found (a second, rare parse)."""
+    for file, index, ref in outcome.resources:
+        key = identity(ref)
+        if key is None:
+            continue
+        finding = tracker.add((source.scope, *key), ref, f"{file} (document {index + 1})")
+        if finding is not None:
+            finding.file, finding.document = file, index
+            finding.line, finding.column = locate_in_file(file, index, ("metadata", "name"))
+            yield finding
+
+
+def locate_in_file(file: str, index: int, path: tuple[str | int, ...]) -> tuple[int, int]:
+    """Position of ``path`` in document ``index`` of a plain file (0, 0 when not a file)."""
+    try:
+        text = srcs.read_text(file)
+    except Exception:  # noqa: BLE001 - rendered or vanished input: position unknown
+        return (0, 0)
+    from kubepush.manifests.documents import parse_text
+
+    for item in parse_text(text, file):
+        if isinstance(item, Document) and item.index == index:
+            return item.locate(path)
+    return (0, 0)
+
+
+def _map(checker: Checker, sources: list[srcs.Source], workers: int) -> Iterator[SourceResult]:
+    """Results in source order; in-process for small inputs, forked workers otherwise."""
+    count = workers or os.cpu_count() or 1
+    if count <= 1 or len(sources) < 2 or _input_bytes(sources) < PARALLEL_THRESHOLD_BYTES:
+        _init_worker(checker)
+        yield from map(check_source, sources)
+        return
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(count, initializer=_init_worker, initargs=(checker,)) as pool:
+        yield from pool.imap(check_source, sources, chunksize=max(1, min(64, len(sources) // (count * 8))))
+
+
+def _input_bytes(sources: list[srcs.Source]) -> int:
+    total = 0
+    for s in sources:
+        if s.kind != "file":
+            return PARALLEL_THRESHOLD_BYTES  # rendering is slow: worth parallelising
+        try:
+            total += os.path.getsize(s.path)
+        except OSError:
+            pass
+        if total >= PARALLEL_THRESHOLD_BYTES:
+            break
+    return total
