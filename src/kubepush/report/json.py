@@ -1,0 +1,39 @@
+"""One JSON object for scripts: ``{"command", "summary", "findings"}``.
+
+Findings are in the stable order of :meth:`BufferingReporter.sorted_findings`, so
+two runs over the same input give byte-identical output. Each finding is
+:meth:`Finding.to_dict` with ``file`` made relative to the root.
+"""
+
+from __future__ import annotations
+
+import json
+
+from kubepush.report.base import BufferingReporter
+from kubepush.report.model import Result, Severity
+
+
+class JSONReporter(BufferingReporter):
+    """Collects findings and prints one indented JSON document at close."""
+
+    def close(self, result: Result) -> None:
+        findings = []
+        for finding in self.sorted_findings():
+            data = finding.to_dict()
+            data["file"] = self.relpath(finding.file)
+            findings.append(data)
+        doc = {
+            "command": result.command,
+            "summary": {
+                "resources": result.documents,
+                "files": result.files,
+                "errors": result.errors,
+                "warnings": result.warnings,
+                "infos": sum(1 for f in result.findings if f.severity is Severity.INFO),
+                "exitCode": result.exit_code,
+            },
+            "findings": findings,
+        }
+        json.dump(doc, self.stream, indent=2, ensure_ascii=False)
+        self.stream.write("\n")
+        self.stream.flush()

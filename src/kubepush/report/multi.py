@@ -1,0 +1,155 @@
+"""Several reports from one run: ``--output`` on stdout plus ``--report FORMAT=PATH`` files.
+
+Report files are written to a temporary file beside the target and renamed into
+place only when the report is complete, so a crash, a ``KeyboardInterrupt`` or a
+failing reporter never leaves a half-written report for CI to upload (a
+truncated SARIF or JUnit file is worse than none: it fails the upload step and
+hides the real error). Use :class:`MultiReporter` as a context manager: leaving
+it with an exception, or without ``close``, discards the unfinished files.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from types import TracebackType
+from typing import Any, TextIO
+
+from kubepush.errors import UsageError
+from kubepush.report import check_format, make_reporter
+from kubepush.report.base import Reporter
+from kubepush.report.model import Finding, ObjectRef, Result
+
+
+def parse_report_spec(spec: str) -> tuple[str, str]:
+    """``"sarif=out.sarif"`` -> ``("sarif", "out.sarif")``; :class:`UsageError` if malformed."""
+    name, sep, path = spec.partition("=")
+    if not sep or not name.strip() or not path.strip():
+        raise UsageError(
+            f"bad --report {spec!r}: expected FORMAT=PATH, for example sarif=kubepush.sarif"
+        )
+    try:
+        return check_format(name), path
+    except UsageError as exc:
+        raise UsageError(f"bad --report {spec!r}: {exc}") from None
+
+
+class AtomicFile:
+    """A text file that appears at ``path`` only on :meth:`commit`."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        directory = os.path.dirname(os.path.abspath(path))
+        if os.path.isdir(path):
+            raise UsageError(f"cannot write report {path}: it is a directory; name a file")
+        try:
+            fd, self.tmp = tempfile.mkstemp(
+                prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory
+            )
+        except OSError as exc:
+            raise UsageError(f"cannot write report {path}: {exc.strerror or exc}") from None
+        self.stream: TextIO = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+
+    def commit(self) -> None:
+        """Flush to disk and move into place (atomic on POSIX: readers see old or new)."""
+        try:
+            self.stream.flush()
+            os.fsync(self.stream.fileno())
+            self.stream.close()
+            os.chmod(self.tmp, 0o644)  # mkstemp's 0600 would hide the report from other CI steps
+            os.replace(self.tmp, self.path)
+        except OSError as exc:
+            self.abort()
+            raise UsageError(f"cannot write report {self.path}: {exc.strerror or exc}") from None
+
+    def abort(self) -> None:
+        """Drop the unfinished file; the target is left as it was."""
+        if not self.stream.closed:
+            self.stream.close()
+        try:
+            os.unlink(self.tmp)
+        except FileNotFoundError:
+            pass
+
+
+class MultiReporter(Reporter):
+    """Fans every call out to several reporters; owns the files it was given.
+
+    It has no stream of its own, so it does not call ``Reporter.__init__``.
+    """
+
+    def __init__(self, reporters: Sequence[Reporter], files: Sequence[AtomicFile] = ()) -> None:  # noqa: D107
+        self.reporters = list(reporters)
+        self.files = list(files)
+        self._closed = False
+
+    def write(self, finding: Finding) -> None:
+        for reporter in self.reporters:
+            reporter.write(finding)
+
+    def document_done(self, file: str, document: int, obj: ObjectRef, ok: bool) -> None:
+        for reporter in self.reporters:
+            reporter.document_done(file, document, obj, ok)
+
+    def close(self, result: Result) -> None:
+        """Close every reporter, then publish the files - all of them or, on error, none."""
+        self._closed = True
+        try:
+            for reporter in self.reporters:
+                reporter.close(result)
+        except BaseException:
+            self.abort()
+            raise
+        for i, file in enumerate(self.files):
+            try:
+                file.commit()
+            except BaseException:
+                for rest in self.files[i + 1 :]:
+                    rest.abort()
+                raise
+
+    def abort(self) -> None:
+        """Discard every unfinished report file."""
+        self._closed = True
+        for file in self.files:
+            file.abort()
+
+    def __enter__(self) -> MultiReporter:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if not self._closed:
+            self.abort()
+
+
+def open_reports(
+    specs: Iterable[str], *, stdout: Reporter | None = None, **kw: Any
+) -> MultiReporter:
+    """A :class:`MultiReporter` for ``--report FORMAT=PATH`` specs (plus ``stdout``'s reporter).
+
+    All specs are checked and all files created before anything runs, so a typo
+    or an unwritable directory is exit code 2 at once, not after a long run.
+    ``kw`` (``color`` is forced off for files, ``root``) go to every file reporter.
+    """
+    parsed = [parse_report_spec(spec) for spec in specs]
+    seen: dict[str, str] = {}
+    for name, path in parsed:
+        key = os.path.abspath(path)
+        if key in seen:
+            raise UsageError(f"--report {name}={path}: {path} is already the target of {seen[key]}")
+        seen[key] = f"--report {name}={path}"
+    files: list[AtomicFile] = []
+    reporters: list[Reporter] = [stdout] if stdout else []
+    try:
+        for name, path in parsed:
+            file = AtomicFile(path)
+            files.append(file)
+            reporters.append(make_reporter(name, file.stream, **{**kw, "color": False}))
+    except BaseException:
+        for file in files:
+            file.abort()
+        raise
+    return MultiReporter(reporters, files)
