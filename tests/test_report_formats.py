@@ -512,3 +512,32 @@ def test_every_format_handles_an_empty_run(name: str) -> None:
         assert ET.fromstring(text).tag == "testsuites"
     elif name == "tap":
         assert text.splitlines()[-1] == "1..0"
+
+
+def test_sarif_fileless_findings_become_notifications_not_unlocated_results(sarif_validator) -> None:  # type: ignore[no-untyped-def]
+    # GitHub rejects the whole upload when any result lacks a location
+    drifted = Finding("drift", "live object differs from Git", Severity.ERROR, object=DEPLOY)
+    out = io.StringIO()
+    reporter = make_reporter("sarif", out, root=ROOT)
+    reporter.write(drifted)
+    reporter.write(F_DEPLOY)
+    reporter.close(Result("drift", [drifted, F_DEPLOY]))
+    log = json.loads(out.getvalue())
+    assert list(sarif_validator.iter_errors(log)) == []
+    (run,) = log["runs"]
+    assert all(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"])
+    assert [r["ruleId"] for r in run["results"]] == ["schema"]
+    (notification,) = run["invocations"][0]["toolExecutionNotifications"]
+    assert notification["level"] == "error"
+    assert notification["message"]["text"].startswith("live object differs from Git\nObject: Deployment/prod/web")
+    rules = run["tool"]["driver"]["rules"]
+    assert rules[notification["associatedRule"]["index"]]["id"] == "drift"
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_nothing_is_printed_before_the_first_event(name: str) -> None:
+    # the CLI creates the stdout reporter before checking --report specs; a bad
+    # spec must not leave a dangling "TAP version 13" or "<?xml" on stdout
+    out = io.StringIO()
+    make_reporter(name, out, root=ROOT)
+    assert out.getvalue() == ""

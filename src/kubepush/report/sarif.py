@@ -10,6 +10,9 @@ What code scanning needs, and why the output looks the way it does:
   unknown line leaves the region out and the alert attaches to the file.
 * ``partialFingerprints`` so an alert keeps its identity when lines move.
 * every ``ruleId`` is described in ``tool.driver.rules`` with a help link.
+* GitHub rejects the whole upload if one result has no location, so findings
+  not tied to any file (a cluster-side problem) are tool execution
+  notifications of the run's invocation instead of results.
 """
 
 from __future__ import annotations
@@ -37,6 +40,26 @@ def rule_title(rule: str) -> str:
     return text[:1].upper() + text[1:] if text else rule
 
 
+def message_text(finding: Finding) -> str:
+    """The message plus the object and hint, which SARIF has no field for."""
+    text = finding.message
+    obj = finding.object
+    if obj.kind or obj.name:
+        text += f"\nObject: {obj}" + (f" at {finding.json_path}" if finding.path else "")
+    if finding.hint:
+        text += f"\nHint: {finding.hint}"
+    return text
+
+
+def notification(finding: Finding, rule_index: int) -> dict[str, Any]:
+    """A finding with no file, as a ``toolExecutionNotification`` (needs no location)."""
+    return {
+        "level": LEVELS[finding.severity],
+        "message": {"text": message_text(finding)},
+        "associatedRule": {"id": finding.rule, "index": rule_index},
+    }
+
+
 class SARIFReporter(BufferingReporter):
     """Collects findings and writes one SARIF log with a single run at close."""
 
@@ -48,29 +71,23 @@ class SARIFReporter(BufferingReporter):
         return {"uri": urllib.parse.quote(rel, safe="/"), "uriBaseId": SRCROOT}
 
     def result(self, finding: Finding, rule_index: int) -> dict[str, Any]:
-        """One SARIF ``result``; the message carries the object and hint, which have no field."""
-        text = finding.message
+        """One SARIF ``result`` for a finding in a file."""
         obj = finding.object
-        if obj.kind or obj.name:
-            text += f"\nObject: {obj}" + (f" at {finding.json_path}" if finding.path else "")
-        if finding.hint:
-            text += f"\nHint: {finding.hint}"
         out: dict[str, Any] = {
             "ruleId": finding.rule,
             "ruleIndex": rule_index,
             "level": LEVELS[finding.severity],
-            "message": {"text": text},
+            "message": {"text": message_text(finding)},
         }
-        if finding.file:
-            physical: dict[str, Any] = {"artifactLocation": self.artifact_location(finding.file)}
-            if finding.line > 0:
-                physical["region"] = {"startLine": finding.line}
-                if finding.column > 0:
-                    physical["region"]["startColumn"] = finding.column
-            location: dict[str, Any] = {"physicalLocation": physical}
-            if obj.kind or obj.name:
-                location["logicalLocations"] = [{"fullyQualifiedName": str(obj), "kind": "object"}]
-            out["locations"] = [location]
+        physical: dict[str, Any] = {"artifactLocation": self.artifact_location(finding.file)}
+        if finding.line > 0:
+            physical["region"] = {"startLine": finding.line}
+            if finding.column > 0:
+                physical["region"]["startColumn"] = finding.column
+        location: dict[str, Any] = {"physicalLocation": physical}
+        if obj.kind or obj.name:
+            location["logicalLocations"] = [{"fullyQualifiedName": str(obj), "kind": "object"}]
+        out["locations"] = [location]
         out["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint(finding, self.relpath(finding.file))}
         return out
 
@@ -104,8 +121,11 @@ class SARIFReporter(BufferingReporter):
             },
             "automationDetails": {"id": f"kubepush/{result.command}/"},
             "columnKind": "unicodeCodePoints",
-            "results": [self.result(f, index[f.rule]) for f in findings],
+            "results": [self.result(f, index[f.rule]) for f in findings if f.file],
         }
+        fileless = [notification(f, index[f.rule]) for f in findings if not f.file]
+        if fileless:
+            run["invocations"] = [{"executionSuccessful": True, "toolExecutionNotifications": fileless}]
         if self.root:
             run["originalUriBaseIds"] = {SRCROOT: {"uri": Path(self.root).as_uri().rstrip("/") + "/"}}
         log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}

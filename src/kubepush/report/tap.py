@@ -49,8 +49,14 @@ class TAPReporter(Reporter):
         super().__init__(*args, **kwargs)
         self._pending: dict[tuple[str, int], list[Finding]] = {}
         self._count = 0
-        self.stream.write("TAP version 13\n")
-        self.stream.flush()
+        self._started = False
+
+    def _start(self) -> None:
+        """The version line goes out with the first output, not at construction, so a
+        run that fails before it starts (a bad flag) prints nothing on stdout."""
+        if not self._started:
+            self.stream.write("TAP version 13\n")
+            self._started = True
 
     def write(self, finding: Finding) -> None:
         self._pending.setdefault((finding.file, finding.document), []).append(finding)
@@ -60,6 +66,7 @@ class TAPReporter(Reporter):
         self._point(ok, resource_name(obj, document), findings)
 
     def _point(self, ok: bool, name: str, findings: list[Finding]) -> None:
+        self._start()
         self._count += 1
         lines = [f"{'ok' if ok else 'not ok'} {self._count} - {escape_description(name)}"]
         if findings:
@@ -88,5 +95,6 @@ class TAPReporter(Reporter):
             ok = not any(f.severity is Severity.ERROR for f in findings)
             self._point(ok, orphan_name(findings, self.relpath(file), document), findings)
         self._pending.clear()
+        self._start()
         self.stream.write(f"1..{self._count}\n")
         self.stream.flush()
