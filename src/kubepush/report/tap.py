@@ -26,8 +26,8 @@ def _dumper() -> Any:
     """A YAML dumper that writes multi-line strings as readable ``|`` blocks."""
     import yaml  # only when TAP is chosen
 
-    class Dumper(yaml.SafeDumper):
-        pass
+    class Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+        """libyaml's emitter when PyYAML has it: TAP of a big repository is mostly YAML."""
 
     def text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
