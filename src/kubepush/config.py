@@ -12,12 +12,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from kubepush.errors import UsageError
-from kubepush.manifests import yaml11
 from kubepush.report.model import format_path
 
 DEFAULT_NAME = "kubepush.yaml"
@@ -59,7 +57,7 @@ class Config:
 @cache
 def schema() -> dict[str, Any]:
     """The JSON Schema of kubepush.yaml (also published for editors)."""
-    return json.loads(resources.files("kubepush").joinpath("data/config.schema.json").read_text("utf-8"))
+    return json.loads((Path(__file__).parent / "data" / "config.schema.json").read_text("utf-8"))
 
 
 def load(path: str | None) -> Config:
@@ -75,6 +73,8 @@ def load(path: str | None) -> Config:
         raise UsageError(f"{path}: config file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: cannot read config file: {exc}") from None
+    from kubepush.manifests import yaml11  # lazy: most runs have no config file
+
     try:
         parsed = yaml11.parse_document(text)
     except yaml11.YAMLError as exc:

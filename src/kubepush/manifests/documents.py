@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubepush.manifests import fastyaml, yaml11
+from kubepush.manifests import fastyaml
+from kubepush.manifests.errors import YAMLError
 from kubepush.report.model import Finding, ObjectRef
 
 
@@ -38,6 +39,8 @@ class Document:
 
     def locate(self, path: tuple[str | int, ...]) -> tuple[int, int]:
         """File-relative 1-based (line, column) of ``path`` within this object."""
+        from kubepush.manifests import yaml11  # lazy: only documents with findings get here
+
         parsed = yaml11.parse_document(self.raw.text)
         line, column = yaml11.locate(parsed.node, self.prefix + tuple(path))
         return (line + self.raw.line_offset if line else 0, column)
@@ -71,7 +74,7 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def yaml_error_finding(exc: yaml11.YAMLError, file: str, index: int) -> Finding:
+def yaml_error_finding(exc: YAMLError, file: str, index: int) -> Finding:
     """A YAML syntax/semantic error as a finding at its exact position."""
     return Finding(
         rule="yaml-syntax",
@@ -93,7 +96,7 @@ def parse_text(text: str, file: str, origin: str = "") -> Iterator[Document | Fi
     for raw in fastyaml.split_documents(text):
         try:
             obj = fastyaml.parse(raw)
-        except yaml11.YAMLError as exc:
+        except YAMLError as exc:
             yield yaml_error_finding(exc, file, raw.index)
             continue
         if obj is None:

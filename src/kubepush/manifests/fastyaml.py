@@ -4,10 +4,10 @@
 lets validate beat kubeconform. But it resolves scalars by YAML 1.2 rules, and
 Kubernetes uses YAML 1.1 (see :mod:`.yaml11`). The two only disagree on a few
 plain-scalar spellings (``yes``/``on``/``y``, leading-zero and ``0b`` numbers,
-underscores in numbers, ``<<`` merges) and on non-string keys, all of which a
-regular expression finds in the raw text. A document containing any of them,
-or one yaml-rs rejects, goes to the exact slow path instead; so the fast path
-never returns a value the reference parser would not.
+``<<`` merges), on non-string keys and on a block scalar at the very end of a
+file. Cheap checks on the text and on the parsed value find every one of them;
+such a document, or one yaml-rs rejects, goes to the exact slow path instead,
+so the fast path never returns a value the reference parser would not.
 """
 
 from __future__ import annotations
@@ -17,29 +17,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import yaml_rs
 
-from kubepush.manifests import yaml11
 
 # A document marker: '---' or '...' at column 0 followed by blank/end of line.
 _MARKER = re.compile(r"^(---|\.\.\.)(?=[ \t\r\n]|$)", re.M)
 
-# Plain scalars whose meaning differs between YAML 1.1 (Kubernetes) and 1.2 (yaml-rs),
-# in value position (after ': ', '- ', or inside a flow collection).
-_TOKEN_11 = (
-    r"(?:[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF|<<"
-    r"|[-+]?0[0-9_]*[0-9_]|[-+]?0[bBoOxX][0-9a-fA-F_]*"
-    r"|[-+]?[0-9.]*_[0-9_.eE+-]*)"
-)
-_SUSPECT = re.compile(
-    r"(?:(?:^|[:?-])[ \t]+|^|[,\[{][ \t]*)" + _TOKEN_11 + r"[ \t]*(?:#.*)?(?:$|[,\]}])"
-    # a key that is not a plain string (number, bool, null) becomes a different JSON key
-    r"|^[ \t]*(?:-[ \t]+)*(?:[0-9+~.]|-(?![ \t]))[^:\n]*:(?:[ \t]|$)"
-    r"|^[ \t]*(?:-[ \t]+)*(?i:true|false|null|y|n|yes|no|on|off):(?:[ \t]|$)"
-    # flow-mapping keys of the same kinds
-    r"|[{,][ \t]*(?:[0-9+~.-][^:,}\n]*|(?i:true|false|null|y|n|yes|no|on|off)):[ \t]",
-    re.M,
-)
+# YAML 1.1 booleans that YAML 1.2 reads as strings: searched for as whole JSON
+# strings in the parsed document (quoted "yes" in YAML matches too: harmless,
+# it only sends the document to the exact path).
+_BOOL_11 = re.compile(rb'"(?:[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF)"')
+# Leading-zero and 0b numbers: octal/float/binary in YAML 1.1, not in 1.2. A literal
+# first character keeps this search fast; the character before is checked after.
+_ZERO_NUMBER = re.compile(r"0[0-9bB]")
+_SCALAR_START = frozenset(" \t:[{,+-\n")
 
 
 @dataclass(slots=True)
@@ -93,18 +85,38 @@ def _has_content(chunk: str) -> bool:
 def parse(raw: RawDocument) -> Any:
     """Parse one document with Kubernetes semantics; fast when it is safe to be.
 
-    Raises :class:`yaml11.YAMLError` (with file-relative lines) for invalid YAML.
+    Raises :class:`~kubepush.manifests.errors.YAMLError` (with file-relative lines)
+    for invalid YAML.
     """
-    # At the end of a file without a final newline, yaml-rs keeps a newline at the
-    # end of a block scalar that libyaml (and so kubectl) does not: slow path.
-    if raw.text.endswith("\n") and _SUSPECT.search(raw.text) is None:
-        try:
-            value = yaml_rs.loads(raw.text, parse_datetime=False)
-        except (ValueError, TypeError, OverflowError):
-            pass  # let the reference parser produce the authoritative error
-        else:
-            # yaml-rs returns a list for a multi-document stream too; a manifest is a
-            # mapping, so a list result (rare) is settled by the reference parser.
-            if not isinstance(value, list):
-                return value
-    return yaml11.parse_document(raw.text, raw.line_offset).value
+    value = _fast(raw.text)
+    if value is _UNSAFE:
+        from kubepush.manifests import yaml11  # lazy: PyYAML costs ~20 ms to import
+
+        return yaml11.parse_document(raw.text, raw.line_offset).value
+    return value
+
+
+_UNSAFE = object()
+
+
+def _fast(text: str) -> Any:
+    """yaml-rs's result when it provably equals the reference parser's, else ``_UNSAFE``.
+
+    At the end of a file without a final newline, yaml-rs keeps a newline at the end
+    of a block scalar that libyaml (and so kubectl) does not; merge keys, leading-zero
+    numbers and YAML 1.1 booleans differ too; non-string keys make ``orjson`` refuse
+    the value. A list result means yaml-rs saw several documents (or a top-level
+    sequence, which is no manifest anyway).
+    """
+    if not text.endswith("\n") or "<<" in text:
+        return _UNSAFE
+    for match in _ZERO_NUMBER.finditer(text):
+        if match.start() == 0 or text[match.start() - 1] in _SCALAR_START:
+            return _UNSAFE
+    try:
+        value = yaml_rs.loads(text, parse_datetime=False)
+        if isinstance(value, list) or _BOOL_11.search(orjson.dumps(value)):
+            return _UNSAFE
+    except (ValueError, TypeError, OverflowError):
+        return _UNSAFE  # the reference parser produces the authoritative error
+    return value

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kubepush.errors import UsageError
-from kubepush.manifests import render, yaml11
-from kubepush.manifests.documents import Document, parse_text
+from kubepush.manifests import render
+from kubepush.manifests.documents import Document, parse_text, yaml_error_finding
+from kubepush.manifests.errors import YAMLError
 from kubepush.report.model import Finding
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -95,7 +96,7 @@ def _renders(path: Path) -> bool:
 def read_text(path: str) -> str:
     """Read a manifest file as UTF-8; the errors are what a user needs to fix it.
 
-    Raises :class:`yaml11.YAMLError` (a finding, not exit 2) for binary files and
+    Raises :class:`YAMLError` (a finding, not exit 2) for binary files and
     invalid UTF-8, with the line and column of the first bad byte.
     """
     try:
@@ -106,13 +107,13 @@ def read_text(path: str) -> str:
         data = data[len(codecs.BOM_UTF8) :]
     nul = data.find(b"\0", 0, 8192)
     if nul >= 0:
-        raise yaml11.YAMLError("not a text file (it contains NUL bytes): is this a binary?", 1, 1)
+        raise YAMLError("not a text file (it contains NUL bytes): is this a binary?", 1, 1)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise yaml11.YAMLError(
+        raise YAMLError(
             f"invalid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); manifests must be UTF-8",
             line,
             column,
@@ -128,9 +129,8 @@ def load(source: Source) -> Iterator[Document | Finding]:
     if source.kind == "file":
         try:
             text = read_text(source.path)
-        except yaml11.YAMLError as exc:
-            yield Finding(rule="yaml-syntax", message=exc.message, file=source.path, line=exc.line,
-                          column=exc.column, hint=exc.hint)
+        except YAMLError as exc:
+            yield yaml_error_finding(exc, source.path, 0)
             return
         yield from parse_text(text, source.path)
         return
@@ -169,7 +169,7 @@ def _source_document(rendered: Document, cache: dict[str, list[Document]]) -> Do
     if rendered.origin not in cache:
         try:
             text = read_text(rendered.origin)
-        except (UsageError, yaml11.YAMLError):
+        except (UsageError, YAMLError):
             text = ""
         cache[rendered.origin] = [d for d in parse_text(text, rendered.origin) if isinstance(d, Document)]
     ref = rendered.ref

@@ -25,6 +25,8 @@ import yaml
 from yaml.cyaml import CParser
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from kubepush.manifests.errors import YAMLError
+
 #: Upper bound on the nodes one document may expand to through aliases. A real
 #: manifest has a few thousand; a "billion laughs" document has billions.
 MAX_EXPANDED_NODES = 1_000_000
@@ -46,17 +48,6 @@ _SPECIAL_FLOATS = {
 _GO_INT_RE = re.compile(
     r"^[-+]?(?:0[bB][01]+|0[oO][0-7]+|0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$"
 )
-
-
-class YAMLError(Exception):
-    """A document is not valid Kubernetes YAML; ``line``/``column`` are 1-based."""
-
-    def __init__(self, message: str, line: int = 0, column: int = 0, hint: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-        self.column = column
-        self.hint = hint
 
 
 class _Resolver(yaml.resolver.BaseResolver):

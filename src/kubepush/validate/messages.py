@@ -96,7 +96,7 @@ def _type_finding(path: tuple[Any, ...], where: str, types: list[str], instance:
     shown = _show(instance)
     hint = ""
     if "string" in types and got in ("integer", "number", "boolean"):
-        hint = "YAML read this as a " + got + "; quote it to make it a string"
+        hint = f"YAML read this as {'an' if got[0] in 'aeiou' else 'a'} {got}; quote it to make it a string"
     elif got == "string" and ("integer" in types or "number" in types):
         hint = "remove the quotes to make it a number" if _is_number(instance) else ""
     elif got == "string" and "array" in types:

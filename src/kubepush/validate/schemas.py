@@ -26,9 +26,14 @@ _VERSION_DIR = re.compile(r"^v(\d+)\.(\d+)\.(\d+)-local$")
 
 @cache
 def _schema_root() -> Path:
-    import kubernetes_validate  # lazy: only its data directory is needed
+    """The schema folder of the kubernetes-validate package, found without importing it
+    (its ``__init__`` pulls in jsonschema and friends: ~60 ms we do not need)."""
+    import importlib.util
 
-    return Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
+    spec = importlib.util.find_spec("kubernetes_validate")
+    if spec is None or not spec.submodule_search_locations:
+        raise UsageError("the kubernetes-validate package (bundled schemas) is not installed: pip install kubepush")
+    return Path(next(iter(spec.submodule_search_locations))) / "kubernetes-json-schema"
 
 
 @cache
