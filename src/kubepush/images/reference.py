@@ -140,7 +140,7 @@ class ImageRef:
 
     def with_digest(self, digest: str) -> ImageRef:
         """The same repository and tag pinned to ``digest`` (``tag@digest``)."""
-        reason = _digest_reason(digest)
+        reason = digest_reason(digest)
         if reason:
             raise InvalidReference(digest, reason)
         return self._derive(tag=self.tag, digest=digest)
@@ -198,7 +198,7 @@ def parse_reference(value: str) -> ImageRef:
             value, f"repository name is {len(path)} characters, at most {MAX_PATH_LENGTH} allowed"
         )
     if digest is not None:
-        reason = _digest_reason(digest)
+        reason = digest_reason(digest)
         if reason:
             raise InvalidReference(value, reason)
     return ImageRef(registry=domain, repository=path, tag=tag, digest=digest, original=value)
@@ -229,7 +229,7 @@ def _written_name(original: str) -> str:
     return name
 
 
-def _digest_reason(digest: str) -> str:
+def digest_reason(digest: str) -> str:
     """Why ``digest`` is not valid (go-digest's rules), or '' if it is."""
     algorithm, colon, encoded = digest.partition(":")
     if not colon or not algorithm or not encoded:
@@ -270,7 +270,7 @@ def _reason(value: str) -> str:
         return "reference contains more than one '@'"
     name_tag, at, digest = value.partition("@")
     if at:
-        reason = _digest_reason(digest) if digest else "'@' is not followed by a digest"
+        reason = digest_reason(digest) if digest else "'@' is not followed by a digest"
         if reason:
             return reason
     name, tag = name_tag, None
