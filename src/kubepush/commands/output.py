@@ -24,8 +24,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="write a Markdown summary, e.g. to $GITHUB_STEP_SUMMARY or for an MR comment")
 
 
-def open_output(args: argparse.Namespace, root: str = "") -> MultiReporter:
+#: Where CI systems check the repository out; report paths are made relative to it,
+#: which code scanning, annotations and merge-request widgets need to attach findings.
+_WORKSPACE_VARIABLES = ("GITHUB_WORKSPACE", "CI_PROJECT_DIR", "WORKSPACE")
+
+
+def repository_root() -> str:
+    """The CI workspace when running in CI, else the current directory."""
+    return next((os.environ[v] for v in _WORKSPACE_VARIABLES if os.environ.get(v)), os.getcwd())
+
+
+def open_output(args: argparse.Namespace, root: str | None = None) -> MultiReporter:
     """All reporters of one run; raises UsageError for bad formats or unwritable paths."""
+    root = repository_root() if root is None else root
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     stdout = make_reporter(check_format(args.output), sys.stdout, color=color, root=root)
     specs = list(args.report)

@@ -108,16 +108,16 @@ class Checker:
             )]
         group, version = split_api_version(api_version)
         schema = self._schema(group, version, kind)
-        found: list[Finding] = []
+        found = rules.check_document(obj, kubernetes_version=self.options.version_tuple, enabled=self._rules)
         if schema is None:
-            found.extend(self._no_schema(api_version, kind))
+            if not any(f.rule == "removed-api" for f in found):  # already says why there is no schema
+                found[:0] = self._no_schema(api_version, kind)
         elif not schema.validator.is_valid(obj):
-            found.extend(schema_findings(schema, obj))
-        found.extend(rules.check_document(obj, kubernetes_version=self.options.version_tuple, enabled=self._rules))
+            found[:0] = schema_findings(schema, obj)
         return found
 
     def _no_schema(self, api_version: str, kind: str) -> list[Finding]:
-        diagnosis = rules.diagnose_unknown(api_version, kind, kubernetes_version=self.options.version_tuple)
+        diagnosis = rules.diagnose_unknown(api_version, kind)
         if diagnosis is not None:
             return [diagnosis]
         severity = Severity.WARNING if self.options.ignore_missing_schemas else Severity.ERROR
@@ -140,13 +140,6 @@ def _dedupe(found: list[Finding]) -> list[Finding]:
             seen.add(key)
             out.append(f)
     return out
-
-
-def identity(ref: ObjectRef) -> tuple[str, str, str, str] | None:
-    """(group, kind, namespace, name) - what makes two documents the same object."""
-    if not ref.kind or not ref.name:
-        return None
-    return (split_api_version(ref.api_version)[0], ref.kind, ref.namespace, ref.name)
 
 
 _CHECKER: Checker | None = None
@@ -205,12 +198,13 @@ def run(paths: list[str], options: Options, reporter: Reporter | None = None) ->
     checker = Checker(options, crd_objects)
     checker.builtins.defs  # noqa: B018 - load before forking so workers share it
     result = Result(command="validate", files=len(sources))
-    tracker = rules.DuplicateTracker()
+    trackers: dict[str, rules.DuplicateTracker] = {}
     for source, outcome in zip(sources, _map(checker, sources, options.workers), strict=True):
         result.documents += len(outcome.resources)
         found = outcome.findings
         if options.enabled("duplicate-resource"):
-            found = found + list(_duplicates(tracker, source, outcome))
+            tracker = trackers.setdefault(source.scope, rules.DuplicateTracker())
+            found = found + list(_duplicates(tracker, outcome))
         result.findings.extend(found)
         if reporter is not None:
             for finding in found:
@@ -221,13 +215,10 @@ def run(paths: list[str], options: Options, reporter: Reporter | None = None) ->
     return result
 
 
-def _duplicates(tracker: Any, source: srcs.Source, outcome: SourceResult) -> Iterator[Finding]:
-    """Cross-document duplicates, positioned only once found (a second, rare parse)."""
+def _duplicates(tracker: rules.DuplicateTracker, outcome: SourceResult) -> Iterator[Finding]:
+    """Cross-document duplicates within one scope, positioned only once found (a second, rare parse)."""
     for file, index, ref in outcome.resources:
-        key = identity(ref)
-        if key is None:
-            continue
-        finding = tracker.add((source.scope, *key), ref, f"{file} (document {index + 1})")
+        finding = tracker.add((file, index), ref, f"{file} (document {index + 1})")
         if finding is not None:
             finding.file, finding.document = file, index
             finding.line, finding.column = locate_in_file(file, index, ("metadata", "name"))
