@@ -204,8 +204,7 @@ class TokenServer:
         self._x5c = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
         self.requests: list[dict[str, Any]] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
         self.realm = f"http://127.0.0.1:{self._server.server_address[1]}/token"
 
     def close(self) -> None:
@@ -372,7 +371,7 @@ class ScriptedServer:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
         self.host = f"127.0.0.1:{self._server.server_address[1]}"
         self.url = f"http://{self.host}"
 
@@ -394,9 +393,9 @@ class ScriptedServer:
             if script is None:
                 return Reply(404, {"errors": [{"code": "NAME_UNKNOWN",
                                                "message": "repository name not known to registry"}]})
-            if callable(script):
-                return script(method, path, query, headers)
-            return script.pop(0) if len(script) > 1 else script[0]
+            if not callable(script):
+                return script.pop(0) if len(script) > 1 else script[0]
+        return script(method, path, query, headers)  # outside the lock: may be slow on purpose
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         owner = self
