@@ -1,0 +1,226 @@
+"""The forge-neutral pull-request interface the bump and comment features program against.
+
+Each forge module implements the primitive operations; the behaviour a polite
+image-update bot needs on top of them - find-or-create without duplicates, sticky
+comments edited in place, bodies kept under the forge's size limit - lives here once.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from kubepush.forges import errors as E
+from kubepush.forges.errors import ForgeError
+from kubepush.forges.http import Transport
+
+log = logging.getLogger("kubepush.forges")
+
+_MARKER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$")
+_TRUNC_NOTE = ("\n\n---\n_Truncated by kubepush: {shown} of {total} characters shown "
+               "(the forge accepts at most {limit}); the full text is in the CI log._")
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    """A pull/merge request as kubepush sees it, whatever the forge calls it.
+
+    ``number`` is what humans and the API use (GitHub/Gitea number, GitLab ``iid``);
+    ``state`` is ``open``, ``closed`` or ``merged``; ``title`` is without the
+    draft prefix GitLab/Gitea keep in the title (``draft`` says it instead).
+    """
+
+    number: int
+    url: str
+    head_branch: str
+    base_branch: str
+    title: str
+    body: str
+    state: str
+    draft: bool
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A comment (GitLab: note) on a pull request."""
+
+    id: int
+    body: str
+    author: str
+    url: str = ""
+
+
+def comment_marker(marker: str) -> str:
+    """The hidden HTML comment that identifies a sticky comment: ``<!-- kubepush:<marker> -->``."""
+    if not _MARKER_NAME.match(marker):
+        raise ValueError(f"invalid sticky-comment marker {marker!r}: use letters, digits, . _ : / -")
+    return f"<!-- kubepush:{marker} -->"
+
+
+def fit_body(text: str, limit: int) -> str:
+    """Cut ``text`` to at most ``limit`` characters, ending on a line and with a note.
+
+    Forges reject over-long bodies (GitHub: 65536 characters) with a 422, which would
+    lose the whole comment; a truncated report that says so is more useful. An open
+    code fence or ``<details>`` block is closed so the rest of the page still renders.
+    """
+    if len(text) <= limit:
+        return text
+    total = len(text)
+    reserve = len(_TRUNC_NOTE.format(shown=total, total=total, limit=limit)) + 64
+    if reserve >= limit:
+        raise ValueError(f"body limit {limit} is too small to hold the truncation note")
+    cut = text[: limit - reserve]
+    newline = cut.rfind("\n")
+    if newline > len(cut) // 2:
+        cut = cut[:newline]
+    closing = ""
+    if cut.count("```") % 2:
+        closing += "\n```"
+    closing += "\n</details>" * max(0, cut.count("<details") - cut.count("</details>"))
+    shown = len(cut)
+    out = cut + closing + _TRUNC_NOTE.format(shown=shown, total=total, limit=limit)
+    assert len(out) <= limit
+    return out
+
+
+def split_team(name: str) -> tuple[str | None, str]:
+    """``"org/team"`` -> ``("org", "team")``; a plain user name -> ``(None, name)``."""
+    org, _, team = name.rpartition("/")
+    return (org or None), team
+
+
+class PullRequests(ABC):
+    """One repository's pull/merge requests on one forge."""
+
+    #: human name used in messages ("GitHub", "GitLab", "Gitea")
+    forge: ClassVar[str]
+    #: longest body (PR description or comment) the forge accepts, in characters
+    max_body_chars: ClassVar[int]
+
+    def __init__(self, http: Transport, *, bot_login: str | None = None) -> None:
+        self.http = http
+        self._bot_login = bot_login
+        self._identity_resolved = bot_login is not None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.http.subject!r}, api_url={self.http.api_url!r})"
+
+    # -- primitives every forge implements ----------------------------------------
+    @abstractmethod
+    def find_open(self, head_branch: str, base_branch: str) -> PullRequest | None:
+        """The open pull request from ``head_branch`` into ``base_branch`` in this repo, if any."""
+
+    @abstractmethod
+    def create(self, head: str, base: str, title: str, body: str, *, draft: bool = False,
+               labels: Sequence[str] = (), reviewers: Sequence[str] = (),
+               assignees: Sequence[str] = ()) -> PullRequest:
+        """Open a pull request; labels, reviewers (``org/team`` for teams) and assignees too."""
+
+    @abstractmethod
+    def get(self, number: int) -> PullRequest:
+        """One pull request by number."""
+
+    @abstractmethod
+    def update(self, number: int, *, title: str | None = None,
+               body: str | None = None) -> PullRequest:
+        """Refresh title and/or body (keeping a draft a draft)."""
+
+    @abstractmethod
+    def close(self, number: int) -> PullRequest:
+        """Close without merging (e.g. the bump became obsolete)."""
+
+    @abstractmethod
+    def add_labels(self, number: int, labels: Sequence[str]) -> None:
+        """Add labels, keeping the ones already there."""
+
+    @abstractmethod
+    def request_reviewers(self, number: int, reviewers: Sequence[str]) -> None:
+        """Ask users (or ``org/team`` teams where the forge has them) for review."""
+
+    @abstractmethod
+    def add_assignees(self, number: int, assignees: Sequence[str]) -> None:
+        """Assign users, keeping existing assignees."""
+
+    @abstractmethod
+    def enable_auto_merge(self, number: int, *, method: str = "merge") -> None:
+        """Merge automatically once required checks pass. ``method``: merge, squash or rebase."""
+
+    @abstractmethod
+    def comments(self, number: int) -> Iterator[Comment]:
+        """All comments on the pull request, oldest first (every page)."""
+
+    @abstractmethod
+    def add_comment(self, number: int, body: str) -> Comment:
+        """Post a new comment."""
+
+    @abstractmethod
+    def edit_comment(self, number: int, comment_id: int, body: str) -> Comment:
+        """Replace the text of a comment."""
+
+    @abstractmethod
+    def _whoami(self) -> str | None:
+        """Login of the token's user, or ``None`` when the token cannot tell (app/job tokens)."""
+
+    # -- behaviour built on the primitives ------------------------------------------
+    def bot_login(self) -> str | None:
+        """Who the token posts as, asked once; ``None`` means "match sticky comments by marker only"."""
+        if not self._identity_resolved:
+            self._bot_login = self._whoami()
+            self._identity_resolved = True
+            if self._bot_login is None:
+                log.info("%s: cannot tell which user the token belongs to; sticky comments are "
+                         "matched by their marker alone", self.forge)
+        return self._bot_login
+
+    def fit(self, body: str) -> str:
+        return fit_body(body, self.max_body_chars)
+
+    def upsert_comment(self, number: int, marker: str, body: str) -> Comment:
+        """Create the sticky comment tagged ``marker`` once, then edit it on every later run.
+
+        Only a comment by the bot itself is edited (a human quoting the marker is left
+        alone); an unchanged body is not re-sent, so re-runs do not notify anyone.
+        """
+        tag = comment_marker(marker)
+        text = self.fit(f"{tag}\n{body}")
+        me = self.bot_login()
+        for comment in self.comments(number):
+            if tag in comment.body and (me is None or comment.author == me):
+                if comment.body == text:
+                    return comment
+                return self.edit_comment(number, comment.id, text)
+        return self.add_comment(number, text)
+
+    def ensure(self, head: str, base: str, title: str, body: str, *, draft: bool = False,
+               labels: Sequence[str] = (), reviewers: Sequence[str] = (),
+               assignees: Sequence[str] = ()) -> tuple[PullRequest, bool]:
+        """Find-or-create: returns ``(pull_request, created)``; never opens a duplicate.
+
+        An existing PR gets the new title/body (only if they changed) and any missing
+        labels; reviewers and assignees are only set on creation, so humans who changed
+        them are not overridden and nobody is re-notified on every run. If another run
+        created the PR between our lookup and our create, the forge's "already exists"
+        answer sends us to update that one instead.
+        """
+        existing = self.find_open(head, base)
+        if existing is None:
+            try:
+                return self.create(head, base, title, body, draft=draft, labels=labels,
+                                   reviewers=reviewers, assignees=assignees), True
+            except ForgeError as exc:
+                if exc.kind != E.EXISTS:
+                    raise
+                existing = self.find_open(head, base)
+                if existing is None:
+                    raise
+        pr = existing
+        if existing.title != title or existing.body != self.fit(body):
+            pr = self.update(existing.number, title=title, body=body)
+        if labels:
+            self.add_labels(pr.number, labels)
+        return pr, False

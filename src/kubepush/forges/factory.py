@@ -1,0 +1,134 @@
+"""Pick and build the right ``PullRequests`` client from a repository URL and the environment.
+
+CI users give kubepush the config repository's URL (https or ssh form) and at most a
+``--forge`` kind, an API URL and a token; everything else has a sensible default:
+github.com and gitlab.com are recognised by host, GitHub Enterprise Server gets
+``/api/v3``, and the token is read from the variable each CI system provides.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from kubepush.errors import UsageError
+from kubepush.forges.base import PullRequests
+from kubepush.forges.http import RetryPolicy
+
+KINDS = ("github", "gitlab", "gitea")
+#: token variables per forge, first found wins
+TOKEN_ENV: dict[str, tuple[str, ...]] = {
+    "github": ("GITHUB_TOKEN", "GH_TOKEN"),
+    "gitlab": ("GITLAB_TOKEN", "CI_JOB_TOKEN"),
+    "gitea": ("GITEA_TOKEN", "FORGEJO_TOKEN"),
+}
+_KNOWN_HOSTS = {"github.com": "github", "gitlab.com": "gitlab", "codeberg.org": "gitea",
+                "gitea.com": "gitea"}
+_SCP_LIKE = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>[^/].*)$")
+
+
+@dataclass(frozen=True)
+class RepoRef:
+    """Where a repository lives: ``host`` (with port for http URLs) and ``path`` (``owner/repo``,
+    or ``group/subgroup/project`` on GitLab), plus the web scheme."""
+
+    host: str
+    path: str
+    scheme: str = "https"
+
+    @property
+    def owner_repo(self) -> tuple[str, str]:
+        owner, _, repo = self.path.rpartition("/")
+        return owner, repo
+
+
+def parse_repo_url(url: str) -> RepoRef:
+    """``https://host/owner/repo(.git)``, ``ssh://git@host[:port]/owner/repo.git`` or
+    ``git@host:owner/repo.git`` -> ``RepoRef``. Credentials in the URL are dropped."""
+    url = url.strip()
+    if "://" in url:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https", "ssh", "git+ssh") or not parts.hostname:
+            raise UsageError(f"cannot read repository URL {_safe(url)!r}: use https://host/owner/repo")
+        host = parts.hostname
+        if parts.port and parts.scheme in ("http", "https"):
+            host = f"{host}:{parts.port}"
+        scheme = parts.scheme if parts.scheme in ("http", "https") else "https"
+        path = parts.path
+    else:
+        m = _SCP_LIKE.match(url)
+        if not m:
+            raise UsageError(f"cannot read repository URL {_safe(url)!r}: use https://host/owner/repo")
+        host, path, scheme = m["host"], m["path"], "https"
+    path = path.strip("/")
+    path = path[:-4] if path.endswith(".git") else path
+    if path.count("/") < 1 or "" in path.split("/"):
+        raise UsageError(f"repository URL {_safe(url)!r} does not name owner/repo")
+    return RepoRef(host.lower(), path, scheme)
+
+
+def _safe(url: str) -> str:
+    """The URL without any user:password@ part, for messages."""
+    return re.sub(r"//[^/@]*@", "//", url)
+
+
+def detect_kind(ref: RepoRef) -> str | None:
+    host = ref.host.split(":")[0]
+    if host in _KNOWN_HOSTS:
+        return _KNOWN_HOSTS[host]
+    for kind, words in (("gitlab", ("gitlab",)), ("gitea", ("gitea", "forgejo")),
+                        ("github", ("github",))):
+        if any(w in host for w in words):
+            return kind
+    return None
+
+
+def default_api_url(kind: str, ref: RepoRef) -> str:
+    root = f"{ref.scheme}://{ref.host}"
+    if kind == "github":
+        return "https://api.github.com" if ref.host == "github.com" else f"{root}/api/v3"
+    return f"{root}/api/v4" if kind == "gitlab" else f"{root}/api/v1"
+
+
+def open_forge(repo_url: str, *, kind: str | None = None, api_url: str | None = None,
+               token: str | None = None, env: Mapping[str, str] | None = None,
+               verify: bool | str = True, bot_login: str | None = None,
+               retry: RetryPolicy | None = None,
+               timeout: tuple[float, float] = (10.0, 30.0)) -> PullRequests:
+    """The client for ``repo_url``'s pull requests.
+
+    ``kind`` (``--forge``) is needed only for self-hosted servers whose host name does
+    not say what they are. The token comes from ``token`` or the forge's variables
+    (``TOKEN_ENV``); GitLab's ``CI_JOB_TOKEN`` is sent as a job token.
+    """
+    env = os.environ if env is None else env
+    ref = parse_repo_url(repo_url)
+    if kind is not None and kind not in KINDS:
+        raise UsageError(f"unknown forge kind {kind!r}: use one of {', '.join(KINDS)}")
+    kind = kind or detect_kind(ref)
+    if kind is None:
+        raise UsageError(f"cannot tell which forge {ref.host} runs: pass --forge "
+                         f"{'|'.join(KINDS)}")
+    token_env = " or ".join(TOKEN_ENV[kind])
+    job_token = False
+    if token is None:
+        for name in TOKEN_ENV[kind]:
+            if env.get(name):
+                token, token_env, job_token = env[name], name, name == "CI_JOB_TOKEN"
+                break
+    if not token:
+        raise UsageError(f"no {kind} token: set {token_env} (or pass a token explicitly)")
+    api = (api_url or default_api_url(kind, ref)).rstrip("/")
+    common = dict(token=token, api_url=api, token_env=token_env, verify=verify,
+                  bot_login=bot_login, retry=retry, timeout=timeout)
+    if kind == "github":
+        from kubepush.forges.github import GitHub
+        return GitHub(*ref.owner_repo, **common)  # type: ignore[arg-type]
+    if kind == "gitlab":
+        from kubepush.forges.gitlab import GitLab
+        return GitLab(ref.path, job_token=job_token, **common)  # type: ignore[arg-type]
+    from kubepush.forges.gitea import Gitea
+    return Gitea(*ref.owner_repo, **common)  # type: ignore[arg-type]

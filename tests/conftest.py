@@ -1,0 +1,4 @@
+pytest_plugins = [
+    "fakeforge.fixtures",
+    "fakekube.fixtures",
+]
