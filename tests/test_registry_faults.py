@@ -291,3 +291,18 @@ def test_cached_errors_are_reported_for_every_lookup(scripted: ScriptedServer, d
     with pytest.raises(RegistryError, match="repository gone/app not found"):
         client.list_tags(f"{scripted.host}/gone/app:1")
     assert len(scripted.log) == 1
+
+
+def test_redirect_loop_is_a_protocol_error(scripted: ScriptedServer, docker_config: Path) -> None:  # noqa: F811
+    scripted.script(TAGS_PATH, Reply(302, b"", {"Location": TAGS_PATH}))
+    with pytest.raises(RegistryError, match=r"sent a broken answer .*\(TooManyRedirects\)") as caught:
+        make_client(scripted, docker_config).list_tags(f"{scripted.host}/team/app")
+    assert caught.value.kind == "protocol"
+
+
+def test_manifest_server_errors_are_not_repeated_with_get(scripted: ScriptedServer,
+                                                          docker_config: Path) -> None:  # noqa: F811
+    scripted.script(MANIFEST_PATH, Reply(503))
+    with pytest.raises(RegistryError, match="failed with HTTP 503 fetching the manifest"):
+        make_client(scripted, docker_config, retries=1).resolve_digest(f"{scripted.host}/team/app:1.0")
+    assert [e["method"] for e in scripted.requests_to(MANIFEST_PATH)] == ["HEAD", "HEAD"]

@@ -265,6 +265,9 @@ class RegistryClient:
                     continue
                 raise RegistryError(UNREACHABLE, registry, f"registry {registry} is unreachable "
                                     f"(cannot connect to {_origin(url)}) for the {what}") from None
+            except requests.exceptions.RequestException as exc:  # broken encoding, redirect loop, ...
+                raise RegistryError(PROTOCOL, registry, f"registry {registry} sent a broken answer for "
+                                    f"the {what} ({exc.__class__.__name__})") from None
             if response.status_code == 401 and not authenticated:
                 authenticated = True
                 if self._authenticate(registry, scope, response):
