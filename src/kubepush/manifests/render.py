@@ -41,11 +41,13 @@ def _kustomize_command() -> list[str]:
     )
 
 
-def kustomize(directory: Path) -> str:
+def kustomize(directory: Path) -> tuple[str, Path]:
     """Render a kustomization directory; resources carry an origin annotation.
 
     The wrapper kustomization sits in a temporary directory and refers to the
-    target by relative path (kustomize refuses absolute ones).
+    target by relative path (kustomize refuses absolute ones). Origin paths are
+    relative to the wrapper, so its (by then removed) directory is returned to
+    resolve them with :func:`origin_file`.
     """
     command = _kustomize_command()
     with tempfile.TemporaryDirectory(prefix="kubepush-kustomize-") as tmp:
@@ -53,7 +55,7 @@ def kustomize(directory: Path) -> str:
         Path(tmp, "kustomization.yaml").write_text(
             f"resources:\n- {target}\nbuildMetadata: [originAnnotations]\n", encoding="utf-8"
         )
-        return _run([*command, tmp], what=f"kustomize build of {directory}")
+        return _run([*command, tmp], what=f"kustomize build of {directory}"), Path(tmp)
 
 
 def helm_template(chart: Path, values: list[Path] | None = None, release: str = "release") -> str:
@@ -84,10 +86,12 @@ def _run(command: list[str], what: str) -> str:
     return proc.stdout
 
 
-def origin_file(annotation: str, directory: Path) -> str:
-    """The source file named by kustomize's origin annotation, relative to cwd when possible."""
-    for line in annotation.splitlines():
-        if line.startswith("path:"):
-            rel = line.split(":", 1)[1].strip()
-            return os.path.relpath(os.path.normpath(directory / rel))
-    return ""
+def origin_file(annotation: str, wrapper: Path) -> str:
+    """The source file named by kustomize's origin annotation, relative to cwd when possible.
+
+    Origins of remote resources (``repo:``) have no local file: empty string.
+    """
+    fields = dict(line.split(":", 1) for line in annotation.splitlines() if ":" in line)
+    if "repo" in fields or "path" not in fields:
+        return ""
+    return os.path.relpath(os.path.normpath(wrapper / fields["path"].strip()))

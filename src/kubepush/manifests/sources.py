@@ -136,12 +136,13 @@ def load(source: Source) -> Iterator[Document | Finding]:
         return
     directory = Path(source.path)
     if source.kind == "kustomize":
-        yield from _with_origins(parse_text(render.kustomize(directory), f"{source.path} (kustomize)"), directory)
+        text, wrapper = render.kustomize(directory)
+        yield from _with_origins(parse_text(text, f"{source.path} (kustomize)"), wrapper)
     else:
         yield from parse_text(render.helm_template(directory), f"{source.path} (helm template)")
 
 
-def _with_origins(items: Iterator[Document | Finding], directory: Path) -> Iterator[Document | Finding]:
+def _with_origins(items: Iterator[Document | Finding], wrapper: Path) -> Iterator[Document | Finding]:
     """Point each rendered document back at the file it was written in.
 
     The origin annotation is removed (it was only asked for by us). Findings are
@@ -156,8 +157,8 @@ def _with_origins(items: Iterator[Document | Finding], directory: Path) -> Itera
             origin = annotations.pop(render.ORIGIN_ANNOTATION, None) if isinstance(annotations, dict) else None
             if isinstance(annotations, dict) and not annotations:
                 del meta["annotations"]
-            if isinstance(origin, str):
-                item.origin = render.origin_file(origin, directory)
+            if isinstance(origin, str) and render.origin_file(origin, wrapper):
+                item.origin = render.origin_file(origin, wrapper)
                 match = _source_document(item, cache)
                 if match is not None:
                     item.file, item.raw, item.index, item.prefix = match.file, match.raw, match.index, match.prefix

@@ -276,12 +276,22 @@ def _syntax_error(exc: yaml.MarkedYAMLError, mark: Any, text: str, line_offset: 
         line, column = exc.context_mark.line + 1, exc.context_mark.column + 1
         hint = "close the quote on this line (or escape the quote character inside the value)"
         problem = f"unterminated quoted string ({problem})"
-    elif "\t" in problem or "tab" in problem.lower():
-        hint = "YAML indentation must use spaces, not tabs"
+    elif "tab" in problem.lower() or _char_at(text, mark) == "\t":
+        problem = "tab character where YAML expects indentation or a value (YAML indents with spaces only)"
+        hint = "replace the tab with spaces"
     elif _UNTERMINATED.search(problem):
         hint = "check for an unclosed quote, bracket or brace above this line"
     message = "invalid YAML: " + (f"{problem} ({context})" if context and "quoted" not in context else problem)
     return YAMLError(message, line + line_offset, column, hint)
+
+
+def _char_at(text: str, mark: Any) -> str:
+    """The character a libyaml mark points at ('' when out of range)."""
+    if mark is None:
+        return ""
+    lines = text.split("\n", mark.line + 1)
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    return line[mark.column] if mark.column < len(line) else ""
 
 
 def locate(node: Node | None, path: tuple[str | int, ...]) -> tuple[int, int]:
