@@ -1,0 +1,471 @@
+"""REST semantics of the resource endpoints: what each verb does to the store.
+
+HTTP concerns (auth, routing, faults, latency, encoding) live in server.py; this module
+takes a resolved request and returns ``(code, body)`` or raises ``ApiError``.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from . import defaults, managed, patches, status, typed, validation
+from .schema import ResourceType, resolve
+from .selectors import field_selector, label_selector
+from .store import Store
+
+APPLY = "application/apply-patch+yaml"
+MERGE = "application/merge-patch+json"
+STRATEGIC = "application/strategic-merge-patch+json"
+JSONPATCH = "application/json-patch+json"
+
+
+@dataclass
+class Call:
+    """One resource request after routing."""
+
+    verb: str
+    rt: ResourceType
+    namespace: str | None
+    name: str | None
+    subresource: str | None
+    query: dict[str, str]
+    body: bytes = b""
+    content_type: str = "application/json"
+    user_agent: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def dry_run(self) -> bool:
+        return self.query.get("dryRun") == "All"
+
+    @property
+    def manager(self) -> str:
+        # The apiserver defaults the manager to the user agent's product token.
+        return self.query.get("fieldManager") or (self.user_agent.split("/", 1)[0] or "unknown")
+
+
+def _now() -> str:
+    return managed.now()
+
+
+def _parse_json(body: bytes) -> Any:
+    try:
+        return json.loads(body or b"null")
+    except ValueError as exc:
+        raise status.bad_request(f"error decoding request body: {exc}") from None
+
+
+def _parse_object(call: Call) -> dict[str, Any]:
+    ctype = call.content_type.split(";")[0].strip().lower()
+    if ctype in ("application/yaml", "application/x-yaml"):
+        obj = yaml.safe_load(call.body)
+    elif ctype in ("application/json", ""):
+        obj = _parse_json(call.body)
+    else:
+        raise status.unsupported_media_type()
+    if not isinstance(obj, dict):
+        raise status.bad_request("Object 'Kind' is missing in the request body")
+    return obj
+
+
+class Api:
+    def __init__(self, store: Store):
+        self.store = store
+
+    # --- helpers -------------------------------------------------------------------------
+    def _node(self, rt: ResourceType):
+        return resolve(rt.schema)
+
+    def _check_type(self, call: Call, obj: dict[str, Any]) -> None:
+        rt = call.rt
+        if obj.get("apiVersion") and obj["apiVersion"] != rt.group_version:
+            raise status.bad_request(
+                f"the API version in the data ({obj['apiVersion']}) does not match the expected API "
+                f"version ({rt.group_version})")
+        if obj.get("kind") and obj["kind"] != rt.kind:
+            raise status.bad_request(f"the kind in the data ({obj['kind']}) does not match the expected "
+                                     f"kind ({rt.kind})")
+        obj["apiVersion"], obj["kind"] = rt.group_version, rt.kind
+        meta = obj.setdefault("metadata", {})
+        if not isinstance(meta, dict):
+            raise status.bad_request("metadata must be an object")
+        if rt.namespaced:
+            ns = meta.get("namespace")
+            if ns and ns != call.namespace:
+                raise status.bad_request("the namespace of the provided object does not match the namespace "
+                                         "sent on the request")
+            meta["namespace"] = call.namespace
+        else:
+            meta.pop("namespace", None)
+        if call.name is not None and meta.get("name") and meta["name"] != call.name:
+            raise status.bad_request(f"the name of the object ({meta['name']}) does not match the name on "
+                                     f"the URL ({call.name})")
+        if call.name is not None:
+            meta.setdefault("name", call.name)
+
+    def _field_validation(self, call: Call, obj: dict[str, Any], apply: bool = False) -> dict[str, Any]:
+        """Strict rejects undeclared fields, Warn reports them, Ignore drops them silently."""
+        node = self._node(call.rt)
+        unknown = typed.unknown_fields(obj, node)
+        if unknown:
+            # Apply types the patch against the schema, so undeclared fields always fail there.
+            mode = "Strict" if apply else call.query.get("fieldValidation", "Warn")
+            if mode == "Strict":
+                if apply:
+                    raise status.bad_request(
+                        f"failed to create typed patch object ({self._ref(call, obj)}; "
+                        f"{call.rt.group_version}, Kind={call.rt.kind}): {unknown[0]}: field not declared "
+                        "in schema")
+                raise status.bad_request("strict decoding error: " + ", ".join(
+                    f'unknown field "{u.lstrip(".")}"' for u in unknown))
+            if mode == "Warn":
+                call.warnings.extend(f'unknown field "{u.lstrip(".")}"' for u in unknown)
+        return typed.prune_unknown(obj, node)
+
+    def _ref(self, call: Call, obj: dict[str, Any]) -> str:
+        name = (obj.get("metadata") or {}).get("name") or call.name
+        return f"{call.namespace}/{name}" if call.namespace else str(name)
+
+    def _check_namespace(self, call: Call) -> None:
+        if call.rt.namespaced:
+            ns_type = self.store.resource("", "v1", "namespaces")
+            if self.store.get(ns_type, "", call.namespace or "") is None:
+                raise status.not_found(ns_type, call.namespace or "")
+
+    def _resets_status(self, rt: ResourceType) -> bool:
+        return rt.has_status
+
+    def _finish(self, call: Call, obj: dict[str, Any]) -> dict[str, Any]:
+        obj = copy.deepcopy(obj)
+        obj["apiVersion"] = call.rt.group_version
+        obj["kind"] = call.rt.kind
+        return obj
+
+    def _validate(self, rt: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+        if rt.crd:
+            causes = [] if obj["metadata"].get("name") else [validation._required("metadata.name")]
+        elif old is None:
+            causes = validation.validate_create(rt.kind, obj)
+        else:
+            causes = validation.validate_update(rt.kind, old, obj)
+        if causes:
+            raise status.invalid(rt, obj["metadata"].get("name", ""), causes)
+
+    # --- reads -------------------------------------------------------------------------
+    def get(self, call: Call) -> tuple[int, Any]:
+        obj = self.store.get(call.rt, call.namespace or "", call.name or "")
+        if obj is None:
+            raise status.not_found(call.rt, call.name or "")
+        return 200, self._finish(call, obj)
+
+    def list(self, call: Call) -> tuple[int, Any]:
+        labels = label_selector(call.query.get("labelSelector"))
+        fields = field_selector(call.query.get("fieldSelector"))
+        with self.store.lock:
+            rv = str(self.store.resource_version)
+            items = [o for o in self.store.items(call.rt, call.namespace)
+                     if labels(o["metadata"].get("labels") or {}) and fields(o)]
+        start = self._continue_from(call.query.get("continue"))
+        if start is not None:
+            items = [o for o in items if self._key(o) > start]
+        meta: dict[str, Any] = {"resourceVersion": rv}
+        limit = int(call.query.get("limit") or 0)
+        if limit and len(items) > limit:
+            rest = len(items) - limit
+            items = items[:limit]
+            token = {"v": "meta.k8s.io/v1", "rv": int(rv), "start": "/".join(self._key(items[-1])) + "\x00"}
+            meta["continue"] = base64.b64encode(json.dumps(token).encode()).decode()
+            meta["remainingItemCount"] = rest
+        if not call.rt.crd:
+            for o in items:
+                o.pop("apiVersion", None)
+                o.pop("kind", None)
+        else:
+            items = [self._finish(call, o) for o in items]
+        return 200, {"kind": f"{call.rt.kind}List", "apiVersion": call.rt.group_version, "metadata": meta,
+                     "items": items}
+
+    @staticmethod
+    def _key(obj: dict[str, Any]) -> tuple[str, str]:
+        return (obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+
+    @staticmethod
+    def _continue_from(token: str | None) -> tuple[str, str] | None:
+        if not token:
+            return None
+        try:
+            data = json.loads(base64.b64decode(token))
+            ns, _, name = data["start"].rstrip("\x00").partition("/")
+            return (ns, name)
+        except (ValueError, KeyError, TypeError):
+            raise status.bad_request(f"continue key is not valid: {token}") from None
+
+    # --- writes ------------------------------------------------------------------------
+    def create(self, call: Call) -> tuple[int, Any]:
+        obj = _parse_object(call)
+        self._check_type(call, obj)
+        meta = obj["metadata"]
+        if not meta.get("name") and meta.get("generateName"):
+            meta["name"] = meta["generateName"] + uuid.uuid4().hex[:5]
+        obj = self._field_validation(call, obj)
+        with self.store.lock:
+            return 201, self._create(call, obj, managers=None)
+
+    def _create(self, call: Call, obj: dict[str, Any], managers: list[managed.Manager] | None) -> dict[str, Any]:
+        """Store a new object; ``managers`` given means the caller (apply) computed ownership."""
+        rt = call.rt
+        meta = obj["metadata"]
+        self._check_namespace(call)
+        if meta.get("name") and self.store.get(rt, call.namespace or "", meta["name"]) is not None:
+            raise status.already_exists(rt, meta["name"])
+        for server_owned in ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp",
+                             "generation", "managedFields", "selfLink"):
+            meta.pop(server_owned, None)
+        if self._resets_status(rt):
+            obj.pop("status", None)
+        meta["uid"] = str(uuid.uuid4())
+        meta["creationTimestamp"] = _now()
+        if rt.generation:
+            meta["generation"] = 1
+        defaults.apply_defaults(rt.kind, obj, self.store.allocate_cluster_ip, crd=rt.crd)
+        self._validate(rt, obj, None)
+        if managers is None:
+            managers = managed.update({}, obj, [], call.manager, rt.group_version, self._node(rt),
+                                      self._resets_status(rt))
+        meta["managedFields"] = managed.encode(managers)
+        if rt.kind == "CustomResourceDefinition":
+            self._crd_status(obj)
+        return self._persist(call, obj, "ADDED")
+
+    def _persist(self, call: Call, obj: dict[str, Any], event: str) -> dict[str, Any]:
+        if call.dry_run:
+            return self._finish(call, obj)
+        obj["metadata"]["resourceVersion"] = self.store.next_resource_version()
+        if obj["kind"] == "CustomResourceDefinition":
+            self.store.register_crd(obj)
+        self.store.put(call.rt, obj, event)
+        return self._finish(call, obj)
+
+    def update(self, call: Call) -> tuple[int, Any]:
+        obj = _parse_object(call)
+        self._check_type(call, obj)
+        obj = self._field_validation(call, obj)
+        with self.store.lock:
+            old = self._live(call)
+            rv = obj["metadata"].get("resourceVersion")
+            if rv and rv != old["metadata"]["resourceVersion"]:
+                raise status.conflict(call.rt, call.name or "")
+            return 200, self._update(call, old, obj)
+
+    def _live(self, call: Call) -> dict[str, Any]:
+        old = self.store.get(call.rt, call.namespace or "", call.name or "")
+        if old is None:
+            raise status.not_found(call.rt, call.name or "")
+        return old
+
+    def _carry_server_fields(self, rt: ResourceType, old: dict[str, Any], new: dict[str, Any]) -> None:
+        meta, old_meta = new["metadata"], old["metadata"]
+        for k in ("uid", "creationTimestamp", "deletionTimestamp", "generation", "resourceVersion"):
+            if k in old_meta:
+                meta[k] = old_meta[k]
+            else:
+                meta.pop(k, None)
+        if self._resets_status(rt):
+            if "status" in old:
+                new["status"] = copy.deepcopy(old["status"])
+            else:
+                new.pop("status", None)
+        if rt.kind == "Service":
+            spec, old_spec = new.setdefault("spec", {}), old.get("spec") or {}
+            for k in ("clusterIP", "clusterIPs"):
+                if not spec.get(k) and old_spec.get(k):
+                    spec[k] = copy.deepcopy(old_spec[k])
+
+    def _update(self, call: Call, old: dict[str, Any], new: dict[str, Any],
+                managers: list[managed.Manager] | None = None) -> dict[str, Any]:
+        rt = call.rt
+        supplied_managed = new["metadata"].get("managedFields")
+        self._carry_server_fields(rt, old, new)
+        defaults.apply_defaults(rt.kind, new, self.store.allocate_cluster_ip, crd=rt.crd)
+        self._validate(rt, new, old)
+        if rt.kind == "CustomResourceDefinition":
+            self._crd_status(new)
+        if rt.generation and self._spec(old) != self._spec(new):
+            new["metadata"]["generation"] = int(old["metadata"].get("generation", 1)) + 1
+        if managers is None:
+            base = old["metadata"].get("managedFields")
+            if supplied_managed is not None and supplied_managed != base:
+                base = supplied_managed  # clients may reset or rewrite ownership explicitly
+            managers = managed.update(old, new, managed.decode(base), call.manager, rt.group_version,
+                                      self._node(rt), self._resets_status(rt))
+        new["metadata"]["managedFields"] = managed.encode(managers)
+        if self._same(old, new):
+            return self._finish(call, old)
+        if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
+            if not call.dry_run:
+                self.store.remove(rt, call.namespace or "", call.name or "")
+            return self._finish(call, new)
+        return self._persist(call, new, "MODIFIED")
+
+    @staticmethod
+    def _spec(obj: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in obj.items() if k not in ("metadata", "status", "apiVersion", "kind")}
+
+    @staticmethod
+    def _same(old: dict[str, Any], new: dict[str, Any]) -> bool:
+        def strip(o: dict[str, Any]) -> dict[str, Any]:
+            o = copy.deepcopy(o)
+            o["metadata"].pop("resourceVersion", None)
+            for e in o["metadata"].get("managedFields") or []:
+                e.pop("time", None)
+            return o
+        return strip(old) == strip(new)
+
+    def patch(self, call: Call) -> tuple[int, Any]:
+        ctype = call.content_type.split(";")[0].strip().lower()
+        if ctype == APPLY:
+            return self._apply(call)
+        if ctype not in (MERGE, STRATEGIC, JSONPATCH):
+            raise status.unsupported_media_type()
+        if ctype == STRATEGIC and call.rt.crd:
+            raise status.ApiError(415, "UnsupportedMediaType",
+                                  "strategic merge patch is not supported for custom resources")
+        body = _parse_json(call.body)
+        with self.store.lock:
+            old = self._live(call)
+            if ctype == MERGE:
+                new = patches.merge_patch(old, body)
+            elif ctype == STRATEGIC:
+                new = patches.strategic_merge_patch(old, body, self._node(call.rt))
+            else:
+                new = patches.json_patch(old, body)
+            if not isinstance(new, dict):
+                raise status.bad_request("patched object is not an object")
+            self._check_type(call, new)
+            rv = new["metadata"].get("resourceVersion")
+            if rv and rv != old["metadata"]["resourceVersion"]:
+                raise status.conflict(call.rt, call.name or "")
+            new = self._field_validation(call, new)
+            return 200, self._update(call, old, new)
+
+    def _apply(self, call: Call) -> tuple[int, Any]:
+        if not call.query.get("fieldManager"):
+            raise status.bad_request("PATCH, application/apply-patch+yaml requests require a fieldManager "
+                                     "query parameter")
+        try:
+            config = yaml.safe_load(call.body)
+        except yaml.YAMLError as exc:
+            raise status.bad_request(f"error decoding YAML: {exc}") from None
+        if not isinstance(config, dict) or not config.get("apiVersion") or not config.get("kind"):
+            raise status.bad_request("invalid object type: apply patches must set apiVersion and kind")
+        self._check_type(call, config)
+        if config["metadata"].get("managedFields"):
+            raise status.bad_request("metadata.managedFields must be nil")
+        node = self._node(call.rt)
+        missing = typed.item_keys_missing(config, node)
+        if missing:
+            raise status.ApiError(500, "InternalError", f"failed to create typed patch object: {missing[0]}")
+        config = self._field_validation(call, config, apply=True)
+        force = call.query.get("force") in ("true", "1")
+        rt = call.rt
+        with self.store.lock:
+            live = self.store.get(rt, call.namespace or "", call.name or "")
+            base = live if live is not None else {"apiVersion": rt.group_version, "kind": rt.kind,
+                                                   "metadata": {}}
+            owners = managed.decode(base["metadata"].get("managedFields"))
+            try:
+                merged, owners = managed.apply(base, config, owners, call.manager, rt.group_version, node,
+                                               force, self._resets_status(rt))
+            except managed.Conflict as conflict:
+                raise status.apply_conflict(conflict.message(), conflict.causes()) from None
+            merged.setdefault("metadata", {})
+            merged["apiVersion"], merged["kind"] = rt.group_version, rt.kind
+            if live is None:
+                merged["metadata"]["name"] = call.name
+                if rt.namespaced:
+                    merged["metadata"]["namespace"] = call.namespace
+                return 201, self._create(call, merged, owners)
+            for k in ("name", "namespace"):
+                if k in live["metadata"]:
+                    merged["metadata"][k] = live["metadata"][k]
+            return 200, self._update(call, live, merged, owners)
+
+    def delete(self, call: Call) -> tuple[int, Any]:
+        options = _parse_json(call.body) if call.body.strip() else {}
+        policy = call.query.get("propagationPolicy") or (options or {}).get("propagationPolicy")
+        if policy not in (None, "Orphan", "Background", "Foreground"):
+            raise status.bad_request(f'propagationPolicy: Unsupported value: "{policy}"')
+        with self.store.lock:
+            obj = self._live(call)
+            return self._delete(call, obj)
+
+    def _delete(self, call: Call, obj: dict[str, Any]) -> tuple[int, Any]:
+        rt, meta = call.rt, obj["metadata"]
+        if meta.get("finalizers") or rt.kind == "Namespace":
+            meta.setdefault("deletionTimestamp", _now())
+            meta["deletionGracePeriodSeconds"] = 0
+            if rt.kind == "Namespace":
+                obj["status"] = {"phase": "Terminating"}
+            if call.dry_run:
+                return 200, self._finish(call, obj)
+            if rt.kind == "Namespace":
+                self._delete_namespace_contents(meta["name"])
+                self.store.remove(rt, "", meta["name"])
+                return 200, self._finish(call, obj)
+            return 200, self._persist(call, obj, "MODIFIED")
+        if not call.dry_run:
+            self.store.remove(rt, call.namespace or "", meta["name"])
+            if rt.kind == "CustomResourceDefinition":
+                self.store.unregister_crd(meta["name"])
+        details: dict[str, Any] = {"name": meta["name"], "kind": rt.plural, "uid": meta.get("uid")}
+        if rt.group:
+            details["group"] = rt.group
+        return 200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                     "details": details}
+
+    def _delete_namespace_contents(self, namespace: str) -> None:
+        for rt in self.store.namespaced_types():
+            for obj in list(self.store.items(rt, namespace)):
+                self.store.remove(rt, namespace, obj["metadata"]["name"])
+
+    def delete_collection(self, call: Call) -> tuple[int, Any]:
+        labels = label_selector(call.query.get("labelSelector"))
+        fields = field_selector(call.query.get("fieldSelector"))
+        with self.store.lock:
+            victims = [o for o in self.store.items(call.rt, call.namespace)
+                       if labels(o["metadata"].get("labels") or {}) and fields(o)]
+            if not call.dry_run:
+                for o in victims:
+                    self.store.remove(call.rt, o["metadata"].get("namespace", ""), o["metadata"]["name"])
+            items = [self._finish(call, o) for o in victims]
+        return 200, {"kind": f"{call.rt.kind}List", "apiVersion": call.rt.group_version,
+                     "metadata": {"resourceVersion": str(self.store.resource_version)}, "items": items}
+
+    # --- CRDs --------------------------------------------------------------------------
+    @staticmethod
+    def _crd_status(crd: dict[str, Any]) -> None:
+        """What the apiextensions controllers report once names are accepted and served."""
+        spec = crd.get("spec") or {}
+        names = copy.deepcopy(spec.get("names") or {})
+        old = crd.get("status") or {}
+        conditions = {c.get("type"): c for c in old.get("conditions") or []}
+        ts = _now()
+        for ctype, reason, message in (
+            ("NamesAccepted", "NoConflicts", "no conflicts found"),
+            ("Established", "InitialNamesAccepted", "the initial names have been accepted"),
+        ):
+            conditions.setdefault(ctype, {"type": ctype, "status": "True", "lastTransitionTime": ts,
+                                          "reason": reason, "message": message})
+        stored = [v["name"] for v in spec.get("versions") or [] if v.get("storage")]
+        crd["status"] = {
+            "acceptedNames": names,
+            "conditions": list(conditions.values()),
+            "storedVersions": sorted(set(old.get("storedVersions") or []) | set(stored)),
+        }
