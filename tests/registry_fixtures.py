@@ -14,7 +14,9 @@
   ignores ``last``): each path answers from a script, following the
   distribution spec's status codes, headers and error bodies.
 
-Import the fixtures into a test module: ``from registry_fixtures import registry``.
+Test modules load the fixtures with ``pytest_plugins = ["registry_fixtures"]``
+and import the helpers directly; that import comes first, so pytest cannot
+rewrite this module's asserts (PYTEST_DONT_REWRITE says so instead of a warning).
 """
 
 from __future__ import annotations
@@ -139,7 +141,7 @@ def start_registry(root: Path, auth: str = "none") -> Iterator[RunningRegistry]:
                                        stderr=subprocess.STDOUT)
             log.close()
             try:
-                wait_until(lambda: process.poll() is not None or _answers(port), 20, "docker-registry")
+                wait_until(lambda p=process, n=port: p.poll() is not None or _answers(n), 20, "docker-registry")
             except TimeoutError:
                 process.kill()
                 raise
@@ -193,7 +195,7 @@ class TokenServer:
 
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ISSUER)])
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
                 .public_key(self._key.public_key()).serial_number(x509.random_serial_number())
                 .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=2))
@@ -246,7 +248,7 @@ class TokenServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server API
+            def do_GET(self) -> None:
                 query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
                 auth = self.headers.get("Authorization", "")
                 server.requests.append({"method": "GET", "query": query, "authorization": bool(auth)})
@@ -258,7 +260,7 @@ class TokenServer:
                     subject = USERNAME
                 self._answer(200, {"token": server.issue(subject, query.get("scope", ""))})
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server API
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
                 server.requests.append({"method": "POST", "query": form, "authorization": False})
@@ -425,13 +427,13 @@ class ScriptedServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout tests)
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server API
+            def do_GET(self) -> None:
                 self._serve("GET")
 
-            def do_HEAD(self) -> None:  # noqa: N802 - http.server API
+            def do_HEAD(self) -> None:
                 self._serve("HEAD")
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server API
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 self.rfile.read(length)
                 self._serve("POST")

@@ -9,21 +9,14 @@ from pathlib import Path
 
 import pytest
 import requests
-from registry_fixtures import (  # noqa: F401 - fixtures
-    IDENTITY_TOKEN,
-    PASSWORD,
-    USERNAME,
-    RunningRegistry,
-    docker_config,
-    htpasswd_registry,
-    registry,
-    token_registry,
-)
+from registry_fixtures import IDENTITY_TOKEN, PASSWORD, USERNAME, RunningRegistry
 
 from kubepush.images.reference import parse_reference
 from kubepush.registry import Credentials, RegistryClient, RegistryError
 
 TAGS = [f"1.{minor}.{patch}" for minor in range(6) for patch in range(5)] + ["latest", "main-17-abc"]
+
+pytest_plugins = ["registry_fixtures"]
 
 
 def client_for(reg: RunningRegistry, docker_config: Path, **kwargs: object) -> RegistryClient:
@@ -32,7 +25,7 @@ def client_for(reg: RunningRegistry, docker_config: Path, **kwargs: object) -> R
 
 
 @pytest.fixture(scope="module")
-def pushed(registry: RunningRegistry) -> dict[str, object]:  # noqa: F811
+def pushed(registry: RunningRegistry) -> dict[str, object]:
     """Images in the anonymous registry: many tags, one multi-arch index."""
     pusher = registry.pusher()
     digests = {tag: pusher.image("team/app", tag, layer=f"layer-{tag}".encode()) for tag in TAGS}
@@ -41,13 +34,13 @@ def pushed(registry: RunningRegistry) -> dict[str, object]:  # noqa: F811
     return {"digests": digests, "index": index_digest, "children": children}
 
 
-def test_lists_every_tag(registry: RunningRegistry, pushed: dict, docker_config: Path) -> None:  # noqa: F811
+def test_lists_every_tag(registry: RunningRegistry, pushed: dict, docker_config: Path) -> None:
     tags = client_for(registry, docker_config).list_tags(f"{registry.host}/team/app:1.0.0")
     assert sorted(tags) == sorted(TAGS)
 
 
 def test_registry_ignoring_page_size_is_listed_once(registry: RunningRegistry, pushed: dict,
-                                                    docker_config: Path) -> None:  # noqa: F811
+                                                    docker_config: Path) -> None:
     # docker-registry 2.8 ignores n= on tags/list and sends every tag at once,
     # without a Link header; a small page size must still give each tag once.
     tags = client_for(registry, docker_config, page_size=7).list_tags(f"{registry.host}/team/app")
@@ -55,7 +48,7 @@ def test_registry_ignoring_page_size_is_listed_once(registry: RunningRegistry, p
 
 
 def test_resolves_the_manifest_digest_not_the_config_digest(registry: RunningRegistry, pushed: dict,
-                                                            docker_config: Path) -> None:  # noqa: F811
+                                                            docker_config: Path) -> None:
     client = client_for(registry, docker_config)
     ref = parse_reference(f"{registry.host}/team/app:1.2.3")
     digest = client.resolve_digest(ref)
@@ -69,14 +62,14 @@ def test_resolves_the_manifest_digest_not_the_config_digest(registry: RunningReg
 
 
 def test_multi_arch_tag_resolves_to_the_index(registry: RunningRegistry, pushed: dict,
-                                              docker_config: Path) -> None:  # noqa: F811
+                                              docker_config: Path) -> None:
     digest = client_for(registry, docker_config).resolve_digest(f"{registry.host}/team/multi:2.0.0")
     assert digest == pushed["index"]
     assert digest not in pushed["children"].values()
 
 
 def test_unknown_repository_and_tag(registry: RunningRegistry, pushed: dict,
-                                    docker_config: Path) -> None:  # noqa: F811
+                                    docker_config: Path) -> None:
     client = client_for(registry, docker_config)
     with pytest.raises(RegistryError) as caught:
         client.list_tags(f"{registry.host}/no/such-repo")
@@ -90,7 +83,7 @@ def test_unknown_repository_and_tag(registry: RunningRegistry, pushed: dict,
 
 
 def test_list_tags_many_against_the_real_registry(registry: RunningRegistry, pushed: dict,
-                                                  docker_config: Path) -> None:  # noqa: F811
+                                                  docker_config: Path) -> None:
     refs = [f"{registry.host}/team/app:1.0.0", f"{registry.host}/team/app:1.1.0",
             f"{registry.host}/other/svc", f"{registry.host}/missing/repo:1"]
     results = client_for(registry, docker_config).list_tags_many(refs, max_workers=3)
@@ -106,7 +99,7 @@ def test_list_tags_many_against_the_real_registry(registry: RunningRegistry, pus
 
 
 @pytest.fixture(scope="module")
-def basic_pushed(htpasswd_registry: RunningRegistry) -> str:  # noqa: F811
+def basic_pushed(htpasswd_registry: RunningRegistry) -> str:
     pusher = htpasswd_registry.pusher()
     for tag in ("1.0.0", "1.1.0"):
         digest = pusher.image("secure/app", tag)
@@ -114,7 +107,7 @@ def basic_pushed(htpasswd_registry: RunningRegistry) -> str:  # noqa: F811
 
 
 def test_basic_auth_with_explicit_credentials(htpasswd_registry: RunningRegistry, basic_pushed: str,
-                                              docker_config: Path) -> None:  # noqa: F811
+                                              docker_config: Path) -> None:
     reg = htpasswd_registry
     client = client_for(reg, docker_config, credentials={reg.host: Credentials(USERNAME, PASSWORD)})
     assert sorted(client.list_tags(f"{reg.host}/secure/app")) == ["1.0.0", "1.1.0"]
@@ -122,7 +115,7 @@ def test_basic_auth_with_explicit_credentials(htpasswd_registry: RunningRegistry
 
 
 def test_basic_auth_from_docker_config(htpasswd_registry: RunningRegistry, basic_pushed: str,
-                                       docker_config: Path) -> None:  # noqa: F811
+                                       docker_config: Path) -> None:
     reg = htpasswd_registry
     auth = base64.b64encode(f"{USERNAME}:{PASSWORD}".encode()).decode()
     docker_config.write_text(json.dumps({"auths": {f"http://{reg.host}": {"auth": auth}}}))
@@ -131,7 +124,7 @@ def test_basic_auth_from_docker_config(htpasswd_registry: RunningRegistry, basic
 
 
 def test_wrong_password_is_a_clear_error_without_the_password(
-        htpasswd_registry: RunningRegistry, basic_pushed: str, docker_config: Path) -> None:  # noqa: F811
+        htpasswd_registry: RunningRegistry, basic_pushed: str, docker_config: Path) -> None:
     reg = htpasswd_registry
     wrong = "Wr0ng-pa55word-xyz"
     client = client_for(reg, docker_config, credentials={reg.host: Credentials(USERNAME, wrong)})
@@ -146,7 +139,7 @@ def test_wrong_password_is_a_clear_error_without_the_password(
 
 
 def test_anonymous_access_to_protected_registry(htpasswd_registry: RunningRegistry, basic_pushed: str,
-                                                docker_config: Path) -> None:  # noqa: F811
+                                                docker_config: Path) -> None:
     reg = htpasswd_registry
     with pytest.raises(RegistryError, match=rf"{reg.host}/secure/app requires credentials .*--registry-auth"):
         client_for(reg, docker_config).list_tags(f"{reg.host}/secure/app")
@@ -156,13 +149,13 @@ def test_anonymous_access_to_protected_registry(htpasswd_registry: RunningRegist
 
 
 @pytest.fixture(scope="module")
-def token_pushed(token_registry: RunningRegistry) -> dict[str, str]:  # noqa: F811
+def token_pushed(token_registry: RunningRegistry) -> dict[str, str]:
     pusher = token_registry.pusher()
     return {"public": pusher.image("team/public", "3.1.0"), "private": pusher.image("private/app", "1.0.0")}
 
 
 def test_anonymous_token_flow(token_registry: RunningRegistry, token_pushed: dict,
-                              docker_config: Path) -> None:  # noqa: F811
+                              docker_config: Path) -> None:
     reg = token_registry
     assert reg.token_server is not None
     before = len(reg.token_server.requests)
@@ -177,7 +170,7 @@ def test_anonymous_token_flow(token_registry: RunningRegistry, token_pushed: dic
 
 
 def test_private_repository_needs_credentials(token_registry: RunningRegistry, token_pushed: dict,
-                                              docker_config: Path) -> None:  # noqa: F811
+                                              docker_config: Path) -> None:
     reg = token_registry
     with pytest.raises(RegistryError) as caught:
         client_for(reg, docker_config).list_tags(f"{reg.host}/private/app")
@@ -190,7 +183,7 @@ def test_private_repository_needs_credentials(token_registry: RunningRegistry, t
 
 
 def test_token_service_rejects_wrong_password(token_registry: RunningRegistry, token_pushed: dict,
-                                              docker_config: Path) -> None:  # noqa: F811
+                                              docker_config: Path) -> None:
     reg = token_registry
     client = client_for(reg, docker_config, credentials={reg.host: Credentials(USERNAME, "nope-nope")})
     with pytest.raises(RegistryError) as caught:
@@ -200,7 +193,7 @@ def test_token_service_rejects_wrong_password(token_registry: RunningRegistry, t
 
 
 def test_identity_token_from_docker_config(token_registry: RunningRegistry, token_pushed: dict,
-                                           docker_config: Path) -> None:  # noqa: F811
+                                           docker_config: Path) -> None:
     reg = token_registry
     assert reg.token_server is not None
     docker_config.write_text(json.dumps({"auths": {reg.host: {

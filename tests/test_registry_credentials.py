@@ -9,10 +9,17 @@ import stat
 from pathlib import Path
 
 import pytest
-from registry_fixtures import Reply, ScriptedServer, docker_config, scripted  # noqa: F401
+from registry_fixtures import Reply, ScriptedServer
 
-from kubepush.registry import Credentials, RegistryClient, RegistryError, docker_config_path
+from kubepush.registry import (
+    Credentials,
+    RegistryClient,
+    RegistryError,
+    docker_config_path,
+)
 from kubepush.registry.credentials import load_docker_credentials, server_key
+
+pytest_plugins = ["registry_fixtures"]
 
 
 def b64(text: str) -> str:
@@ -136,7 +143,7 @@ def test_helper_misses_and_failures(tmp_path: Path, helper_dir: Path) -> None:
 
 
 def test_explicit_credentials_win_over_docker_config(
-        scripted: ScriptedServer, docker_config: Path) -> None:  # noqa: F811
+        scripted: ScriptedServer, docker_config: Path) -> None:
     write_config(docker_config, {"auths": {scripted.host: {"auth": b64("fromconfig:x")}}})
 
     def basic(method: str, path: str, query: dict, headers: dict) -> Reply:
@@ -152,7 +159,7 @@ def test_explicit_credentials_win_over_docker_config(
     assert explicit.list_tags(f"{scripted.host}/a/b") == ["Basic " + b64("flag:y")]
 
 
-def test_registry_token_is_sent_as_bearer(scripted: ScriptedServer, docker_config: Path) -> None:  # noqa: F811
+def test_registry_token_is_sent_as_bearer(scripted: ScriptedServer, docker_config: Path) -> None:
     scripted.script("/v2/a/b/tags/list", Reply(200, {"name": "a/b", "tags": ["1"]}))
     client = RegistryClient(insecure=[scripted.host], docker_config=docker_config,
                             credentials={scripted.host: Credentials(registry_token="rt-1")})

@@ -10,16 +10,23 @@ import time
 from pathlib import Path
 
 import pytest
-from registry_fixtures import Reply, ScriptedServer, docker_config, free_port, scripted  # noqa: F401
+from registry_fixtures import Reply, ScriptedServer, free_port
 
-from kubepush.registry import MANIFEST_MEDIA_TYPES, Credentials, RegistryClient, RegistryError
+from kubepush.registry import (
+    MANIFEST_MEDIA_TYPES,
+    Credentials,
+    RegistryClient,
+    RegistryError,
+)
 
 TAGS_PATH = "/v2/team/app/tags/list"
 MANIFEST_PATH = "/v2/team/app/manifests/1.0"
 DIGEST = "sha256:" + "ab" * 32
 
+pytest_plugins = ["registry_fixtures"]
 
-def make_client(server: ScriptedServer, docker_config: Path, **kwargs: object) -> RegistryClient:  # noqa: F811
+
+def make_client(server: ScriptedServer, docker_config: Path, **kwargs: object) -> RegistryClient:
     options: dict[str, object] = {"insecure": [server.host], "docker_config": docker_config,
                                   "timeout": 2, "backoff": 0.01, "retries": 3}
     options.update(kwargs)
@@ -30,7 +37,7 @@ def tags(*names: str) -> dict[str, object]:
     return {"name": "team/app", "tags": list(names)}
 
 
-def test_follows_link_pagination_and_dedupes(scripted: ScriptedServer, docker_config: Path) -> None:  # noqa: F811
+def test_follows_link_pagination_and_dedupes(scripted: ScriptedServer, docker_config: Path) -> None:
     def paged(method: str, path: str, query: dict[str, str], headers: dict[str, str]) -> Reply:
         pages = {None: (["a", "b", "c"], "c"), "c": (["c", "d", "e"], "e"), "e": (["f"], None)}
         names, last = pages[query.get("last")]
@@ -44,7 +51,7 @@ def test_follows_link_pagination_and_dedupes(scripted: ScriptedServer, docker_co
     assert queries == [{"n": "3"}, {"n": "3", "last": "c"}, {"n": "3", "last": "e"}]
 
 
-def test_registry_ignoring_last_does_not_loop(scripted: ScriptedServer, docker_config: Path) -> None:  # noqa: F811
+def test_registry_ignoring_last_does_not_loop(scripted: ScriptedServer, docker_config: Path) -> None:
     link = {"Link": '</v2/team/app/tags/list?n=2&last=b>; rel="next"'}
     scripted.script(TAGS_PATH, Reply(200, tags("a", "b"), link))  # same page forever
     result = make_client(scripted, docker_config, page_size=2).list_tags(f"{scripted.host}/team/app")
@@ -52,14 +59,14 @@ def test_registry_ignoring_last_does_not_loop(scripted: ScriptedServer, docker_c
     assert len(scripted.requests_to(TAGS_PATH)) == 2
 
 
-def test_full_page_without_link_asks_for_more(scripted: ScriptedServer, docker_config: Path) -> None:  # noqa: F811
+def test_full_page_without_link_asks_for_more(scripted: ScriptedServer, docker_config: Path) -> None:
     scripted.script(TAGS_PATH, Reply(200, tags("a", "b")), Reply(200, tags("c")))
     result = make_client(scripted, docker_config, page_size=2).list_tags(f"{scripted.host}/team/app")
     assert result == ["a", "b", "c"]
     assert scripted.requests_to(TAGS_PATH)[1]["query"] == {"n": "2", "last": "b"}
 
 
-def test_everything_at_once_and_null_tags(scripted: ScriptedServer, docker_config: Path) -> None:  # noqa: F811
+def test_everything_at_once_and_null_tags(scripted: ScriptedServer, docker_config: Path) -> None:
     scripted.script(TAGS_PATH, Reply(200, tags(*[str(i) for i in range(50)], "3", "7")))
     scripted.script("/v2/team/empty/tags/list", Reply(200, {"name": "team/empty", "tags": None}))
     client = make_client(scripted, docker_config, page_size=10)
@@ -67,7 +74,7 @@ def test_everything_at_once_and_null_tags(scripted: ScriptedServer, docker_confi
     assert client.list_tags(f"{scripted.host}/team/empty") == []
 
 
-def test_pagination_bound(scripted: ScriptedServer, docker_config: Path) -> None:  # noqa: F811
+def test_pagination_bound(scripted: ScriptedServer, docker_config: Path) -> None:
     counter = iter(range(10_000))
 
     def endless(*_: object) -> Reply:
@@ -80,7 +87,7 @@ def test_pagination_bound(scripted: ScriptedServer, docker_config: Path) -> None
     assert caught.value.kind == "protocol"
 
 
-def test_link_to_another_host_is_not_followed(scripted: ScriptedServer, docker_config: Path) -> None:  # noqa: F811
+def test_link_to_another_host_is_not_followed(scripted: ScriptedServer, docker_config: Path) -> None:
     link = {"Link": '<http://127.0.0.2:9/v2/team/app/tags/list?last=a>; rel="next"'}
     scripted.script(TAGS_PATH, Reply(200, tags("a"), link))
     with pytest.raises(RegistryError, match="pagination link to another host"):
@@ -88,7 +95,7 @@ def test_link_to_another_host_is_not_followed(scripted: ScriptedServer, docker_c
     assert len(scripted.log) == 1
 
 
-def test_429_retry_after_is_honoured(scripted: ScriptedServer, docker_config: Path) -> None:  # noqa: F811
+def test_429_retry_after_is_honoured(scripted: ScriptedServer, docker_config: Path) -> None:
     scripted.script(TAGS_PATH, Reply(429, {"errors": [{"code": "TOOMANYREQUESTS"}]}, {"Retry-After": "1"}),
                     Reply(200, tags("1.0")))
     assert make_client(scripted, docker_config).list_tags(f"{scripted.host}/team/app") == ["1.0"]
@@ -96,7 +103,7 @@ def test_429_retry_after_is_honoured(scripted: ScriptedServer, docker_config: Pa
     assert second["time"] - first["time"] >= 0.95
 
 
-def test_retry_after_is_capped(scripted: ScriptedServer, docker_config: Path) -> None:  # noqa: F811
+def test_retry_after_is_capped(scripted: ScriptedServer, docker_config: Path) -> None:
     scripted.script(TAGS_PATH, Reply(429, b"", {"Retry-After": "3600"}),
                     Reply(503, b"", {"Retry-After": "Wed, 21 Oct 2099 07:28:00 GMT"}),
                     Reply(200, tags("1.0")))
@@ -106,7 +113,7 @@ def test_retry_after_is_capped(scripted: ScriptedServer, docker_config: Path) ->
     assert 0.35 <= time.monotonic() - started < 3
 
 
-def test_rate_limit_that_never_ends(scripted: ScriptedServer, docker_config: Path) -> None:  # noqa: F811
+def test_rate_limit_that_never_ends(scripted: ScriptedServer, docker_config: Path) -> None:
     scripted.script(TAGS_PATH, Reply(429, {"errors": [{"code": "TOOMANYREQUESTS",
                                                        "message": "pull rate limit"}]}, {"Retry-After": "0"}))
     with pytest.raises(RegistryError) as caught:
@@ -116,7 +123,7 @@ def test_rate_limit_that_never_ends(scripted: ScriptedServer, docker_config: Pat
     assert len(scripted.requests_to(TAGS_PATH)) == 3
 
 
-def test_500s_then_a_clear_error(scripted: ScriptedServer, docker_config: Path) -> None:  # noqa: F811
+def test_500s_then_a_clear_error(scripted: ScriptedServer, docker_config: Path) -> None:
     scripted.script(TAGS_PATH, Reply(500, {"errors": [{"code": "UNKNOWN", "message": "storage down"}]}))
     with pytest.raises(RegistryError) as caught:
         make_client(scripted, docker_config).list_tags(f"{scripted.host}/team/app")
@@ -126,12 +133,12 @@ def test_500s_then_a_clear_error(scripted: ScriptedServer, docker_config: Path) 
     assert len(scripted.requests_to(TAGS_PATH)) == 4
 
 
-def test_transient_502_recovers(scripted: ScriptedServer, docker_config: Path) -> None:  # noqa: F811
+def test_transient_502_recovers(scripted: ScriptedServer, docker_config: Path) -> None:
     scripted.script(TAGS_PATH, Reply(502, b"<html>bad gateway</html>"), Reply(200, tags("2.0")))
     assert make_client(scripted, docker_config).list_tags(f"{scripted.host}/team/app") == ["2.0"]
 
 
-def test_timeout_is_unreachable(scripted: ScriptedServer, docker_config: Path) -> None:  # noqa: F811
+def test_timeout_is_unreachable(scripted: ScriptedServer, docker_config: Path) -> None:
     scripted.script(TAGS_PATH, Reply(200, tags("1"), delay=2))
     started = time.monotonic()
     with pytest.raises(RegistryError) as caught:
@@ -142,7 +149,7 @@ def test_timeout_is_unreachable(scripted: ScriptedServer, docker_config: Path) -
                                  f"tag list of {scripted.host}/team/app")
 
 
-def test_registry_down_is_unreachable(docker_config: Path) -> None:  # noqa: F811
+def test_registry_down_is_unreachable(docker_config: Path) -> None:
     host = f"127.0.0.1:{free_port()}"  # nothing listens there
     client = RegistryClient(insecure=[host], docker_config=docker_config, backoff=0.01, timeout=2)
     with pytest.raises(RegistryError) as caught:
@@ -151,7 +158,7 @@ def test_registry_down_is_unreachable(docker_config: Path) -> None:  # noqa: F81
     assert f"registry {host} is unreachable (cannot connect to http://{host})" in str(caught.value)
 
 
-def test_https_by_default(scripted: ScriptedServer, docker_config: Path) -> None:  # noqa: F811
+def test_https_by_default(scripted: ScriptedServer, docker_config: Path) -> None:
     client = RegistryClient(docker_config=docker_config, timeout=2, backoff=0.01)  # not insecure
     with pytest.raises(RegistryError) as caught:
         client.list_tags(f"{scripted.host}/team/app")
@@ -161,14 +168,14 @@ def test_https_by_default(scripted: ScriptedServer, docker_config: Path) -> None
 
 
 @pytest.mark.parametrize("body", [b"<html>oops</html>", b'{"tags": "1.0"}', b'{"tags": [1, 2]}', b"[]"])
-def test_garbage_tag_list(scripted: ScriptedServer, docker_config: Path, body: bytes) -> None:  # noqa: F811
+def test_garbage_tag_list(scripted: ScriptedServer, docker_config: Path, body: bytes) -> None:
     scripted.script(TAGS_PATH, Reply(200, body))
     with pytest.raises(RegistryError, match="returned an invalid tag list for team/app") as caught:
         make_client(scripted, docker_config).list_tags(f"{scripted.host}/team/app")
     assert caught.value.kind == "protocol"
 
 
-def test_digest_from_head_header(scripted: ScriptedServer, docker_config: Path) -> None:  # noqa: F811
+def test_digest_from_head_header(scripted: ScriptedServer, docker_config: Path) -> None:
     scripted.script(MANIFEST_PATH, Reply(200, b"{}", {"Docker-Content-Digest": DIGEST}))
     assert make_client(scripted, docker_config).resolve_digest(f"{scripted.host}/team/app:1.0") == DIGEST
     (head,) = scripted.requests_to(MANIFEST_PATH)
@@ -176,7 +183,7 @@ def test_digest_from_head_header(scripted: ScriptedServer, docker_config: Path) 
     assert [t.strip() for t in head["headers"]["Accept"].split(",")] == list(MANIFEST_MEDIA_TYPES)
 
 
-def test_digest_is_sha256_of_body_as_served(scripted: ScriptedServer, docker_config: Path) -> None:  # noqa: F811
+def test_digest_is_sha256_of_body_as_served(scripted: ScriptedServer, docker_config: Path) -> None:
     body = b'{\n  "schemaVersion": 2,\n   "mediaType": "application/vnd.oci.image.index.v1+json" }\n'
     scripted.script(MANIFEST_PATH, Reply(200, body, {"Docker-Content-Digest": "bogus"}), Reply(200, body))
     digest = make_client(scripted, docker_config).resolve_digest(f"{scripted.host}/team/app:1.0")
@@ -184,17 +191,17 @@ def test_digest_is_sha256_of_body_as_served(scripted: ScriptedServer, docker_con
     assert [e["method"] for e in scripted.requests_to(MANIFEST_PATH)] == ["HEAD", "GET"]
 
 
-def test_head_not_allowed_falls_back_to_get(scripted: ScriptedServer, docker_config: Path) -> None:  # noqa: F811
+def test_head_not_allowed_falls_back_to_get(scripted: ScriptedServer, docker_config: Path) -> None:
     scripted.script(MANIFEST_PATH, Reply(405), Reply(200, b"{}", {"Docker-Content-Digest": DIGEST}))
     assert make_client(scripted, docker_config).resolve_digest(f"{scripted.host}/team/app:1.0") == DIGEST
 
 
-def test_unknown_name_on_manifest(scripted: ScriptedServer, docker_config: Path) -> None:  # noqa: F811
+def test_unknown_name_on_manifest(scripted: ScriptedServer, docker_config: Path) -> None:
     with pytest.raises(RegistryError, match=f"repository team/app not found on {scripted.host}"):
         make_client(scripted, docker_config).resolve_digest(f"{scripted.host}/team/app:1.0")
 
 
-def test_bearer_challenge_and_token_reuse(scripted: ScriptedServer, docker_config: Path) -> None:  # noqa: F811
+def test_bearer_challenge_and_token_reuse(scripted: ScriptedServer, docker_config: Path) -> None:
     challenge = (f'Bearer realm="{scripted.url}/token",service="reg.test",'
                  'scope="repository:team/app:pull"')
 
@@ -216,7 +223,7 @@ def test_bearer_challenge_and_token_reuse(scripted: ScriptedServer, docker_confi
     assert "Authorization" not in token_call["headers"]
 
 
-def test_token_endpoint_without_token(scripted: ScriptedServer, docker_config: Path) -> None:  # noqa: F811
+def test_token_endpoint_without_token(scripted: ScriptedServer, docker_config: Path) -> None:
     challenge = f'Bearer realm="{scripted.url}/token",service="reg.test"'
     scripted.script(TAGS_PATH, Reply(401, b"", {"WWW-Authenticate": challenge}))
     scripted.script("/token", Reply(200, {"nothing": "here"}))
@@ -224,14 +231,14 @@ def test_token_endpoint_without_token(scripted: ScriptedServer, docker_config: P
         make_client(scripted, docker_config).list_tags(f"{scripted.host}/team/app")
 
 
-def test_403_with_credentials(scripted: ScriptedServer, docker_config: Path) -> None:  # noqa: F811
+def test_403_with_credentials(scripted: ScriptedServer, docker_config: Path) -> None:
     scripted.script(TAGS_PATH, Reply(403, {"errors": [{"code": "DENIED"}]}))
     client = make_client(scripted, docker_config, credentials={scripted.host: Credentials("u", "p4ss")})
     with pytest.raises(RegistryError, match="do not grant pull access to team/app"):
         client.list_tags(f"{scripted.host}/team/app")
 
 
-def test_secrets_echoed_by_a_server_are_scrubbed(scripted: ScriptedServer, docker_config: Path) -> None:  # noqa: F811
+def test_secrets_echoed_by_a_server_are_scrubbed(scripted: ScriptedServer, docker_config: Path) -> None:
     password = "hunter2-Very-Secret"
 
     def echo(method: str, path: str, query: dict, headers: dict) -> Reply:
@@ -253,7 +260,7 @@ def test_secrets_echoed_by_a_server_are_scrubbed(scripted: ScriptedServer, docke
 
 
 def test_list_tags_many_is_concurrent_and_lists_each_repository_once(
-        scripted: ScriptedServer, docker_config: Path) -> None:  # noqa: F811
+        scripted: ScriptedServer, docker_config: Path) -> None:
     in_flight, peak, lock = [0], [0], threading.Lock()
 
     def slow(method: str, path: str, query: dict, headers: dict) -> Reply:
@@ -284,7 +291,7 @@ def test_list_tags_many_is_concurrent_and_lists_each_repository_once(
     assert len(scripted.log) == len(repos)
 
 
-def test_cached_errors_are_reported_for_every_lookup(scripted: ScriptedServer, docker_config: Path) -> None:  # noqa: F811
+def test_cached_errors_are_reported_for_every_lookup(scripted: ScriptedServer, docker_config: Path) -> None:
     client = make_client(scripted, docker_config)
     first = client.list_tags_many([f"{scripted.host}/gone/app"])[f"{scripted.host}/gone/app"]
     assert isinstance(first, RegistryError) and first.kind == "not-found"
@@ -293,7 +300,7 @@ def test_cached_errors_are_reported_for_every_lookup(scripted: ScriptedServer, d
     assert len(scripted.log) == 1
 
 
-def test_redirect_loop_is_a_protocol_error(scripted: ScriptedServer, docker_config: Path) -> None:  # noqa: F811
+def test_redirect_loop_is_a_protocol_error(scripted: ScriptedServer, docker_config: Path) -> None:
     scripted.script(TAGS_PATH, Reply(302, b"", {"Location": TAGS_PATH}))
     with pytest.raises(RegistryError, match=r"sent a broken answer .*\(TooManyRedirects\)") as caught:
         make_client(scripted, docker_config).list_tags(f"{scripted.host}/team/app")
@@ -301,7 +308,7 @@ def test_redirect_loop_is_a_protocol_error(scripted: ScriptedServer, docker_conf
 
 
 def test_manifest_server_errors_are_not_repeated_with_get(scripted: ScriptedServer,
-                                                          docker_config: Path) -> None:  # noqa: F811
+                                                          docker_config: Path) -> None:
     scripted.script(MANIFEST_PATH, Reply(503))
     with pytest.raises(RegistryError, match="failed with HTTP 503 fetching the manifest"):
         make_client(scripted, docker_config, retries=1).resolve_digest(f"{scripted.host}/team/app:1.0")

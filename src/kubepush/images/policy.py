@@ -30,8 +30,8 @@ message, never a traceback.
 from __future__ import annotations
 
 import difflib
-import functools
 import fnmatch
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass

@@ -6,7 +6,11 @@ digests from a :class:`RegistryClient` (one per run) and turns
 """
 
 from kubepush.registry.client import MANIFEST_MEDIA_TYPES, RegistryClient
-from kubepush.registry.credentials import Credentials, docker_config_path, load_docker_credentials
+from kubepush.registry.credentials import (
+    Credentials,
+    docker_config_path,
+    load_docker_credentials,
+)
 from kubepush.registry.errors import RegistryError
 
 __all__ = [

@@ -53,7 +53,11 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from kubepush.images.reference import ImageRef, digest_reason, parse_reference
-from kubepush.registry.credentials import DOCKER_HUB_ALIASES, Credentials, load_docker_credentials
+from kubepush.registry.credentials import (
+    DOCKER_HUB_ALIASES,
+    Credentials,
+    load_docker_credentials,
+)
 from kubepush.registry.errors import (
     AUTH,
     INSECURE,
@@ -163,7 +167,7 @@ class RegistryClient:
         """The manifest digest ``tag`` (default: ``ref.tag``, else ``latest``)
         points to right now: for a multi-arch image, the index's digest."""
         ref = _as_ref(ref)
-        reference = tag or ref.tag or "latest"
+        reference = ref.with_tag(tag).tag if tag else ref.tag or "latest"  # with_tag validates
         url = f"{self._base(ref.registry)}/v2/{ref.repository}/manifests/{reference}"
         headers = {"Accept": ", ".join(MANIFEST_MEDIA_TYPES)}
         what = f"manifest {ref.name}:{reference}"
