@@ -1,4 +1,4 @@
-"""Real registries for the registry client tests, and a scripted server for faults.
+"""Real registries for the registry client tests, and a scripted_registry server for faults.
 
 - :func:`start_registry` runs Debian's ``docker-registry`` (distribution v2)
   on 127.0.0.1 with a free port and a temporary storage directory: anonymous,
@@ -352,7 +352,7 @@ class Pusher:
 
 @dataclass
 class Reply:
-    """One scripted answer. ``delay`` sleeps before answering (for timeouts);
+    """One scripted_registry answer. ``delay`` sleeps before answering (for timeouts);
     ``body`` may be bytes or a JSON-able object."""
 
     status: int = 200
@@ -445,7 +445,7 @@ class ScriptedServer:
 
 
 @pytest.fixture(scope="session")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRegistry]:
+def anon_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRegistry]:
     """An anonymous docker-registry for this test session (per xdist worker)."""
     with start_registry(tmp_path_factory.mktemp("registry-anon")) as running:
         yield running
@@ -466,7 +466,7 @@ def token_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running
 
 
 @pytest.fixture
-def scripted() -> Iterator[ScriptedServer]:
+def scripted_registry() -> Iterator[ScriptedServer]:
     """A fresh :class:`ScriptedServer`."""
     server = ScriptedServer()
     yield server
@@ -474,7 +474,7 @@ def scripted() -> Iterator[ScriptedServer]:
 
 
 @pytest.fixture
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def empty_docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty ``$DOCKER_CONFIG`` so the developer's own logins never leak in."""
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
     (tmp_path / "docker").mkdir()

@@ -143,25 +143,25 @@ def test_helper_misses_and_failures(tmp_path: Path, helper_dir: Path) -> None:
 
 
 def test_explicit_credentials_win_over_docker_config(
-        scripted: ScriptedServer, docker_config: Path) -> None:
-    write_config(docker_config, {"auths": {scripted.host: {"auth": b64("fromconfig:x")}}})
+        scripted_registry: ScriptedServer, empty_docker_config: Path) -> None:
+    write_config(empty_docker_config, {"auths": {scripted_registry.host: {"auth": b64("fromconfig:x")}}})
 
     def basic(method: str, path: str, query: dict, headers: dict) -> Reply:
         if "Authorization" not in headers:
             return Reply(401, b"", {"WWW-Authenticate": 'Basic realm="r"'})
         return Reply(200, {"name": "a/b", "tags": [headers["Authorization"]]})
 
-    scripted.script("/v2/a/b/tags/list", basic)
-    from_config = RegistryClient(insecure=[scripted.host], docker_config=docker_config)
-    assert from_config.list_tags(f"{scripted.host}/a/b") == ["Basic " + b64("fromconfig:x")]
-    explicit = RegistryClient(insecure=[scripted.host], docker_config=docker_config,
-                              credentials={scripted.host: Credentials("flag", "y")})
-    assert explicit.list_tags(f"{scripted.host}/a/b") == ["Basic " + b64("flag:y")]
+    scripted_registry.script("/v2/a/b/tags/list", basic)
+    from_config = RegistryClient(insecure=[scripted_registry.host], docker_config=empty_docker_config)
+    assert from_config.list_tags(f"{scripted_registry.host}/a/b") == ["Basic " + b64("fromconfig:x")]
+    explicit = RegistryClient(insecure=[scripted_registry.host], docker_config=empty_docker_config,
+                              credentials={scripted_registry.host: Credentials("flag", "y")})
+    assert explicit.list_tags(f"{scripted_registry.host}/a/b") == ["Basic " + b64("flag:y")]
 
 
-def test_registry_token_is_sent_as_bearer(scripted: ScriptedServer, docker_config: Path) -> None:
-    scripted.script("/v2/a/b/tags/list", Reply(200, {"name": "a/b", "tags": ["1"]}))
-    client = RegistryClient(insecure=[scripted.host], docker_config=docker_config,
-                            credentials={scripted.host: Credentials(registry_token="rt-1")})
-    assert client.list_tags(f"{scripted.host}/a/b") == ["1"]
-    assert scripted.log[0]["headers"]["Authorization"] == "Bearer rt-1"
+def test_registry_token_is_sent_as_bearer(scripted_registry: ScriptedServer, empty_docker_config: Path) -> None:
+    scripted_registry.script("/v2/a/b/tags/list", Reply(200, {"name": "a/b", "tags": ["1"]}))
+    client = RegistryClient(insecure=[scripted_registry.host], docker_config=empty_docker_config,
+                            credentials={scripted_registry.host: Credentials(registry_token="rt-1")})
+    assert client.list_tags(f"{scripted_registry.host}/a/b") == ["1"]
+    assert scripted_registry.log[0]["headers"]["Authorization"] == "Bearer rt-1"
