@@ -67,7 +67,8 @@ class FakeGitLab(FakeForge):
 
     def common_headers(self, req: Request, resp: Response) -> None:
         if resp.status == 429:
-            reset = int(time.time()) + int(resp.headers.get("Retry-After", "60"))
+            after = resp.headers.get("Retry-After", "60")
+            reset = int(time.time()) + (int(after) if after.isdigit() else 60)
             resp.headers.setdefault("RateLimit-Limit", "600")
             resp.headers.setdefault("RateLimit-Observed", "601")
             resp.headers.setdefault("RateLimit-Remaining", "0")

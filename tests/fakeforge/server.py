@@ -174,9 +174,12 @@ class FakeForge:
         last = max(1, -(-len(items) // size))
         chunk = items[(page - 1) * size: page * size]
         links = []
-        for rel, num in (("next", page + 1), ("last", last), ("first", 1), ("prev", page - 1)):
-            if (rel == "next" and page < last) or (rel == "prev" and page > 1) or \
-                    (rel in ("last", "first") and last > 1):
+        # GitHub and Gitea: next/last unless on the last page, first/prev unless on the
+        # first; GitLab (extra_headers): first and last always
+        for rel, num, show in (("prev", page - 1, page > 1), ("next", page + 1, page < last),
+                               ("first", 1, page > 1 or extra_headers),
+                               ("last", last, page < last or extra_headers)):
+            if show:
                 links.append(f'<{self._page_url(req, num)}>; rel="{rel}"')
         headers = {"Link": ", ".join(links)} if links else {}
         if extra_headers:  # GitLab
@@ -285,13 +288,16 @@ def _make_handler(fake: FakeForge) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             resp = fake.handle(self.command, self.path, dict(self.headers.items()), raw)
-            payload = b"" if resp.body is None else json.dumps(resp.body).encode()
+            raw_body = isinstance(resp.body, bytes)
+            payload = resp.body if raw_body else (
+                b"" if resp.body is None else json.dumps(resp.body).encode())
             try:
                 self.send_response(resp.status)
                 for k, v in resp.headers.items():
                     self.send_header(k, v)
                 if payload:
-                    self.send_header("Content-Type", "application/json; charset=utf-8")
+                    self.send_header("Content-Type", "text/html" if raw_body else
+                                     "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
