@@ -448,6 +448,61 @@ class Api:
         return 200, {"kind": f"{call.rt.kind}List", "apiVersion": call.rt.group_version,
                      "metadata": {"resourceVersion": str(self.store.resource_version)}, "items": items}
 
+    # --- scale subresource ------------------------------------------------------------
+    def _scale_of(self, obj: dict[str, Any]) -> dict[str, Any]:
+        meta = obj["metadata"]
+        selector = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+        return {
+            "kind": "Scale", "apiVersion": "autoscaling/v1",
+            "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+                         if k in meta},
+            "spec": {"replicas": (obj.get("spec") or {}).get("replicas", 1)},
+            "status": {"replicas": (obj.get("status") or {}).get("replicas", 0),
+                       "selector": ",".join(f"{k}={v}" for k, v in selector.items())},
+        }
+
+    def scale(self, call: Call) -> tuple[int, Any]:
+        """GET/PUT/PATCH ``<resource>/scale``: reads and writes ``spec.replicas`` of the object.
+
+        Writes are recorded as an Update manager with ``subresource: scale``, which is what
+        makes a later apply of a different replica count conflict with e.g. ``kubectl scale``.
+        """
+        if not call.rt.has_scale:
+            raise status.ApiError(404, "NotFound", "the server could not find the requested resource")
+        with self.store.lock:
+            old = self._live(call)
+            current = self._scale_of(old)
+            if call.verb == "get":
+                return 200, current
+            if call.verb == "update":
+                wanted = _parse_object(call)
+            elif call.verb == "patch":
+                ctype = call.content_type.split(";")[0].strip().lower()
+                body = _parse_json(call.body)
+                if ctype == JSONPATCH:
+                    wanted = patches.json_patch(current, body)
+                elif ctype in (MERGE, STRATEGIC):
+                    wanted = patches.merge_patch(current, body)
+                else:
+                    raise status.unsupported_media_type()
+            else:
+                raise status.method_not_allowed()
+            rv = (wanted.get("metadata") or {}).get("resourceVersion")
+            if rv and rv != old["metadata"]["resourceVersion"]:
+                raise status.conflict(call.rt, call.name or "")
+            replicas = (wanted.get("spec") or {}).get("replicas")
+            if not isinstance(replicas, int) or replicas < 0:
+                raise status.ApiError(422, "Invalid", f'Scale.autoscaling "{call.name}" is invalid: '
+                                      f"spec.replicas: Invalid value: {replicas}: must be greater than or "
+                                      "equal to 0", {"name": call.name, "group": "autoscaling", "kind": "Scale"})
+            new = copy.deepcopy(old)
+            new.setdefault("spec", {})["replicas"] = replicas
+            managers = managed.update(old, new, managed.decode(old["metadata"].get("managedFields")),
+                                      call.manager, call.rt.group_version, self._node(call.rt),
+                                      self._resets_status(call.rt), subresource="scale")
+            result = self._update(call, old, new, managers)
+            return 200, self._scale_of(result)
+
     # --- CRDs --------------------------------------------------------------------------
     @staticmethod
     def _crd_status(crd: dict[str, Any]) -> None:

@@ -233,10 +233,11 @@ class Handler(BaseHTTPRequestHandler):
         rt = store.resource(r.group, r.version, r.plural)
         if rt is None:
             raise status.ApiError(404, "NotFound", "the server could not find the requested resource")
-        if r.subresource not in (None, "status"):
+        if r.subresource not in (None, "status", "scale"):
             raise status.ApiError(404, "NotFound", "the server could not find the requested resource")
-        if r.subresource == "status" and self.command != "GET":
-            raise status.method_not_allowed()  # status is written by the test via FakeKube.set_status
+        if r.subresource == "status" and (self.command != "GET" or not rt.has_status):
+            # Status is what controllers write; here the test does, via FakeKube.set_status.
+            raise status.method_not_allowed()
         if rt.namespaced and r.namespace is None and r.name is not None:
             raise status.ApiError(404, "NotFound", "the server could not find the requested resource")
         call = Call(verb=verb, rt=rt, namespace=r.namespace if rt.namespaced else None, name=r.name,
@@ -246,6 +247,9 @@ class Handler(BaseHTTPRequestHandler):
         if verb == "watch":
             return self._watch(call)
         api: Api = fake.api
+        if r.subresource == "scale":
+            code, result = api.scale(call)
+            return self._send(code, result)
         handlers = {"get": api.get, "list": api.list, "create": api.create, "update": api.update,
                     "patch": api.patch, "delete": api.delete, "deletecollection": api.delete_collection}
         if verb not in handlers:
