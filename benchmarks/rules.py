@@ -1,0 +1,151 @@
+"""Micro-benchmark: µs per document for kubepush.validate.rules.check_document.
+
+Runs the per-document rules (and the duplicate tracker) over a generated mix of
+typical documents - Deployments, Services, ConfigMaps, plus some StatefulSets,
+CronJobs and Ingresses - and prints the mean cost per document. Not a test: run
+``python benchmarks/rules.py [N]``. The budget is well under 20 µs per document
+(kubepush validate must do >= 20,000 documents/s end to end on 2 cores).
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+import time
+
+from kubepush.report.model import ObjectRef
+from kubepush.validate.rules import DuplicateTracker, check_document
+
+
+def _deployment(i: int) -> dict:
+    labels = {"app.kubernetes.io/name": f"app{i}", "app.kubernetes.io/part-of": "shop"}
+    container = {
+        "name": "server",
+        "image": f"ghcr.io/example/app{i}:1.{i % 10}.0",
+        "imagePullPolicy": "IfNotPresent",
+        "ports": [{"name": "http", "containerPort": 8080}, {"name": "metrics", "containerPort": 9090}],
+        "env": [{"name": f"VAR_{j}", "value": str(j)} for j in range(6)],
+        "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "1", "memory": "256Mi"}},
+        "readinessProbe": {"httpGet": {"path": "/ready", "port": "http"}},
+        "livenessProbe": {"httpGet": {"path": "/live", "port": 8080}},
+        "volumeMounts": [{"name": "config", "mountPath": "/etc/app"}],
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": f"app{i}", "namespace": "shop", "labels": dict(labels)},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": dict(labels)},
+            "template": {
+                "metadata": {"labels": dict(labels), "annotations": {"prometheus.io/scrape": "true"}},
+                "spec": {
+                    "serviceAccountName": f"app{i}",
+                    "containers": [container],
+                    "volumes": [{"name": "config", "configMap": {"name": f"app{i}"}}],
+                },
+            },
+        },
+    }
+
+
+def _service(i: int) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": f"app{i}", "namespace": "shop", "labels": {"app.kubernetes.io/name": f"app{i}"}},
+        "spec": {
+            "type": "ClusterIP",
+            "selector": {"app.kubernetes.io/name": f"app{i}"},
+            "ports": [
+                {"name": "http", "port": 80, "targetPort": "http"},
+                {"name": "metrics", "port": 9090, "targetPort": 9090, "protocol": "TCP"},
+            ],
+        },
+    }
+
+
+def _configmap(i: int) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": f"app{i}", "namespace": "shop"},
+        "data": {"config.yaml": "log: info\n", "FEATURE": "on"},
+    }
+
+
+def _statefulset(i: int) -> dict:
+    doc = _deployment(i)
+    doc["kind"] = "StatefulSet"
+    doc["spec"]["serviceName"] = f"app{i}"
+    doc["spec"]["volumeClaimTemplates"] = [
+        {"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}
+    ]
+    return doc
+
+
+def _cronjob(i: int) -> dict:
+    pod = copy.deepcopy(_deployment(i)["spec"]["template"])
+    pod["spec"]["restartPolicy"] = "OnFailure"
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": f"job{i}", "namespace": "shop"},
+        "spec": {"schedule": "*/5 * * * *", "concurrencyPolicy": "Forbid", "jobTemplate": {"spec": {"template": pod}}},
+    }
+
+
+def _ingress(i: int) -> dict:
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {"name": f"app{i}", "namespace": "shop"},
+        "spec": {
+            "rules": [
+                {
+                    "host": f"app{i}.example.com",
+                    "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {"service": {"name": f"app{i}", "port": {"number": 80}}}}]},
+                }
+            ]
+        },
+    }
+
+
+def generate(n: int) -> list[dict]:
+    """A repository-like mix: 30% Deployments, 30% Services, 25% ConfigMaps, 15% others."""
+    makers = [_deployment] * 6 + [_service] * 6 + [_configmap] * 5 + [_statefulset, _cronjob, _ingress]
+    return [makers[i % len(makers)](i) for i in range(n)]
+
+
+def bench(docs: list[dict], rounds: int = 5) -> dict[str, float]:
+    """Best-of-``rounds`` µs per document, overall and per kind."""
+    check_document(docs[0], kubernetes_version=(1, 37))  # warm the schema index outside the timing
+    results: dict[str, float] = {}
+    groups: dict[str, list[dict]] = {"all": docs}
+    for doc in docs:
+        groups.setdefault(doc["kind"], []).append(doc)
+    for name, group in groups.items():
+        best = float("inf")
+        for _ in range(rounds):
+            tracker = DuplicateTracker()
+            start = time.thread_time()  # CPU time: other processes on the box do not count
+            for i, doc in enumerate(group):
+                check_document(doc, kubernetes_version=(1, 37))
+                meta = doc["metadata"]
+                tracker.add(i, ObjectRef(doc["apiVersion"], doc["kind"], meta.get("namespace", ""), meta["name"]), "")
+            best = min(best, time.thread_time() - start)
+        results[name] = best / len(group) * 1e6
+    return results
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
+    start = time.perf_counter()
+    check_document(generate(1)[0], kubernetes_version=(1, 37))
+    print(f"first call (loads the OpenAPI index): {(time.perf_counter() - start) * 1e3:.1f} ms")
+    for name, us in bench(generate(n)).items():
+        print(f"{name:>12}: {us:6.2f} µs/document")
+
+
+if __name__ == "__main__":
+    main()
