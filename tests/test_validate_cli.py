@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from kubepush_cli import assert_no_traceback, kubepush
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
@@ -28,17 +29,6 @@ spec:
       - name: web
         image: nginx:1.27
 """
-
-
-def kubepush(*args: str, cwd: Path | None = None, stdin: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kubepush.cli", *args],
-        cwd=cwd, input=stdin, capture_output=True, text=True, timeout=timeout, check=False,
-    )
-
-
-def assert_no_traceback(proc: subprocess.CompletedProcess[str]) -> None:
-    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout, proc.stderr
 
 
 def test_help_and_version_are_instant() -> None:

@@ -135,9 +135,10 @@ def _build(data: dict[str, Any], file: Path) -> Config:
         for t in data.get("targets") or []
     )
     sections = {k: v for k, v in data.items() if isinstance(v, dict)}
-    if "validate" in sections and "crds" in sections["validate"]:
-        sections["validate"] = {**sections["validate"],
-                                "crds": [str(_relative(base / p)) for p in sections["validate"]["crds"]]}
+    validate = sections.get("validate", {})
+    for key in ("crds", "schemaLocations"):  # local paths are relative to the config file
+        if key in validate:
+            validate[key] = [p if "://" in p else str(_relative(base / p)) for p in validate[key]]
     return Config(path=str(file), targets=targets, sections=sections)
 
 

@@ -26,6 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="warn instead of fail on kinds without a schema")
     parser.add_argument("--crd", action="append", default=[], metavar="PATH",
                         help="CustomResourceDefinitions to validate custom resources with (repeatable)")
+    parser.add_argument("--schema-location", action="append", default=[], metavar="TEMPLATE",
+                        help="also look up schemas here: a URL or folder, kubeconform template syntax "
+                             "(e.g. '{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json'); "
+                             "downloads are cached in $KUBEPUSH_CACHE_DIR (repeatable)")
     parser.add_argument("--disable", action="append", default=[], metavar="RULE",
                         help="switch off a rule, e.g. deprecated-api (repeatable; see --list-rules)")
     parser.add_argument("--list-rules", action="store_true", help="list rule ids and exit")
@@ -59,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
                 ignore_missing_schemas=_pick(args.ignore_missing_schemas, settings.get("ignoreMissingSchemas"), False),
                 disabled_rules=frozenset(args.disable) | frozenset(settings.get("disabledRules", ())),
                 crd_paths=tuple(args.crd or settings.get("crds", ())),
+                schema_locations=tuple(args.schema_location or settings.get("schemaLocations", ())),
                 render=_pick(args.render, settings.get("render"), True),
                 workers=max(0, args.workers),
             )

@@ -23,6 +23,7 @@ from kubepush.report.base import Reporter
 from kubepush.report.model import Finding, ObjectRef, Result, Severity
 from kubepush.validate import crds, rules
 from kubepush.validate.messages import schema_findings
+from kubepush.validate.remote import SchemaLocations
 from kubepush.validate.schemas import BuiltinSchemas, CompiledSchema, compile_schema, split_api_version
 
 #: Below this many bytes of input, forking workers costs more than it saves.
@@ -38,6 +39,7 @@ class Options:
     ignore_missing_schemas: bool = False
     disabled_rules: frozenset[str] = frozenset()
     crd_paths: tuple[str, ...] = ()
+    schema_locations: tuple[str, ...] = ()
     render: bool = True
     workers: int = 0  # 0: one per CPU
 
@@ -67,6 +69,10 @@ class Checker:
         self._crd_openapi: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._crd_compiled: dict[tuple[str, str, str], CompiledSchema] = {}
         self._rules = frozenset(rules.RULES) - options.disabled_rules
+        self.locations = (
+            SchemaLocations(options.schema_locations, options.kubernetes_version, options.strict)
+            if options.schema_locations else None
+        )
         for crd in crd_objects:
             self.add_crd(crd)
 
@@ -85,7 +91,10 @@ class Checker:
                     crds.to_json_schema(self._crd_openapi[key], strict=self.options.strict, object_meta=meta)
                 )
             return self._crd_compiled[key]
-        return self.builtins.validator(group, version, kind)
+        schema = self.builtins.validator(group, version, kind)
+        if schema is None and self.locations is not None:
+            schema = self.locations.find(group, version, kind)
+        return schema
 
     def check(self, doc: Document) -> list[Finding]:
         """Every finding for one document, positioned in its file."""
