@@ -243,7 +243,7 @@ def test_401_names_the_token_variable(forge_rig):
         client.find_open(HEAD, BASE)
     env = {"github": "GITHUB_TOKEN", "gitlab": "GITLAB_TOKEN", "gitea": "GITEA_TOKEN"}[r.kind]
     assert info.value.kind == E.AUTH and info.value.status == 401
-    assert f"token rejected" in str(info.value) and f"check {env}" in str(info.value)
+    assert "token rejected" in str(info.value) and f"check {env}" in str(info.value)
 
 
 def test_403_names_the_missing_permission(forge_rig):

@@ -7,8 +7,7 @@ import re
 
 import pytest
 import requests
-from fakeforge.contract import (GitHubContract, GiteaContract, GitLabContract, load,
-                                to_jsonschema)
+from fakeforge.contract import GiteaContract, GitHubContract, GitLabContract, load, to_jsonschema
 from fakeforge.rig import make_client
 from jsonschema import Draft202012Validator
 

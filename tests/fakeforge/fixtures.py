@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from .github import FakeGitHub
 from .gitea import FakeGitea
+from .github import FakeGitHub
 from .gitlab import FakeGitLab
 from .rig import Rig, Sleeps, make_client
 from .server import FakeForge

@@ -6,6 +6,7 @@ Serves both github.com-style paths (``/repos/...``) and GHES-style ones
 
 from __future__ import annotations
 
+import secrets
 import time
 from typing import Any
 
@@ -291,6 +292,60 @@ class FakeGitHub(FakeForge):
             cid = 5000 + len(self.issue_comments) + 1
             self.issue_comments[cid] = {"id": cid, "issue": number, "body": body, "user": user}
             return cid
+
+    # -- GitHub App installation tokens ----------------------------------------------------
+    def enable_app(self, app_id: int, public_key: Any, installation_id: int = 77) -> None:
+        """Accept RS256 JWTs signed for ``app_id`` on the App endpoints."""
+        self.app = (str(app_id), public_key, installation_id)
+
+    def authorize(self, req: Request, token: str | None) -> tuple[str, bool] | None:
+        if req.op_id.startswith("apps/"):
+            return ("app", True) if token and self._valid_jwt(token) else None
+        return super().authorize(req, token)
+
+    def _valid_jwt(self, token: str) -> bool:
+        """Checks what GitHub checks: RS256 signature by the app key, iss, iat/exp window."""
+        import base64
+        import json
+
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        if getattr(self, "app", None) is None or token.count(".") != 2:
+            return False
+        app_id, public_key, _ = self.app
+        head, claims, sig = token.split(".")
+
+        def unb64(part: str) -> bytes:
+            return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+        try:
+            public_key.verify(unb64(sig), f"{head}.{claims}".encode(), padding.PKCS1v15(),
+                              hashes.SHA256())
+        except InvalidSignature:
+            return False
+        header, body = json.loads(unb64(head)), json.loads(unb64(claims))
+        now = time.time()
+        return (header.get("alg") == "RS256" and body.get("iss") == app_id
+                and body["iat"] <= now < body["exp"] and body["exp"] - body["iat"] <= 600)
+
+    @route("apps/get-repo-installation", "GET", "/repos/{owner}/{repo}/installation",
+           doc="https://docs.github.com/rest/apps/apps#get-a-repository-installation-for-the-authenticated-app")
+    def repo_installation(self, req: Request) -> Response:
+        return Response(200, {"id": self.app[2], "app_id": int(self.app[0]),
+                              "account": {"login": self.owner}})
+
+    @route("apps/create-installation-access-token", "POST",
+           "/app/installations/{installation_id}/access_tokens",
+           doc="https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app")
+    def mint(self, req: Request) -> Response:
+        if int(req.params["installation_id"]) != self.app[2]:
+            return self.error(404, "Not Found")
+        token = f"ghs_{secrets.token_hex(18)}"
+        self.tokens[token] = ("kubepush-app[bot]", True)
+        return Response(201, {"token": token, "expires_at": "2026-01-01T01:00:00Z",
+                              "permissions": {"pull_requests": "write", "issues": "write"}})
 
     # -- identity and GraphQL -------------------------------------------------------------
     @route("users/get-authenticated", "GET", "/user",

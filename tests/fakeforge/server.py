@@ -152,6 +152,10 @@ class FakeForge:
         """The token if the request carries it in a form the forge accepts, else None."""
         raise NotImplementedError
 
+    def authorize(self, req: Request, token: str | None) -> tuple[str, bool] | None:
+        """(user, may write) for a known token, else None (-> 401)."""
+        return self.tokens.get(token) if token else None
+
     def unauthorized(self) -> Response:
         raise NotImplementedError
 
@@ -235,10 +239,10 @@ class FakeForge:
                     is not None else self.error(fault.status, _REASONS.get(fault.status, "error"))
                 resp.headers.update(fault.headers)
                 return self._finish(req, op, resp, call)
-        token = self.auth_token(headers)
-        if token is None or token not in self.tokens:
+        identity = self.authorize(req, self.auth_token(headers))
+        if identity is None:
             return self._finish(req, op, self.unauthorized(), call)
-        req.user, req.can_write = self.tokens[token]
+        req.user, req.can_write = identity
         if op is not None:
             problems = self.contract.check_request(op, req.params, req.query, body, req.body_present)
             with self.lock:

@@ -93,6 +93,21 @@ def default_api_url(kind: str, ref: RepoRef) -> str:
     return f"{root}/api/v4" if kind == "gitlab" else f"{root}/api/v1"
 
 
+def _mint_app_token(env: Mapping[str, str], ref: RepoRef, api_url: str | None,
+                    verify: bool | str, retry: RetryPolicy | None,
+                    timeout: tuple[float, float]) -> tuple[str, str]:
+    """GitHub App credentials in the environment beat an ambient token: they are explicit."""
+    from kubepush.forges.github_app import installation_token, load_private_key
+
+    installation = env.get("GITHUB_APP_INSTALLATION_ID")
+    token = installation_token(
+        api_url or default_api_url("github", ref), env["GITHUB_APP_ID"],
+        load_private_key(env["GITHUB_APP_PRIVATE_KEY"]), *ref.owner_repo,
+        installation_id=int(installation) if installation else None, verify=verify,
+        retry=retry, timeout=timeout)
+    return token, "GITHUB_APP_ID / GITHUB_APP_PRIVATE_KEY (installation token)"
+
+
 def open_forge(repo_url: str, *, kind: str | None = None, api_url: str | None = None,
                token: str | None = None, env: Mapping[str, str] | None = None,
                verify: bool | str = True, bot_login: str | None = None,
@@ -102,7 +117,9 @@ def open_forge(repo_url: str, *, kind: str | None = None, api_url: str | None = 
 
     ``kind`` (``--forge``) is needed only for self-hosted servers whose host name does
     not say what they are. The token comes from ``token`` or the forge's variables
-    (``TOKEN_ENV``); GitLab's ``CI_JOB_TOKEN`` is sent as a job token.
+    (``TOKEN_ENV``); GitLab's ``CI_JOB_TOKEN`` is sent as a job token. For GitHub,
+    ``GITHUB_APP_ID`` + ``GITHUB_APP_PRIVATE_KEY`` (PEM or path; optionally
+    ``GITHUB_APP_INSTALLATION_ID``) mint an installation token instead.
     """
     env = os.environ if env is None else env
     ref = parse_repo_url(repo_url)
@@ -114,6 +131,9 @@ def open_forge(repo_url: str, *, kind: str | None = None, api_url: str | None = 
                          f"{'|'.join(KINDS)}")
     token_env = " or ".join(TOKEN_ENV[kind])
     job_token = False
+    if token is None and kind == "github" and env.get("GITHUB_APP_ID") and \
+            env.get("GITHUB_APP_PRIVATE_KEY"):
+        token, token_env = _mint_app_token(env, ref, api_url, verify, retry, timeout)
     if token is None:
         for name in TOKEN_ENV[kind]:
             if env.get(name):
