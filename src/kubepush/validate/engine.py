@@ -69,6 +69,7 @@ class Checker:
         self._crd_openapi: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._crd_compiled: dict[tuple[str, str, str], CompiledSchema] = {}
         self._rules = frozenset(rules.RULES) - options.disabled_rules
+        self._version = options.version_tuple
         self.locations = (
             SchemaLocations(options.schema_locations, options.kubernetes_version, options.strict)
             if options.schema_locations else None
@@ -117,7 +118,7 @@ class Checker:
             )]
         group, version = split_api_version(api_version)
         schema = self._schema(group, version, kind)
-        found = rules.check_document(obj, kubernetes_version=self.options.version_tuple, enabled=self._rules)
+        found = rules.check_document(obj, kubernetes_version=self._version, enabled=self._rules)
         if schema is None:
             if not any(f.rule == "removed-api" for f in found):  # already says why there is no schema
                 found[:0] = self._no_schema(api_version, kind)

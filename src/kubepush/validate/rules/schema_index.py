@@ -10,7 +10,6 @@ per process, so it happens lazily, on the first document that needs it.
 from __future__ import annotations
 
 import functools
-import re
 from typing import Any
 
 # Node of the list-map index: field -> (shape, keys, child node).
@@ -30,28 +29,13 @@ _SKIP_FIELDS = frozenset({"ownerReferences", "managedFields"})
 _META_KINDS = frozenset({"DeleteOptions", "WatchEvent"})
 
 
-def _schema_dir() -> Any:
-    """The newest ``v*-local`` schema directory of the installed kubernetes-validate."""
-    from importlib.resources import files
-
-    root = files("kubernetes_validate") / "kubernetes-json-schema"
-    best: tuple[tuple[int, ...], Any] | None = None
-    for entry in root.iterdir():
-        m = re.fullmatch(r"v(\d+)\.(\d+)\.(\d+)-local", entry.name)
-        if m:
-            version = tuple(int(x) for x in m.groups())
-            if best is None or version > best[0]:
-                best = (version, entry)
-    if best is None:  # pragma: no cover - broken installation
-        raise RuntimeError("kubernetes-validate ships no schemas")
-    return best[1]
-
-
 @functools.cache
 def _definitions() -> dict[str, Any]:
-    import orjson
+    """The newest bundled version's definitions, shared with the schema layer's cache
+    (list-map keys are the same in the strict and non-strict variants)."""
+    from kubepush.validate.schemas import bundled_versions, load_definitions
 
-    return orjson.loads((_schema_dir() / "_definitions.json").read_bytes())["$defs"]
+    return load_definitions(bundled_versions()[-1], True)
 
 
 @functools.cache
