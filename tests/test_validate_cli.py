@@ -351,3 +351,16 @@ def test_parallel_and_serial_runs_report_the_same(tmp_path: Path) -> None:
     parallel = kubepush("validate", ".", "-j", "2", "-o", "json", cwd=tmp_path)
     assert serial.returncode == parallel.returncode == 1
     assert json.loads(serial.stdout) == json.loads(parallel.stdout)
+
+
+def test_quiet_and_verbose() -> None:
+    broken = str(EXAMPLES / "broken")
+    normal = kubepush("validate", broken)
+    lines = [line.split(":")[1] for line in normal.stdout.splitlines() if ": error:" in line]
+    assert lines == sorted(lines, key=int), "findings of a document are in line order"
+    quiet = kubepush("validate", broken, "-q")
+    assert quiet.returncode == 1 and "error:" in quiet.stdout and "warning:" not in quiet.stdout
+    silent = kubepush("validate", broken, "-qq")
+    assert silent.returncode == 1 and silent.stdout == ""
+    verbose = kubepush("validate", broken, "-v")
+    assert "2 resources in 1 sources" in verbose.stderr and "Kubernetes 1.37.0 strict" in verbose.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import time
 
 from kubepush import config as configuration
 from kubepush.commands import output
@@ -67,7 +68,12 @@ def run(args: argparse.Namespace) -> int:
                 render=_pick(args.render, settings.get("render"), True),
                 workers=max(0, args.workers),
             )
-            results.append(engine.run(paths, options, reporter))
+            started = time.perf_counter()
+            result = engine.run(paths, options, reporter)
+            output.log(args, 1, f"{' '.join(paths)}: {result.documents} resources in {result.files} sources, "
+                                f"Kubernetes {options.kubernetes_version}{' strict' if options.strict else ''}, "
+                                f"{time.perf_counter() - started:.2f} s")
+            results.append(result)
         result = results[0] if len(results) == 1 else _merge(results)
         reporter.close(result)
     return result.exit_code

@@ -100,7 +100,9 @@ class Checker:
     def check(self, doc: Document) -> list[Finding]:
         """Every finding for one document, positioned in its file."""
         found = self._check_object(doc.obj)
-        return [doc.place(f) for f in _dedupe(found)]
+        if not found:
+            return found
+        return sorted((doc.place(f) for f in _dedupe(found)), key=lambda f: (f.line, f.column))
 
     def _check_object(self, obj: Any) -> list[Finding]:
         if not isinstance(obj, dict):
