@@ -79,7 +79,10 @@ def _statefulset(i: int) -> dict:
     doc["kind"] = "StatefulSet"
     doc["spec"]["serviceName"] = f"app{i}"
     doc["spec"]["volumeClaimTemplates"] = [
-        {"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}
+        {
+            "metadata": {"name": "data"},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+        }
     ]
     return doc
 
@@ -104,7 +107,15 @@ def _ingress(i: int) -> dict:
             "rules": [
                 {
                     "host": f"app{i}.example.com",
-                    "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {"service": {"name": f"app{i}", "port": {"number": 80}}}}]},
+                    "http": {
+                        "paths": [
+                            {
+                                "path": "/",
+                                "pathType": "Prefix",
+                                "backend": {"service": {"name": f"app{i}", "port": {"number": 80}}},
+                            }
+                        ]
+                    },
                 }
             ]
         },

@@ -66,8 +66,17 @@ C0 = POD_PATH + ("containers", 0)
 
 def test_registry_ids_descriptions_and_help():
     assert {
-        "deprecated-api", "removed-api", "unknown-api-version", "duplicate-resource", "duplicate-list-key",
-        "missing-name", "invalid-name", "invalid-enum", "invalid-quantity", "invalid-port", "missing-image",
+        "deprecated-api",
+        "removed-api",
+        "unknown-api-version",
+        "duplicate-resource",
+        "duplicate-list-key",
+        "missing-name",
+        "invalid-name",
+        "invalid-enum",
+        "invalid-quantity",
+        "invalid-port",
+        "missing-image",
         "selector-mismatch",
     } <= set(RULES)
     for rule_id, rule in RULES.items():
@@ -86,7 +95,6 @@ def test_valid_documents_have_no_findings():
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     for doc in bench.generate(40):  # the benchmark's realistic mix
-
         assert run(doc) == [], doc["kind"]
 
 
@@ -99,11 +107,24 @@ def test_disabled_rules_are_not_reported_and_others_still_are():
 
 @pytest.mark.parametrize(
     "doc",
-    [None, [], "text", {}, {"kind": "Deployment"}, {"apiVersion": ["x"], "kind": "Pod"},
-     {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": "oops", "spec": []},
-     {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x", "labels": ["a"]},
-      "spec": {"selector": {"matchExpressions": [{"key": ["k"], "operator": "In", "values": "v"}]},
-               "template": {"metadata": {"labels": None}, "spec": {"containers": ["c", {"env": [1, {"name": {}}]}]}}}}],
+    [
+        None,
+        [],
+        "text",
+        {},
+        {"kind": "Deployment"},
+        {"apiVersion": ["x"], "kind": "Pod"},
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": "oops", "spec": []},
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "x", "labels": ["a"]},
+            "spec": {
+                "selector": {"matchExpressions": [{"key": ["k"], "operator": "In", "values": "v"}]},
+                "template": {"metadata": {"labels": None}, "spec": {"containers": ["c", {"env": [1, {"name": {}}]}]}},
+            },
+        },
+    ],
 )
 def test_malformed_documents_do_not_crash(doc):
     findings = run(doc)
@@ -134,9 +155,14 @@ def test_deprecated_api_is_a_warning_naming_the_removal_version():
     doc["apiVersion"] = "batch/v1beta1"
     f = only(doc, "deprecated-api", version=(1, 23))
     assert f.severity is Severity.WARNING
-    assert f.message == "batch/v1beta1 CronJob is deprecated since Kubernetes 1.21 and will be removed in 1.25; use batch/v1"
+    assert (
+        f.message
+        == "batch/v1beta1 CronJob is deprecated since Kubernetes 1.21 and will be removed in 1.25; use batch/v1"
+    )
     assert [x.rule for x in run(doc, (1, 20)) if x.rule.endswith("-api")] == []  # not yet deprecated
-    assert only(doc, "removed-api", version=(1, 25)).message.startswith("batch/v1beta1 CronJob was removed in Kubernetes 1.25")
+    assert only(doc, "removed-api", version=(1, 25)).message.startswith(
+        "batch/v1beta1 CronJob was removed in Kubernetes 1.25"
+    )
 
 
 def test_removed_api_without_replacement_says_what_to_do():
@@ -166,11 +192,31 @@ def test_deprecation_table_is_consistent_with_the_served_apis():
 @pytest.mark.parametrize(
     ("api_version", "kind", "path", "message"),
     [
-        ("app/v1", "Deployment", ("apiVersion",), "unknown apiVersion app/v1 for kind Deployment (did you mean apps/v1?)"),
-        ("apps/v2", "Deployment", ("apiVersion",), "unknown apiVersion apps/v2 for kind Deployment (did you mean apps/v1?)"),
+        (
+            "app/v1",
+            "Deployment",
+            ("apiVersion",),
+            "unknown apiVersion app/v1 for kind Deployment (did you mean apps/v1?)",
+        ),
+        (
+            "apps/v2",
+            "Deployment",
+            ("apiVersion",),
+            "unknown apiVersion apps/v2 for kind Deployment (did you mean apps/v1?)",
+        ),
         ("v1", "Deployment", ("apiVersion",), "unknown apiVersion v1 for kind Deployment (did you mean apps/v1?)"),
-        ("networking.k8s.i0/v1", "Ingress", ("apiVersion",), "unknown apiVersion networking.k8s.i0/v1 for kind Ingress (did you mean networking.k8s.io/v1?)"),
-        ("apiregistration.k8s.io/v1", "ApiService", ("kind",), "unknown kind ApiService in apiregistration.k8s.io/v1 (kinds are case-sensitive: APIService)"),
+        (
+            "networking.k8s.i0/v1",
+            "Ingress",
+            ("apiVersion",),
+            "unknown apiVersion networking.k8s.i0/v1 for kind Ingress (did you mean networking.k8s.io/v1?)",
+        ),
+        (
+            "apiregistration.k8s.io/v1",
+            "ApiService",
+            ("kind",),
+            "unknown kind ApiService in apiregistration.k8s.io/v1 (kinds are case-sensitive: APIService)",
+        ),
         ("v1", "configMap", ("kind",), "unknown kind configMap in v1 (kinds are case-sensitive: ConfigMap)"),
         ("apps/v1", "Deploymnet", ("kind",), "unknown kind Deploymnet in apps/v1 (did you mean Deployment?)"),
     ],
@@ -244,7 +290,13 @@ def test_duplicate_env_name_points_at_second_key():
 
 
 def test_duplicate_container_port_uses_protocol_default():
-    doc = deployment(ports=[{"containerPort": 80}, {"containerPort": 80, "protocol": "UDP"}, {"name": "x", "containerPort": 80, "protocol": "TCP"}])
+    doc = deployment(
+        ports=[
+            {"containerPort": 80},
+            {"containerPort": 80, "protocol": "UDP"},
+            {"name": "x", "containerPort": 80, "protocol": "TCP"},
+        ]
+    )
     f = only(doc, "duplicate-list-key")
     assert f.path == C0 + ("ports", 2)
     assert "duplicate containerPort/protocol 80/TCP" in f.message and "also at index 0" in f.message
@@ -257,19 +309,24 @@ def test_duplicate_service_port_and_default_note():
 
 
 def test_duplicate_containers_volumes_and_two_key_lists():
-    doc = cronjob({
-        "restartPolicy": "Never",
-        "containers": [{"name": "a", "image": "x"}, {"name": "a", "image": "y"}],
-        "volumes": [{"name": "v", "emptyDir": {}}, {"name": "v", "configMap": {"name": "c"}}],
-        "topologySpreadConstraints": [
-            {"topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule", "maxSkew": 1},
-            {"topologyKey": "zone", "whenUnsatisfiable": "ScheduleAnyway", "maxSkew": 1},
-            {"topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule", "maxSkew": 2},
-        ],
-    })
+    doc = cronjob(
+        {
+            "restartPolicy": "Never",
+            "containers": [{"name": "a", "image": "x"}, {"name": "a", "image": "y"}],
+            "volumes": [{"name": "v", "emptyDir": {}}, {"name": "v", "configMap": {"name": "c"}}],
+            "topologySpreadConstraints": [
+                {"topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule", "maxSkew": 1},
+                {"topologyKey": "zone", "whenUnsatisfiable": "ScheduleAnyway", "maxSkew": 1},
+                {"topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule", "maxSkew": 2},
+            ],
+        }
+    )
     base = ("spec", "jobTemplate", "spec", "template", "spec")
     paths = sorted((f.path for f in run(doc) if f.rule == "duplicate-list-key"), key=str)
-    assert paths == sorted([base + ("containers", 1, "name"), base + ("volumes", 1, "name"), base + ("topologySpreadConstraints", 2)], key=str)
+    assert paths == sorted(
+        [base + ("containers", 1, "name"), base + ("volumes", 1, "name"), base + ("topologySpreadConstraints", 2)],
+        key=str,
+    )
 
 
 def test_list_items_are_checked_with_item_paths():
@@ -280,8 +337,12 @@ def test_list_items_are_checked_with_item_paths():
 
 
 def test_custom_resources_have_no_list_map_index():
-    doc = {"apiVersion": "example.com/v1", "kind": "Deployment", "metadata": {"name": "x"},
-           "spec": {"template": {"spec": {"containers": [{"name": "a"}, {"name": "a"}]}}}}
+    doc = {
+        "apiVersion": "example.com/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "x"},
+        "spec": {"template": {"spec": {"containers": [{"name": "a"}, {"name": "a"}]}}},
+    }
     assert run(doc) == []
 
 
@@ -304,10 +365,20 @@ def test_missing_name():
 @pytest.mark.parametrize(
     ("kind", "api_version", "name", "fragment"),
     [
-        ("Service", "v1", "cart_service", "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character"),
+        (
+            "Service",
+            "v1",
+            "cart_service",
+            "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character",
+        ),
         ("Service", "v1", "1web", "DNS-1035 label"),
         ("Namespace", "v1", "team.a", "a lowercase RFC 1123 label must consist of"),
-        ("Deployment", "apps/v1", "My.App", "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com')"),
+        (
+            "Deployment",
+            "apps/v1",
+            "My.App",
+            "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com')",
+        ),
         ("ConfigMap", "v1", "x" * 254, "must be no more than 253 characters"),
         ("CronJob", "batch/v1", "c" * 53, "must be no more than 52 characters"),
         ("ClusterRole", "rbac.authorization.k8s.io/v1", "a/b", "may not contain '/'"),
@@ -328,10 +399,12 @@ def test_service_name_hint_suggests_a_valid_name():
 @pytest.mark.parametrize(
     ("kind", "api_version", "name"),
     [
-        ("Deployment", "apps/v1", "1web"), ("ConfigMap", "v1", "kube-root-ca.crt"),
+        ("Deployment", "apps/v1", "1web"),
+        ("ConfigMap", "v1", "kube-root-ca.crt"),
         ("ClusterRole", "rbac.authorization.k8s.io/v1", "system:metrics-server"),
         ("APIService", "apiregistration.k8s.io/v1", "v1beta1.metrics.k8s.io"),
-        ("Prometheus", "monitoring.coreos.com/v1", "k8s"), ("CronJob", "batch/v1", "c" * 52),
+        ("Prometheus", "monitoring.coreos.com/v1", "k8s"),
+        ("CronJob", "batch/v1", "c" * 52),
     ],
 )
 def test_valid_names(kind, api_version, name):
@@ -350,15 +423,26 @@ def test_invalid_namespace_and_container_and_volume_names():
 def test_invalid_labels_and_annotations():
     doc = service()
     doc["metadata"]["labels"] = {
-        "app.kubernetes.io/name": "web", "a/b/c": "x", "Example.com/x": "y", "ok": "-bad-", "long": "v" * 64,
+        "app.kubernetes.io/name": "web",
+        "a/b/c": "x",
+        "Example.com/x": "y",
+        "ok": "-bad-",
+        "long": "v" * 64,
         "version": 1.0,  # a number: the schema's finding, not ours
     }
     doc["metadata"]["annotations"] = {"prometheus.io/scrape": "true", "bad key!": "x"}
     found = {(f.rule, f.path[-1]): f.message for f in run(doc)}
-    assert set(found) == {("invalid-label", "a/b/c"), ("invalid-label", "Example.com/x"), ("invalid-label", "ok"),
-                          ("invalid-label", "long"), ("invalid-annotation", "bad key!")}
+    assert set(found) == {
+        ("invalid-label", "a/b/c"),
+        ("invalid-label", "Example.com/x"),
+        ("invalid-label", "ok"),
+        ("invalid-label", "long"),
+        ("invalid-annotation", "bad key!"),
+    }
     assert "prefix part a lowercase RFC 1123 subdomain" in found[("invalid-label", "Example.com/x")]
-    assert "a valid label must be an empty string or consist of alphanumeric characters" in found[("invalid-label", "ok")]
+    assert (
+        "a valid label must be an empty string or consist of alphanumeric characters" in found[("invalid-label", "ok")]
+    )
     assert "must be no more than 63 characters" in found[("invalid-label", "long")]
 
 
@@ -374,7 +458,10 @@ def test_selector_and_template_labels_are_label_checked():
     doc["spec"]["selector"]["matchLabels"]["bad key"] = "x"
     doc["spec"]["template"]["metadata"]["labels"]["bad key"] = "x"
     paths = {f.path for f in run(doc) if f.rule == "invalid-label"}
-    assert paths == {("spec", "selector", "matchLabels", "bad key"), ("spec", "template", "metadata", "labels", "bad key")}
+    assert paths == {
+        ("spec", "selector", "matchLabels", "bad key"),
+        ("spec", "template", "metadata", "labels", "bad key"),
+    }
 
 
 # --- enums ----------------------------------------------------------------------------------
@@ -383,7 +470,10 @@ def test_selector_and_template_labels_are_label_checked():
 def test_enum_case_mistake_gets_did_you_mean():
     f = only(deployment(imagePullPolicy="ifNotPresent"), "invalid-enum")
     assert f.path == C0 + ("imagePullPolicy",)
-    assert f.message == 'imagePullPolicy: Unsupported value: "ifNotPresent": supported values: "Always", "IfNotPresent", "Never"'
+    assert (
+        f.message
+        == 'imagePullPolicy: Unsupported value: "ifNotPresent": supported values: "Always", "IfNotPresent", "Never"'
+    )
     assert f.hint == 'did you mean "IfNotPresent"? Values are case-sensitive.'
 
 
@@ -395,11 +485,29 @@ def test_enum_case_mistake_gets_did_you_mean():
         (service(ports=[{"port": 53, "protocol": "dns"}]), ("spec", "ports", 0, "protocol"), "dns"),
         (deployment(ports=[{"containerPort": 53, "protocol": "udp"}]), C0 + ("ports", 0, "protocol"), "udp"),
         (deployment(terminationMessagePolicy="file"), C0 + ("terminationMessagePolicy",), "file"),
-        (deployment(readinessProbe={"httpGet": {"port": 80, "scheme": "https"}}), C0 + ("readinessProbe", "httpGet", "scheme"), "https"),
-        (cronjob({"restartPolicy": "Never", "dnsPolicy": "clusterFirst", "containers": [{"name": "c", "image": "x"}]}),
-         ("spec", "jobTemplate", "spec", "template", "spec", "dnsPolicy"), "clusterFirst"),
-        (cronjob({"restartPolicy": "Never", "tolerations": [{"operator": "exists"}], "containers": [{"name": "c", "image": "x"}]}),
-         ("spec", "jobTemplate", "spec", "template", "spec", "tolerations", 0, "operator"), "exists"),
+        (
+            deployment(readinessProbe={"httpGet": {"port": 80, "scheme": "https"}}),
+            C0 + ("readinessProbe", "httpGet", "scheme"),
+            "https",
+        ),
+        (
+            cronjob(
+                {"restartPolicy": "Never", "dnsPolicy": "clusterFirst", "containers": [{"name": "c", "image": "x"}]}
+            ),
+            ("spec", "jobTemplate", "spec", "template", "spec", "dnsPolicy"),
+            "clusterFirst",
+        ),
+        (
+            cronjob(
+                {
+                    "restartPolicy": "Never",
+                    "tolerations": [{"operator": "exists"}],
+                    "containers": [{"name": "c", "image": "x"}],
+                }
+            ),
+            ("spec", "jobTemplate", "spec", "template", "spec", "tolerations", 0, "operator"),
+            "exists",
+        ),
     ],
 )
 def test_invalid_enum_values(doc, path, value):
@@ -414,13 +522,41 @@ def test_kind_level_enums():
     c = cronjob({"restartPolicy": "Never", "containers": [{"name": "c", "image": "x"}]})
     c["spec"]["concurrencyPolicy"] = "forbid"
     assert only(c, "invalid-enum").hint == 'did you mean "Forbid"? Values are case-sensitive.'
-    ing = {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "i"},
-           "spec": {"rules": [{"http": {"paths": [{"path": "/", "pathType": "prefix", "backend": {"service": {"name": "s", "port": {"number": 80}}}}]}}]}}
+    ing = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {"name": "i"},
+        "spec": {
+            "rules": [
+                {
+                    "http": {
+                        "paths": [
+                            {
+                                "path": "/",
+                                "pathType": "prefix",
+                                "backend": {"service": {"name": "s", "port": {"number": 80}}},
+                            }
+                        ]
+                    }
+                }
+            ]
+        },
+    }
     assert only(ing, "invalid-enum").path == ("spec", "rules", 0, "http", "paths", 0, "pathType")
-    pvc = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "p"},
-           "spec": {"accessModes": ["ReadWriteOnce", "ReadWriteOne"], "resources": {"requests": {"storage": "1Gi"}}}}
+    pvc = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "p"},
+        "spec": {"accessModes": ["ReadWriteOnce", "ReadWriteOne"], "resources": {"requests": {"storage": "1Gi"}}},
+    }
     assert only(pvc, "invalid-enum").path == ("spec", "accessModes", 1)
-    pc = {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": "p"}, "value": 1, "preemptionPolicy": "never"}
+    pc = {
+        "apiVersion": "scheduling.k8s.io/v1",
+        "kind": "PriorityClass",
+        "metadata": {"name": "p"},
+        "value": 1,
+        "preemptionPolicy": "never",
+    }
     assert only(pc, "invalid-enum").path == ("preemptionPolicy",)
 
 
@@ -429,8 +565,12 @@ def test_restart_policy_per_controller():
     d["spec"]["template"]["spec"]["restartPolicy"] = "OnFailure"
     f = only(d, "invalid-enum")
     assert f.path == POD_PATH + ("restartPolicy",) and 'supported values: "Always"' in f.message
-    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"},
-           "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "x"}]}}}}
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "j"},
+        "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "x"}]}}},
+    }
     f = only(job, "invalid-enum")
     assert f.path == POD_PATH and "restartPolicy: Required value" in f.message
     job["spec"]["template"]["spec"]["restartPolicy"] = "Always"
@@ -440,8 +580,15 @@ def test_restart_policy_per_controller():
 
 
 def test_custom_resource_reusing_a_kind_name_is_not_checked_as_built_in():
-    knative = {"apiVersion": "serving.knative.dev/v1", "kind": "Service", "metadata": {"name": "hello"},
-               "spec": {"type": "whatever", "template": {"spec": {"containers": [{"image": "x", "imagePullPolicy": "sometimes"}]}}}}
+    knative = {
+        "apiVersion": "serving.knative.dev/v1",
+        "kind": "Service",
+        "metadata": {"name": "hello"},
+        "spec": {
+            "type": "whatever",
+            "template": {"spec": {"containers": [{"image": "x", "imagePullPolicy": "sometimes"}]}},
+        },
+    }
     assert run(knative) == []
 
 
@@ -450,9 +597,24 @@ def test_custom_resource_reusing_a_kind_name_is_not_checked_as_built_in():
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("100m", "0.1"), ("1Gi", str(2**30)), ("1e3", "1000"), ("0.5", "0.5"), ("1E3", "1000"), ("1E", str(10**18)),
-     (".5", "0.5"), ("5.", "5"), ("+1", "1"), ("-1", "-1"), ("1Ki", "1024"), ("250u", "0.00025"), ("1e-3", "0.001"),
-     (2, "2"), (0.5, "0.5"), (" 1Gi ", str(2**30))],
+    [
+        ("100m", "0.1"),
+        ("1Gi", str(2**30)),
+        ("1e3", "1000"),
+        ("0.5", "0.5"),
+        ("1E3", "1000"),
+        ("1E", str(10**18)),
+        (".5", "0.5"),
+        ("5.", "5"),
+        ("+1", "1"),
+        ("-1", "-1"),
+        ("1Ki", "1024"),
+        ("250u", "0.00025"),
+        ("1e-3", "0.001"),
+        (2, "2"),
+        (0.5, "0.5"),
+        (" 1Gi ", str(2**30)),
+    ],
 )
 def test_quantity_grammar_accepts(text, value):
     from decimal import Decimal
@@ -460,7 +622,9 @@ def test_quantity_grammar_accepts(text, value):
     assert parse_quantity(text) == Decimal(value)
 
 
-@pytest.mark.parametrize("text", ["1GB", "1.5.0", "1ki", "1K", "1e", "1e1.5", ".", "", "Gi", "1 Gi", "1Mb", "one", True, None, [1]])
+@pytest.mark.parametrize(
+    "text", ["1GB", "1.5.0", "1ki", "1K", "1e", "1e1.5", ".", "", "Gi", "1 Gi", "1Mb", "one", True, None, [1]]
+)
 def test_quantity_grammar_rejects(text):
     assert parse_quantity(text) is None
 
@@ -481,17 +645,35 @@ def test_invalid_quantities_in_resources():
 def test_requests_exceed_limits():
     doc = deployment(resources={"requests": {"cpu": "2", "memory": "1Gi"}, "limits": {"cpu": "1500m", "memory": "1Gi"}})
     f = only(doc, "requests-exceed-limits")
-    assert f.path == C0 + ("resources", "requests", "cpu") and "must be less than or equal to cpu limit of 1500m" in f.message
+    assert (
+        f.path == C0 + ("resources", "requests", "cpu")
+        and "must be less than or equal to cpu limit of 1500m" in f.message
+    )
 
 
 def test_storage_and_quota_quantities():
-    pvc = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "p"},
-           "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "0"}}}}
+    pvc = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "p"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "0"}}},
+    }
     assert "must be greater than zero" in only(pvc, "invalid-quantity").message
-    quota = {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "q"}, "spec": {"hard": {"requests.memory": "10 GB", "pods": "10"}}}
+    quota = {
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "metadata": {"name": "q"},
+        "spec": {"hard": {"requests.memory": "10 GB", "pods": "10"}},
+    }
     assert only(quota, "invalid-quantity").path == ("spec", "hard", "requests.memory")
-    lr = {"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "l"},
-          "spec": {"limits": [{"type": "Container", "default": {"cpu": "500m", "memory": "1.5Gi"}, "max": {"memory": "2gb"}}]}}
+    lr = {
+        "apiVersion": "v1",
+        "kind": "LimitRange",
+        "metadata": {"name": "l"},
+        "spec": {
+            "limits": [{"type": "Container", "default": {"cpu": "500m", "memory": "1.5Gi"}, "max": {"memory": "2gb"}}]
+        },
+    }
     assert only(lr, "invalid-quantity").path == ("spec", "limits", 0, "max", "memory")
 
 
@@ -499,11 +681,14 @@ def test_storage_and_quota_quantities():
 
 
 def test_port_ranges_and_names():
-    doc = deployment(ports=[{"containerPort": 70000}, {"containerPort": 80, "hostPort": 0, "name": "http-metrics-port"}],
-                     livenessProbe={"tcpSocket": {"port": 0}})
+    doc = deployment(
+        ports=[{"containerPort": 70000}, {"containerPort": 80, "hostPort": 0, "name": "http-metrics-port"}],
+        livenessProbe={"tcpSocket": {"port": 0}},
+    )
     found = {f.path: f.message for f in run(doc)}
     assert found == {
-        C0 + ("ports", 0, "containerPort"): "containerPort: Invalid value: 70000: must be between 1 and 65535, inclusive",
+        C0
+        + ("ports", 0, "containerPort"): "containerPort: Invalid value: 70000: must be between 1 and 65535, inclusive",
         C0 + ("ports", 1, "name"): 'name: Invalid value: "http-metrics-port": must be no more than 15 characters',
         C0 + ("livenessProbe", "tcpSocket", "port"): "port: Invalid value: 0: must be between 1 and 65535, inclusive",
     }
@@ -526,12 +711,20 @@ def test_service_ports():
 
 
 def test_network_policy_and_ingress_ports():
-    netpol = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "n"},
-              "spec": {"podSelector": {}, "ingress": [{"ports": [{"port": 91000}, {"port": "metrics"}]}]}}
+    netpol = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "n"},
+        "spec": {"podSelector": {}, "ingress": [{"ports": [{"port": 91000}, {"port": "metrics"}]}]},
+    }
     f = only(netpol, "invalid-port")
     assert f.path == ("spec", "ingress", 0, "ports", 0, "port") and "91000" in f.message
-    ing = {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "i"},
-           "spec": {"defaultBackend": {"service": {"name": "s", "port": {"number": 65536}}}}}
+    ing = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {"name": "i"},
+        "spec": {"defaultBackend": {"service": {"name": "s", "port": {"number": 65536}}}},
+    }
     assert only(ing, "invalid-port").path == ("spec", "defaultBackend", "service", "port", "number")
 
 
@@ -543,8 +736,12 @@ def test_missing_image_in_workloads():
     del doc["spec"]["template"]["spec"]["containers"][0]["image"]
     f = only(doc, "missing-image")
     assert f.path == C0 and f.message == "containers[0] 'web': image: Required value"
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
-           "spec": {"initContainers": [{"name": "init", "image": ""}], "containers": [{"name": "c", "image": "x"}]}}
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p"},
+        "spec": {"initContainers": [{"name": "init", "image": ""}], "containers": [{"name": "c", "image": "x"}]},
+    }
     assert only(pod, "missing-image").path == ("spec", "initContainers", 0)
     cj = cronjob({"restartPolicy": "Never", "containers": [{"name": "c"}]})
     assert only(cj, "missing-image").path == ("spec", "jobTemplate", "spec", "template", "spec", "containers", 0)
@@ -600,23 +797,44 @@ def test_selector_syntax_and_empty_selector():
 
 
 def test_job_and_replication_controller_selectors():
-    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"},
-           "spec": {"selector": {"matchLabels": {"app": "j"}},
-                    "template": {"metadata": {"labels": {"app": "j"}}, "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "x"}]}}}}
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "j"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "j"}},
+            "template": {
+                "metadata": {"labels": {"app": "j"}},
+                "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "x"}]},
+            },
+        },
+    }
     assert "not auto-generated" in only(job, "selector-mismatch").message
     job["spec"]["manualSelector"] = True
     assert run(job) == []
     job["spec"]["template"]["metadata"]["labels"]["app"] = "k"
     assert only(job, "selector-mismatch").path == ("spec", "template", "metadata", "labels", "app")
-    rc = {"apiVersion": "v1", "kind": "ReplicationController", "metadata": {"name": "r"},
-          "spec": {"selector": {"app": "r"}, "template": {"metadata": {"labels": {"app": "x"}}, "spec": {"containers": [{"name": "c", "image": "x"}]}}}}
+    rc = {
+        "apiVersion": "v1",
+        "kind": "ReplicationController",
+        "metadata": {"name": "r"},
+        "spec": {
+            "selector": {"app": "r"},
+            "template": {"metadata": {"labels": {"app": "x"}}, "spec": {"containers": [{"name": "c", "image": "x"}]}},
+        },
+    }
     assert only(rc, "selector-mismatch").path == ("spec", "template", "metadata", "labels", "app")
 
 
 def test_statefulset_and_daemonset_pass_and_fail():
     sts = copy.deepcopy(deployment())
     sts["kind"] = "StatefulSet"
-    sts["spec"]["volumeClaimTemplates"] = [{"metadata": {"name": "d"}, "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gb"}}}}]
+    sts["spec"]["volumeClaimTemplates"] = [
+        {
+            "metadata": {"name": "d"},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gb"}}},
+        }
+    ]
     f = only(sts, "invalid-quantity")
     assert f.path == ("spec", "volumeClaimTemplates", 0, "spec", "resources", "requests", "storage")
     ds = deployment()

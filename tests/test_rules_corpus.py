@@ -26,12 +26,19 @@ pytestmark = pytest.mark.skipif(not MUTATED.is_dir(), reason="shared corpus not 
 
 #: Mutation number -> the rule that must report it.
 EXPECTED_RULE = {
-    16: "missing-image", 19: "missing-name",
+    16: "missing-image",
+    19: "missing-name",
     **{n: "removed-api" for n in range(30, 36)},
-    36: "unknown-api-version", 37: "unknown-api-version",
-    38: "duplicate-resource", 39: "duplicate-resource",
+    36: "unknown-api-version",
+    37: "unknown-api-version",
+    38: "duplicate-resource",
+    39: "duplicate-resource",
     **{n: "duplicate-list-key" for n in range(40, 45)},
-    49: "invalid-enum", 50: "invalid-name", 51: "invalid-quantity", 52: "invalid-port", 53: "selector-mismatch",
+    49: "invalid-enum",
+    50: "invalid-name",
+    51: "invalid-quantity",
+    52: "invalid-port",
+    53: "selector-mismatch",
 }
 #: Mutations of other categories that these rules also (rightly) flag: (rule, line).
 ALSO_FLAGGED = {
@@ -119,7 +126,9 @@ def test_mutation_messages_say_what_the_api_server_says():
             by_number[_number(entry)] = [f.message for _, f in check_file(MUTATED / entry["file"])]
     assert by_number[31] == ["apps/v1beta2 DaemonSet was removed in Kubernetes 1.16; use apps/v1"]
     assert by_number[36] == ["unknown apiVersion app/v1 for kind Deployment (did you mean apps/v1?)"]
-    assert by_number[37] == ["unknown kind ApiService in apiregistration.k8s.io/v1 (kinds are case-sensitive: APIService)"]
+    assert by_number[37] == [
+        "unknown kind ApiService in apiregistration.k8s.io/v1 (kinds are case-sensitive: APIService)"
+    ]
     assert "default/unset" in by_number[38][0]
     assert 'duplicate name "PORT"' in by_number[40][0]
     assert "9898/TCP" in by_number[41][0] and "9898/TCP" in by_number[43][0]
@@ -134,31 +143,69 @@ def test_mutation_messages_say_what_the_api_server_says():
 EXPECTED_REAL = {
     # Removed APIs (old examples, kept in the corpus on purpose; kubeconform: "could not find schema").
     ("kubernetes-sigs__metrics-server/manifests/components/high-availability/pdb.yaml", 0, "removed-api", "apiVersion"),
-    ("kubernetes__examples/_archived/cloud-controller-manager/persistent-volume-label-initializer-config.yaml", 0, "removed-api", "apiVersion"),
+    (
+        "kubernetes__examples/_archived/cloud-controller-manager/persistent-volume-label-initializer-config.yaml",
+        0,
+        "removed-api",
+        "apiVersion",
+    ),
     ("kubernetes__examples/_archived/cockroachdb/cockroachdb-statefulset.yaml", 2, "removed-api", "apiVersion"),
-    ("kubernetes__examples/_archived/newrelic-infrastructure/newrelic-infra-daemonset.yaml", 0, "removed-api", "apiVersion"),
+    (
+        "kubernetes__examples/_archived/newrelic-infrastructure/newrelic-infra-daemonset.yaml",
+        0,
+        "removed-api",
+        "apiVersion",
+    ),
     ("kubernetes__examples/_archived/podsecuritypolicy/rbac/policies.yaml", 0, "removed-api", "apiVersion"),
     ("kubernetes__examples/_archived/podsecuritypolicy/rbac/policies.yaml", 1, "removed-api", "apiVersion"),
     ("kubernetes__examples/_archived/volumes/flexvolume/deploy/ds.yaml", 0, "removed-api", "apiVersion"),
     *{
-        (f"kubernetes__examples/_archived/volumes/azure_disk/claim/{d}/storageclass-{n}.yaml", 0, "removed-api", "apiVersion")
+        (
+            f"kubernetes__examples/_archived/volumes/azure_disk/claim/{d}/storageclass-{n}.yaml",
+            0,
+            "removed-api",
+            "apiVersion",
+        )
         for d, n in [
-            ("blob-based-disk/account-specified-hdd", "account-hdd"), ("blob-based-disk/dedicated-hdd", "dedicated-hdd"),
-            ("blob-based-disk/shared-hdd", "shared-hdd"), ("blob-based-disk/shared-ssd", "shared-ssd"),
-            ("managed-disk/managed-hdd", "managed-hdd"), ("managed-disk/managed-ssd", "managed-ssd"),
+            ("blob-based-disk/account-specified-hdd", "account-hdd"),
+            ("blob-based-disk/dedicated-hdd", "dedicated-hdd"),
+            ("blob-based-disk/shared-hdd", "shared-hdd"),
+            ("blob-based-disk/shared-ssd", "shared-ssd"),
+            ("managed-disk/managed-hdd", "managed-hdd"),
+            ("managed-disk/managed-ssd", "managed-ssd"),
         ]
     },
     # v1 Endpoints is deprecated since 1.33 (the API server answers with a deprecation warning).
     ("kubernetes__examples/_archived/spark/spark-gluster/glusterfs-endpoints.yaml", 0, "deprecated-api", "apiVersion"),
     ("kubernetes__examples/_archived/volumes/glusterfs/glusterfs-endpoints.yaml", 0, "deprecated-api", "apiVersion"),
     # "protocol: tcp": protocols are case-sensitive, the API server rejects "tcp" (supported: TCP, UDP, SCTP).
-    ("kubernetes__examples/_archived/volumes/aws_ebs/aws-ebs-web.yaml", 0, "invalid-enum", "spec.containers[0].ports[0].protocol"),
-    ("kubernetes__examples/_archived/volumes/cinder/cinder-web.yaml", 0, "invalid-enum", "spec.containers[0].ports[0].protocol"),
+    (
+        "kubernetes__examples/_archived/volumes/aws_ebs/aws-ebs-web.yaml",
+        0,
+        "invalid-enum",
+        "spec.containers[0].ports[0].protocol",
+    ),
+    (
+        "kubernetes__examples/_archived/volumes/cinder/cinder-web.yaml",
+        0,
+        "invalid-enum",
+        "spec.containers[0].ports[0].protocol",
+    ),
     # Patches, not complete objects (a kustomize strategic-merge patch and a kubeadm static-Pod patch):
     # applied as resources the API server would reject them for the missing image, which is what the
     # rules see when such a file is passed as a manifest. Kustomize directories are rendered first.
-    ("kubernetes-sigs__metrics-server/manifests/components/autoscale/patch.yaml", 0, "missing-image", "spec.template.spec.containers[0]"),
-    ("prometheus-operator__kube-prometheus/tests/e2e/kind/patches/kube-controller-manager.yaml", 0, "missing-image", "spec.containers[0]"),
+    (
+        "kubernetes-sigs__metrics-server/manifests/components/autoscale/patch.yaml",
+        0,
+        "missing-image",
+        "spec.template.spec.containers[0]",
+    ),
+    (
+        "prometheus-operator__kube-prometheus/tests/e2e/kind/patches/kube-controller-manager.yaml",
+        0,
+        "missing-image",
+        "spec.containers[0]",
+    ),
 }
 
 

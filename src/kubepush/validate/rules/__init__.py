@@ -122,7 +122,7 @@ RULES: dict[str, Rule] = {
             "missing-image",
             "container without image in a Pod or workload template",
             "The OpenAPI schema marks image optional (for higher-level tools), but the API server "
-            "rejects a Pod or workload whose container has no image (\"Required value\").",
+            'rejects a Pod or workload whose container has no image ("Required value").',
         ),
         Rule(
             "selector-mismatch",
@@ -144,8 +144,14 @@ _EMITS: dict[Check, frozenset[str]] = {
 }
 _KIND_RULES = frozenset(
     {
-        "invalid-enum", "invalid-quantity", "requests-exceed-limits", "invalid-port", "missing-image",
-        "selector-mismatch", "invalid-name", "invalid-label",
+        "invalid-enum",
+        "invalid-quantity",
+        "requests-exceed-limits",
+        "invalid-port",
+        "missing-image",
+        "selector-mismatch",
+        "invalid-name",
+        "invalid-label",
     }
 )
 _PLANS: dict[tuple, tuple[Check, ...]] = {}

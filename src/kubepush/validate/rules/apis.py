@@ -46,13 +46,12 @@ def check_api_version(doc: dict, out: Emitter) -> None:
             "removed-api",
             ("apiVersion",),
             f"{api} was removed in Kubernetes {_version(entry.removed)}; {use}",
-            hint or f"the target is Kubernetes {_version(target)}: the API server answers "
+            hint
+            or f"the target is Kubernetes {_version(target)}: the API server answers "
             f'"no matches for kind" for this apiVersion',
         )
     elif target >= entry.deprecated:
-        removal = (
-            f" and will be removed in {_version(entry.removed)}" if entry.removed is not None else ""
-        )
+        removal = f" and will be removed in {_version(entry.removed)}" if entry.removed is not None else ""
         out.add(
             "deprecated-api",
             ("apiVersion",),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, TypeVar
 
-from kubepush.report.model import Finding, ObjectRef, Severity, format_path
+from kubepush.report.model import Finding, ObjectRef, Severity
 
 T = TypeVar("T")
 Path = tuple  # tuple[str | int, ...]; spelled loosely because it is built in hot loops
@@ -113,11 +113,6 @@ def memoize(check: Callable[[str], T]) -> Callable[[str], T]:
 def quote_list(values: Iterable[str]) -> str:
     """``"a", "b"`` - the way the API server lists supported values."""
     return ", ".join(f'"{v}"' for v in values)
-
-
-def dotted(path: Path) -> str:
-    """Short human form of a path for messages (``containers[0].env``)."""
-    return format_path(path)
 
 
 def check_enum(out: Emitter, obj: dict, field: str, allowed: tuple[str, ...], path: Path) -> None:

@@ -11,7 +11,7 @@ from typing import Callable
 
 from .base import Emitter, Path, Severity, check_enum, enum_finding
 from .names import check_labels, dns1123_label
-from .podspec import PROTOCOLS, check_pod_spec
+from .podspec import PROTOCOLS, RESTART_POLICIES, check_pod_spec
 from .ports import check_int_or_name, check_port_number
 from .quantity import check_quantity, check_resource_map
 from .selectors import check_job_selector, check_label_selector, check_rc_selector, check_template_selected
@@ -46,37 +46,40 @@ def _spec(doc: dict) -> dict | None:
     return spec if type(spec) is dict else None
 
 
-def check_labels_of(out: Emitter, template: object, path: Path) -> None:
-    """Labels of a pod template's metadata."""
-    if type(template) is dict and type(template.get("metadata")) is dict:
-        check_labels(out, template["metadata"].get("labels"), path + ("metadata", "labels"))
+def _check_template(out: Emitter, template: object, path: Path, restart_policies: tuple[str, ...]) -> None:
+    """A pod template: its labels and its pod spec."""
+    if type(template) is not dict:
+        return
+    meta = template.get("metadata")
+    if type(meta) is dict:
+        check_labels(out, meta.get("labels"), path + ("metadata", "labels"))
+    check_pod_spec(out, template.get("spec"), path + ("spec",), restart_policies)
 
 
-def _controller(kind: str) -> Callable[[dict, Emitter], None]:
+#: apps/v1 controller kind -> (its update strategy field, the strategy types it accepts).
+_STRATEGIES = {
+    "Deployment": ("strategy", DEPLOYMENT_STRATEGIES),
+    "DaemonSet": ("updateStrategy", SET_UPDATE_STRATEGIES),
+    "StatefulSet": ("updateStrategy", SET_UPDATE_STRATEGIES),
+}
+
+
+def check_controller(doc: dict, out: Emitter) -> None:
     """Deployment, ReplicaSet, DaemonSet, StatefulSet (apps/v1)."""
-
-    def check(doc: dict, out: Emitter) -> None:
-        spec = _spec(doc)
-        if spec is None:
-            return
-        path: Path = ("spec",)
-        template = spec.get("template")
-        check_labels_of(out, template, path + ("template",))
-        if type(template) is dict:
-            check_pod_spec(out, template.get("spec"), path + ("template", "spec"), _CONTROLLER_RESTART)
-        check_template_selected(out, spec, path, empty_invalid=True, kind=kind)
-        if kind == "Deployment":
-            strategy = spec.get("strategy")
-            if type(strategy) is dict:
-                check_enum(out, strategy, "type", DEPLOYMENT_STRATEGIES, path + ("strategy",))
-        elif kind in ("DaemonSet", "StatefulSet"):
-            strategy = spec.get("updateStrategy")
-            if type(strategy) is dict:
-                check_enum(out, strategy, "type", SET_UPDATE_STRATEGIES, path + ("updateStrategy",))
-        if kind == "StatefulSet":
-            _check_statefulset(out, spec, path)
-
-    return check
+    spec = _spec(doc)
+    if spec is None:
+        return
+    kind = doc["kind"]
+    path: Path = ("spec",)
+    _check_template(out, spec.get("template"), path + ("template",), _CONTROLLER_RESTART)
+    check_template_selected(out, spec, path, empty_invalid=True, kind=kind)
+    if kind in _STRATEGIES:
+        field, allowed = _STRATEGIES[kind]
+        strategy = spec.get(field)
+        if type(strategy) is dict:
+            check_enum(out, strategy, "type", allowed, path + (field,))
+    if kind == "StatefulSet":
+        _check_statefulset(out, spec, path)
 
 
 def _check_statefulset(out: Emitter, spec: dict, path: Path) -> None:
@@ -98,28 +101,19 @@ def check_pod(doc: dict, out: Emitter) -> None:
 
 
 def check_pod_template(doc: dict, out: Emitter) -> None:
-    template = doc.get("template")
-    if type(template) is dict:
-        check_labels_of(out, template, ("template",))
-        check_pod_spec(out, template.get("spec"), ("template", "spec"))
+    _check_template(out, doc.get("template"), ("template",), RESTART_POLICIES)
 
 
 def check_replication_controller(doc: dict, out: Emitter) -> None:
     spec = _spec(doc)
     if spec is None:
         return
-    template = spec.get("template")
-    if type(template) is dict:
-        check_labels_of(out, template, ("spec", "template"))
-        check_pod_spec(out, template.get("spec"), ("spec", "template", "spec"), _CONTROLLER_RESTART)
+    _check_template(out, spec.get("template"), ("spec", "template"), _CONTROLLER_RESTART)
     check_rc_selector(out, spec, ("spec",))
 
 
 def _check_job_spec(out: Emitter, spec: dict, path: Path) -> None:
-    template = spec.get("template")
-    if type(template) is dict:
-        check_labels_of(out, template, path + ("template",))
-        check_pod_spec(out, template.get("spec"), path + ("template", "spec"), _JOB_RESTART)
+    _check_template(out, spec.get("template"), path + ("template",), _JOB_RESTART)
     check_job_selector(out, spec, path)
     check_enum(out, spec, "completionMode", COMPLETION_MODES, path)
     check_enum(out, spec, "podReplacementPolicy", POD_REPLACEMENT_POLICIES, path)
@@ -183,8 +177,7 @@ def _check_service_port(out: Emitter, port: dict, path: Path, several: bool, ser
             out.add(
                 "invalid-port",
                 path + ("nodePort",),
-                f"nodePort {node_port} is outside the default NodePort range "
-                f"{NODE_PORT_RANGE[0]}-{NODE_PORT_RANGE[1]}",
+                f"nodePort {node_port} is outside the default NodePort range {NODE_PORT_RANGE[0]}-{NODE_PORT_RANGE[1]}",
                 "clusters reject it unless kube-apiserver runs with a wider --service-node-port-range",
                 Severity.WARNING,
             )
@@ -336,7 +329,7 @@ def check_pdb(doc: dict, out: Emitter) -> None:
 
 #: (apiVersion, kind) -> kind-specific check.
 KIND_CHECKS: dict[tuple[str, str], Callable[[dict, Emitter], None]] = {
-    **{("apps/v1", k): _controller(k) for k in ("Deployment", "ReplicaSet", "DaemonSet", "StatefulSet")},
+    **{("apps/v1", k): check_controller for k in ("Deployment", "ReplicaSet", "DaemonSet", "StatefulSet")},
     ("v1", "Pod"): check_pod,
     ("v1", "PodTemplate"): check_pod_template,
     ("v1", "ReplicationController"): check_replication_controller,

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .base import Emitter, Path, dotted
+from kubepush.report.model import format_path
+
+from .base import Emitter, Path
 from .schema_index import ARRAY, OBJECT, Node, listmap_index
 
 #: Defaults the API server applies to list-map key fields before comparing entries.
@@ -130,15 +132,15 @@ def _all_distinct(items: list, keys: tuple[str, ...]) -> bool:
 
 
 def _report(out: Emitter, items: list, keys: tuple[str, ...], key, first: int, i: int, path: Path) -> None:
-    where = dotted(path)
+    where = format_path(path)
     if len(keys) == 1:
         out.add(
             "duplicate-list-key",
             path + (i, keys[0]),
             f'duplicate {keys[0]} "{key}" in {where} (also at index {first}; '
-            f"{dotted(path[-1:])} is a list-map keyed by {keys[0]})",
-            f"rename or remove one entry: the later one hides the earlier with client-side apply, "
-            f"and server-side apply rejects the object",
+            f"{format_path(path[-1:])} is a list-map keyed by {keys[0]})",
+            "rename or remove one entry: the later one hides the earlier with client-side apply, "
+            "and server-side apply rejects the object",
         )
         return
     defaulted = [k for k in keys if k in KEY_DEFAULTS and k not in items[i]]
@@ -148,6 +150,5 @@ def _report(out: Emitter, items: list, keys: tuple[str, ...], key, first: int, i
         path + (i,),
         f"duplicate {'/'.join(keys)} {'/'.join(str(k) for k in key)} in {where} "
         f"(also at index {first}; list-map keyed by {'+'.join(keys)}{note})",
-        "merge or remove one entry: server-side apply rejects the object, and the API server "
-        "keeps only one of them",
+        "merge or remove one entry: server-side apply rejects the object, and the API server keeps only one of them",
     )

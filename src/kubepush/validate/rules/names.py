@@ -99,16 +99,34 @@ _NAME_RULES: dict[tuple[str, str], Callable[[str], tuple[str, ...]]] = {
     **{
         key: dns1123_subdomain
         for key in [
-            ("", "Pod"), ("", "PodTemplate"), ("", "ConfigMap"), ("", "Secret"), ("", "ServiceAccount"),
-            ("", "ReplicationController"), ("", "PersistentVolumeClaim"), ("", "Endpoints"),
-            ("", "LimitRange"), ("", "ResourceQuota"), ("", "Node"),
-            ("apps", "Deployment"), ("apps", "StatefulSet"), ("apps", "DaemonSet"), ("apps", "ReplicaSet"),
-            ("batch", "Job"), ("autoscaling", "HorizontalPodAutoscaler"), ("policy", "PodDisruptionBudget"),
-            ("networking.k8s.io", "Ingress"), ("networking.k8s.io", "IngressClass"),
-            ("networking.k8s.io", "NetworkPolicy"), ("storage.k8s.io", "StorageClass"),
-            ("storage.k8s.io", "CSIDriver"), ("scheduling.k8s.io", "PriorityClass"),
-            ("node.k8s.io", "RuntimeClass"), ("coordination.k8s.io", "Lease"),
-            ("discovery.k8s.io", "EndpointSlice"), ("apiextensions.k8s.io", "CustomResourceDefinition"),
+            ("", "Pod"),
+            ("", "PodTemplate"),
+            ("", "ConfigMap"),
+            ("", "Secret"),
+            ("", "ServiceAccount"),
+            ("", "ReplicationController"),
+            ("", "PersistentVolumeClaim"),
+            ("", "Endpoints"),
+            ("", "LimitRange"),
+            ("", "ResourceQuota"),
+            ("", "Node"),
+            ("apps", "Deployment"),
+            ("apps", "StatefulSet"),
+            ("apps", "DaemonSet"),
+            ("apps", "ReplicaSet"),
+            ("batch", "Job"),
+            ("autoscaling", "HorizontalPodAutoscaler"),
+            ("policy", "PodDisruptionBudget"),
+            ("networking.k8s.io", "Ingress"),
+            ("networking.k8s.io", "IngressClass"),
+            ("networking.k8s.io", "NetworkPolicy"),
+            ("storage.k8s.io", "StorageClass"),
+            ("storage.k8s.io", "CSIDriver"),
+            ("scheduling.k8s.io", "PriorityClass"),
+            ("node.k8s.io", "RuntimeClass"),
+            ("coordination.k8s.io", "Lease"),
+            ("discovery.k8s.io", "EndpointSlice"),
+            ("apiextensions.k8s.io", "CustomResourceDefinition"),
             ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
             ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
         ]
@@ -263,5 +281,9 @@ def check_dns_label(out: Emitter, value: object, path: Path, what: str) -> None:
     if type(value) is str and value:
         errs = dns1123_label(value)
         if errs:
-            out.add("invalid-name", path, f'{what}: Invalid value: "{value}": {"; ".join(errs)}', _name_hint(value, "Service"))
-
+            out.add(
+                "invalid-name",
+                path,
+                f'{what}: Invalid value: "{value}": {"; ".join(errs)}',
+                _name_hint(value, "Service"),
+            )

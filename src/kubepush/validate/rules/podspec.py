@@ -33,7 +33,9 @@ _CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 _PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 
 
-def check_pod_spec(out: Emitter, spec: object, path: Path, restart_policies: tuple[str, ...] = RESTART_POLICIES) -> None:
+def check_pod_spec(
+    out: Emitter, spec: object, path: Path, restart_policies: tuple[str, ...] = RESTART_POLICIES
+) -> None:
     """Everything checkable in one pod spec at ``path``.
 
     ``restart_policies`` narrows restartPolicy for templates: controllers accept only
@@ -94,7 +96,7 @@ def _check_restart_policy(out: Emitter, spec: dict, path: Path, allowed: tuple[s
             path,
             f"restartPolicy: Required value: supported values: {', '.join(repr(a) for a in allowed)} "
             '(it defaults to "Always", which a Job does not accept)',
-            'add restartPolicy: OnFailure (or Never) to the pod template',
+            "add restartPolicy: OnFailure (or Never) to the pod template",
         )
     elif type(value) is str and value not in allowed:
         enum_finding(out, value, "restartPolicy", allowed, path + ("restartPolicy",))

@@ -19,16 +19,30 @@ from decimal import Decimal, InvalidOperation
 
 from .base import Emitter, Path, Severity, memoize
 
-QUANTITY_RE = re.compile(
-    r"([+-]?)([0-9]+(?:\.[0-9]*)?|\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?"
-)
+QUANTITY_RE = re.compile(r"([+-]?)([0-9]+(?:\.[0-9]*)?|\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?")
 _BINARY = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
 _DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
 #: Common spellings from other tools, and what Kubernetes wants instead.
 _SUFFIX_FIXES = {
-    "KB": "k", "MB": "M", "GB": "G", "TB": "T", "PB": "P", "EB": "E",
-    "KIB": "Ki", "MIB": "Mi", "GIB": "Gi", "TIB": "Ti", "PIB": "Pi", "EIB": "Ei",
-    "K": "k", "KI": "Ki", "MI": "Mi", "GI": "Gi", "TI": "Ti", "PI": "Pi", "EI": "Ei",
+    "KB": "k",
+    "MB": "M",
+    "GB": "G",
+    "TB": "T",
+    "PB": "P",
+    "EB": "E",
+    "KIB": "Ki",
+    "MIB": "Mi",
+    "GIB": "Gi",
+    "TIB": "Ti",
+    "PIB": "Pi",
+    "EIB": "Ei",
+    "K": "k",
+    "KI": "Ki",
+    "MI": "Mi",
+    "GI": "Gi",
+    "TI": "Ti",
+    "PI": "Pi",
+    "EI": "Ei",
 }
 
 
@@ -146,6 +160,6 @@ def check_requirements(out: Emitter, resources: object, path: Path) -> None:
                     "requests-exceed-limits",
                     path + ("requests", name),
                     f'{name} request: Invalid value: "{resources["requests"][name]}": must be less than '
-                    f'or equal to {name} limit of {resources["limits"][name]}',
+                    f"or equal to {name} limit of {resources['limits'][name]}",
                     "raise the limit or lower the request; the API server rejects requests above limits",
                 )

@@ -47,7 +47,7 @@ def _unmatched(selector: dict, labels: dict) -> tuple[str | None, str] | None:
             have = labels.get(key)
             if have != want:
                 if key in labels:
-                    return key, f'selector wants {key}={want}, template has {key}={have}'
+                    return key, f"selector wants {key}={want}, template has {key}={have}"
                 return None, f"selector wants {key}={want}, template has no label {key}"
     expressions = selector.get("matchExpressions")
     if type(expressions) is list:
@@ -73,9 +73,7 @@ def is_empty(selector: object) -> bool:
     return type(selector) is dict and not selector.get("matchLabels") and not selector.get("matchExpressions")
 
 
-def check_template_selected(
-    out: Emitter, spec: dict, path: Path, *, empty_invalid: bool, kind: str
-) -> None:
+def check_template_selected(out: Emitter, spec: dict, path: Path, *, empty_invalid: bool, kind: str) -> None:
     """``spec.selector`` must be non-empty (apps/v1) and select ``spec.template.metadata.labels``."""
     selector = spec.get("selector")
     if type(selector) is not dict:
