@@ -567,3 +567,22 @@ def test_to_dict_is_plain_data() -> None:
     assert data["image"] == "redis:7.2.5" and data["repository"] == "library/redis"
     assert data["registry"] == "docker.io" and data["policy"] == "a:b" and data["kind"] == "helm-values"
     assert data["fields"]["tag"]["span"] is not None and data["fields"]["tag"]["style"] == "plain"
+
+
+def test_marker_for_another_part_of_the_image_is_a_warning() -> None:
+    text = """\
+    apiVersion: v1
+    kind: Pod
+    spec:
+      containers:
+      - name: a
+        image: nginx:1.27 # {"$imagepolicy": "ns:web:tag"}
+      - name: b
+        image: redis:7 # {"$imagepolicy": "ns:db"}
+        env: [{name: X, value: "1"}] # {"$imagepolicy": "ns:db"}
+    """
+    result = find(text)
+    assert [(s.text, s.policy) for s in result.sites] == [("nginx:1.27", "ns:web"), ("redis:7", "ns:db")]
+    (warning,) = [f for f in result.findings if f.rule == "image-marker-mismatch"]
+    assert warning.line == 6 and "write the image's tag here" in warning.message
+    assert warning.hint == "use ns:web for this field"

@@ -84,6 +84,8 @@ _PLACEHOLDER = re.compile(
 _CANDIDATE_KEYS = (r"(?i:image)s?", r"repository", r"newTag", r"newName", r"digest")
 _TOP_KIND = re.compile(rb"(?m)^kind:[ \t]*[\"']?([A-Za-z]+)")
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+_ROLE_NAMES = {"ref": "whole reference", "match": "name to replace", "name": "name"}
+_SUFFIX_FOR = {"ref": "", "name": ":name", "tag": ":tag", "digest": ":digest"}
 
 
 class SiteKind(str, enum.Enum):
@@ -373,6 +375,15 @@ def reads_as_string(plain: str) -> bool:
     if isinstance(yaml11.resolve_plain(plain), str):
         return _RESOLVER.resolve(ScalarNode, plain, (True, False)) == STR_TAG
     return False
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse(text: str) -> tuple[ImageRef | None, InvalidReference | None]:
+    """parse_reference, remembered: a repository names the same image in many files."""
+    try:
+        return parse_reference(text), None
+    except InvalidReference as exc:
+        return None, exc
 
 
 def is_placeholder(value: str) -> bool:
@@ -758,34 +769,61 @@ class _Document:
     # ---- markers
 
     def _markers(self) -> None:
-        """Attach markers to the sites they are on; group the rest into marker sites."""
+        """Attach markers to the sites they are on; group the rest into marker sites.
+
+        A marker right after a scalar some rule already recognised is found by
+        that scalar's end offset; only the others need a walk of the tree.
+        """
         text, base = self.ctx.text, self.ctx.base
+        by_end = {f.scalar.end: (i, f) for i, site in enumerate(self.sites) for f in site.fields}
+        pending = []
+        for line_start, pos in self.ctx.marker_lines:
+            end = text.rfind("#", line_start + base, pos + base)
+            while end > line_start + base and text[end - 1] in " \t":
+                end -= 1
+            if end in by_end:
+                i, f = by_end[end]
+                marker = self._marker(f.scalar, end)
+                if marker is not None:
+                    self._attach(i, f, marker)
+            else:
+                pending.append((line_start, pos))
         loose: dict[tuple[int, str], list[tuple[markers.Marker, ScalarNode, Path_]]] = {}
-        for node, parent, path in _scalars_before(self.root, self.ctx.marker_lines):
-            comment = markers.line_comment(text, node.end_mark.index + base)
-            if comment is None or markers.SHORTHAND not in comment:
-                continue
-            try:
-                marker = markers.parse_comment(comment)
-            except markers.InvalidMarker as exc:
-                self._finding("invalid-image-marker", Severity.WARNING, self._scalar(node, path), str(exc),
-                              hint='write it like # {"$imagepolicy": "flux-system:podinfo:tag"}')
-                continue
-            if marker is None:
-                continue
-            start = node.start_mark.index + base
-            if start in self.claimed:
-                i = self.claimed[start]
-                site = self.sites[i]
-                if site.policy and site.policy != marker.policy:
-                    self._finding("image-marker-conflict", Severity.WARNING, self._scalar(node, path),
-                                  f"markers name two policies for one image: {site.policy} and {marker.policy}")
-                    continue
-                self.sites[i] = replace(site, policy=marker.policy)
-                continue
-            loose.setdefault((id(parent), marker.policy), []).append((marker, node, path))
+        for node, parent, path in _scalars_before(self.root, pending):
+            scalar = self._scalar(node, path)
+            marker = self._marker(scalar, scalar.end)
+            if marker is not None and scalar.start not in self.claimed:
+                loose.setdefault((id(parent), marker.policy), []).append((marker, node, path))
         for group in loose.values():
             self._marker_site(group)
+
+    def _marker(self, scalar: Scalar, end: int) -> markers.Marker | None:
+        """The marker in the line comment after ``end``, reporting a malformed one."""
+        comment = markers.line_comment(self.ctx.text, end)
+        if comment is None or markers.SHORTHAND not in comment:
+            return None
+        try:
+            return markers.parse_comment(comment)
+        except markers.InvalidMarker as exc:
+            self._finding("invalid-image-marker", Severity.WARNING, scalar, str(exc),
+                          hint='write it like # {"$imagepolicy": "flux-system:podinfo:tag"}')
+            return None
+
+    def _attach(self, index: int, f: Field, marker: markers.Marker) -> None:
+        """Set the policy of a recognised site; warn where Flux would write something else."""
+        site = self.sites[index]
+        if site.policy and site.policy != marker.policy:
+            self._finding("image-marker-conflict", Severity.WARNING, f.scalar,
+                          f"markers name two policies for one image: {site.policy} and {marker.policy}")
+            return
+        if marker.role != f.role:
+            self._finding(
+                "image-marker-mismatch", Severity.WARNING, f.scalar,
+                f"marker {marker} makes Flux write the image's {marker.role} here, but this field holds its "
+                f"{_ROLE_NAMES.get(f.role, f.role)}",
+                hint=f"use {marker.policy}{_SUFFIX_FOR.get(f.role, '')} for this field",
+            )
+        self.sites[index] = replace(site, policy=marker.policy)
 
     def _marker_site(self, group: list[tuple[markers.Marker, ScalarNode, Path_]]) -> None:
         fields = [Field(m.role, self._scalar(node, path)) for m, node, path in group]
@@ -828,9 +866,8 @@ class _Document:
                 self._finding("image-placeholder", Severity.INFO, where,
                               f"{text!r} is an unrendered placeholder, not an image; skipped")
             return
-        try:
-            reference = parse_reference(text)
-        except InvalidReference as exc:
+        reference, exc = _parse(text)
+        if reference is None:
             if definite:
                 self._finding("invalid-image-reference", Severity.ERROR, where, str(exc),
                               hint="fix the image reference (name[:tag][@digest])")
