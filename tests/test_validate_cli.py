@@ -364,3 +364,21 @@ def test_quiet_and_verbose() -> None:
     assert silent.returncode == 1 and silent.stdout == ""
     verbose = kubepush("validate", broken, "-v")
     assert "2 resources in 1 sources" in verbose.stderr and "Kubernetes 1.37.0 strict" in verbose.stderr
+
+
+def test_rules_doc_is_up_to_date() -> None:
+    from kubepush.validate.catalog import markdown
+
+    assert (REPO / "docs" / "rules.md").read_text() == markdown(), "run: python -m kubepush.validate.catalog > docs/rules.md"
+
+
+def test_schema_rules_can_be_disabled_too(tmp_path: Path) -> None:
+    (tmp_path / "d.yaml").write_text(DEPLOYMENT.replace("  name: web\n", "  name: web\n  lables: {a: b}\n"))
+    assert kubepush("validate", "d.yaml", "--disable", "schema-unknown-field", cwd=tmp_path).returncode == 0
+
+
+def test_sarif_rules_carry_descriptions(tmp_path: Path) -> None:
+    kubepush("validate", str(EXAMPLES / "broken"), "--report", f"sarif={tmp_path / 'r.sarif'}")
+    rules = json.loads((tmp_path / "r.sarif").read_text())["runs"][0]["tool"]["driver"]["rules"]
+    described = {r["id"]: r["shortDescription"]["text"] for r in rules}
+    assert described["invalid-enum"].startswith("value outside the set the API server accepts")

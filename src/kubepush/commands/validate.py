@@ -42,16 +42,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kubepush.validate import engine, rules
+    from kubepush.validate import engine
+    from kubepush.validate.catalog import catalog
     from kubepush.validate.schemas import resolve_version
 
+    rules = catalog()
     if args.list_rules:
-        for rule_id, rule in sorted(rules.RULES.items()):
+        for rule_id, rule in rules.items():
             print(f"{rule_id:24} {rule.description}")
         return 0
     cfg = configuration.load(args.config)
     settings = cfg.section("validate")
-    unknown = sorted(set(args.disable) - set(rules.RULES))
+    unknown = sorted((set(args.disable) | set(settings.get("disabledRules", ()))) - set(rules))
     if unknown:
         raise UsageError(f"--disable: unknown rule {', '.join(unknown)} (see kubepush validate --list-rules)")
     jobs = _jobs(args, cfg)
@@ -75,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
                                 f"{time.perf_counter() - started:.2f} s")
             results.append(result)
         result = results[0] if len(results) == 1 else _merge(results)
+        result.rules = {rule_id: rule.description for rule_id, rule in rules.items()}
         reporter.close(result)
     return result.exit_code
 

@@ -115,6 +115,8 @@ class Result:
     findings: list[Finding] = field(default_factory=list)
     documents: int = 0
     files: int = 0
+    #: rule id -> one-line description, for formats that describe their rules (SARIF)
+    rules: dict[str, str] = field(default_factory=dict)
 
     @property
     def errors(self) -> int:

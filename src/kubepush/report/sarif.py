@@ -103,7 +103,7 @@ class SARIFReporter(BufferingReporter):
             {
                 "id": rule,
                 "name": rule,
-                "shortDescription": {"text": rule_title(rule)},
+                "shortDescription": {"text": result.rules.get(rule) or rule_title(rule)},
                 "helpUri": f"{RULES_URL}#{rule}",
                 "defaultConfiguration": {"level": LEVELS[worst[rule]]},
             }

@@ -102,7 +102,8 @@ class Checker:
         found = self._check_object(doc.obj)
         if not found:
             return found
-        return sorted((doc.place(f) for f in _dedupe(found)), key=lambda f: (f.line, f.column))
+        kept = [f for f in _dedupe(found) if f.rule not in self.options.disabled_rules]
+        return sorted((doc.place(f) for f in kept), key=lambda f: (f.line, f.column))
 
     def _check_object(self, obj: Any) -> list[Finding]:
         if not isinstance(obj, dict):
