@@ -15,15 +15,16 @@ def main() -> None:
     parser.add_argument("--token", help="bearer token clients must send (default: random)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
     parser.add_argument("--kubeconfig", help="where to write the kubeconfig (default: a temp dir)")
+    parser.add_argument("--tls", action="store_true", help="serve https (kubectl only sends tokens over TLS)")
     args = parser.parse_args()
-    fake = FakeKube(port=args.port, token=args.token, latency=args.latency).start()
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    fake = FakeKube(port=args.port, token=args.token, latency=args.latency, tls=args.tls).start()
     if args.kubeconfig:
         fake.kubeconfig_path = fake.write_kubeconfig(args.kubeconfig)
     print(f"fakekube listening on {fake.url}", flush=True)
     print(f"kubeconfig: {fake.kubeconfig_path}", flush=True)
-    done = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: done.set())
     done.wait()
     fake.stop()
 

@@ -301,11 +301,19 @@ class Api:
             new["metadata"]["generation"] = int(old["metadata"].get("generation", 1)) + 1
         if managers is None:
             base = old["metadata"].get("managedFields")
-            if supplied_managed is not None and supplied_managed != base:
-                base = supplied_managed  # clients may reset or rewrite ownership explicitly
-            managers = managed.update(old, new, managed.decode(base), call.manager, rt.group_version,
-                                      self._node(rt), self._resets_status(rt))
-        new["metadata"]["managedFields"] = managed.encode(managers)
+            if supplied_managed == [{}]:
+                # The documented way to clear ownership: a single empty entry strips managedFields.
+                new["metadata"].pop("managedFields", None)
+                managers = []
+            else:
+                if supplied_managed and supplied_managed != base:
+                    base = supplied_managed  # a non-empty list rewrites ownership; [] is ignored
+                managers = managed.update(old, new, managed.decode(base), call.manager, rt.group_version,
+                                          self._node(rt), self._resets_status(rt))
+        if managers:
+            new["metadata"]["managedFields"] = managed.encode(managers)
+        else:
+            new["metadata"].pop("managedFields", None)
         if self._same(old, new):
             return self._finish(call, old)
         if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):

@@ -86,7 +86,10 @@ def compare(lhs: Any, rhs: Any, node: Node) -> tuple[set[fp.Path], set[fp.Path],
                 elif a != b:
                     modified.add(path)
             return
-        if path and (path[-1][0] != "f" or node.shape != STRUCT):
+        # Every added/removed node is a member, except struct fields that have members below
+        # them: those exist (empty) in the zero value of the Go type the apiserver compares.
+        empty = (b if b is not ABSENT else a) in ({}, None)
+        if path and (path[-1][0] != "f" or node.shape != STRUCT or empty):
             if a is ABSENT:
                 added.add(path)
             elif b is ABSENT:

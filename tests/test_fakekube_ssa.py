@@ -1,0 +1,189 @@
+"""Server-side apply internals of the fake apiserver, and HTTP details the clients' tests
+do not reach (discovery content negotiation, anonymous requests, finalizers, standalone mode).
+
+Expected FieldsV1 documents are the ones a real apiserver (structured-merge-diff) writes.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from fakekube import fieldpath as fp
+from fakekube import typed
+from fakekube.managed import Conflict
+from fakekube.schema import builtin_schema, resolve
+from fakekube.status import ApiError
+
+DEPLOY_NODE = resolve(builtin_schema("apps", "v1", "Deployment"))
+POD_SPEC = {"containers": [{"name": "app", "image": "a:1", "ports": [{"containerPort": 80}],
+                            "env": [{"name": "X", "value": "1"}]}]}
+
+
+def _deployment(**spec):
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "labels": {"a": "b"}},
+            "spec": {"selector": {"matchLabels": {"a": "b"}},
+                     "template": {"metadata": {"labels": {"a": "b"}}, "spec": json.loads(json.dumps(POD_SPEC))},
+                     **spec}}
+
+
+def test_applied_field_set_matches_real_fieldsv1():
+    fields = typed.to_field_set(_deployment(replicas=2)["spec"], DEPLOY_NODE.child("spec"), ())
+    assert fp.to_fields_v1(fields) == {
+        "f:replicas": {},
+        "f:selector": {},
+        "f:template": {"f:metadata": {"f:labels": {"f:a": {}}}, "f:spec": {"f:containers": {
+            'k:{"name":"app"}': {
+                ".": {}, "f:env": {'k:{"name":"X"}': {".": {}, "f:name": {}, "f:value": {}}},
+                "f:image": {}, "f:name": {},
+                "f:ports": {'k:{"containerPort":80,"protocol":"TCP"}': {".": {}, "f:containerPort": {}}}}}}},
+    }
+
+
+def test_fieldsv1_round_trip_and_rendering():
+    doc = {"f:metadata": {"f:finalizers": {".": {}, 'v:"example.com/x"': {}}},
+           "f:spec": {"f:ports": {'k:{"port":80,"protocol":"TCP"}': {".": {}, "f:port": {}}}}}
+    paths = fp.from_fields_v1(doc)
+    assert fp.to_fields_v1(paths) == doc
+    rendered = sorted(fp.render(p) for p in paths)
+    assert rendered == ['.metadata.finalizers', '.metadata.finalizers[="example.com/x"]',
+                        '.spec.ports[port=80,protocol="TCP"]', '.spec.ports[port=80,protocol="TCP"].port']
+
+
+def test_set_lists_are_owned_by_value(fake_kube):
+    obj = fake_kube.apply({"apiVersion": "v1", "kind": "ConfigMap",
+                           "metadata": {"name": "c", "namespace": "default", "finalizers": ["example.com/a"]}},
+                          manager="m")
+    [entry] = obj["metadata"]["managedFields"]
+    assert entry["fieldsV1"] == {"f:metadata": {"f:finalizers": {'v:"example.com/a"': {}}}}
+
+
+def test_list_merge_keeps_live_only_items_and_follows_applied_order():
+    node = DEPLOY_NODE.child("spec").child("template").child("spec").child("containers")
+    live = [{"name": n, "image": "x"} for n in ("a", "b", "c")]
+    merged = typed.merge(live, [{"name": "c", "image": "y"}, {"name": "d", "image": "z"}], node)
+    assert [(c["name"], c["image"]) for c in merged] == [("a", "x"), ("b", "x"), ("c", "y"), ("d", "z")]
+    swapped = typed.merge(live[:2], [{"name": "b"}, {"name": "a"}], node)
+    assert [c["name"] for c in swapped] == ["b", "a"]
+
+
+def test_dropping_a_container_from_the_applied_config_removes_it(fake_kube):
+    two = _deployment()
+    two["metadata"]["namespace"] = "default"
+    two["spec"]["template"]["spec"]["containers"].append({"name": "sidecar", "image": "s:1"})
+    fake_kube.apply(two, manager="m")
+    one = _deployment()
+    one["metadata"]["namespace"] = "default"
+    after = fake_kube.apply(one, manager="m")
+    assert [c["name"] for c in after["spec"]["template"]["spec"]["containers"]] == ["app"]
+
+
+def test_conflict_lists_every_clashing_field_and_nothing_changes(fake_kube):
+    base = _deployment(replicas=1)
+    base["metadata"]["namespace"] = "default"
+    fake_kube.apply(base, manager="a")
+    fake_kube.edit("Deployment", "default", "d", {"metadata": {"labels": {"a": "c"}}}, manager="kubectl-label")
+    clash = _deployment(replicas=3)
+    clash["metadata"]["namespace"] = "default"
+    with pytest.raises(ApiError) as exc:
+        fake_kube.apply(clash, manager="b")
+    assert exc.value.code == 409
+    assert exc.value.body["message"] == (
+        'Apply failed with 2 conflicts: conflicts with "a":\n- .spec.replicas\n'
+        'conflicts with "kubectl-label" using apps/v1:\n- .metadata.labels.a')
+    assert fake_kube.get("Deployment", "default", "d")["spec"]["replicas"] == 1
+
+
+def test_conflict_message_single():
+    c = Conflict([('"x"', ((("f", "spec"), ("f", "replicas"))))])
+    assert c.message() == 'Apply failed with 1 conflict: conflict with "x": .spec.replicas'
+
+
+def test_clearing_managed_fields_with_single_empty_entry(fake_kube):
+    fake_kube.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "default"},
+                     "data": {"k": "v"}}, manager="m")
+    kept = fake_kube.edit("ConfigMap", "default", "c", {"metadata": {"managedFields": []}})
+    assert [e["manager"] for e in kept["metadata"]["managedFields"]] == ["m"]
+    cleared = fake_kube.edit("ConfigMap", "default", "c", {"metadata": {"managedFields": [{}]}})
+    assert "managedFields" not in cleared["metadata"]
+
+
+def test_finalizers_hold_deletion_until_removed(fake_kube):
+    fake_kube.create({"apiVersion": "v1", "kind": "ConfigMap",
+                      "metadata": {"name": "held", "namespace": "default", "finalizers": ["example.com/x"]}})
+    req = urllib.request.Request(f"{fake_kube.url}/api/v1/namespaces/default/configmaps/held", method="DELETE",
+                                 headers={"Authorization": f"Bearer {fake_kube.token}"})
+    with urllib.request.urlopen(req) as resp:
+        assert json.load(resp)["metadata"]["deletionTimestamp"]
+    assert fake_kube.get("ConfigMap", "default", "held")["metadata"]["deletionTimestamp"]
+    fake_kube.edit("ConfigMap", "default", "held", {"metadata": {"finalizers": None}})
+    assert fake_kube.get("ConfigMap", "default", "held") is None
+
+
+def _get(fake, path, accept="application/json", token=True):
+    headers = {"Accept": accept}
+    if token:
+        headers["Authorization"] = f"Bearer {fake.token}"
+    return urllib.request.urlopen(urllib.request.Request(fake.url + path, headers=headers), timeout=10)
+
+
+def test_aggregated_discovery_request_gets_legacy_json(fake_kube):
+    accept = ("application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+              "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json")
+    with _get(fake_kube, "/apis", accept) as resp:
+        assert resp.headers["Content-Type"] == "application/json"
+        body = json.load(resp)
+    assert body["kind"] == "APIGroupList"
+    apps = [g for g in body["groups"] if g["name"] == "apps"][0]
+    assert apps["preferredVersion"] == {"groupVersion": "apps/v1", "version": "v1"}
+    with _get(fake_kube, "/api/v1") as resp:
+        resources = {r["name"]: r for r in json.load(resp)["resources"]}
+    assert resources["services/status"]["verbs"] == ["get", "patch", "update"]
+    assert resources["configmaps"]["shortNames"] == ["cm"]
+
+
+def test_anonymous_requests_allowed_on_http_only(fake_kube, fake_kube_tls):
+    with _get(fake_kube, "/api/v1/namespaces", token=False) as resp:
+        assert resp.status == 200
+    import ssl
+
+    ctx = ssl.create_default_context()
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    req = urllib.request.Request(fake_kube_tls.url + "/api/v1/namespaces")
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(req, context=ctx, timeout=10)
+    assert exc.value.code == 401
+
+
+def test_unsupported_patch_type_is_415(fake_kube):
+    fake_kube.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "default"}})
+    req = urllib.request.Request(f"{fake_kube.url}/api/v1/namespaces/default/configmaps/c", method="PATCH",
+                                 data=b"{}", headers={"Authorization": f"Bearer {fake_kube.token}",
+                                                      "Content-Type": "text/plain"})
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(req, timeout=10)
+    body = json.load(exc.value)
+    assert (exc.value.code, body["reason"], body["kind"]) == (415, "UnsupportedMediaType", "Status")
+
+
+def test_standalone_module_serves_until_terminated(tmp_path: Path):
+    kubeconfig = tmp_path / "kc"
+    proc = subprocess.Popen([sys.executable, "-m", "tests.fakekube", "--port", "0", "--token", "t0k",
+                             "--kubeconfig", str(kubeconfig)],
+                            cwd=Path(__file__).parent.parent, stdout=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().split()[-1]
+        assert proc.stdout.readline().strip() == f"kubeconfig: {kubeconfig}"
+        req = urllib.request.Request(url + "/version", headers={"Authorization": "Bearer t0k"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            assert json.load(resp)["minor"] == "32"
+        assert f"server: {url}" in kubeconfig.read_text()
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=10) == 0
