@@ -88,7 +88,9 @@ class RegistryClient:
     ``docker.io``) to explicit :class:`Credentials`; registries not in it use
     the Docker config (``docker_config`` path, default ``$DOCKER_CONFIG`` or
     ``~/.docker/config.json``) or go anonymous. ``insecure`` lists registries
-    (``host[:port]``) reached over plain HTTP. Thread-safe.
+    (``host[:port]``) reached over plain HTTP. ``page_size`` is the ``n`` asked
+    for per tag page: 100 is the largest every major registry accepts (Quay
+    caps it there). Thread-safe.
     """
 
     def __init__(
@@ -101,7 +103,7 @@ class RegistryClient:
         retries: int = 3,
         backoff: float = 0.5,
         max_retry_after: float = 30.0,
-        page_size: int = 1000,
+        page_size: int = 100,
         max_pages: int = 1000,
     ) -> None:
         self._explicit = {registry.lower(): creds for registry, creds in (credentials or {}).items()}
