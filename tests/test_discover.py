@@ -376,10 +376,21 @@ def test_values_of_helmrelease_and_argo_application() -> None:
       - helm:
           valuesObject:
             image: {repository: ghcr.io/acme/api, tag: v3.1.0}
+    ---
+    apiVersion: argoproj.io/v1alpha1
+    kind: ApplicationSet
+    spec:
+      template:
+        spec:
+          source:
+            helm:
+              valuesObject:
+                worker: {image: "ghcr.io/acme/worker:v1"}
     """
     assert images(text) == [
         ("helm-values", "spec.values.redis", "public.ecr.aws/docker/library/redis:8.6.2"),
         ("helm-values", "spec.sources[0].helm.valuesObject.image", "ghcr.io/acme/api:v3.1.0"),
+        ("helm-values", "spec.template.spec.source.helm.valuesObject.worker.image", "ghcr.io/acme/worker:v1"),
     ]
 
 

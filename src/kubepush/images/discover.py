@@ -37,7 +37,8 @@ skipped; an invalid reference where an image must be is an
 ``invalid-image-reference`` finding, never an exception.
 
 Speed: a cheap byte search skips files that cannot hold an image key before
-anything is parsed, and files that hold nothing but CRDs are not composed.
+anything is parsed, files that hold nothing but CRDs are not composed, and
+subtrees in which no candidate key is written are not walked.
 """
 
 from __future__ import annotations
@@ -597,8 +598,12 @@ class _Document:
             self._kustomize(spec, path + ("spec",))
         elif kind == "HelmRelease" and spec is not None and (values := _get(spec, "values")) is not None:
             self._values(values, path + ("spec", "values"))
-        elif kind in ("Application", "ApplicationSet") and group == "argoproj.io" and spec is not None:
+        elif kind == "Application" and group == "argoproj.io" and spec is not None:
             self._argo_values(spec, path + ("spec",))
+        elif kind == "ApplicationSet" and group == "argoproj.io" and (
+            template := _lookup(spec, ("template", "spec"))
+        ) is not None:
+            self._argo_values(template, path + ("spec", "template", "spec"))
         if not group.startswith("infrastructure.cluster.x-k8s.io"):  # CAPI images are VM images
             self._containers(node, path, set())
 

@@ -197,7 +197,7 @@ def _plan_site(text: str, edit: Edit) -> _Planned:
     site = edit.site
     where = site.location
     for f in site.fields:
-        _check_current(text, f.scalar, where)
+        _check_unchanged(text, f.scalar, where)
     tag, digest, name = _targets(edit)
     values: dict[str, str | None] = {}
     if site.field("ref") is not None:
@@ -216,10 +216,23 @@ def _plan_site(text: str, edit: Edit) -> _Planned:
         if scalar is None:
             _insert(text, site, role, value or "", planned)
             continue
+        _check_editable(scalar, where)
         new_value = value or ""
         planned.expected[scalar.start] = new_value
         planned.splices += _replace(text, scalar, new_value, site.location)
+    planned.splices = _merge_insertions(planned.splices)
     return planned
+
+
+def _merge_insertions(splices: list[_Splice]) -> list[_Splice]:
+    """Keys added at the same place (newTag and digest after name) become one insertion, in order."""
+    out: list[_Splice] = []
+    for s in splices:
+        if out and s.start == s.end == out[-1].start == out[-1].end:
+            out[-1] = _Splice(s.start, s.end, out[-1].text + s.text, s.where)
+        else:
+            out.append(s)
+    return out
 
 
 def _targets(edit: Edit) -> tuple[str | None, str | None, ImageRef | None]:
@@ -295,15 +308,18 @@ def _split_name(site: ImageSite, new: ImageRef) -> dict[str, str | None]:
     return {"name": written}
 
 
-def _check_current(text: str, scalar: Scalar, where: str) -> None:
+def _check_unchanged(text: str, scalar: Scalar, where: str) -> None:
+    """The text still holds what discovery saw (else the offsets mean nothing)."""
+    if scalar.content is not None and text[scalar.content[0]:scalar.content[1]] != scalar.value:
+        raise EditError(f"{where}: the file changed since it was read; run the discovery again")
+
+
+def _check_editable(scalar: Scalar, where: str) -> None:
     if scalar.content is None:
         raise EditError(
             f"{where}: {scalar.value!r} is written with escapes or across lines "
             f"({_style_name(scalar.style)}); cannot change only its characters - edit it by hand"
         )
-    a, b = scalar.content
-    if text[a:b] != scalar.value:
-        raise EditError(f"{where}: the file changed since it was read; run the discovery again")
 
 
 # -------------------------------------------------------------- rendering
