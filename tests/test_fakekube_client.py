@@ -487,3 +487,49 @@ def test_status_helpers_drive_rollouts(dyn, fake_kube):
     changed = json.loads(json.dumps(DEPLOYMENT))
     changed["status"] = {"replicas": 99}
     assert _apply(deps, changed, "kubepush").status.replicas == 2
+
+
+def test_stopped_server_can_come_back_on_the_same_port(dyn, fake_kube):
+    cms = dyn.resources.get(api_version="v1", kind="ConfigMap")
+    cms.create(namespace="default", body={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kept"}})
+    port = fake_kube.port
+    fake_kube.stop()
+    with pytest.raises(urllib3.exceptions.HTTPError):
+        cms.get(namespace="default")
+    fake_kube.start()
+    assert fake_kube.port == port
+    assert [i.metadata.name for i in cms.get(namespace="default").items] == ["kept"]
+
+
+def test_watch_streams_changes_and_expires_after_compaction(dyn, fake_kube):
+    cms = dyn.resources.get(api_version="v1", kind="ConfigMap")
+    listed = cms.get(namespace="default")
+    rv = listed.metadata.resourceVersion
+    fake_kube.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "w", "namespace": "default"}})
+    fake_kube.edit("ConfigMap", "default", "w", {"data": {"k": "v"}})
+    events = []
+    for event in dyn.watch(cms, namespace="default", resource_version=rv, timeout=2):
+        events.append((event["type"], event["object"].metadata.name))
+        if len(events) == 2:
+            break
+    assert events == [("ADDED", "w"), ("MODIFIED", "w")]
+
+    fake_kube.store.compact()
+    response = dyn.request("get", "/api/v1/namespaces/default/configmaps",
+                           query_params=[("watch", "true"), ("resourceVersion", rv)], _preload_content=False,
+                           serialize=False)
+    first = json.loads(response.data.decode().splitlines()[0])
+    assert first["type"] == "ERROR" and first["object"]["code"] == 410
+    assert first["object"]["reason"] == "Expired"
+
+
+def test_writes_to_all_namespaces_path_are_not_allowed(fake_kube):
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(f"{fake_kube.url}/api/v1/configmaps", method="POST", data=b"{}",
+                                 headers={"Authorization": f"Bearer {fake_kube.token}",
+                                          "Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(req, timeout=10)
+    assert exc.value.code == 405 and json.load(exc.value)["reason"] == "MethodNotAllowed"

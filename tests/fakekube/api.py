@@ -196,16 +196,20 @@ class Api:
     def _key(obj: dict[str, Any]) -> tuple[str, str]:
         return (obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
 
-    @staticmethod
-    def _continue_from(token: str | None) -> tuple[str, str] | None:
+    def _continue_from(self, token: str | None) -> tuple[str, str] | None:
         if not token:
             return None
         try:
             data = json.loads(base64.b64decode(token))
             ns, _, name = data["start"].rstrip("\x00").partition("/")
-            return (ns, name)
+            rv = int(data["rv"])
         except (ValueError, KeyError, TypeError):
             raise status.bad_request(f"continue key is not valid: {token}") from None
+        if rv < self.store.compacted:
+            raise status.ApiError(
+                410, "Expired", "The provided continue parameter is too old to display a consistent list "
+                "result. You can start a new list without the continue parameter.")
+        return (ns, name)
 
     # --- writes ------------------------------------------------------------------------
     def create(self, call: Call) -> tuple[int, Any]:

@@ -65,7 +65,8 @@ class FakeKube:
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"fakekube-{self.port}", daemon=True)
         self._thread.start()
-        self.kubeconfig_path = self.write_kubeconfig()
+        # A restart after stop() keeps the port, the data and the kubeconfig: the cluster comes back.
+        self.kubeconfig_path = self.write_kubeconfig(self.kubeconfig_path or None)
         return self
 
     def stop(self) -> None:

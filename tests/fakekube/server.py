@@ -238,8 +238,13 @@ class Handler(BaseHTTPRequestHandler):
         if r.subresource == "status" and (self.command != "GET" or not rt.has_status):
             # Status is what controllers write; here the test does, via FakeKube.set_status.
             raise status.method_not_allowed()
-        if rt.namespaced and r.namespace is None and r.name is not None:
-            raise status.ApiError(404, "NotFound", "the server could not find the requested resource")
+        if rt.namespaced and r.namespace is None:
+            if r.name is not None:
+                raise status.ApiError(404, "NotFound", "the server could not find the requested resource")
+            if verb not in ("list", "watch"):
+                raise status.method_not_allowed()  # writes need the namespaced collection path
+        if query.get("dryRun") not in (None, "All"):
+            raise status.bad_request(f'Invalid dry run value "{query["dryRun"]}": valid values are: All')
         call = Call(verb=verb, rt=rt, namespace=r.namespace if rt.namespaced else None, name=r.name,
                     subresource=r.subresource, query=query, body=body,
                     content_type=self.headers.get("Content-Type", "application/json"),
@@ -291,11 +296,17 @@ class Handler(BaseHTTPRequestHandler):
             return ((call.namespace is None or meta.get("namespace") == call.namespace)
                     and labels(meta.get("labels") or {}) and fields(obj))
 
+        since = call.query.get("resourceVersion")
+        if since not in (None, "") and not since.isdigit():
+            raise status.bad_request(f'invalid resource version: "{since}"')
         with store.lock:
-            since = call.query.get("resourceVersion")
             if since in (None, "", "0"):
                 pending = [("ADDED", o) for o in store.items(call.rt, call.namespace) if wanted(o)]
                 cursor = store.resource_version
+            elif int(since) < store.compacted:
+                expired = status.ApiError(410, "Expired", f"too old resource version: {since} "
+                                          f"({store.compacted + 1})")
+                pending, cursor = [("ERROR", expired.body)], store.resource_version
             else:
                 pending, cursor = [], int(since)
         self.send_response(200)
@@ -307,8 +318,11 @@ class Handler(BaseHTTPRequestHandler):
         try:
             while True:
                 for event, obj in pending:
-                    obj = dict(obj, apiVersion=call.rt.group_version, kind=call.rt.kind)
+                    if event != "ERROR":
+                        obj = dict(obj, apiVersion=call.rt.group_version, kind=call.rt.kind)
                     self._chunk(json.dumps({"type": event, "object": obj}).encode() + b"\n")
+                if pending and pending[-1][0] == "ERROR":
+                    break
                 with store.lock:
                     pending = [(e, o) for rv, e, k, o in store.events if rv > cursor and k == key and wanted(o)]
                     cursor = store.resource_version

@@ -25,6 +25,8 @@ class Store:
         self._next_ip = int(ipaddress.ip_address("10.96.0.10"))
         #: (resourceVersion, event type, (group, plural), object) for watches.
         self.events: list[tuple[int, str, tuple[str, str], dict[str, Any]]] = []
+        #: Watches and list continuations from before this resourceVersion get 410 Gone.
+        self.compacted = 0
         self.changed = threading.Condition(self.lock)
         for rt in builtin_types():
             self._register(rt)
@@ -110,8 +112,16 @@ class Store:
     def _emit(self, event: str, rt: ResourceType, obj: dict[str, Any]) -> None:
         self.events.append((int(obj["metadata"]["resourceVersion"]), event, (rt.group, rt.plural),
                             copy.deepcopy(obj)))
-        del self.events[:-5000]
+        if len(self.events) > 5000:
+            del self.events[:-5000]
+            self.compacted = self.events[0][0] - 1
         self.changed.notify_all()
+
+    def compact(self) -> None:
+        """Forget the event history, like etcd compaction: older resourceVersions expire."""
+        with self.lock:
+            self.events.clear()
+            self.compacted = self.resource_version
 
     def namespaced_types(self) -> list[ResourceType]:
         """One ResourceType per stored (group, plural) that lives in namespaces."""
