@@ -153,6 +153,23 @@ def test_ceph_rbd_image_and_crd_schemas_are_not_images() -> None:
     assert find(text).sites[0].tag is None  # untagged: no implicit latest
 
 
+def test_flux_image_repository_and_capi_machine_images_are_not_sites() -> None:
+    text = """\
+    apiVersion: image.toolkit.fluxcd.io/v1
+    kind: ImageRepository
+    spec:
+      image: ghcr.io/stefanprodan/podinfo
+    ---
+    apiVersion: infrastructure.cluster.x-k8s.io/v1beta1
+    kind: OpenStackMachineTemplate
+    spec:
+      template:
+        spec:
+          image: ubuntu-2204-kube-v1.30
+    """
+    assert images(text) == []
+
+
 def test_list_kind_items_are_manifests() -> None:
     text = """\
     apiVersion: v1

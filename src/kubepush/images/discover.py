@@ -74,6 +74,10 @@ _VALUES_NAME = re.compile("|".join(fnmatch.translate(p) for p in VALUES_PATTERNS
 CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
 #: Parents under which an ``image`` key is not a container image.
 NOT_CONTAINER_IMAGE_PARENTS = frozenset({"rbd"})
+#: API groups whose ``image`` keys are not images to run: Cluster API machine
+#: images are VM images; a Flux ImageRepository names a repository to scan and
+#: must never get a tag.
+NOT_CONTAINER_IMAGE_GROUPS = frozenset({"infrastructure.cluster.x-k8s.io", "image.toolkit.fluxcd.io"})
 #: Roles a chart may map to its own key paths in ``extra_value_paths``.
 VALUE_PATH_ROLES = ("image", "registry", "namespace", "repository", "tag", "digest")
 
@@ -604,7 +608,7 @@ class _Document:
             template := _lookup(spec, ("template", "spec"))
         ) is not None:
             self._argo_values(template, path + ("spec", "template", "spec"))
-        if not group.startswith("infrastructure.cluster.x-k8s.io"):  # CAPI images are VM images
+        if group not in NOT_CONTAINER_IMAGE_GROUPS:
             self._containers(node, path, set())
 
     def _argo_values(self, spec: Node, path: Path_) -> None:
