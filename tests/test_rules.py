@@ -694,6 +694,23 @@ def test_port_ranges_and_names():
     }
 
 
+@pytest.mark.parametrize(
+    ("container", "path"),
+    [
+        ({"ports": [{"containerPort": 80, "hostPort": 70000}]}, C0 + ("ports", 0, "hostPort")),
+        ({"ports": [{"containerPort": 80, "name": "Web"}]}, C0 + ("ports", 0, "name")),
+        ({"readinessProbe": {"grpc": {"port": 0}}}, C0 + ("readinessProbe", "grpc", "port")),
+        ({"startupProbe": {"httpGet": {"port": "8080"}}}, C0 + ("startupProbe", "httpGet", "port")),
+        (
+            {"livenessProbe": {"httpGet": {"port": 80}, "tcpSocket": {"port": 99999}}},
+            C0 + ("livenessProbe", "tcpSocket", "port"),
+        ),
+    ],
+)
+def test_unusual_ports_and_probes_get_the_detailed_checks(container, path):
+    assert only(deployment(**container), "invalid-port").path == path
+
+
 def test_service_ports():
     f = only(service(ports=[{"port": 80, "targetPort": "8080"}]), "invalid-port")
     assert f.path == ("spec", "ports", 0, "targetPort") and "must contain at least one letter" in f.message

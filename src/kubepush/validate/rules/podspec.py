@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .base import Emitter, Path, check_enum, enum_finding
 from .names import check_dns_label
-from .ports import check_int_or_name, check_port_name, check_port_number
+from .ports import check_int_or_name, check_port_name, check_port_number, port_name_errors
 from .quantity import check_quantity, check_requirements
 
 PULL_POLICIES = ("Always", "IfNotPresent", "Never")
@@ -122,7 +122,7 @@ def _check_container(out: Emitter, c: dict, path: Path, list_name: str) -> None:
     ports = c.get("ports")
     if type(ports) is list:
         for i, port in enumerate(ports):
-            if type(port) is dict:
+            if type(port) is dict and not _plain_port(port):
                 p = path + ("ports", i)
                 check_port_number(out, port, "containerPort", p)
                 check_port_number(out, port, "hostPort", p, zero_ok=True)
@@ -132,7 +132,7 @@ def _check_container(out: Emitter, c: dict, path: Path, list_name: str) -> None:
         check_requirements(out, c["resources"], path + ("resources",))
     for probe_name in _PROBES:
         probe = c.get(probe_name)
-        if type(probe) is dict:
+        if type(probe) is dict and not _plain_probe(probe):
             _check_probe(out, probe, path + (probe_name,))
     if list_name == "initContainers" and "restartPolicy" in c:
         check_enum(out, c, "restartPolicy", ("Always",), path)
@@ -144,6 +144,37 @@ def _check_container(out: Emitter, c: dict, path: Path, list_name: str) -> None:
         for i, policy_item in enumerate(resize):
             if type(policy_item) is dict:
                 check_enum(out, policy_item, "restartPolicy", RESIZE_RESTART_POLICIES, path + ("resizePolicy", i))
+
+
+def _plain_port(port: dict) -> bool:
+    """Fast path for the usual container port (number, maybe name, TCP): nothing to report.
+
+    Containers are the bulk of every workload, and this one predicate saves four calls
+    per port; anything unusual falls through to the detailed checks.
+    """
+    number = port.get("containerPort")
+    name = port.get("name")
+    return (
+        type(number) is int
+        and 0 < number < 65536
+        and "hostPort" not in port
+        and port.get("protocol", "TCP") == "TCP"
+        and (name is None or (type(name) is str and not port_name_errors(name)))
+    )
+
+
+def _plain_probe(probe: dict) -> bool:
+    """Fast path: an exec probe, or one httpGet/tcpSocket action on a valid port (and scheme)."""
+    http, tcp = probe.get("httpGet"), probe.get("tcpSocket")
+    if "grpc" in probe or (http is not None and tcp is not None):
+        return False
+    action = http if http is not None else tcp
+    if action is None:
+        return True
+    if type(action) is not dict or action.get("scheme", "HTTP") not in URI_SCHEMES:
+        return False
+    port = action.get("port")
+    return (type(port) is int and 0 < port < 65536) or (type(port) is str and not port_name_errors(port))
 
 
 def _check_probe(out: Emitter, probe: dict, path: Path) -> None:
