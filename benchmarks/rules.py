@@ -131,46 +131,6 @@ def generate(n: int) -> list[dict]:
     return [_MIX[i % len(_MIX)](i) for i in range(n)]
 
 
-#: A repository-like mix: 30% Deployments, 30% Services, 25% ConfigMaps, 15% others.
-_MIX = [_deployment] * 6 + [_service] * 6 + [_configmap] * 5 + [_statefulset, _cronjob, _ingress]
-
-
-def generate(n: int) -> list[dict]:
-    """``n`` documents of the mix (also used by the tests as known-valid input)."""
-    return [_MIX[i % len(_MIX)](i) for i in range(n)]
-
-
-def bench(n: int, rounds: int = 3) -> dict[str, float]:
-    """Best-of-``rounds`` mean µs per document, overall and per kind.
-
-    Like the validate pipeline (parse, then check right away), each document is created
-    just before it is checked, so it is warm in the CPU cache; only the rules and the
-    duplicate tracker are timed (CPU time, so other processes on the box do not count).
-    """
-    makers = _MIX
-    check_document(makers[0](0), kubernetes_version=(1, 37))  # load the schema index outside the timing
-    clock = time.thread_time_ns
-    overhead = min(-clock() + clock() for _ in range(1000))
-    best: dict[str, float] = {}
-    for _ in range(rounds):
-        spent: dict[str, list[int]] = {}
-        tracker = DuplicateTracker()
-        for i in range(n):
-            doc = makers[i % len(makers)](i)
-            meta = doc["metadata"]
-            start = clock()
-            check_document(doc, kubernetes_version=(1, 37))
-            tracker.add(i, ObjectRef(doc["apiVersion"], doc["kind"], meta.get("namespace", ""), meta["name"]), "")
-            elapsed = clock() - start - overhead
-            totals = spent.setdefault(doc["kind"], [0, 0])
-            totals[0] += elapsed
-            totals[1] += 1
-        spent["all"] = [sum(t for t, _ in spent.values()), n]
-        for kind, (total, count) in spent.items():
-            best[kind] = min(best.get(kind, float("inf")), total / count / 1000)
-    return best
-
-
 def bench(n: int, rounds: int = 3, chunk: int = 100) -> dict[str, float]:
     """Best-of-``rounds`` mean µs per document, for the whole mix and per kind.
 
