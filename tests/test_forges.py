@@ -221,14 +221,14 @@ def test_read_timeout_retried_for_get_but_not_for_create(forge_rig):
 
     r = forge_rig
     r.branch(HEAD)
-    client = make_client(r.kind, r.fake, timeout=(1.0, 0.3))
-    r.fake.fail(r.op("list"), delay=0.8)
+    client = make_client(r.kind, r.fake, timeout=(2.0, 0.5))
+    r.fake.fail(r.op("list"), delay=1.5)
     assert client.find_open(HEAD, BASE) is None
-    r.fake.fail(r.op("create"), delay=0.8)
+    r.fake.fail(r.op("create"), delay=1.5)
     with pytest.raises(ForgeError) as info:
         client.create(HEAD, BASE, "t", "b")
     assert info.value.kind == E.NETWORK and "timed out" in str(info.value)
-    deadline = time.monotonic() + 3
+    deadline = time.monotonic() + 5
     while r.fake.calls(r.op("create"))[0].status is None and time.monotonic() < deadline:
         time.sleep(0.02)  # let the slow answer finish before counting
     assert len(r.fake.calls(r.op("create"))) == 1, "a POST that timed out must not be resent"

@@ -196,9 +196,10 @@ class Transport:
             last = attempt == policy.attempts
             started = time.monotonic()
             try:
+                # verify per request: a session-level False loses to REQUESTS_CA_BUNDLE
                 resp = self.session.request(
                     method, url, params=params, json=json, headers=headers,
-                    timeout=self.timeout, allow_redirects=True,
+                    timeout=self.timeout, verify=self.verify, allow_redirects=True,
                 )
             except requests.RequestException as exc:
                 if last or not _retryable_exc(exc, method):
