@@ -7,7 +7,6 @@ takes a resolved request and returns ``(code, body)`` or raises ``ApiError``.
 from __future__ import annotations
 
 import base64
-import copy
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import Any
 import yaml
 
 from . import defaults, managed, patches, status, typed, validation
+from .jsonutil import clone, load_yaml_or_json
 from .schema import ResourceType, resolve
 from .selectors import field_selector, label_selector
 from .store import Store
@@ -62,10 +62,17 @@ def _parse_json(body: bytes) -> Any:
         raise status.bad_request(f"error decoding request body: {exc}") from None
 
 
+def _parse_yaml(body: bytes) -> Any:
+    try:
+        return load_yaml_or_json(body)
+    except yaml.YAMLError as exc:
+        raise status.bad_request(f"error converting YAML to JSON: {exc}") from None
+
+
 def _parse_object(call: Call) -> dict[str, Any]:
     ctype = call.content_type.split(";")[0].strip().lower()
     if ctype in ("application/yaml", "application/x-yaml"):
-        obj = yaml.safe_load(call.body)
+        obj = _parse_yaml(call.body)
     elif ctype in ("application/json", ""):
         obj = _parse_json(call.body)
     else:
@@ -143,7 +150,7 @@ class Api:
         return rt.has_status
 
     def _finish(self, call: Call, obj: dict[str, Any]) -> dict[str, Any]:
-        obj = copy.deepcopy(obj)
+        obj = clone(obj)
         obj["apiVersion"] = call.rt.group_version
         obj["kind"] = call.rt.kind
         return obj
@@ -283,14 +290,14 @@ class Api:
                 meta.pop(k, None)
         if self._resets_status(rt):
             if "status" in old:
-                new["status"] = copy.deepcopy(old["status"])
+                new["status"] = clone(old["status"])
             else:
                 new.pop("status", None)
         if rt.kind == "Service":
             spec, old_spec = new.setdefault("spec", {}), old.get("spec") or {}
             for k in ("clusterIP", "clusterIPs"):
                 if not spec.get(k) and old_spec.get(k):
-                    spec[k] = copy.deepcopy(old_spec[k])
+                    spec[k] = clone(old_spec[k])
 
     def _update(self, call: Call, old: dict[str, Any], new: dict[str, Any],
                 managers: list[managed.Manager] | None = None) -> dict[str, Any]:
@@ -333,7 +340,7 @@ class Api:
     @staticmethod
     def _same(old: dict[str, Any], new: dict[str, Any]) -> bool:
         def strip(o: dict[str, Any]) -> dict[str, Any]:
-            o = copy.deepcopy(o)
+            o = clone(o)
             o["metadata"].pop("resourceVersion", None)
             for e in o["metadata"].get("managedFields") or []:
                 e.pop("time", None)
@@ -371,10 +378,7 @@ class Api:
         if not call.query.get("fieldManager"):
             raise status.bad_request("PATCH, application/apply-patch+yaml requests require a fieldManager "
                                      "query parameter")
-        try:
-            config = yaml.safe_load(call.body)
-        except yaml.YAMLError as exc:
-            raise status.bad_request(f"error decoding YAML: {exc}") from None
+        config = _parse_yaml(call.body)
         if not isinstance(config, dict) or not config.get("apiVersion") or not config.get("kind"):
             raise status.bad_request("invalid object type: apply patches must set apiVersion and kind")
         self._check_type(call, config)
@@ -507,7 +511,7 @@ class Api:
                 raise status.ApiError(422, "Invalid", f'Scale.autoscaling "{call.name}" is invalid: '
                                       f"spec.replicas: Invalid value: {replicas}: must be greater than or "
                                       "equal to 0", {"name": call.name, "group": "autoscaling", "kind": "Scale"})
-            new = copy.deepcopy(old)
+            new = clone(old)
             new.setdefault("spec", {})["replicas"] = replicas
             managers = managed.update(old, new, managed.decode(old["metadata"].get("managedFields")),
                                       call.manager, call.rt.group_version, self._node(call.rt),
@@ -520,7 +524,7 @@ class Api:
     def _crd_status(crd: dict[str, Any]) -> None:
         """What the apiextensions controllers report once names are accepted and served."""
         spec = crd.get("spec") or {}
-        names = copy.deepcopy(spec.get("names") or {})
+        names = clone(spec.get("names") or {})
         old = crd.get("status") or {}
         conditions = {c.get("type"): c for c in old.get("conditions") or []}
         ts = _now()

@@ -8,7 +8,8 @@ are only ever filled in where a field is missing, exactly like the real defaulte
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 Obj = dict[str, Any]
 

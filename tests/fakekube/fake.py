@@ -6,7 +6,6 @@ through these methods, and shape failures with ``inject``; clients only ever see
 
 from __future__ import annotations
 
-import copy
 import os
 import secrets
 import tempfile
@@ -17,6 +16,7 @@ from typing import Any
 from . import managed
 from .api import Api
 from .faults import Fault, Faults, Record
+from .jsonutil import clone
 from .schema import ResourceType
 from .server import Server
 from .store import DEFAULT_NAMESPACES, Store
@@ -53,7 +53,7 @@ class FakeKube:
             self.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
 
     # --- lifecycle ---------------------------------------------------------------------
-    def start(self) -> "FakeKube":
+    def start(self) -> FakeKube:
         ssl_context = None
         if self.tls:
             from .tls import server_context
@@ -83,7 +83,7 @@ class FakeKube:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> "FakeKube":
+    def __enter__(self) -> FakeKube:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -226,10 +226,10 @@ class FakeKube:
             obj = self.store.get(rt, ns, name)
             if obj is None:
                 raise KeyError(f"{kind} {namespace}/{name} not found")
-            new_status = copy.deepcopy(status)
+            new_status = clone(status)
             if merge:
                 new_status = {**(obj.get("status") or {}), **new_status}
-            old = copy.deepcopy(obj)
+            old = clone(obj)
             obj["status"] = new_status
             managers = managed.update(old, obj, managed.decode(obj["metadata"].get("managedFields")),
                                       "fakekube-controller", rt.group_version, self.api._node(rt), False,
@@ -317,7 +317,7 @@ class FakeKube:
     def crd_established(self, name: str, established: bool = True) -> dict[str, Any]:
         """Flip a CRD's Established condition (CRDs are Established on creation by default)."""
         obj = self._require("CustomResourceDefinition", None, name)
-        status = copy.deepcopy(obj.get("status") or {})
+        status = clone(obj.get("status") or {})
         for cond in status.get("conditions") or []:
             if cond["type"] == "Established":
                 cond["status"] = "True" if established else "False"

@@ -9,7 +9,8 @@ set of paths be an ordinary Python set.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 Element = tuple[str, str]
 Path = tuple[Element, ...]

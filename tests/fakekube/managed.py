@@ -9,14 +9,14 @@ applier drops from its configuration are removed when nobody else owns them.
 
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from . import fieldpath as fp
 from . import typed
+from .jsonutil import clone
 from .schema import Node
 
 _META_OWNED_BY_SERVER = (
@@ -29,7 +29,7 @@ _STRIPPED = {(fp.field("apiVersion"),), (fp.field("kind"),), (fp.field("metadata
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -119,7 +119,7 @@ def _filter(paths: set[fp.Path], reset_status: bool) -> set[fp.Path]:
 
 
 def _strip_meta(obj: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(obj)
+    out = clone(obj)
     meta = out.get("metadata")
     if isinstance(meta, dict):
         meta.pop("managedFields", None)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
+from .jsonutil import clone
 from .schema import ANY_NODE, LIST, Node
 from .status import bad_request
 
@@ -14,8 +14,8 @@ _DIRECTIVE = "$patch"
 def merge_patch(target: Any, patch: Any) -> Any:
     """RFC 7386: objects merge recursively, ``null`` deletes, anything else replaces."""
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    out = copy.deepcopy(target) if isinstance(target, dict) else {}
+        return clone(patch)
+    out = clone(target) if isinstance(target, dict) else {}
     for k, v in patch.items():
         if v is None:
             out.pop(k, None)
@@ -31,12 +31,12 @@ def strategic_merge_patch(target: Any, patch: Any, node: Node) -> Any:
     container env by name); ``$setElementOrder`` and ``$retainKeys`` are accepted and ignored.
     """
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
+        return clone(patch)
     if patch.get(_DIRECTIVE) == "replace":
-        return {k: v for k, v in copy.deepcopy(patch).items() if k != _DIRECTIVE}
+        return {k: v for k, v in clone(patch).items() if k != _DIRECTIVE}
     if patch.get(_DIRECTIVE) == "delete":
         return None
-    out = copy.deepcopy(target) if isinstance(target, dict) else {}
+    out = clone(target) if isinstance(target, dict) else {}
     for k, v in patch.items():
         if k.startswith("$setElementOrder/") or k in ("$retainKeys", _DIRECTIVE):
             continue
@@ -56,7 +56,7 @@ def strategic_merge_patch(target: Any, patch: Any, node: Node) -> Any:
             else:
                 out[k] = merged
         else:
-            out[k] = copy.deepcopy(v)
+            out[k] = clone(v)
     return out
 
 
@@ -64,7 +64,7 @@ def _merge_list(current: list[Any], patch: list[Any], node: Node) -> list[Any]:
     if node.list_type == "set":
         return current + [i for i in patch if i not in current]
     key = node.raw.get("x-kubernetes-patch-merge-key") or node.keys[0]
-    out = copy.deepcopy(current)
+    out = clone(current)
     for item in patch:
         if not isinstance(item, dict) or key not in item:
             raise bad_request(f"map: {item!r} does not contain declared merge key: {key}")
@@ -74,7 +74,7 @@ def _merge_list(current: list[Any], patch: list[Any], node: Node) -> list[Any]:
                 out.pop(idx)
             continue
         if idx is None:
-            out.append({k: v for k, v in copy.deepcopy(item).items() if k != _DIRECTIVE})
+            out.append({k: v for k, v in clone(item).items() if k != _DIRECTIVE})
         else:
             out[idx] = strategic_merge_patch(out[idx], item, node.item())
     return out
@@ -84,17 +84,17 @@ def json_patch(target: Any, ops: Any) -> Any:
     """RFC 6902 add/remove/replace/move/copy/test over JSON pointers."""
     if not isinstance(ops, list):
         raise bad_request("json patch must be a list of operations")
-    doc = copy.deepcopy(target)
+    doc = clone(target)
     for op in ops:
         kind, path = op.get("op"), op.get("path", "")
         if kind in ("add", "replace", "test"):
-            value = copy.deepcopy(op.get("value"))
+            value = clone(op.get("value"))
         if kind == "test":
             if _get(doc, path) != value:
                 raise bad_request(f"testing value {path} failed: test failed")
             continue
         if kind in ("move", "copy"):
-            value = copy.deepcopy(_get(doc, op.get("from", "")))
+            value = clone(_get(doc, op.get("from", "")))
             if kind == "move":
                 doc = _remove(doc, op["from"])
             kind = "add"

@@ -183,9 +183,17 @@ class Node:
     list_type: str = "atomic"  # for LIST: atomic | set | map
     keys: tuple[str, ...] = ()
     preserve_unknown: bool = False
+    _children: dict[str, Node | None] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
-    def child(self, name: str) -> "Node | None":
-        """Schema of a struct/map member; None for an undeclared struct field."""
+    def child(self, name: str) -> Node | None:
+        """Schema of a struct/map member; None for an undeclared struct field (memoized)."""
+        try:
+            return self._children[name]
+        except KeyError:
+            found = self._children[name] = self._child(name)
+            return found
+
+    def _child(self, name: str) -> Node | None:
         if self.shape == STRUCT:
             props = self.raw.get("properties") or {}
             if name in props:
@@ -201,9 +209,11 @@ class Node:
             return resolve(addl) if isinstance(addl, dict) else ANY_NODE
         return ANY_NODE
 
-    def item(self) -> "Node":
-        items = self.raw.get("items") if isinstance(self.raw, dict) else None
-        return resolve(items) if isinstance(items, dict) else ANY_NODE
+    def item(self) -> Node:
+        if "[]" not in self._children:
+            items = self.raw.get("items") if isinstance(self.raw, dict) else None
+            self._children["[]"] = resolve(items) if isinstance(items, dict) else ANY_NODE
+        return self._children["[]"]  # type: ignore[return-value]
 
 
 ANY_NODE = Node(ANY, raw={})

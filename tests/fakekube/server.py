@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import re
 import socket
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
@@ -64,8 +63,8 @@ def route(path: str, store_types) -> Route:
 def _age(ts: str | None) -> str:
     if not ts:
         return "<unknown>"
-    then = datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-    secs = int((datetime.now(timezone.utc) - then).total_seconds())
+    then = datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    secs = int((datetime.now(UTC) - then).total_seconds())
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if secs >= size * 2 or (unit == "m" and secs >= 60):
             return f"{secs // size}{unit}"
@@ -101,7 +100,7 @@ def as_table(rt: ResourceType, body: dict[str, Any]) -> dict[str, Any]:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: "Server"
+    server: Server
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass
@@ -344,7 +343,7 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], fake: "FakeKube", ssl_context=None):
+    def __init__(self, address: tuple[str, int], fake: FakeKube, ssl_context=None):
         self.fake = fake
         self.ssl_context = ssl_context
         self.connections: set[socket.socket] = set()

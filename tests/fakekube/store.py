@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 import ipaddress
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
+from .jsonutil import clone
 from .schema import ResourceType, builtin_types, crd_types
 
 Key = tuple[str, str]  # (namespace or "", name)
@@ -83,7 +84,7 @@ class Store:
     def get(self, rt: ResourceType, namespace: str, name: str) -> dict[str, Any] | None:
         with self.lock:
             obj = self._objects.get((rt.group, rt.plural), {}).get((namespace, name))
-            return copy.deepcopy(obj) if obj is not None else None
+            return clone(obj) if obj is not None else None
 
     def items(self, rt: ResourceType, namespace: str | None = None) -> Iterator[dict[str, Any]]:
         """Objects of a type in key order (etcd order), optionally within one namespace."""
@@ -91,27 +92,27 @@ class Store:
             bucket = self._objects.get((rt.group, rt.plural), {})
             for key in sorted(bucket):
                 if namespace is None or key[0] == namespace:
-                    yield copy.deepcopy(bucket[key])
+                    yield clone(bucket[key])
 
     def put(self, rt: ResourceType, obj: dict[str, Any], event: str) -> None:
         meta = obj["metadata"]
         with self.lock:
             self._objects.setdefault((rt.group, rt.plural), {})[(meta.get("namespace", ""), meta["name"])] = \
-                copy.deepcopy(obj)
+                clone(obj)
             self._emit(event, rt, obj)
 
     def remove(self, rt: ResourceType, namespace: str, name: str) -> dict[str, Any] | None:
         with self.lock:
             obj = self._objects.get((rt.group, rt.plural), {}).pop((namespace, name), None)
             if obj is not None:
-                obj = copy.deepcopy(obj)
+                obj = clone(obj)
                 obj["metadata"]["resourceVersion"] = self.next_resource_version()
                 self._emit("DELETED", rt, obj)
             return obj
 
     def _emit(self, event: str, rt: ResourceType, obj: dict[str, Any]) -> None:
         self.events.append((int(obj["metadata"]["resourceVersion"]), event, (rt.group, rt.plural),
-                            copy.deepcopy(obj)))
+                            clone(obj)))
         if len(self.events) > 5000:
             del self.events[:-5000]
             self.compacted = self.events[0][0] - 1

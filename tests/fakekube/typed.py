@@ -10,10 +10,11 @@ scalars are leaves.
 
 from __future__ import annotations
 
-import copy
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import fieldpath as fp
+from .jsonutil import clone
 from .schema import ANY, LIST, MAP, SCALAR, STRUCT, Node
 
 ABSENT = object()
@@ -120,11 +121,11 @@ def _index(node: Node, items: list[Any]) -> dict[fp.Element, Any]:
 def merge(lhs: Any, rhs: Any, node: Node) -> Any:
     """Apply-merge ``rhs`` (the applied configuration) onto ``lhs`` (the live object)."""
     if rhs is ABSENT:
-        return copy.deepcopy(lhs)
+        return clone(lhs)
     if lhs is ABSENT or _is_leaf(node, rhs) or _is_leaf(node, lhs):
-        return copy.deepcopy(rhs)
+        return clone(rhs)
     if isinstance(rhs, dict):
-        out = copy.deepcopy(lhs)
+        out = clone(lhs)
         for k, v in rhs.items():
             child = node.child(k)
             if child is None:
@@ -143,7 +144,7 @@ def _merge_list(lhs: list[Any], rhs: list[Any], node: Node) -> list[Any]:
     item_node = node.item()
     lpe = [item_element(node, i) for i in lhs]
     rpe = [item_element(node, i) for i in rhs]
-    lmap, rmap = dict(zip(lpe, lhs)), dict(zip(rpe, rhs))
+    lmap, rmap = dict(zip(lpe, lhs, strict=True)), dict(zip(rpe, rhs, strict=True))
     shared = [pe for pe in rpe if pe in lmap]
     out: list[Any] = []
     done: set[fp.Element] = set()
@@ -166,7 +167,7 @@ def _merge_list(lhs: list[Any], rhs: list[Any], node: Node) -> list[Any]:
         if li < len(lpe):
             pe = lpe[li]
             if pe not in rmap:
-                out.append(copy.deepcopy(lhs[li]))
+                out.append(clone(lhs[li]))
                 li += 1
                 continue
             if pe in done:
