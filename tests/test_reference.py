@@ -69,6 +69,7 @@ INVALID = {
     "-docker": "path component '-docker'",
     "docker-/docker": "path component 'docker-'",
     "dock..er/docker": "registry host 'dock..er'",
+    "0.0_0/0": "registry host '0.0_0' is not a valid host[:port]",
     "docker/dock..er": "path component 'dock..er'",
     "____/____": "path component '____'",
     "docker///docker": "empty path component",
@@ -241,7 +242,11 @@ def test_parse_format_round_trip(host: str, path: str, tag: str | None, digest: 
     value += (f":{tag}" if tag is not None else "") + (f"@{digest}" if digest is not None else "")
     first = path.split("/")[0]
     if not host and "/" in path and "." in first:
-        host, path = first, path.partition("/")[2]  # a dotted first component is a host
+        if "_" in first:  # a dotted first component is a host, and hosts have no '_'
+            with pytest.raises(InvalidReference, match=f"registry host '{first}'"):
+                parse_reference(value)
+            return
+        host, path = first, path.partition("/")[2]
     if len(path) > 200 or (not host and len(path) == 64 and set(path) <= set("0123456789abcdef")):
         return  # length / image-ID rules are covered by the tables above
     ref = parse_reference(value)

@@ -193,6 +193,11 @@ def parse_reference(value: str) -> ImageRef:
     name_match = _NAME_RE.fullmatch(name)
     assert name_match is not None  # the reference regex embeds the name regex
     domain, path = name_match.groups()
+    if domain is None:
+        # The first component was taken for a host (it has '.' or ':') but is
+        # not a valid one; distribution would keep it with an empty domain,
+        # which no runtime resolves the same way. Refuse it with the reason.
+        raise InvalidReference(value, _reason(value))
     if len(path) > MAX_PATH_LENGTH:
         raise InvalidReference(
             value, f"repository name is {len(path)} characters, at most {MAX_PATH_LENGTH} allowed"
