@@ -7,10 +7,13 @@ import copy
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kubepush.report.model import ObjectRef, Severity
 from kubepush.validate.rules import DEFAULT_ENABLED, RULES, DuplicateTracker, check_document, diagnose_unknown
 from kubepush.validate.rules.deprecations import DEPRECATIONS
+from kubepush.validate.rules.kinds import KIND_CHECKS
 from kubepush.validate.rules.quantity import parse_quantity
 from kubepush.validate.rules.schema_index import served_apis
 
@@ -858,3 +861,55 @@ def test_statefulset_and_daemonset_pass_and_fail():
     ds["kind"] = "DaemonSet"
     ds["spec"]["selector"]["matchLabels"]["extra"] = "1"
     assert only(ds, "selector-mismatch").path == ("spec", "template", "metadata", "labels")
+
+
+# --- robustness ----------------------------------------------------------------------------------
+
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 70000), st.floats(allow_nan=True), st.text(max_size=8))
+_values = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)),
+    max_leaves=12,
+)
+_FIELDS = [
+    "metadata",
+    "spec",
+    "template",
+    "containers",
+    "ports",
+    "env",
+    "resources",
+    "requests",
+    "selector",
+    "matchLabels",
+    "labels",
+    "name",
+    "image",
+    "protocol",
+    "port",
+    "targetPort",
+    "items",
+    "jobTemplate",
+]
+
+
+def _graft(doc, path, value):
+    """Put ``value`` at ``path`` (creating mappings on the way), to reach deep into known shapes."""
+    node = doc
+    for key in path[:-1]:
+        node = node.setdefault(key, {}) if isinstance(node.get(key, {}), dict) else {}
+    node[path[-1]] = value
+    return doc
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    kind=st.sampled_from(sorted(KIND_CHECKS) + [("v1", "List"), ("example.com/v1", "Thing")]),
+    path=st.lists(st.sampled_from(_FIELDS), min_size=1, max_size=6),
+    value=_values,
+)
+def test_arbitrary_shapes_never_crash(kind, path, value):
+    doc = _graft({"apiVersion": kind[0], "kind": kind[1], "metadata": {"name": "x"}}, path, value)
+    doc = _graft(doc, ["spec", "template", "spec"] + path[:2], value)
+    for finding in run(doc):
+        assert finding.rule in RULES and isinstance(finding.message, str)
