@@ -11,6 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from fakeforge.rig import Sleeps, make_client
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kubepush.forges import errors as E
 from kubepush.forges.base import comment_marker, fit_body
@@ -168,3 +170,20 @@ def test_comment_marker_is_validated():
     for bad in ("", "a -->", "x y", "-->"):
         with pytest.raises(ValueError):
             comment_marker(bad)
+
+
+@given(text=st.text(alphabet=st.sampled_from("ab `\n<>/detailsum"), max_size=3000),
+       limit=st.integers(min_value=400, max_value=2500))
+def test_fit_body_property(text, limit):
+    out = fit_body(text, limit)
+    assert len(out) <= limit
+    if len(text) <= limit:
+        assert out == text
+    else:
+        kept = out.split("\n\n---\n_Truncated by kubepush")[0]
+        assert "_Truncated by kubepush" in out
+        while kept.endswith("\n</details>") and not text.startswith(kept):
+            kept = kept.removesuffix("\n</details>")
+        if not text.startswith(kept):
+            kept = kept.removesuffix("\n```")
+        assert text.startswith(kept) and len(kept) >= (limit - 400) // 2

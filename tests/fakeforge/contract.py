@@ -12,7 +12,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -269,10 +269,6 @@ class Contract:
         validator = _validator(json.dumps(schema, sort_keys=True), nullable_opt)
         return [f"{what}: {e.message} at /{'/'.join(map(str, e.absolute_path))}"
                 for e in validator.iter_errors(instance)][:5]
-
-    @cached_property
-    def uncontracted(self) -> dict[str, str]:
-        return {}
 
 
 @cache

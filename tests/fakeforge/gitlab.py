@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from typing import Any
-from urllib.parse import quote
 
 from .contract import GitLabContract
 from .server import FakeForge, Request, Response, route
@@ -97,7 +96,7 @@ class FakeGitLab(FakeForge):
             "created_at": "2026-01-01T00:00:00.000Z", "updated_at": "2026-01-01T00:00:00.000Z",
         }
 
-    def _ids(self, req: Request, value: Any) -> list[int] | Response:
+    def _ids(self, value: Any) -> list[int] | Response:
         ids = value.split(",") if isinstance(value, str) else list(value or [])
         ids = [int(i) for i in ids]
         if set(ids) - set(self.users.values()):
@@ -131,8 +130,8 @@ class FakeGitLab(FakeForge):
                 # says string or object, so the fake sends the string form
                 return self.error(409, "Another open merge request already exists for this "
                                   f"source branch: !{m['iid']}")
-        reviewers = self._ids(req, b.get("reviewer_ids"))
-        assignees = self._ids(req, b.get("assignee_ids"))
+        reviewers = self._ids(b.get("reviewer_ids"))
+        assignees = self._ids(b.get("assignee_ids"))
         for ids in (reviewers, assignees):
             if isinstance(ids, Response):
                 return ids
@@ -163,7 +162,7 @@ class FakeGitLab(FakeForge):
         mr["labels"] += [n for n in self._labels(b.get("add_labels")) if n not in mr["labels"]]
         for key in ("reviewer_ids", "assignee_ids"):
             if key in b:
-                ids = self._ids(req, b[key])
+                ids = self._ids(b[key])
                 if isinstance(ids, Response):
                     return ids
                 mr[key] = ids
@@ -234,6 +233,3 @@ class FakeGitLab(FakeForge):
     def find_user(self, req: Request) -> Response:
         name = req.arg("username")
         return Response(200, [self._user(name)] if name in self.users else [])
-
-    def encoded_project(self) -> str:
-        return quote(self.project_path, safe="")

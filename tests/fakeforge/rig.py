@@ -12,8 +12,6 @@ from kubepush.forges.github import GitHub
 from kubepush.forges.gitlab import GitLab
 from kubepush.forges.http import RetryPolicy
 
-from .gitea import FakeGitea
-from .github import FakeGitHub
 from .gitlab import FakeGitLab
 from .server import FakeForge
 
@@ -104,6 +102,3 @@ class Rig:
             self.fake.add_note(number, body, user)
         else:
             self.fake.add_human_comment(number, body, user)
-
-
-FAKES = {"github": FakeGitHub, "gitlab": FakeGitLab, "gitea": FakeGitea}
