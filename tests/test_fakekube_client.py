@@ -15,7 +15,11 @@ import urllib3
 kubernetes = pytest.importorskip("kubernetes")
 from kubernetes import config, dynamic  # noqa: E402
 from kubernetes.dynamic.exceptions import (  # noqa: E402
-    ApiException, ConflictError, ForbiddenError, NotFoundError, UnprocessibleEntityError,
+    ApiException,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    UnprocessibleEntityError,
 )
 
 DEPLOYMENT = {
@@ -533,3 +537,29 @@ def test_writes_to_all_namespaces_path_are_not_allowed(fake_kube):
     with pytest.raises(urllib.error.HTTPError) as exc:
         urllib.request.urlopen(req, timeout=10)
     assert exc.value.code == 405 and json.load(exc.value)["reason"] == "MethodNotAllowed"
+
+
+def test_injected_throttling_carries_retry_after(fake_kube):
+    import urllib.error
+    import urllib.request
+
+    fake_kube.inject("GET", "/api/v1/namespaces$", status=429)
+    req = urllib.request.Request(f"{fake_kube.url}/api/v1/namespaces",
+                                 headers={"Authorization": f"Bearer {fake_kube.token}"})
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(req, timeout=10)
+    assert exc.value.code == 429 and exc.value.headers["Retry-After"] == "1"
+    body = json.load(exc.value)
+    assert body["reason"] == "TooManyRequests" and body["details"] == {"retryAfterSeconds": 1}
+    with urllib.request.urlopen(req, timeout=10) as resp:  # the fault was used up
+        assert resp.status == 200
+    assert fake_kube.count(path="^/api/v1/namespaces$") == 2
+
+
+def test_injected_update_conflict_names_the_object(dyn, fake_kube):
+    cms = dyn.resources.get(api_version="v1", kind="ConfigMap")
+    cm = cms.create(namespace="default", body={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}})
+    fake_kube.inject("update", "/configmaps/c$", status=409)
+    with pytest.raises(ConflictError) as exc:
+        cms.replace(body=cm.to_dict(), namespace="default")
+    assert _body(exc.value)["message"].startswith('Operation cannot be fulfilled on configmaps "c"')

@@ -14,7 +14,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from fakekube import fieldpath as fp
 from fakekube import typed
 from fakekube.managed import Conflict
@@ -187,3 +186,22 @@ def test_standalone_module_serves_until_terminated(tmp_path: Path):
     finally:
         proc.terminate()
         assert proc.wait(timeout=10) == 0
+
+
+def test_custom_resources_get_schema_defaults_and_pruning(fake_kube):
+    fake_kube.create({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "caches.example.com"},
+        "spec": {"group": "example.com", "scope": "Namespaced",
+                 "names": {"plural": "caches", "kind": "Cache"},
+                 "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                     "type": "object", "properties": {"spec": {"type": "object", "properties": {
+                         "size": {"type": "integer", "default": 1},
+                         "tls": {"type": "object", "default": {},
+                                 "properties": {"enabled": {"type": "boolean", "default": True}}},
+                         "extra": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}}}}}]}})
+    created = fake_kube.create({"apiVersion": "example.com/v1", "kind": "Cache",
+                                "metadata": {"name": "c", "namespace": "default"},
+                                "spec": {"extra": {"anything": {"goes": 1}}, "unknown": "dropped"}})
+    assert created["spec"] == {"size": 1, "tls": {"enabled": True}, "extra": {"anything": {"goes": 1}}}
+    assert created["metadata"]["generation"] == 1

@@ -245,7 +245,7 @@ class Api:
         meta["creationTimestamp"] = _now()
         if rt.generation:
             meta["generation"] = 1
-        defaults.apply_defaults(rt.kind, obj, self.store.allocate_cluster_ip, crd=rt.crd)
+        defaults.apply_defaults(rt, obj, self.store.allocate_cluster_ip)
         self._validate(rt, obj, None)
         if managers is None:
             managers = managed.update({}, obj, [], call.manager, rt.group_version, self._node(rt),
@@ -304,7 +304,7 @@ class Api:
         rt = call.rt
         supplied_managed = new["metadata"].get("managedFields")
         self._carry_server_fields(rt, old, new)
-        defaults.apply_defaults(rt.kind, new, self.store.allocate_cluster_ip, crd=rt.crd)
+        defaults.apply_defaults(rt, new, self.store.allocate_cluster_ip)
         self._validate(rt, new, old)
         if rt.kind == "CustomResourceDefinition":
             self._crd_status(new)

@@ -11,6 +11,9 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
+from .jsonutil import clone
+from .schema import LIST, MAP, STRUCT, Node, ResourceType, resolve
+
 Obj = dict[str, Any]
 
 
@@ -267,13 +270,33 @@ _BY_KIND: dict[str, Callable[[Obj], None]] = {
 }
 
 
-def apply_defaults(kind: str, obj: Obj, allocate_ip: Callable[[], str], crd: bool = False) -> None:
+def apply_defaults(rt: ResourceType, obj: Obj, allocate_ip: Callable[[], str]) -> None:
     """Fill in the server defaults for ``obj`` in place."""
-    if crd:
-        return
-    if kind == "Service":
+    if rt.crd:
+        schema_defaults(obj, resolve(rt.schema))
+    elif rt.kind == "Service":
         _service(obj, allocate_ip)
-        return
-    fn = _BY_KIND.get(kind)
-    if fn is not None:
+    elif (fn := _BY_KIND.get(rt.kind)) is not None:
         fn(obj)
+
+
+def schema_defaults(value: Any, node: Node) -> None:
+    """Structural-schema defaulting for custom resources: ``default`` of missing properties.
+
+    Like the apiextensions apiserver, defaults apply inside present objects (and inside
+    defaulted values), never to metadata.
+    """
+    if isinstance(value, dict) and node.shape == STRUCT:
+        for name, prop in (node.raw.get("properties") or {}).items():
+            if name != "metadata" and name not in value and isinstance(prop, dict) and "default" in prop:
+                value[name] = clone(prop["default"])
+        for name, child_value in value.items():
+            child = node.child(name)
+            if name != "metadata" and child is not None:
+                schema_defaults(child_value, child)
+    elif isinstance(value, dict) and node.shape == MAP:
+        for child_value in value.values():
+            schema_defaults(child_value, node.child(""))
+    elif isinstance(value, list) and node.shape == LIST:
+        for item in value:
+            schema_defaults(item, node.item())

@@ -110,14 +110,28 @@ def internal_error(message: str) -> ApiError:
         {"message": message}]})
 
 
+_GENERIC = {
+    400: ("BadRequest", "the server rejected our request for an unknown reason"),
+    401: ("Unauthorized", "Unauthorized"),
+    404: ("NotFound", "the server could not find the requested resource"),
+    405: ("MethodNotAllowed", "the server does not allow this method on the requested resource"),
+    409: ("Conflict", "the server reported a conflict"),
+    410: ("Expired", "too old resource version"),
+    422: ("Invalid", "the server rejected our request due to an error in our request"),
+    429: ("TooManyRequests", "Too many requests, please try again later."),
+    500: ("InternalError", "Internal error occurred: injected fault"),
+    503: ("ServiceUnavailable", "the server is currently unable to handle the request"),
+    504: ("Timeout", "Timeout: request did not complete within requested timeout - context deadline exceeded"),
+}
+
+
 def generic(code: int, message: str | None = None) -> ApiError:
-    """A Status for an injected fault code without a richer constructor."""
-    reasons = {400: "BadRequest", 401: "Unauthorized", 404: "NotFound", 405: "MethodNotAllowed",
-               409: "Conflict", 410: "Expired", 422: "Invalid", 429: "TooManyRequests",
-               500: "InternalError", 503: "ServiceUnavailable", 504: "Timeout"}
-    reason = reasons.get(code, "Unknown")
-    headers = {"Retry-After": "1"} if code in (429, 503) else {}
-    return ApiError(code, reason, message or f"injected {reason}", headers=headers)
+    """A Status for an injected fault code, with the apiserver's stock reason and message."""
+    reason, default = _GENERIC.get(code, ("Unknown", f"an error on the server ({code}) has prevented the "
+                                                    "request from succeeding"))
+    retry = code in (429, 503, 504)
+    return ApiError(code, reason, message or default, {"retryAfterSeconds": 1} if retry else None,
+                    headers={"Retry-After": "1"} if retry else {})
 
 
 def dumps(body: Any) -> bytes:
