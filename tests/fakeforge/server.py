@@ -218,6 +218,8 @@ class FakeForge:
             try:
                 body = json.loads(raw)
             except ValueError:
+                with self.lock:
+                    self.violations.append(f"{method} {target}: request body is not JSON")
                 return self.error(400, "Problems parsing JSON")
         req = Request(method, parts.path, parse_qs(parts.query, keep_blank_values=True), body,
                       bool(raw), headers)
@@ -228,8 +230,14 @@ class FakeForge:
             return self.error(404, "Not Found")
         op, req.op_id, req.params = found
         call = Call(method, target, req.op_id, headers, received=time.monotonic())
+        # validate every request, including those a fault will answer
+        problems = self.contract.check_request(op, req.params, req.query, body,
+                                               req.body_present) if op is not None else []
         with self.lock:
             self.log.append(call)
+            self.violations.extend(f"request {method} {target}: {p}" for p in problems)
+            if op is None:
+                self.uncontracted_used.add(req.op_id)
         fault = self._take_fault(req.op_id)
         if fault is not None:
             if fault.delay:
@@ -243,13 +251,6 @@ class FakeForge:
         if identity is None:
             return self._finish(req, op, self.unauthorized(), call)
         req.user, req.can_write = identity
-        if op is not None:
-            problems = self.contract.check_request(op, req.params, req.query, body, req.body_present)
-            with self.lock:
-                self.violations.extend(f"request {method} {target}: {p}" for p in problems)
-        else:
-            with self.lock:
-                self.uncontracted_used.add(req.op_id)
         if method != "GET" and not req.can_write:
             return self._finish(req, op, self.forbidden(req), call)
         try:
