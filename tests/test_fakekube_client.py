@@ -563,3 +563,36 @@ def test_injected_update_conflict_names_the_object(dyn, fake_kube):
     with pytest.raises(ConflictError) as exc:
         cms.replace(body=cm.to_dict(), namespace="default")
     assert _body(exc.value)["message"].startswith('Operation cannot be fulfilled on configmaps "c"')
+
+
+def test_tls_server_requires_the_kubeconfig_token(fake_kube_tls, tmp_path):
+    client = _client(fake_kube_tls, tmp_path)  # verifies the server against the kubeconfig's CA
+    assert client.resources.get(api_version="v1", kind="Namespace").get(name="default").status.phase == "Active"
+    assert fake_kube_tls.url.startswith("https://")
+    (tmp_path / "wrong").mkdir()
+    with pytest.raises(ApiException) as exc:
+        _client(fake_kube_tls, tmp_path / "wrong", token="wrong")
+    assert exc.value.status == 401
+
+
+def test_concurrent_writers_get_unique_resource_versions(dyn, fake_kube):
+    from concurrent.futures import ThreadPoolExecutor
+
+    cms = dyn.resources.get(api_version="v1", kind="ConfigMap")
+
+    def write(i: int) -> str:
+        body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"c{i}", "namespace": "default"},
+                "data": {"i": str(i)}}
+        return _apply(cms, body, f"writer-{i % 3}").metadata.resourceVersion
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        versions = list(pool.map(write, range(40)))
+    assert len(set(versions)) == 40
+    assert len(fake_kube.list("ConfigMap", "default")) == 40
+
+
+def test_null_fields_are_unset(dyn):
+    cms = dyn.resources.get(api_version="v1", kind="ConfigMap")
+    created = cms.create(namespace="default", body={"apiVersion": "v1", "kind": "ConfigMap",
+                                                    "metadata": {"name": "n", "labels": None}, "data": None})
+    assert "labels" not in created.to_dict()["metadata"] and "data" not in created.to_dict()

@@ -62,6 +62,15 @@ def _parse_json(body: bytes) -> Any:
         raise status.bad_request(f"error decoding request body: {exc}") from None
 
 
+def _drop_nulls(value: Any) -> Any:
+    """Nulls do not survive decoding into the apiserver's typed objects: the field is unset."""
+    if isinstance(value, dict):
+        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_nulls(v) for v in value]
+    return value
+
+
 def _parse_yaml(body: bytes) -> Any:
     try:
         return load_yaml_or_json(body)
@@ -236,6 +245,8 @@ class Api:
         self._check_namespace(call)
         if meta.get("name") and self.store.get(rt, call.namespace or "", meta["name"]) is not None:
             raise status.already_exists(rt, meta["name"])
+        obj = _drop_nulls(obj)
+        meta = obj["metadata"]
         for server_owned in ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp",
                              "generation", "managedFields", "selfLink"):
             meta.pop(server_owned, None)
@@ -303,6 +314,7 @@ class Api:
                 managers: list[managed.Manager] | None = None) -> dict[str, Any]:
         rt = call.rt
         supplied_managed = new["metadata"].get("managedFields")
+        new = _drop_nulls(new)
         self._carry_server_fields(rt, old, new)
         defaults.apply_defaults(rt, new, self.store.allocate_cluster_ip)
         self._validate(rt, new, old)
