@@ -21,6 +21,7 @@ from kubepush.errors import UsageError
 #: name -> (module, one-line help). Order is the order ``--help`` lists them.
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("kubepush.commands.validate", "validate manifests against offline schemas and API-server rules"),
+    "images": ("kubepush.commands.images", "list every image reference (what bump sees), with file and line"),
 }
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
