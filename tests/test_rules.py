@@ -228,7 +228,7 @@ def test_diagnose_unknown(api_version, kind, path, message):
     f = diagnose_unknown(api_version, kind)
     assert f is not None and f.rule == "unknown-api-version" and f.severity is Severity.ERROR
     assert (f.path, f.message) == (path, message)
-    assert f.object == ObjectRef(api_version, kind)
+    assert f.object == ObjectRef()  # the caller fills it from the document, like file and line
 
 
 @pytest.mark.parametrize(
@@ -454,6 +454,10 @@ def test_annotations_over_256k():
     doc["metadata"]["annotations"] = {"big": "x" * (256 * 1024)}
     f = only(doc, "invalid-annotation")
     assert f.path == ("metadata", "annotations") and "262144 bytes" in f.message
+    doc["metadata"]["annotations"] = {"text": "é" * 140_000}  # 140000 characters, 280000 bytes
+    assert "(has 280004)" in only(doc, "invalid-annotation").message
+    doc["metadata"]["annotations"] = {"text": "e" * 140_000}
+    assert run(doc) == []
 
 
 def test_selector_and_template_labels_are_label_checked():

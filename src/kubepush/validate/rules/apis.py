@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import functools
 
-from kubepush.report.model import Finding, ObjectRef
+from kubepush.report.model import Finding
 
 from .base import Emitter, Severity
 from .deprecations import DEPRECATIONS, Deprecation
@@ -89,7 +89,8 @@ def diagnose_unknown(api_version: str, kind: str) -> Finding | None:
     Deployment), a built-in kind spelled in the wrong case (``ApiService``) or an
     unknown kind in a built-in group; None for known built-in APIs (removed and
     deprecated ones are reported by :func:`check_document`) and for anything that may
-    be a custom resource. The caller fills in file/line and the rest of ``object``.
+    be a custom resource. Like file and line, ``object`` is left for the caller to fill
+    in from the document (which it has and this function does not).
     """
     if type(api_version) is not str or type(kind) is not str or is_client_side_config(api_version):
         return None
@@ -97,7 +98,6 @@ def diagnose_unknown(api_version: str, kind: str) -> Finding | None:
     if (api_version, kind) in known:
         return None
     group = group_of(api_version)
-    ref = ObjectRef(api_version=api_version, kind=kind)
     if kind in api_versions_by_kind:
         # CRD groups must contain a dot, so a dot-less group that is not built in cannot exist;
         # a dotted one close to a built-in group is a typo, any other may be a CRD reusing a
@@ -111,7 +111,6 @@ def diagnose_unknown(api_version: str, kind: str) -> Finding | None:
             rule="unknown-api-version",
             message=f"unknown apiVersion {api_version} for kind {kind} (did you mean {best}?)",
             hint=f"{kind} is served as {', '.join(choices)}",
-            object=ref,
             path=("apiVersion",),
         )
     if group not in groups:
@@ -122,7 +121,6 @@ def diagnose_unknown(api_version: str, kind: str) -> Finding | None:
             rule="unknown-api-version",
             message=f"unknown kind {kind} in {api_version} (kinds are case-sensitive: {proper})",
             hint=f"write kind: {proper}",
-            object=ref,
             path=("kind",),
         )
     kinds_here = sorted(k for a, k in known if a == api_version)
@@ -132,7 +130,6 @@ def diagnose_unknown(api_version: str, kind: str) -> Finding | None:
             rule="unknown-api-version",
             message=f"unknown apiVersion {api_version} (the {group or 'core'} API group serves "
             f"{', '.join(versions) or 'no such version'})",
-            object=ref,
             path=("apiVersion",),
         )
     close = difflib.get_close_matches(kind, kinds_here, n=1, cutoff=0.6)
@@ -140,6 +137,5 @@ def diagnose_unknown(api_version: str, kind: str) -> Finding | None:
         rule="unknown-api-version",
         message=f"unknown kind {kind} in {api_version}" + (f" (did you mean {close[0]}?)" if close else ""),
         hint=f"{api_version} serves {', '.join(kinds_here)}",
-        object=ref,
         path=("kind",),
     )

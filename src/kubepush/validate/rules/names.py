@@ -290,6 +290,12 @@ def check_annotations(out: Emitter, annotations: object, path: Path) -> None:
         if err:
             out.add("invalid-annotation", path + (key,), f'annotation key "{key}": {err}')
         size += len(key) + (len(value) if type(value) is str else 0)
+    if size > TOTAL_ANNOTATION_SIZE // 4:  # characters may be up to 4 bytes: count exactly
+        size = sum(
+            len(k.encode()) + (len(v.encode()) if type(v) is str else 0)
+            for k, v in annotations.items()
+            if type(k) is str
+        )
     if size > TOTAL_ANNOTATION_SIZE:
         out.add(
             "invalid-annotation",
