@@ -6,15 +6,20 @@ through these methods, and shape failures with ``inject``; clients only ever see
 
 from __future__ import annotations
 
+import base64
+import json
 import os
+import re
 import secrets
 import tempfile
 import threading
 from collections import Counter
 from typing import Any
 
+import yaml
+
 from . import managed
-from .api import Api
+from .api import APPLY, MERGE, Api, Call
 from .faults import Fault, Faults, Record
 from .jsonutil import clone
 from .schema import ResourceType
@@ -96,8 +101,6 @@ class FakeKube:
     def write_kubeconfig(self, path: str | None = None, namespace: str = "default",
                          token: str | None = None) -> str:
         """Write a kubeconfig for this server (insecure http, token user); returns its path."""
-        import yaml
-
         if path is None:
             directory = self._kubeconfig_dir or tempfile.mkdtemp(prefix="fakekube-")
             path = os.path.join(directory, "kubeconfig")
@@ -116,8 +119,6 @@ class FakeKube:
     def _cluster_entry(self) -> dict[str, Any]:
         entry: dict[str, Any] = {"server": self.url}
         if self.tls:
-            import base64
-
             from .tls import certificate
 
             entry["certificate-authority-data"] = base64.b64encode(certificate()[2]).decode()
@@ -135,8 +136,6 @@ class FakeKube:
     def count(self, verb: str | None = None, resource: str | None = None, path: str | None = None,
               method: str | None = None) -> int:
         """How many recorded requests match (Kubernetes verb, resource plural, path regex, method)."""
-        import re
-
         with self._requests_lock:
             return sum(
                 1 for r in self.requests
@@ -180,10 +179,6 @@ class FakeKube:
 
     def create(self, obj: dict[str, Any], manager: str = "fakekube-test") -> dict[str, Any]:
         """Create an object as a client would (defaults, validation, managedFields), bypassing HTTP."""
-        import json
-
-        from .api import Call
-
         rt = self._type(obj["kind"], obj.get("apiVersion"))
         meta = obj.get("metadata") or {}
         call = Call("create", rt, meta.get("namespace", "default") if rt.namespaced else None, None, None,
@@ -193,10 +188,6 @@ class FakeKube:
     def apply(self, obj: dict[str, Any], manager: str = "fakekube-test", force: bool = False
               ) -> dict[str, Any]:
         """Server-side apply ``obj`` as ``manager`` (e.g. to simulate another controller's edits)."""
-        import json
-
-        from .api import APPLY, Call
-
         rt = self._type(obj["kind"], obj.get("apiVersion"))
         meta = obj.get("metadata") or {}
         query = {"fieldManager": manager, **({"force": "true"} if force else {})}
@@ -207,10 +198,6 @@ class FakeKube:
     def edit(self, kind: str, namespace: str | None, name: str, patch: dict[str, Any],
              manager: str = "kubectl-edit", api_version: str | None = None) -> dict[str, Any]:
         """JSON-merge-patch an object as an Update manager (like ``kubectl edit``/``scale``)."""
-        import json
-
-        from .api import MERGE, Call
-
         rt = self._type(kind, api_version)
         call = Call("patch", rt, namespace if rt.namespaced else None, name, None, {"fieldManager": manager},
                     json.dumps(patch).encode(), MERGE)

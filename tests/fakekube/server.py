@@ -128,11 +128,10 @@ class Handler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
 
     # --- plumbing ----------------------------------------------------------------------
-    def _send(self, code: int, body: Any, headers: dict[str, str] | None = None,
-              content_type: str = "application/json") -> None:
+    def _send(self, code: int, body: Any, headers: dict[str, str] | None = None) -> None:
         data = status.dumps(body)
         self.send_response(code)
-        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Audit-Id", self.audit_id)
         for k, v in (headers or {}).items():
@@ -355,6 +354,9 @@ class Server(ThreadingHTTPServer):
             # The handshake runs lazily in the handler thread, not in the accept loop.
             conn = self.ssl_context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
         return conn, addr
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Dropped connections and failed TLS handshakes are expected here; stay quiet."""
 
     def close_all(self) -> None:
         """Drop every open connection: what clients see when the apiserver goes away."""
