@@ -205,3 +205,25 @@ def test_custom_resources_get_schema_defaults_and_pruning(fake_kube):
                                 "spec": {"extra": {"anything": {"goes": 1}}, "unknown": "dropped"}})
     assert created["spec"] == {"size": 1, "tls": {"enabled": True}, "extra": {"anything": {"goes": 1}}}
     assert created["metadata"]["generation"] == 1
+
+
+def test_strategic_merge_patch_follows_patch_strategies():
+    from fakekube.patches import strategic_merge_patch
+
+    live = _deployment(replicas=1, strategy={"type": "RollingUpdate",
+                                             "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}})
+    live["spec"]["template"]["spec"]["tolerations"] = [{"key": "a", "operator": "Exists"}]
+    live["spec"]["template"]["spec"]["containers"].append({"name": "side", "image": "s:1"})
+    patch = {"metadata": {"labels": {"a": None, "new": "x"}},
+             "spec": {"strategy": {"$retainKeys": ["type"], "type": "Recreate"},
+                      "template": {"spec": {
+                          "tolerations": [{"key": "b", "operator": "Exists"}],  # no patch strategy: replaced
+                          "containers": [{"name": "side", "$patch": "delete"},
+                                         {"name": "app", "env": [{"name": "Y", "value": "2"}]}]}}}}
+    out = strategic_merge_patch(live, patch, DEPLOY_NODE)
+    assert out["metadata"]["labels"] == {"new": "x"}
+    assert out["spec"]["strategy"] == {"type": "Recreate"}
+    pod = out["spec"]["template"]["spec"]
+    assert pod["tolerations"] == [{"key": "b", "operator": "Exists"}]
+    assert [c["name"] for c in pod["containers"]] == ["app"]
+    assert [e["name"] for e in pod["containers"][0]["env"]] == ["X", "Y"]

@@ -25,10 +25,12 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 
 def strategic_merge_patch(target: Any, patch: Any, node: Node) -> Any:
-    """Basic strategic merge patch: merge-key lists merge by key, ``$patch: delete|replace``.
+    """Strategic merge patch driven by the ``x-kubernetes-patch-*`` schema extensions.
 
-    Covers what kubectl and clients send in practice (labels, annotations, image bumps,
-    container env by name); ``$setElementOrder`` and ``$retainKeys`` are accepted and ignored.
+    Lists whose patch strategy is ``merge`` merge by their patch merge key (or as a set of
+    primitives); other lists are replaced. Supports ``$patch: delete|replace`` on maps and
+    list items, ``$retainKeys``, ``$deleteFromPrimitiveList/<field>``; ``$setElementOrder``
+    is accepted and ignored (order follows the live list, new items appended).
     """
     if not isinstance(patch, dict):
         return clone(patch)
@@ -45,9 +47,10 @@ def strategic_merge_patch(target: Any, patch: Any, node: Node) -> Any:
             out[name] = [i for i in out.get(name) or [] if i not in v]
             continue
         child = node.child(k) or ANY_NODE
+        strategy = (child.raw or {}).get("x-kubernetes-patch-strategy", "").split(",")
         if v is None:
             out.pop(k, None)
-        elif isinstance(v, list) and child.shape == LIST and child.list_type in ("map", "set"):
+        elif isinstance(v, list) and child.shape == LIST and "merge" in strategy:
             out[k] = _merge_list(out.get(k) or [], v, child)
         elif isinstance(v, dict):
             merged = strategic_merge_patch(out.get(k), v, child)
@@ -57,13 +60,15 @@ def strategic_merge_patch(target: Any, patch: Any, node: Node) -> Any:
                 out[k] = merged
         else:
             out[k] = clone(v)
+    if isinstance(patch.get("$retainKeys"), list):
+        out = {k: v for k, v in out.items() if k in patch["$retainKeys"]}
     return out
 
 
 def _merge_list(current: list[Any], patch: list[Any], node: Node) -> list[Any]:
-    if node.list_type == "set":
+    key = node.raw.get("x-kubernetes-patch-merge-key")
+    if key is None:
         return current + [i for i in patch if i not in current]
-    key = node.raw.get("x-kubernetes-patch-merge-key") or node.keys[0]
     out = clone(current)
     for item in patch:
         if not isinstance(item, dict) or key not in item:
