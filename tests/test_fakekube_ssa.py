@@ -227,3 +227,28 @@ def test_strategic_merge_patch_follows_patch_strategies():
     assert pod["tolerations"] == [{"key": "b", "operator": "Exists"}]
     assert [c["name"] for c in pod["containers"]] == ["app"]
     assert [e["name"] for e in pod["containers"][0]["env"]] == ["X", "Y"]
+
+
+def test_switching_to_recreate_keeps_unowned_rolling_update_and_is_invalid(fake_kube):
+    """The well-known SSA pitfall: defaulted rollingUpdate is nobody's, so it survives the apply."""
+    base = _deployment()
+    base["metadata"]["namespace"] = "default"
+    fake_kube.apply(base, manager="m")
+    recreate = _deployment(strategy={"type": "Recreate"})
+    recreate["metadata"]["namespace"] = "default"
+    with pytest.raises(ApiError) as exc:
+        fake_kube.apply(recreate, manager="m")
+    assert exc.value.code == 422
+    assert exc.value.body["message"] == (
+        'Deployment.apps "d" is invalid: spec.strategy.rollingUpdate: Forbidden: may not be specified when '
+        "strategy `type` is 'Recreate'")
+    recreate["spec"]["strategy"]["rollingUpdate"] = None  # the documented fix: own it as null
+    assert fake_kube.apply(recreate, manager="m")["spec"]["strategy"] == {"type": "Recreate"}
+
+
+def test_invalid_label_value_is_rejected(fake_kube):
+    with pytest.raises(ApiError) as exc:
+        fake_kube.create({"apiVersion": "v1", "kind": "ConfigMap",
+                          "metadata": {"name": "c", "namespace": "default", "labels": {"a": "not valid!"}}})
+    assert exc.value.code == 422
+    assert exc.value.body["details"]["causes"][0]["field"] == "metadata.labels"

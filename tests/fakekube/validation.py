@@ -52,8 +52,14 @@ def validate_create(kind: str, obj: dict[str, Any]) -> list[Cause]:
         causes.append(_invalid("metadata.name", name, "a lowercase RFC 1123 subdomain must consist of lower "
                                "case alphanumeric characters, '-' or '.', and must start and end with an "
                                "alphanumeric character"))
+    causes += _labels("metadata.labels", _get(obj, "metadata", "labels"))
     if kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"):
         causes += _workload(obj)
+    if kind == "Deployment":
+        strategy = _get(obj, "spec", "strategy") or {}
+        if strategy.get("type") == "Recreate" and strategy.get("rollingUpdate") is not None:
+            causes.append(_forbidden("spec.strategy.rollingUpdate",
+                                     "may not be specified when strategy `type` is 'Recreate'"))
     if kind == "Job":
         policy = _get(obj, "spec", "template", "spec", "restartPolicy")
         if policy not in ("Never", "OnFailure"):
@@ -61,6 +67,25 @@ def validate_create(kind: str, obj: dict[str, Any]) -> list[Cause]:
                            f'Unsupported value: {_show(policy)}: supported values: "OnFailure", "Never"'))
     for path, spec in _pod_specs(kind, obj):
         causes += _containers(path, spec)
+    return causes
+
+
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+_LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+
+
+def _labels(field: str, labels: Any) -> list[Cause]:
+    """Label keys ([prefix/]name) and values as apimachinery's ValidateLabels checks them."""
+    causes = []
+    for key, value in (labels or {}).items():
+        prefix, _, name = key.rpartition("/")
+        if len(name) > 63 or not _LABEL_NAME.match(name) or (prefix and not _DNS1123_SUBDOMAIN.match(prefix)):
+            causes.append(_invalid(field, key, "name part must consist of alphanumeric characters, '-', '_' or "
+                                   "'.', and must start and end with an alphanumeric character"))
+        if not isinstance(value, str) or len(value) > 63 or not _LABEL_VALUE.match(value):
+            causes.append(_invalid(field, value, "a valid label must be an empty string or consist of "
+                                   "alphanumeric characters, '-', '_' or '.', and must start and end with an "
+                                   "alphanumeric character"))
     return causes
 
 
