@@ -252,3 +252,34 @@ def test_invalid_label_value_is_rejected(fake_kube):
                           "metadata": {"name": "c", "namespace": "default", "labels": {"a": "not valid!"}}})
     assert exc.value.code == 422
     assert exc.value.body["details"]["causes"][0]["field"] == "metadata.labels"
+
+
+def test_service_cluster_ip_may_not_change(fake_kube):
+    svc = fake_kube.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "db", "namespace": "default"},
+                            "spec": {"ports": [{"port": 5432}]}})
+    ip = svc["spec"]["clusterIP"]
+    # Allocated at storage time, after ownership was computed: the creator owns the defaulted
+    # type but not the IP.
+    [creator] = svc["metadata"]["managedFields"]
+    assert "f:type" in creator["fieldsV1"]["f:spec"] and "f:clusterIP" not in creator["fieldsV1"]["f:spec"]
+    # Applying without clusterIP keeps the allocated one (nobody asked to change it).
+    again = fake_kube.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "db", "namespace": "default"},
+                             "spec": {"ports": [{"port": 5432}]}}, manager="m")
+    assert again["spec"]["clusterIP"] == ip
+    with pytest.raises(ApiError) as exc:
+        fake_kube.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "db", "namespace": "default"},
+                         "spec": {"clusterIP": "None", "ports": [{"port": 5432}]}}, manager="m")
+    assert exc.value.body["message"] == (
+        'Service "db" is invalid: spec.clusterIPs[0]: Invalid value: ["None"]: may not change once set')
+
+
+def test_pod_spec_updates_are_limited(fake_kube):
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"},
+           "spec": {"containers": [{"name": "c", "image": "a:1"}]}}
+    fake_kube.apply(pod, manager="m")
+    pod["spec"]["containers"][0]["image"] = "a:2"
+    assert fake_kube.apply(pod, manager="m")["spec"]["containers"][0]["image"] == "a:2"
+    pod["spec"]["containers"][0]["args"] = ["--x"]
+    with pytest.raises(ApiError) as exc:
+        fake_kube.apply(pod, manager="m")
+    assert "spec: Forbidden: pod updates may not change fields other than" in exc.value.body["message"]

@@ -256,11 +256,12 @@ class Api:
         meta["creationTimestamp"] = _now()
         if rt.generation:
             meta["generation"] = 1
-        defaults.apply_defaults(rt, obj, self.store.allocate_cluster_ip)
-        self._validate(rt, obj, None)
+        defaults.apply_defaults(rt, obj)
         if managers is None:
             managers = managed.update({}, obj, [], call.manager, rt.group_version, self._node(rt),
                                       self._resets_status(rt))
+        defaults.allocate(rt, obj, None, self.store.allocate_cluster_ip)
+        self._validate(rt, obj, None)
         meta["managedFields"] = managed.encode(managers)
         if rt.kind == "CustomResourceDefinition":
             self._crd_status(obj)
@@ -304,11 +305,6 @@ class Api:
                 new["status"] = clone(old["status"])
             else:
                 new.pop("status", None)
-        if rt.kind == "Service":
-            spec, old_spec = new.setdefault("spec", {}), old.get("spec") or {}
-            for k in ("clusterIP", "clusterIPs"):
-                if not spec.get(k) and old_spec.get(k):
-                    spec[k] = clone(old_spec[k])
 
     def _update(self, call: Call, old: dict[str, Any], new: dict[str, Any],
                 managers: list[managed.Manager] | None = None) -> dict[str, Any]:
@@ -316,8 +312,7 @@ class Api:
         supplied_managed = new["metadata"].get("managedFields")
         new = _drop_nulls(new)
         self._carry_server_fields(rt, old, new)
-        defaults.apply_defaults(rt, new, self.store.allocate_cluster_ip)
-        self._validate(rt, new, old)
+        defaults.apply_defaults(rt, new)
         if rt.kind == "CustomResourceDefinition":
             self._crd_status(new)
         if rt.generation and self._spec(old) != self._spec(new):
@@ -333,6 +328,8 @@ class Api:
                     base = supplied_managed  # a non-empty list rewrites ownership; [] is ignored
                 managers = managed.update(old, new, managed.decode(base), call.manager, rt.group_version,
                                           self._node(rt), self._resets_status(rt))
+        defaults.allocate(rt, new, old, self.store.allocate_cluster_ip)
+        self._validate(rt, new, old)
         if managers:
             new["metadata"]["managedFields"] = managed.encode(managers)
         else:

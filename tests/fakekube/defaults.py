@@ -141,7 +141,6 @@ def _replicaset(obj: Obj) -> None:
 
 
 def _job(obj: Obj) -> None:
-    meta = obj.get("metadata") or {}
     spec = _sub(obj, "spec")
     _set(spec, "backoffLimit", 6)
     _set(spec, "completionMode", "NonIndexed")
@@ -150,12 +149,15 @@ def _job(obj: Obj) -> None:
     if spec.get("completions") is None and spec.get("parallelism") is None:
         spec["completions"] = 1
     _set(spec, "parallelism", 1)
-    template = _sub(spec, "template")
-    pod_spec(_sub(template, "spec"))
+    pod_spec(_sub(_sub(spec, "template"), "spec"))
+
+
+def _allocate_job(obj: Obj) -> None:
+    """The selector and labels the Job strategy generates (pkg/registry/batch/job/strategy.go)."""
+    meta, spec = obj.get("metadata") or {}, _sub(obj, "spec")
     uid, name = meta.get("uid"), meta.get("name")
     if uid and name and not spec.get("manualSelector"):
-        # The selector and labels the Job strategy generates (pkg/registry/batch/job/strategy.go).
-        labels = _sub(_sub(template, "metadata"), "labels")
+        labels = _sub(_sub(_sub(spec, "template"), "metadata"), "labels")
         for k, v in (("batch.kubernetes.io/controller-uid", uid), ("batch.kubernetes.io/job-name", name),
                      ("controller-uid", uid), ("job-name", name)):
             _set(labels, k, v)
@@ -176,24 +178,36 @@ def _cronjob(obj: Obj) -> None:
     pod_spec(_sub(_sub(job_spec, "template"), "spec"))
 
 
-def _service(obj: Obj, allocate_ip: Callable[[], str]) -> None:
+def _service(obj: Obj) -> None:
     spec = _sub(obj, "spec")
     _set(spec, "type", "ClusterIP")
     _set(spec, "sessionAffinity", "None")
     if spec["type"] != "ExternalName":
-        if spec.get("clusterIP") is None:
-            spec["clusterIP"] = allocate_ip()
-        _set(spec, "clusterIPs", [spec["clusterIP"]])
-        _set(spec, "ipFamilies", ["IPv4"])
-        _set(spec, "ipFamilyPolicy", "SingleStack")
         _set(spec, "internalTrafficPolicy", "Cluster")
     if spec["type"] in ("NodePort", "LoadBalancer"):
         _set(spec, "externalTrafficPolicy", "Cluster")
-    for i, port in enumerate(spec.get("ports") or []):
+    for port in spec.get("ports") or []:
         if isinstance(port, dict):
             _set(port, "protocol", "TCP")
             _set(port, "targetPort", port.get("port"))
-            if spec["type"] in ("NodePort", "LoadBalancer"):
+
+
+def _allocate_service(obj: Obj, old: Obj | None, allocate_ip: Callable[[], str]) -> None:
+    spec = _sub(obj, "spec")
+    old_spec = (old or {}).get("spec") or {}
+    if spec.get("type") == "ExternalName":
+        return
+    for key in ("clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"):
+        if spec.get(key) is None and old_spec.get(key) is not None:
+            spec[key] = clone(old_spec[key])  # an update that omits them keeps the allocation
+    if spec.get("clusterIP") is None:
+        spec["clusterIP"] = allocate_ip()
+    _set(spec, "clusterIPs", [spec["clusterIP"]])
+    _set(spec, "ipFamilies", ["IPv4"])
+    _set(spec, "ipFamilyPolicy", "SingleStack")
+    if spec.get("type") in ("NodePort", "LoadBalancer"):
+        for i, port in enumerate(spec.get("ports") or []):
+            if isinstance(port, dict):
                 _set(port, "nodePort", 30000 + int(hashlib.sha1(
                     f"{obj.get('metadata', {}).get('name')}/{i}".encode()).hexdigest(), 16) % 2767)
 
@@ -264,20 +278,28 @@ _BY_KIND: dict[str, Callable[[Obj], None]] = {
     "Deployment": _deployment, "StatefulSet": _statefulset, "DaemonSet": _daemonset,
     "ReplicaSet": _replicaset, "Job": _job, "CronJob": _cronjob, "Secret": _secret, "Pod": _pod,
     "PersistentVolumeClaim": _pvc, "NetworkPolicy": _network_policy, "Namespace": _namespace,
-    "CustomResourceDefinition": _crd, "HorizontalPodAutoscaler": _hpa,
+    "CustomResourceDefinition": _crd, "HorizontalPodAutoscaler": _hpa, "Service": _service,
     "PriorityClass": lambda o: _set(o, "preemptionPolicy", "PreemptLowerPriority"),
     "StorageClass": lambda o: (_set(o, "reclaimPolicy", "Delete"), _set(o, "volumeBindingMode", "Immediate")),
 }
 
 
-def apply_defaults(rt: ResourceType, obj: Obj, allocate_ip: Callable[[], str]) -> None:
-    """Fill in the server defaults for ``obj`` in place."""
+def apply_defaults(rt: ResourceType, obj: Obj) -> None:
+    """Fill in the scheme defaults for ``obj`` in place (decode time: the writer owns them)."""
     if rt.crd:
         schema_defaults(obj, resolve(rt.schema))
-    elif rt.kind == "Service":
-        _service(obj, allocate_ip)
     elif (fn := _BY_KIND.get(rt.kind)) is not None:
         fn(obj)
+
+
+def allocate(rt: ResourceType, obj: Obj, old: Obj | None, allocate_ip: Callable[[], str]) -> None:
+    """Values the registry fills in at storage time, after ownership is computed (nobody owns them)."""
+    if rt.crd:
+        return
+    if rt.kind == "Service":
+        _allocate_service(obj, old, allocate_ip)
+    elif rt.kind == "Job" and old is None:
+        _allocate_job(obj)
 
 
 def schema_defaults(value: Any, node: Node) -> None:

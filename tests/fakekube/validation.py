@@ -162,6 +162,20 @@ def validate_update(kind: str, old: dict[str, Any], new: dict[str, Any]) -> list
         if {k: v for k, v in o_spec.items() if k not in strip} != {k: v for k, v in n_spec.items() if k not in strip}:
             causes.append(_forbidden("spec", "spec is immutable after creation except resources.requests and "
                                      "volumeAttributesClassName for bound claims"))
+    elif kind == "Pod":
+        def mutable_removed(spec: dict[str, Any]) -> dict[str, Any]:
+            rest = {k: v for k, v in spec.items() if k not in ("activeDeadlineSeconds", "tolerations",
+                                                               "terminationGracePeriodSeconds")}
+            for key in ("containers", "initContainers"):
+                rest[key] = [{k: v for k, v in c.items() if k != "image"} for c in spec.get(key) or []]
+            return rest
+
+        if mutable_removed(o_spec) != mutable_removed(n_spec):
+            causes.append(_forbidden("spec", "pod updates may not change fields other than "
+                                     "`spec.containers[*].image`,`spec.initContainers[*].image`,"
+                                     "`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to "
+                                     "existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to "
+                                     "be set to 1 if it was previously negative)"))
     elif kind in ("ConfigMap", "Secret") and old.get("immutable"):
         if any(old.get(k) != new.get(k) for k in ("data", "binaryData", "stringData", "immutable")):
             causes.append(_forbidden("data", "field is immutable when `immutable` is set"))
