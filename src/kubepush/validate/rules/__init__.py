@@ -119,6 +119,13 @@ RULES: dict[str, Rule] = {
             "NodePort/LoadBalancer and is warned about outside the default range 30000-32767.",
         ),
         Rule(
+            "invalid-int-or-percent",
+            "rollout or disruption budget that is neither a non-negative integer nor a percentage",
+            "maxSurge, maxUnavailable and minAvailable take an integer (2) or a percentage string ('25%'). "
+            "A quoted number ('25') is a string without '%' and is rejected; percentages of pods that may be "
+            "unavailable cannot exceed 100%, and maxSurge and maxUnavailable cannot both be 0.",
+        ),
+        Rule(
             "missing-image",
             "container without image in a Pod or workload template",
             "The OpenAPI schema marks image optional (for higher-level tools), but the API server "
@@ -152,6 +159,7 @@ _KIND_RULES = frozenset(
         "selector-mismatch",
         "invalid-name",
         "invalid-label",
+        "invalid-int-or-percent",
     }
 )
 _PLANS: dict[tuple, tuple[Check, ...]] = {}

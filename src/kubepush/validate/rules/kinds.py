@@ -11,6 +11,7 @@ from typing import Callable
 
 from .base import Emitter, Path, Severity, check_enum, enum_finding
 from .names import check_labels, dns1123_label
+from .percent import check_int_or_percent, check_rolling_update
 from .podspec import PROTOCOLS, RESTART_POLICIES, check_pod_spec
 from .ports import check_int_or_name, check_port_number
 from .quantity import check_quantity, check_resource_map
@@ -78,6 +79,9 @@ def check_controller(doc: dict, out: Emitter) -> None:
         strategy = spec.get(field)
         if type(strategy) is dict:
             check_enum(out, strategy, "type", allowed, path + (field,))
+            # StatefulSets have no maxSurge; Deployments and DaemonSets do.
+            surge = kind != "StatefulSet"
+            check_rolling_update(out, strategy.get("rollingUpdate"), path + (field, "rollingUpdate"), surge=surge)
     if kind == "StatefulSet":
         _check_statefulset(out, spec, path)
 
@@ -325,6 +329,8 @@ def check_pdb(doc: dict, out: Emitter) -> None:
     if spec is not None:
         check_enum(out, spec, "unhealthyPodEvictionPolicy", EVICTION_POLICIES, ("spec",))
         check_label_selector(out, spec.get("selector"), ("spec", "selector"))
+        check_int_or_percent(out, spec, "minAvailable", ("spec",), at_most_100=True)
+        check_int_or_percent(out, spec, "maxUnavailable", ("spec",), at_most_100=True)
 
 
 #: (apiVersion, kind) -> kind-specific check.
