@@ -279,6 +279,13 @@ def test_kustomization_without_apiversion_component_and_flux_kustomization() -> 
     assert images(flux) == [("kustomize", "spec.images[0]", "ghcr.io/stefanprodan/podinfo:6.7.0")]
 
 
+def test_sed_placeholders_need_upper_case_words() -> None:
+    from kubepush.images.discover import is_placeholder
+
+    assert is_placeholder("CONTAINER_IMAGES_REGISTRY/app") and is_placeholder("app:IMAGE_TAG")
+    assert not is_placeholder("app:A_") and not is_placeholder("app:RELEASE_1") and not is_placeholder("app:V1")
+
+
 def test_kustomize_placeholders_are_skipped() -> None:
     text = """\
     images:
@@ -614,3 +621,19 @@ def test_marker_for_another_part_of_the_image_is_a_warning() -> None:
     (warning,) = [f for f in result.findings if f.rule == "image-marker-mismatch"]
     assert warning.line == 6 and "write the image's tag here" in warning.message
     assert warning.hint == "use ns:web for this field"
+
+
+def test_pathologically_nested_files_are_findings_not_crashes() -> None:
+    # libyaml's composer would overflow the C stack on these: they are refused before parsing.
+    flow = "apiVersion: v1\nkind: Pod\nspec: " + "[" * 60000 + "image: x" + "]" * 60000 + "\n"
+    dashes = "image: x\nspec:\n" + "- " * 60000 + "x\n"
+    for text in (flow, dashes):
+        result = find(text, file="values.yaml")
+        assert result.sites == [] and [f.rule for f in result.findings] == ["yaml-syntax"]
+        assert "nested more than 256 levels" in result.findings[0].message
+    # Deep block nesting parses, but is too deep to walk: a finding, not a RecursionError.
+    deep = "a:\n" + "".join(" " * i + "image: x:1\n" + " " * i + "b:\n" for i in range(1, 1100)) + " " * 1100 + "c: 1\n"
+    result = discover(deep, file="values.yaml")
+    assert [f.message for f in result.findings] == [
+        "collections nested too deeply; the rest of the file was not read for images"
+    ]

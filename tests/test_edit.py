@@ -311,3 +311,10 @@ def test_plan_names_an_unreadable_file(tmp_path: Path) -> None:
     path.unlink()
     with pytest.raises(EditError, match="gone.yaml: cannot read"):
         plan([Edit(site, tag="2")])
+
+
+def test_too_deep_to_verify_is_refused() -> None:
+    text = "image: nginx:1.27.0\na:\n" + "".join(" " * i + "b:\n" for i in range(1, 1100)) + " " * 1100 + "c: 1\n"
+    (site,) = sites(text, "values.yaml")
+    with pytest.raises(EditError, match="nested too deeply to compare; nothing written"):
+        apply(text.encode(), [Edit(site, tag="1.28.0")], file="values.yaml")

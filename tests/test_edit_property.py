@@ -10,10 +10,10 @@ import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from kubepush.images.discover import discover, reads_as_string
+from kubepush.images.discover import discover, is_placeholder, reads_as_string
 from kubepush.images.edit import Edit, apply
 
-TAG = st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,15}", fullmatch=True)
+TAG = st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,15}", fullmatch=True).filter(lambda t: not is_placeholder(f"x:{t}"))
 REPO = st.sampled_from(["nginx", "ghcr.io/acme/app", "registry.example.com:5000/team/svc", "bitnami/redis"])
 KEY = st.from_regex(r"[a-z][a-zA-Z0-9]{0,8}", fullmatch=True).filter(
     lambda k: k not in {"image", "images", "tag", "repository", "registry", "digest", "version", "name",

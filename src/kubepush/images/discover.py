@@ -83,11 +83,18 @@ VALUE_PATH_ROLES = ("image", "registry", "namespace", "repository", "tag", "dige
 
 _PLACEHOLDER = re.compile(
     r"\{\{|\}\}|\$\{|\$\(|%\{|<[^<>]*>|^\$"
-    # sed-style: CONTAINER_IMAGES_REGISTRY/app, app:IMAGE_TAG
-    r"|(?:^|[/:@])[A-Z][A-Z0-9]*_[A-Z0-9_]*(?=$|[/:@])"
+    # sed-style: CONTAINER_IMAGES_REGISTRY/app, app:IMAGE_TAG (upper-case words joined by '_')
+    r"|(?:^|[/:@])[A-Z]{2,}(?:_[A-Z]{2,})+(?=$|[/:@])"
 )
 _CANDIDATE_KEYS = (r"(?i:image)s?", r"repository", r"newTag", r"newName", r"digest")
 _TOP_KIND = re.compile(rb"(?m)^kind:[ \t]*[\"']?([A-Za-z]+)")
+#: libyaml's composer recurses in C per nesting level and crashes the process
+#: (not an exception) tens of thousands of levels deep; only crafted text nests
+#: flow collections or "- - -" hundreds of levels, so such files are refused.
+MAX_NESTING = 256
+_DEEP = re.compile(
+    rb"[\[{](?:[^\[\]{}]{0,64}[\[{]){%d}|(?:-[ \t]+){%d}" % (MAX_NESTING, MAX_NESTING)
+)
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 _ROLE_NAMES = {"ref": "whole reference", "match": "name to replace", "name": "name"}
 _SUFFIX_FOR = {"ref": "", "name": ":name", "tag": ":tag", "digest": ":digest"}
@@ -468,6 +475,12 @@ def _discover_bytes(
     result = Discovery(files=1)
     if not keys.in_bytes.search(data):
         return result
+    if _DEEP.search(data):
+        result.findings.append(Finding(
+            rule="yaml-syntax", severity=Severity.WARNING, file=file,
+            message=f"collections nested more than {MAX_NESTING} levels deep; images not read",
+        ))
+        return result
     has_marker = markers.TOKEN.encode() in data
     if not has_marker and _only_crds(data):
         return result  # schemas are full of `image:` property names, never images
@@ -500,6 +513,11 @@ def _discover_bytes(
         for index, root in enumerate(yaml.compose_all(body, Loader=_Composer)):
             if root is not None:
                 _Document(ctx, index, root, result).scan()
+    except RecursionError:
+        result.findings.append(Finding(
+            rule="yaml-syntax", severity=Severity.WARNING, file=file,
+            message="collections nested too deeply; the rest of the file was not read for images",
+        ))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         result.findings.append(

@@ -460,8 +460,11 @@ def _verify(old: str, new: str, expected: dict[int, str], inserted: dict[int, di
     if len(old_docs) != len(new_docs):
         raise EditError(f"{file}: the edit would change the number of documents; nothing written")
     seen: set[tuple[int, int]] = set()
-    for a, b in zip(old_docs, new_docs):
-        problem = _compare(a, b, base, expected, inserted, seen)
+    for a, b in zip(old_docs, new_docs, strict=True):
+        try:
+            problem = _compare(a, b, base, expected, inserted, seen)
+        except RecursionError:
+            problem = "the documents are nested too deeply to compare"
         if problem:
             raise EditError(f"{file}: safety check failed, {problem}; nothing written")
 
