@@ -8,7 +8,7 @@ rules cheap on large repositories.
 
 from __future__ import annotations
 
-from .base import Emitter, Path, check_enum, enum_finding
+from .base import Emitter, Path, check_enum, enum_finding, quote_list
 from .names import check_dns_label
 from .ports import check_int_or_name, check_port_name, check_port_number, port_name_errors
 from .quantity import check_quantity, check_requirements
@@ -94,7 +94,7 @@ def _check_restart_policy(out: Emitter, spec: dict, path: Path, allowed: tuple[s
         out.add(
             "invalid-enum",
             path,
-            f"restartPolicy: Required value: supported values: {', '.join(repr(a) for a in allowed)} "
+            f"restartPolicy: Required value: supported values: {quote_list(allowed)} "
             '(it defaults to "Always", which a Job does not accept)',
             "add restartPolicy: OnFailure (or Never) to the pod template",
         )
