@@ -1,0 +1,50 @@
+"""The change set of a cluster action: one entry per object, like Flux's ``ssa.ChangeSet``.
+
+Reporters render findings, so each change is also turned into a :class:`Finding`
+(``to_finding``): failures are errors (exit code 1), objects not applied because an
+earlier stage failed are warnings, and the rest are infos whose rule is the action -
+so every existing format (text, JSON, JUnit, Markdown...) lists every object unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kubepush.report.model import Finding, ObjectRef, Severity
+
+CREATED, CONFIGURED, UNCHANGED, RECREATED = "created", "configured", "unchanged", "recreated"
+PRUNED, KEPT, FAILED, SKIPPED, UNHEALTHY = "pruned", "kept", "failed", "not-applied", "unhealthy"
+IN_SYNC, DRIFTED, MISSING, EXTRA = "in-sync", "drift", "missing", "extra"
+
+#: Actions that make the command fail (exit code 1).
+FAILING = frozenset({FAILED, UNHEALTHY, DRIFTED, MISSING, EXTRA})
+
+
+@dataclass(slots=True)
+class Change:
+    """What happened to (or was found about) one object, and why."""
+
+    ref: ObjectRef
+    action: str
+    reason: str = ""
+    file: str = ""
+    document: int = 0
+    target: str = ""
+    live: dict[str, Any] | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.action in FAILING
+
+    def to_finding(self) -> Finding:
+        severity = Severity.ERROR if self.failed else Severity.WARNING if self.action == SKIPPED else Severity.INFO
+        prefix = f"[{self.target}] " if self.target else ""
+        message = f"{prefix}{self.action}" + (f": {self.reason}" if self.reason else "")
+        return Finding(rule=self.action, message=message, severity=severity, file=self.file or _cluster(self),
+                       document=self.document, object=self.ref)
+
+
+def _cluster(change: Change) -> str:
+    """Objects that exist only in the cluster (pruned, extra) have no file; name the target."""
+    return f"cluster:{change.target}" if change.target else "cluster"

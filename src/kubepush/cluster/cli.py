@@ -1,0 +1,175 @@
+"""What apply, diff and drift share: cluster flags, targets, loading and validating the manifests,
+reporting change sets, and the exit code of several targets.
+
+Exit codes (all three commands): 0 ok / in sync; 1 something to fix in Git or the cluster -
+invalid manifests, guardrail refusals, failed or unhealthy objects, drift; 2 the environment -
+bad flags or kubepush.yaml, unreadable kubeconfig, failed authentication, unreachable cluster.
+A guardrail refusal is 1, like a validation error: it is a finding about the manifests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import threading
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from kubepush import config as configuration
+from kubepush.commands import output
+from kubepush.errors import UsageError
+from kubepush.report.base import Reporter
+from kubepush.report.model import Finding, ObjectRef, Result, Severity
+
+EXIT_HELP = ("exit codes: 0 ok, 1 invalid manifests, guardrail refusal, failed/unhealthy objects or drift, "
+             "2 usage or environment error (bad kubeconfig, failed authentication, unreachable cluster)")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", metavar="PATH",
+                        help="manifests: files, directories, kustomizations, charts (default: the targets in "
+                             "kubepush.yaml)")
+    parser.add_argument("-t", "--target", action="append", default=[], metavar="NAME",
+                        help="only this target from kubepush.yaml (repeatable; default: all, in parallel)")
+    parser.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (default: $KUBECONFIG, "
+                        "~/.kube/config, or the in-cluster service account)")
+    parser.add_argument("--context", metavar="NAME", help="kubeconfig context (default: the target's context, "
+                        "else the current context)")
+    parser.add_argument("-n", "--namespace", metavar="NS",
+                        help="namespace for namespaced objects without one (with PATH arguments)")
+    parser.add_argument("--concurrency", type=int, default=0, metavar="N",
+                        help="concurrent API requests per target (default 16)")
+    parser.add_argument("--request-timeout", type=float, default=30.0, metavar="SECONDS",
+                        help="timeout of one API request (default 30)")
+
+
+def targets(args: argparse.Namespace, cfg: configuration.Config) -> list[Any]:
+    """TargetSpecs from PATH arguments (one ad-hoc target) or from kubepush.yaml."""
+    from kubepush.cluster.target import TargetSpec
+
+    if args.paths:
+        if args.target:
+            raise UsageError("give either paths or --target, not both")
+        return [TargetSpec(name="default", paths=list(args.paths), kubeconfig=args.kubeconfig,
+                           context=args.context, namespace=args.namespace)]
+    selected = cfg.select(args.target)
+    if not selected:
+        raise UsageError("no manifests: give PATH arguments or define targets in kubepush.yaml")
+    specs = []
+    for t in selected:
+        spec = TargetSpec.from_config(t.raw, t.path, args.kubeconfig, args.context)
+        if args.namespace:
+            spec.namespace = args.namespace
+        specs.append(spec)
+    return specs
+
+
+def load_items(paths: list[str]) -> tuple[list[Any], list[Finding], int]:
+    """Rendered objects of ``paths`` as plan Items, YAML/shape errors as findings, and the file count."""
+    from kubepush.cluster.plan import Item
+    from kubepush.manifests import sources
+    from kubepush.manifests.documents import Document
+
+    items, findings, files = [], [], 0
+    for source in sources.discover(paths):
+        files += 1
+        for doc in sources.load(source):
+            if not isinstance(doc, Document):
+                findings.append(doc)
+                continue
+            obj = doc.obj
+            meta = obj.get("metadata") if isinstance(obj, dict) else None
+            if not (isinstance(obj, dict) and obj.get("apiVersion") and obj.get("kind") and isinstance(meta, dict)
+                    and meta.get("name")):
+                findings.append(Finding(rule="not-an-object", file=doc.file, document=doc.index, object=doc.ref,
+                                        message="not a Kubernetes object with apiVersion, kind and metadata.name"))
+                continue
+            items.append(Item(obj, doc.file, doc.index))
+    return items, findings, files
+
+
+def validate(paths: list[str], kubernetes_version: str | None, cfg: configuration.Config) -> list[Finding]:
+    """Error findings of ``kubepush validate`` on ``paths`` (same settings as that command)."""
+    from kubepush.validate import engine
+    from kubepush.validate.schemas import resolve_version
+
+    settings = cfg.section("validate")
+    options = engine.Options(
+        kubernetes_version=resolve_version(kubernetes_version or settings.get("kubernetesVersion")),
+        strict=settings.get("strict", True),
+        ignore_missing_schemas=settings.get("ignoreMissingSchemas", False),
+        disabled_rules=frozenset(settings.get("disabledRules", ())),
+        crd_paths=tuple(settings.get("crds", ())),
+        schema_locations=tuple(settings.get("schemaLocations", ())),
+        render=settings.get("render", True),
+    )
+    return [f for f in engine.run(paths, options).findings if f.severity is Severity.ERROR]
+
+
+class Progress:
+    """One line per event on stderr, prefixed with the target (several run at once). ``-q`` hides it."""
+
+    def __init__(self, args: argparse.Namespace, command: str) -> None:
+        self.quiet = args.quiet > 0
+        self.command = command
+        self.lock = threading.Lock()
+
+    def for_target(self, name: str) -> Any:
+        def line(text: str) -> None:
+            if not self.quiet:
+                with self.lock:
+                    sys.stderr.write(f"kubepush {self.command} [{name}]: {text}\n")
+                    sys.stderr.flush()
+        return line
+
+
+def report_changes(reporter: Reporter, result: Result, changes: Iterable[Any], lock: threading.Lock) -> None:
+    """Each change as a finding plus a finished resource, so every format lists every object."""
+    with lock:
+        for change in changes:
+            finding = change.to_finding()
+            result.findings.append(finding)
+            reporter.write(finding)
+            reporter.document_done(finding.file, finding.document, change.ref, not change.failed)
+            result.documents += 1
+
+
+def report_findings(reporter: Reporter, result: Result, findings: Iterable[Finding], lock: threading.Lock) -> None:
+    with lock:
+        for finding in findings:
+            result.findings.append(finding)
+            reporter.write(finding)
+
+
+def environment_error(reporter: Reporter, result: Result, target: str, message: str, lock: threading.Lock) -> None:
+    """A target that could not run at all (exit 2): reported as an error finding too, for CI reports."""
+    report_findings(reporter, result, [Finding(rule="cluster-error", message=f"[{target}] {message}",
+                                               file=f"cluster:{target}", object=ObjectRef())], lock)
+    sys.stderr.write(f"kubepush: error: [{target}] {message}\n")
+
+
+def summary(changes: Iterable[Any]) -> str:
+    counts = Counter(c.action for c in changes)
+    return ", ".join(f"{n} {action}" for action, n in sorted(counts.items())) or "nothing to do"
+
+
+def git_revision(explicit: str | None, where: str = ".") -> str:
+    """``--revision``, else ``git rev-parse HEAD`` (empty outside a git checkout)."""
+    if explicit:
+        return explicit
+    try:
+        proc = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True, timeout=10,
+                              check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return proc.stdout.strip() if proc.returncode == 0 else ""
+
+
+def exit_code(errors: bool, failed: bool) -> int:
+    return 2 if errors else 1 if failed else 0
+
+
+
+

@@ -1,0 +1,342 @@
+"""Connecting to a cluster and talking to it: the only module that imports ``kubernetes``.
+
+Credentials come from the ``kubernetes`` client's own loaders, so everything kubectl
+accepts works: ``KUBECONFIG`` (several files), ``--kubeconfig``, ``--context``, exec
+credential plugins, and the in-cluster service account. Resource paths and scopes come
+from the client's (lazy) discovery, so any kind works, custom resources included.
+
+Requests go through ``ApiClient.call_api`` with the raw body parsed by ``orjson``:
+wrapping every answer in a ``ResourceInstance`` costs more CPU than the request itself
+when hundreds of objects are applied concurrently. Every API failure becomes a
+:class:`ApiError` whose message names the verb, the resource and the server's reason,
+and connection failures a :class:`Unreachable` - never a urllib3 traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+
+from kubepush.errors import UsageError
+
+FIELD_MANAGER = "kubepush"
+#: Attempts for 429/503 answers (the apiserver asks to come back after ``Retry-After``).
+RETRIES = 3
+RETRY_AFTER_CAP = 5.0
+
+
+class ClusterError(Exception):
+    """An API call failed; ``str()`` is a complete, secret-free message."""
+
+
+class Unreachable(ClusterError):
+    """The cluster did not answer at all (refused, reset, timed out)."""
+
+
+class ApiError(ClusterError):
+    """The API answered with an error Status."""
+
+    def __init__(self, status: int, reason: str, message: str, body: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+        self.body = body
+
+    @property
+    def causes(self) -> list[dict[str, Any]]:
+        return list((self.body.get("details") or {}).get("causes") or [])
+
+
+@dataclass(frozen=True)
+class ResourceInfo:
+    """What discovery knows about a kind: where it lives and whether it is namespaced."""
+
+    api_version: str
+    kind: str
+    plural: str
+    namespaced: bool
+
+    @property
+    def group(self) -> str:
+        return self.api_version.rpartition("/")[0] if "/" in self.api_version else ""
+
+    def path(self, namespace: str | None = None, name: str | None = None) -> str:
+        base = f"/api/{self.api_version}" if not self.group else f"/apis/{self.api_version}"
+        if self.namespaced and namespace:
+            base += f"/namespaces/{namespace}"
+        base += f"/{self.plural}"
+        return f"{base}/{name}" if name else base
+
+    @property
+    def label(self) -> str:
+        """``deployments.apps`` - how RBAC and kubectl name a resource."""
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+
+class Cluster:
+    """One cluster connection; thread-safe for concurrent requests."""
+
+    def __init__(self, kubeconfig: str | None = None, context: str | None = None, *,
+                 pool_size: int = 16, timeout: float = 30.0) -> None:
+        from kubernetes import client, config
+        from kubernetes.config.config_exception import ConfigException
+
+        self.context = context
+        self.timeout = timeout
+        configuration = client.Configuration()
+        try:
+            if kubeconfig is None and not os.environ.get("KUBECONFIG") and _in_cluster():
+                config.load_incluster_config(client_configuration=configuration)
+                self.where = "in-cluster service account"
+                self.namespace = _incluster_namespace()
+            else:
+                files = kubeconfig or os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
+                config.load_kube_config(config_file=_first_existing(files), context=context,
+                                        client_configuration=configuration, persist_config=False)
+                _, active = config.list_kube_config_contexts(config_file=_first_existing(files))
+                if context:
+                    active = next((c for c in config.list_kube_config_contexts(_first_existing(files))[0]
+                                   if c["name"] == context), active)
+                self.namespace = (active.get("context") or {}).get("namespace") or "default"
+                self.where = f"context {active['name']!r}"
+        except ConfigException as exc:
+            raise UsageError(f"cannot load cluster credentials: {_scrub(str(exc))}; "
+                             "check --kubeconfig/KUBECONFIG and --context") from None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise UsageError(f"cannot read kubeconfig: {_scrub(str(exc))}") from None
+        configuration.retries = False  # our own retry honours Retry-After; a dead cluster fails fast
+        configuration.connection_pool_maxsize = max(4, pool_size)
+        self.host = configuration.host
+        self.api = client.ApiClient(configuration)
+        self._discovery = None
+        self._discovery_lock = threading.Lock()
+        self._cache_dir = tempfile.mkdtemp(prefix="kubepush-discovery-")
+        self._resources: dict[tuple[str, str], ResourceInfo] = {}
+
+    # --- connection ------------------------------------------------------------------
+    def check(self) -> dict[str, Any]:
+        """GET /version: proves the cluster answers and the credentials are accepted."""
+        try:
+            return self.request("GET", "/version", timeout=min(self.timeout, 15.0))
+        except ApiError as exc:
+            if exc.status == 401:
+                raise UsageError(f"authentication to {self.host} ({self.where}) failed: the credentials "
+                                 "were rejected (401); refresh the token or check the user in the kubeconfig"
+                                 ) from None
+            raise UsageError(f"cluster {self.host} ({self.where}) answered /version with {exc}") from None
+        except Unreachable as exc:
+            raise UsageError(f"cannot reach cluster {self.host} ({self.where}): {exc}; nothing was changed"
+                             ) from None
+
+    def close(self) -> None:
+        import shutil
+
+        self.api.close()
+        shutil.rmtree(self._cache_dir, ignore_errors=True)
+
+    # --- discovery -------------------------------------------------------------------
+    def resource(self, api_version: str, kind: str) -> ResourceInfo:
+        """Path and scope of a kind; raises ClusterError naming the kind when the API does not serve it."""
+        key = (api_version, kind)
+        info = self._resources.get(key)
+        if info is not None:
+            return info
+        from kubernetes.dynamic.exceptions import ResourceNotFoundError
+
+        with self._discovery_lock:
+            try:
+                found = self._dynamic().resources.get(api_version=api_version, kind=kind)
+            except ResourceNotFoundError:
+                raise ClusterError(f"the cluster does not serve {kind} in {api_version} (is its CRD installed?)"
+                                   ) from None
+            except Exception as exc:  # discovery wraps transport errors in its own types
+                raise _transport_error(exc) from None
+            info = ResourceInfo(api_version, kind, found.name, bool(found.namespaced))
+            self._resources[key] = info
+        return info
+
+    def resource_for(self, group: str, kind: str) -> ResourceInfo:
+        """Like :meth:`resource` for a group-kind without a version: the server's preferred version."""
+        from kubernetes.dynamic.exceptions import ResourceNotFoundError
+
+        with self._discovery_lock:
+            try:
+                found = [r for r in self._dynamic().resources.search(group=group, kind=kind)
+                         if "/" not in (r.name or "/")]
+            except ResourceNotFoundError:
+                found = []
+            except Exception as exc:
+                raise _transport_error(exc) from None
+        if not found:
+            raise ClusterError(f"the cluster does not serve {kind}.{group}" if group
+                               else f"the cluster does not serve {kind}")
+        best = next((r for r in found if getattr(r, "preferred", False)), found[0])
+        return self.resource(best.group_version, kind)
+
+    def refresh(self) -> None:
+        """Forget discovery (after CRDs were created: their kinds are new). Kinds already
+        resolved keep their path and scope, which never change while they are served."""
+        with self._discovery_lock:
+            if self._discovery is not None:
+                self._discovery.resources.invalidate_cache()
+
+    def _dynamic(self):  # noqa: ANN202 - kubernetes.dynamic.DynamicClient, imported lazily
+        if self._discovery is None:
+            from kubernetes import dynamic
+
+            try:
+                self._discovery = dynamic.DynamicClient(self.api, cache_file=os.path.join(self._cache_dir, "d.json"))
+            except Exception as exc:
+                raise _transport_error(exc) from None
+        return self._discovery
+
+    # --- requests --------------------------------------------------------------------
+    def request(self, method: str, path: str, *, query: dict[str, str] | None = None, body: Any = None,
+                content_type: str = "application/json", timeout: float | None = None) -> dict[str, Any]:
+        """One API call returning the decoded JSON body; errors as ApiError/Unreachable."""
+        headers = {"Accept": "application/json", "Content-Type": content_type}
+        for attempt in range(RETRIES):
+            try:
+                request = self.api.param_serialize(method, path, query_params=list((query or {}).items()),
+                                                   header_params=dict(headers), body=body,
+                                                   auth_settings=["BearerToken"])
+                response = self.api.call_api(*request, _request_timeout=timeout or self.timeout)
+                response.read()
+            except Exception as exc:  # urllib3 transport errors, wrapped or not
+                raise _transport_error(exc) from None
+            if 200 <= response.status <= 299:
+                return orjson.loads(response.data) if response.data else {}
+            if response.status in (429, 503) and attempt + 1 < RETRIES:
+                time.sleep(_retry_after(response.getheader("Retry-After")))
+                continue
+            raise _api_error(method, path, response.status, response.reason, response.data)
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    def get(self, info: ResourceInfo, namespace: str | None, name: str) -> dict[str, Any] | None:
+        try:
+            return self.request("GET", info.path(namespace, name))
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def list(self, info: ResourceInfo, namespace: str | None = None, label_selector: str | None = None
+             ) -> list[dict[str, Any]]:
+        """All objects of a kind (in one namespace), following ``continue`` pages."""
+        items: list[dict[str, Any]] = []
+        query: dict[str, str] = {"limit": "500"}
+        if label_selector:
+            query["labelSelector"] = label_selector
+        while True:
+            page = self.request("GET", info.path(namespace), query=query)
+            kind = info.kind
+            for item in page.get("items") or []:
+                item.setdefault("apiVersion", info.api_version)
+                item.setdefault("kind", kind)
+                items.append(item)
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                return items
+            query["continue"] = token
+
+    def apply(self, info: ResourceInfo, obj: dict[str, Any], *, force: bool = True, dry_run: bool = False
+              ) -> dict[str, Any]:
+        """Server-side apply as field manager ``kubepush``."""
+        meta = obj["metadata"]
+        query = {"fieldManager": FIELD_MANAGER, "fieldValidation": "Strict"}
+        if force:
+            query["force"] = "true"
+        if dry_run:
+            query["dryRun"] = "All"
+        return self.request("PATCH", info.path(meta.get("namespace"), meta["name"]), query=query,
+                            body=orjson.dumps(obj).decode(), content_type="application/apply-patch+yaml")
+
+    def delete(self, info: ResourceInfo, namespace: str | None, name: str, *, uid: str | None = None
+               ) -> bool:
+        """Delete (background propagation); False when it was already gone."""
+        body: dict[str, Any] = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
+        if uid:
+            body["preconditions"] = {"uid": uid}
+        try:
+            self.request("DELETE", info.path(namespace, name), body=body)
+        except ApiError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+
+def _in_cluster() -> bool:
+    return bool(os.environ.get("KUBERNETES_SERVICE_HOST")) and os.path.exists(
+        "/var/run/secrets/kubernetes.io/serviceaccount/token")
+
+
+def _incluster_namespace() -> str:
+    try:
+        with open("/var/run/secrets/kubernetes.io/serviceaccount/namespace", encoding="utf-8") as fh:
+            return fh.read().strip() or "default"
+    except OSError:
+        return "default"
+
+
+def _first_existing(files: str) -> str:
+    """``KUBECONFIG`` may list several files; the client reads one - the first that exists."""
+    parts = [p for p in files.split(os.pathsep) if p]
+    for part in parts:
+        if os.path.exists(part):
+            return part
+    raise UsageError(f"kubeconfig not found: {files} (set --kubeconfig or KUBECONFIG)")
+
+
+_VERBS = {"GET": "get", "PATCH": "patch", "DELETE": "delete", "POST": "create", "PUT": "update"}
+
+
+def _api_error(method: str, path: str, status: int, http_reason: str | None, data: bytes | None) -> ApiError:
+    try:
+        body = orjson.loads(data) if data else {}
+    except orjson.JSONDecodeError:
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    reason = body.get("reason") or http_reason or ""
+    message = body.get("message") or http_reason or "no message"
+    text = f"{_VERBS.get(method, method)} {path}: {status} {reason}: {_scrub(str(message))}"
+    return ApiError(int(status or 0), str(reason), text, body)
+
+
+def _retry_after(header: str | None) -> float:
+    try:
+        return min(RETRY_AFTER_CAP, max(0.1, float(header or 1)))
+    except (TypeError, ValueError):
+        return 1.0
+
+
+def _transport_error(exc: Exception) -> ClusterError:
+    if isinstance(exc, ClusterError):
+        return exc
+    from kubernetes.client.exceptions import ApiException
+
+    if isinstance(exc, ApiException) and exc.status:
+        return _api_error("GET", "discovery", exc.status, exc.reason, exc.body)
+    name = type(exc).__name__
+    text = str(exc)
+    if "Read timed out" in text or "timed out" in text.lower() or "Timeout" in name:
+        return Unreachable("the API server did not answer in time (timeout)")
+    if "Connection refused" in text:
+        return Unreachable("connection refused")
+    if "RemoteDisconnected" in text or "Connection aborted" in text or "reset" in text.lower():
+        return Unreachable("the connection was closed by the server")
+    return Unreachable(f"{name}: {_scrub(text)[:200]}")
+
+
+def _scrub(text: str) -> str:
+    """Drop anything after ``Bearer``/``token`` so a library message cannot leak a credential."""
+    import re
+
+    return re.sub(r"(?i)(bearer|token)[\s:=]+\S+", r"\1 <redacted>", text)

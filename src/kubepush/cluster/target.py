@@ -1,0 +1,313 @@
+"""One target, end to end: what to apply (from kubepush.yaml and flags) and the apply itself.
+
+The steps, each stopping the run when it fails:
+
+1. guardrails on the rendered objects, before any call to the cluster (and, for custom
+   kinds whose scope only discovery knows, before any write);
+2. connect and prove the cluster answers (``/version``) - nothing changes otherwise;
+3. the inventory parent is read and widened (after stage 1, whose Namespace it may need);
+4. the stages, each waiting for its CRDs/Namespaces to be usable before the next;
+5. prune what left Git, then narrow the inventory and record the revision;
+6. wait for health; record the revision as healthy, or roll back when asked to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubepush.cluster import changes as ch
+from kubepush.cluster import inventory as inv
+from kubepush.cluster.apply import Applied, Applier
+from kubepush.cluster.client import Cluster, ClusterError, ResourceInfo, Unreachable
+from kubepush.cluster.health import FAILED
+from kubepush.cluster.plan import STAGE_NAMES, Guardrails, Item, Scope, duplicates, stages, static_scope, violations
+from kubepush.cluster.plan import with_namespaces
+from kubepush.cluster.wait import Watched, wait_for
+from kubepush.errors import UsageError
+from kubepush.report.model import Finding
+
+#: Seconds to wait for CRDs to be Established and Namespaces Active between stages.
+STAGE_WAIT = 60.0
+
+
+@dataclass
+class TargetSpec:
+    """Everything about one target that is not the manifests."""
+
+    name: str
+    paths: list[str]
+    kubeconfig: str | None = None
+    context: str | None = None
+    namespace: str | None = None
+    guard: Guardrails = field(default_factory=Guardrails)
+    inventory: bool = True
+    inventory_kind: str = "Secret"
+    inventory_name: str = ""
+    prune: bool = False
+    prune_namespaces: bool = False
+    prune_crds: bool = False
+    recreate: bool = False
+
+    @classmethod
+    def from_config(cls, raw: dict[str, Any], path: str, kubeconfig: str | None, context: str | None
+                    ) -> TargetSpec:
+        prune = raw.get("prune", False)
+        prune = {"enabled": prune} if isinstance(prune, bool) else prune
+        inventory = raw.get("inventory", True)
+        inventory = {"enabled": inventory} if isinstance(inventory, bool) else {"enabled": True, **inventory}
+        return cls(
+            name=raw.get("name", "default"), paths=[path], kubeconfig=kubeconfig or raw.get("kubeconfig"),
+            context=context or raw.get("context"), namespace=raw.get("namespace"),
+            guard=Guardrails.from_target(raw), inventory=bool(inventory.get("enabled", True)),
+            inventory_kind=inventory.get("kind", "Secret"), inventory_name=inventory.get("name", ""),
+            prune=bool(prune.get("enabled", False)), prune_namespaces=bool(prune.get("namespaces", False)),
+            prune_crds=bool(prune.get("customResourceDefinitions", False)),
+            recreate=bool(raw.get("recreate", False)),
+        )
+
+
+@dataclass
+class ApplyOptions:
+    force: bool = True
+    wait: bool = True
+    timeout: float = 300.0
+    concurrency: int = 16
+    revision: str = ""
+    request_timeout: float = 30.0
+
+
+@dataclass
+class TargetResult:
+    """Per target: a change per object, findings that refused the run, or an environment error."""
+
+    name: str
+    changes: list[ch.Change] = field(default_factory=list)
+    refused: list[Finding] = field(default_factory=list)
+    error: str = ""
+    healthy: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.error or self.refused or any(c.failed for c in self.changes))
+
+
+Progress = Callable[[str], None]
+
+
+def refuse(spec: TargetSpec, items: list[Item], scope: Scope) -> list[Finding]:
+    """Guardrail and duplicate findings for the whole set (every offending object)."""
+    found = violations(items, spec.guard, scope) + duplicates(items)
+    for f in found:
+        f.message = f"[{spec.name}] {f.message}"
+    return found
+
+
+def connect(spec: TargetSpec, options: ApplyOptions) -> Cluster:
+    cluster = Cluster(spec.kubeconfig, spec.context, pool_size=options.concurrency, timeout=options.request_timeout)
+    cluster.check()
+    return cluster
+
+
+def discovery_scope(cluster: Cluster, static: Scope) -> Scope:
+    """Scope from the objects themselves first, discovery for custom kinds defined elsewhere."""
+    def namespaced(api_version: str, kind: str) -> bool | None:
+        known = static(api_version, kind)
+        if known is not None:
+            return known
+        try:
+            return cluster.resource(api_version, kind).namespaced
+        except Unreachable:
+            raise
+        except ClusterError:
+            return None
+    return namespaced
+
+
+def prepare(spec: TargetSpec, items: list[Item], cluster: Cluster) -> tuple[list[Item], Scope, inv.Parent | None]:
+    """Namespaces filled in, members labelled: the objects exactly as they will be applied."""
+    scope = discovery_scope(cluster, static_scope(items))
+    namespace = spec.namespace or cluster.namespace
+    prepared = with_namespaces(items, scope, namespace)
+    parent = None
+    if spec.inventory:
+        parent = inv.Parent(spec.inventory_name or f"kubepush-{spec.name}", namespace, spec.inventory_kind)
+        inv.label_members(prepared, parent)
+    return prepared, scope, parent
+
+
+def apply_target(spec: TargetSpec, items: list[Item], options: ApplyOptions, progress: Progress) -> TargetResult:
+    """Apply one target; never raises for cluster trouble (it lands in the result)."""
+    result = TargetResult(spec.name)
+    result.refused = refuse(spec, items, static_scope(items))
+    if result.refused:
+        return result
+    try:
+        cluster = connect(spec, options)
+    except UsageError as exc:
+        result.error = str(exc)
+        return result
+    try:
+        return _apply(spec, items, options, progress, cluster, result)
+    except Unreachable as exc:
+        result.error = f"cluster {cluster.host} became unreachable: {exc}; re-run to converge"
+        return result
+    finally:
+        cluster.close()
+
+
+def _apply(spec: TargetSpec, items: list[Item], options: ApplyOptions, progress: Progress, cluster: Cluster,
+           result: TargetResult) -> TargetResult:
+    prepared, scope, parent = prepare(spec, items, cluster)
+    result.refused = refuse(spec, prepared, scope)
+    if result.refused:
+        return result
+    applier = Applier(cluster, target=spec.name, force=options.force, recreate=spec.recreate,
+                      concurrency=options.concurrency, progress=progress)
+    secret_info = cluster.resource("v1", parent.kind) if parent else None
+    old_state = inv.State.read(parent, cluster.get(secret_info, parent.namespace, parent.name)) if parent else None
+    new_state = inv.State.of(parent, prepared) if parent else None
+    applied: list[Applied] = []
+    planned = stages(prepared, scope)
+    for number, stage in enumerate(planned):
+        if parent and number == 1:
+            _write_parent(cluster, parent, secret_info, old_state.union(new_state), options.revision,
+                          old_state.healthy_revision, result)
+        if not stage:
+            continue
+        progress(f"stage {number + 1}/{len(planned)} ({STAGE_NAMES[number]}): applying {len(stage)} objects")
+        done = applier.apply(stage)
+        applied.extend(done)
+        result.changes.extend(a.change for a in done)
+        if any(a.change.failed for a in done):
+            _skip_rest(planned[number + 1:], spec.name, result, f"stage {number + 1} had failures")
+            return result
+        if number == 0:
+            if not _ready(cluster, done, progress, result):
+                _skip_rest(planned[1:], spec.name, result, "CRDs or Namespaces did not become ready")
+                return result
+            cluster.refresh()
+    if parent and not result.error:
+        if spec.prune:
+            _prune(cluster, spec, parent, old_state.union(new_state), prepared, options, progress, result)
+        _write_parent(cluster, parent, secret_info, new_state if spec.prune else old_state.union(new_state),
+                      options.revision, old_state.healthy_revision, result)
+    if options.wait and not result.failed:
+        result.healthy = _wait(cluster, applied, options, progress, result)
+        if result.healthy and parent and options.revision:
+            _write_parent(cluster, parent, secret_info, new_state if spec.prune else old_state.union(new_state),
+                          options.revision, options.revision, result)
+    return result
+
+
+def _write_parent(cluster: Cluster, parent: inv.Parent, info: ResourceInfo, state: inv.State, revision: str,
+                  healthy: str, result: TargetResult) -> None:
+    state = inv.State(state.group_kinds, state.namespaces, revision, healthy)
+    try:
+        cluster.apply(info, parent.manifest(state))
+    except ClusterError as exc:
+        if isinstance(exc, Unreachable):
+            raise
+        result.error = f"cannot write the inventory {parent.kind}/{parent.namespace}/{parent.name}: {exc}"
+
+
+def _skip_rest(rest: Iterable[list[Item]], target: str, result: TargetResult, why: str) -> None:
+    for stage in rest:
+        for item in stage:
+            result.changes.append(ch.Change(item.ref, ch.SKIPPED, f"not applied: {why}", item.file, item.document,
+                                            target))
+
+
+def _ready(cluster: Cluster, done: list[Applied], progress: Progress, result: TargetResult) -> bool:
+    """Stage 1 gate: CRDs Established and Namespaces Active before anything uses them."""
+    watched = [Watched(i, a.info, None, a.item.ref.name, a.live) for i, a in enumerate(done) if a.live]
+    states = wait_for(cluster, watched, STAGE_WAIT,
+                      on_change=lambda w, h: progress(f"{done[w.key].item.ref}: {h.state} {h.message}".rstrip())
+                      if h.state != "current" else None)
+    ok = True
+    for key, state in states.items():
+        if state.state == FAILED:
+            change = done[key].change
+            change.action, change.reason = ch.UNHEALTHY, state.message
+            ok = False
+    return ok
+
+
+def _wait(cluster: Cluster, applied: list[Applied], options: ApplyOptions, progress: Progress,
+          result: TargetResult) -> bool:
+    watched = [Watched(i, a.info, a.item.ref.namespace or None, a.item.ref.name, a.live)
+               for i, a in enumerate(applied) if a.live is not None]
+
+    def on_change(w: Watched, h: Any) -> None:
+        if h.state != "current" or w.key in reported:
+            progress(f"{applied[w.key].item.ref}: {h.state}{': ' + h.message if h.message else ''}")
+        if h.state != "current":
+            reported.add(w.key)
+
+    reported: set[int] = set()
+    progress(f"waiting for {len(watched)} objects to become healthy (timeout {options.timeout:g}s)")
+    states = wait_for(cluster, watched, options.timeout, on_change=on_change, workers=min(8, options.concurrency))
+    healthy = True
+    for key, state in states.items():
+        change = applied[key].change
+        if state.state == FAILED:
+            change.action, change.reason = ch.UNHEALTHY, state.message
+            healthy = False
+        elif state.message and not change.reason:
+            change.reason = state.message
+    return healthy
+
+
+def _prune(cluster: Cluster, spec: TargetSpec, parent: inv.Parent, state: inv.State, prepared: list[Item],
+           options: ApplyOptions, progress: Progress, result: TargetResult) -> None:
+    members = list_members(cluster, parent, state, options.concurrency)
+    plan = inv.prune_plan(members, {item.key for item in prepared}, namespaces=spec.prune_namespaces,
+                          crds=spec.prune_crds)
+    for obj, why in plan.kept:
+        result.changes.append(ch.Change(_ref(obj), ch.KEPT, f"not in Git, not pruned: {why}", target=spec.name))
+
+    def delete(obj: dict[str, Any]) -> ch.Change:
+        ref = _ref(obj)
+        try:
+            info = cluster.resource(obj["apiVersion"], obj["kind"])
+            cluster.delete(info, ref.namespace or None, ref.name, uid=obj["metadata"].get("uid"))
+        except Unreachable:
+            raise
+        except ClusterError as exc:
+            return ch.Change(ref, ch.FAILED, f"prune failed: {exc}", target=spec.name)
+        progress(f"{ref} pruned")
+        return ch.Change(ref, ch.PRUNED, "no longer in Git", target=spec.name)
+
+    if plan.delete:
+        with ThreadPoolExecutor(max_workers=min(options.concurrency, len(plan.delete))) as pool:
+            result.changes.extend(pool.map(delete, plan.delete))
+
+
+def list_members(cluster: Cluster, parent: inv.Parent, state: inv.State, concurrency: int = 8
+                 ) -> list[dict[str, Any]]:
+    """Every live object labelled as part of the set, in its group-kinds and namespaces."""
+    queries: list[tuple[ResourceInfo, str | None]] = []
+    for gk in sorted(state.group_kinds):
+        group, kind = inv.split_group_kind(gk)
+        try:
+            info = cluster.resource_for(group, kind)
+        except Unreachable:
+            raise
+        except ClusterError:
+            continue  # the kind is gone (its CRD deleted): so are its objects
+        if info.namespaced:
+            queries.extend((info, ns) for ns in sorted(state.namespaces))
+        else:
+            queries.append((info, None))
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(queries)))) as pool:
+        found = pool.map(lambda q: cluster.list(q[0], q[1], label_selector=parent.selector), queries)
+        return [obj for objs in found for obj in objs]
+
+
+def _ref(obj: dict[str, Any]) -> Any:
+    from kubepush.manifests.documents import object_ref
+
+    return object_ref(obj)
