@@ -1,0 +1,29 @@
+"""The git layer of ``kubepush bump``: work in a config repository, commit, push - token-safe.
+
+- :func:`workspace` - the CI checkout, or a temporary shallow clone that is always removed;
+- :func:`publish` - apply the edits on the current base, commit, push to the bot's branch
+  (``--force-with-lease``) or ``direct`` to the base, rebuilding on a moved base;
+- :class:`Credentials` - the HTTPS token, passed to git only through its environment
+  (see :mod:`kubepush.gitops.auth` for why);
+- :func:`branch_name`, :func:`commit_message`, :func:`sanitize_branch` - templates;
+- :class:`Repo` queries - ``head``, ``rev_parse``, ``remote_branch``, ``default_branch``,
+  ``changed_since``, ``diff``.
+"""
+
+from kubepush.gitops.auth import Credentials
+from kubepush.gitops.errors import GitError
+from kubepush.gitops.push import (
+    NO_CHANGES,
+    PUSHED,
+    UP_TO_DATE,
+    Apply,
+    PushResult,
+    publish,
+)
+from kubepush.gitops.repo import Identity, RemoteState, Repo, workspace
+from kubepush.gitops.templates import branch_name, commit_message, sanitize_branch
+
+__all__ = [
+    "NO_CHANGES", "PUSHED", "UP_TO_DATE", "Apply", "Credentials", "GitError", "Identity", "PushResult",
+    "RemoteState", "Repo", "branch_name", "commit_message", "publish", "sanitize_branch", "workspace",
+]

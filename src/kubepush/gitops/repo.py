@@ -1,0 +1,316 @@
+"""A config repository to bump: the CI checkout, or a temporary shallow clone.
+
+:func:`workspace` yields a :class:`Repo` either for an existing checkout (the
+usual CI case: the pipeline already cloned the repository) or for a fresh clone
+of ``url`` in a temporary directory that is removed on exit, whatever happens.
+
+The clone is built from ``git init`` + one ``ls-remote`` + one ``fetch`` rather
+than ``git clone``: the same two network calls then serve the first clone, each
+retry after a rejected push and the CI checkout, and fetch exactly the base
+branch and the bot's branch (depth 1, no tags) - nothing else of a repository
+with years of history. The remote URL stored in ``.git/config`` never carries
+credentials; network commands get them from :mod:`kubepush.gitops.auth`.
+
+Network commands always name the clean URL, not ``origin``: a CI checkout's
+``origin`` may embed a job token, which is moved into the header mechanism
+instead (:func:`~kubepush.gitops.auth.split_url_credentials`).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kubepush.gitops import errors as E
+from kubepush.gitops.auth import Credentials, split_url_credentials
+from kubepush.gitops.errors import GitError
+from kubepush.gitops.runner import DEFAULT_TIMEOUT, Git
+
+ZERO = "0" * 40
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Author and committer of bot commits (git uses the committer for ``--signoff``)."""
+
+    name: str = "kubepush"
+    email: str = "kubepush@users.noreply.local"
+    committer_name: str | None = None
+    committer_email: str | None = None
+
+    def env(self) -> dict[str, str]:
+        return {
+            "GIT_AUTHOR_NAME": self.name,
+            "GIT_AUTHOR_EMAIL": self.email,
+            "GIT_COMMITTER_NAME": self.committer_name or self.name,
+            "GIT_COMMITTER_EMAIL": self.committer_email or self.email,
+        }
+
+
+@dataclass(frozen=True)
+class RemoteState:
+    """What :meth:`Repo.sync` found and fetched: the base tip and the bot branch tip (if any)."""
+
+    base: str
+    base_sha: str
+    base_tree: str
+    branch: str | None = None
+    branch_sha: str | None = None
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """The parts of a raw commit object the idempotency check needs."""
+
+    tree: str
+    parents: tuple[str, ...]
+
+
+@dataclass
+class Repo:
+    """A work tree at ``path`` whose remote is ``url``; all git calls go through ``git``."""
+
+    path: Path
+    url: str
+    git: Git = field(repr=False)
+    shallow: bool = False
+    #: the state of the last sync, reused by the first publish attempt after a fresh clone
+    state: RemoteState | None = None
+    _at: str | None = field(default=None, repr=False)
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def rev_parse(self, rev: str) -> str:
+        """The full object name ``rev`` resolves to."""
+        out = self.git.run("rev-parse", "--verify", "--quiet", f"{rev}^{{object}}", what=f"resolving {rev!r}",
+                           ok=(0, 1))
+        if out.status:
+            raise GitError(f"{rev!r} is not a commit, branch or tag in {self.path}", kind=E.NOT_FOUND)
+        return out.stdout.strip()
+
+    def head(self) -> str:
+        """The sha HEAD points at."""
+        return self.rev_parse("HEAD")
+
+    def ls_remote(self, *refs: str, symref: bool = False) -> tuple[dict[str, str], dict[str, str]]:
+        """``({ref: sha}, {symref: target})`` on the remote for exactly the ``refs`` named."""
+        args = ["ls-remote", *(["--symref"] if symref else []), self.url, *refs]
+        out = self.git.run(*args, what="git ls-remote", network=True).stdout
+        shas: dict[str, str] = {}
+        links: dict[str, str] = {}
+        for line in out.splitlines():
+            left, _, name = line.partition("\t")
+            if left.startswith("ref: "):
+                links[name] = left[len("ref: "):]
+            elif name in refs:
+                shas[name] = left
+        return shas, links
+
+    def remote_branch(self, branch: str) -> str | None:
+        """The sha of ``branch`` on the remote, ``None`` when it does not exist."""
+        ref = f"refs/heads/{branch}"
+        return self.ls_remote(ref)[0].get(ref)
+
+    def default_branch(self) -> str:
+        """The branch the remote's ``HEAD`` points at."""
+        _, links = self.ls_remote("HEAD", symref=True)
+        target = links.get("HEAD", "")
+        if not target.startswith("refs/heads/"):
+            raise GitError(f"{self.git.redact(self.url)} has no default branch (empty repository?): "
+                           "pass the base branch explicitly", kind=E.NOT_FOUND)
+        return target[len("refs/heads/"):]
+
+    def changed_since(self, ref: str) -> list[str]:
+        """Files changed on HEAD's side since it forked from ``ref`` (``git diff REF...HEAD``)."""
+        try:
+            out = self.git.run("diff", "--name-only", "-z", "--no-renames", f"{ref}...HEAD", "--",
+                               what=f"listing files changed since {ref}")
+        except GitError as exc:
+            if self.shallow or self._is_shallow():
+                raise GitError(f"cannot compare with {ref}: the checkout is shallow and lacks the history "
+                               "back to where HEAD forked from it - fetch full history (actions/checkout "
+                               "fetch-depth: 0, GitLab GIT_DEPTH: 0)", kind=E.NOT_FOUND,
+                               command=exc.command, status=exc.status, stderr=exc.stderr) from None
+            raise
+        return [p for p in out.stdout.split("\0") if p]
+
+    def diff(self, paths: Sequence[str] = ()) -> str:
+        """Unified diff of the work tree against HEAD (for ``--dry-run``), limited to ``paths``."""
+        rel = self.relative(paths)
+        return self.git.run("diff", "--no-color", "--no-ext-diff", "HEAD", "--", *rel,
+                            what="git diff").stdout
+
+    def read_commit(self, rev: str) -> CommitInfo:
+        """Tree and parents from the raw object (a shallow clone's grafts hide parents elsewhere)."""
+        raw = self.git.run("cat-file", "commit", rev, what=f"reading commit {rev}").stdout
+        tree, parents = "", []
+        for line in raw.split("\n\n", 1)[0].splitlines():
+            key, _, value = line.partition(" ")
+            if key == "tree":
+                tree = value
+            elif key == "parent":
+                parents.append(value)
+        return CommitInfo(tree, tuple(parents))
+
+    def _is_shallow(self) -> bool:
+        out = self.git.run("rev-parse", "--is-shallow-repository", what="git rev-parse").stdout
+        return out.strip() == "true"
+
+    # -- remote sync -------------------------------------------------------------------------
+
+    def sync(self, base: str | None, branch: str | None = None) -> RemoteState:
+        """Fetch the tips of ``base`` (default: the remote's default branch) and ``branch``.
+
+        Two network calls: ``ls-remote`` learns which of them exist (fetching a
+        missing ref would fail the whole fetch), ``fetch`` gets both at once into
+        ``refs/remotes/origin/*``, at depth 1 when this repository is shallow.
+        """
+        refs = [r for r in (f"refs/heads/{base}" if base else "HEAD",
+                            f"refs/heads/{branch}" if branch else None) if r]
+        shas, links = self.ls_remote(*refs, symref=base is None)
+        if base is None:
+            base = links.get("HEAD", "").removeprefix("refs/heads/")
+            if not base:
+                raise GitError(f"{self.git.redact(self.url)} has no default branch (empty repository?): "
+                               "pass the base branch explicitly", kind=E.NOT_FOUND)
+        elif f"refs/heads/{base}" not in shas:
+            raise GitError(f"branch {base!r} does not exist in {self.git.redact(self.url)}: check the base "
+                           "branch name", kind=E.NOT_FOUND)
+        fetch = [(base, f"refs/remotes/origin/{base}")]
+        branch_exists = bool(branch) and f"refs/heads/{branch}" in shas
+        if branch and branch_exists:
+            fetch.append((branch, f"refs/remotes/origin/{branch}"))
+        depth = ["--depth=1"] if self.shallow else []
+        self.git.run("fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-recurse-submodules",
+                     *depth, self.url, *(f"+refs/heads/{src}:{dst}" for src, dst in fetch),
+                     what=f"fetching {base}" + (f" and {branch}" if branch_exists else ""), network=True)
+        local = [dst for _, dst in fetch]
+        got = self.git.run("rev-parse", local[0], f"{local[0]}^{{tree}}", *local[1:],
+                           what="git rev-parse").stdout.split()
+        self.state = RemoteState(base, got[0], got[1], branch, got[2] if branch_exists else None)
+        return self.state
+
+    # -- local changes -----------------------------------------------------------------------
+
+    def checkout(self, sha: str) -> None:
+        """Detach HEAD at ``sha``; refuses (like git) to overwrite uncommitted changes.
+
+        Skipped when this object already checked out ``sha`` and nothing was committed
+        since: git would only confirm what is there (and keep any edits either way).
+        """
+        if self._at == sha:
+            return
+        self.git.run("checkout", "--quiet", "--detach", sha, what=f"checking out {sha}")
+        self._at = sha
+
+    def relative(self, paths: Sequence[str | Path]) -> list[str]:
+        """``paths`` relative to the work tree; a path outside it is an error."""
+        root = self.path.resolve()
+        rel = []
+        for p in paths:
+            full = (root / p) if not Path(p).is_absolute() else Path(p)
+            full = full.parent.resolve() / full.name
+            try:
+                rel.append(full.relative_to(root).as_posix())
+            except ValueError:
+                raise GitError(f"{p}: not inside the repository {self.path}", kind=E.CONFLICT) from None
+        return rel
+
+    def stage(self, paths: Sequence[str | Path]) -> str:
+        """Stage exactly ``paths`` (edits, additions and deletions) and return the index's tree."""
+        rel = self.relative(paths)
+        if rel:
+            self.git.run("add", "--", *rel, what="staging " + ", ".join(rel[:3]) + (" ..." if len(rel) > 3 else ""))
+        return self.git.run("write-tree", what="git write-tree").stdout.strip()
+
+    def commit(self, message: str, identity: Identity, signoff: bool = False) -> str:
+        """Commit the index with ``message`` as ``identity``; returns the new sha."""
+        self.git.run("commit", "--quiet", "--no-verify", "--allow-empty-message", "--cleanup=whitespace",
+                     *(["--signoff"] if signoff else []), "-F", "-",
+                     what="git commit", input=message, env=identity.env())
+        self._at = None
+        return self.head()
+
+    def push(self, sha: str, branch: str, *, lease: str | None) -> bool:
+        """Push ``sha`` to ``branch``; ``False`` when rejected because the branch moved.
+
+        ``lease`` (branch mode): the sha we expect the branch at, ``""`` for "must not
+        exist" - the push then replaces the branch only if nobody else moved it.
+        ``None`` (direct mode): a plain fast-forward push. A server-side refusal
+        (protected branch, hook) raises, since a retry cannot help.
+        """
+        ref = f"refs/heads/{branch}"
+        args = ["push", "--porcelain", "--no-verify", "--no-recurse-submodules",
+                *([f"--force-with-lease={ref}:{lease}"] if lease is not None else []), self.url, f"{sha}:{ref}"]
+        what = f"pushing to {branch}"
+        out = self.git.run(*args, what=what, network=True, ok=(0, 1))
+        for line in out.stdout.splitlines():
+            fields = line.split("\t")
+            if len(fields) == 3 and fields[1].endswith(f":{ref}"):
+                flag, summary = fields[0], fields[2]
+                if flag != "!":
+                    return True
+                if summary.startswith("[rejected]"):
+                    return False
+                kind = E.REFUSED if summary.startswith("[remote rejected]") else None
+                raise self.git.error(what, ["git", *args], out.status, f"{out.stderr}\n{summary}", kind)
+        raise self.git.error(what, ["git", *args], out.status, out.stderr or "no result reported for " + ref)
+
+
+@contextmanager
+def workspace(
+    path: str | Path | None = None,
+    *,
+    url: str | None = None,
+    base: str | None = None,
+    branch: str | None = None,
+    credentials: Credentials | None = None,
+    shallow: bool = True,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Iterator[Repo]:
+    """A :class:`Repo` for the checkout at ``path``, or a temporary clone of ``url``.
+
+    For a clone, ``base`` (default: the remote's default branch) is checked out and
+    ``branch`` fetched too when it exists; the temporary directory is removed on
+    exit, also on errors. For a checkout, ``url`` defaults to ``origin``'s URL.
+    Credentials embedded in a URL are taken out of it and used like ``credentials``.
+    """
+    if (path is None) == (url is None):
+        raise GitError("give either a checkout path or a repository URL (--repo)")
+    if path is not None:
+        yield _open_checkout(Path(path), url, credentials, timeout)
+        return
+    assert url is not None
+    clean, embedded = split_url_credentials(url)
+    tmp = Path(tempfile.mkdtemp(prefix="kubepush-git-"))
+    try:
+        git = Git(tmp, clean, credentials or embedded, timeout)
+        git.run("init", "--quiet", "--template=", what="git init")
+        git.run("remote", "add", "origin", clean, what="git remote add")
+        repo = Repo(tmp, clean, git, shallow=shallow)
+        state = repo.sync(base, branch)
+        repo.checkout(state.base_sha)
+        yield repo
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _open_checkout(path: Path, url: str | None, credentials: Credentials | None, timeout: float) -> Repo:
+    if not path.is_dir():
+        raise GitError(f"{path}: no such directory (the checkout of the config repository)",
+                       kind=E.NOT_FOUND)
+    probe = Git(path, timeout=timeout)
+    top, shallow = probe.run("rev-parse", "--show-toplevel", "--is-shallow-repository",
+                             what=f"opening the git checkout {path}").stdout.split("\n")[:2]
+    if url is None:
+        url = probe.run("config", "--get", "remote.origin.url", what="reading origin's URL", ok=(0, 1)).stdout.strip()
+        if not url:
+            raise GitError(f"{path}: the checkout has no 'origin' remote: pass the repository URL (--repo)",
+                           kind=E.NOT_FOUND)
+    clean, embedded = split_url_credentials(url)
+    root = Path(top)
+    return Repo(root, clean, Git(root, clean, credentials or embedded, timeout), shallow=shallow == "true")
