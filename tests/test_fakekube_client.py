@@ -476,6 +476,13 @@ def test_latency_and_request_counting(make_fake_kube, tmp_path):
     assert fake.counts()[("list", "/api/v1/namespaces/default/configmaps")] == 3
     assert fake.count(method="PATCH") == 0
 
+    fake.latency = lambda record: 0.2 if record.verb == "create" else 0.0  # slow writes only
+    start = time.monotonic()
+    cms.get(namespace="default")
+    assert time.monotonic() - start < 0.15
+    cms.create(namespace="default", body={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "s"}})
+    assert time.monotonic() - start >= 0.2
+
 
 def test_status_helpers_drive_rollouts(dyn, fake_kube):
     deps = _deployments(dyn)

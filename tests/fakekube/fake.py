@@ -14,6 +14,7 @@ import secrets
 import tempfile
 import threading
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -31,7 +32,8 @@ class FakeKube:
     """A fake Kubernetes API server on 127.0.0.1, speaking plain HTTP with a bearer token."""
 
     def __init__(self, port: int = 0, token: str | None = None, user: str = "kubepush-test",
-                 latency: float = 0.0, kubeconfig_dir: str | None = None, tls: bool = False,
+                 latency: float | Callable[[Record], float] = 0.0, kubeconfig_dir: str | None = None,
+                 tls: bool = False,
                  allow_anonymous: bool | None = None):
         self.port = port
         self.token = token or secrets.token_hex(16)
@@ -42,7 +44,8 @@ class FakeKube:
         #: token over plain http, so by default anonymous requests are allowed there and not on TLS.
         #: A wrong token is always 401.
         self.allow_anonymous = (not tls) if allow_anonymous is None else allow_anonymous
-        #: Seconds every request waits before being handled (a real apiserver's round trip).
+        #: Seconds every request waits before being handled (a real apiserver's round trip), or a
+        #: function of the request's Record (e.g. slower writes than reads).
         self.latency = latency
         self.store = Store()
         self.api = Api(self.store)

@@ -157,8 +157,9 @@ class Handler(BaseHTTPRequestHandler):
                              getattr(r, "namespace", None), getattr(r, "name", None),
                              self.headers.get("Content-Type", ""))
         fake._record(self.record)
-        if fake.latency:
-            time.sleep(fake.latency)
+        latency = fake.latency(self.record) if callable(fake.latency) else fake.latency
+        if latency:
+            time.sleep(latency)
         fault = fake.faults.take(self.command, verb, path)
         if fault is not None:
             if fault.delay:
