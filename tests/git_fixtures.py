@@ -116,7 +116,7 @@ class GitHTTPServer:
 
     root: Path
     user: str = USER
-    token: str = TOKEN
+    token: str = field(default=TOKEN, repr=False)
     requests: list[Recorded] = field(default_factory=list)
     _cuts: dict[str, int] = field(default_factory=dict)
     _server: ThreadingHTTPServer | None = None
