@@ -283,3 +283,22 @@ def test_pod_spec_updates_are_limited(fake_kube):
     with pytest.raises(ApiError) as exc:
         fake_kube.apply(pod, manager="m")
     assert "spec: Forbidden: pod updates may not change fields other than" in exc.value.body["message"]
+
+
+def test_crd_kinds_are_served_only_once_established(fake_kube):
+    fake_kube.auto_establish_crds = False
+    crd = fake_kube.create({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "gadgets.example.com"},
+        "spec": {"group": "example.com", "scope": "Cluster", "names": {"plural": "gadgets", "kind": "Gadget"},
+                 "versions": [{"name": "v1", "served": True, "storage": True,
+                               "schema": {"openAPIV3Schema": {"type": "object"}}}]}})
+    established = [c for c in crd["status"]["conditions"] if c["type"] == "Established"][0]
+    assert (established["status"], established["reason"]) == ("False", "Installing")
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        _get(fake_kube, "/apis/example.com/v1/gadgets")
+    assert exc.value.code == 404
+    fake_kube.crd_established("gadgets.example.com")
+    with _get(fake_kube, "/apis/example.com/v1") as resp:
+        [gadgets] = json.load(resp)["resources"]
+    assert (gadgets["name"], gadgets["namespaced"]) == ("gadgets", False)

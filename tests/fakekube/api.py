@@ -94,6 +94,7 @@ def _parse_object(call: Call) -> dict[str, Any]:
 class Api:
     def __init__(self, store: Store):
         self.store = store
+        self.auto_establish_crds = True
 
     # --- helpers -------------------------------------------------------------------------
     def _node(self, rt: ResourceType):
@@ -272,7 +273,7 @@ class Api:
             return self._finish(call, obj)
         obj["metadata"]["resourceVersion"] = self.store.next_resource_version()
         if obj["kind"] == "CustomResourceDefinition":
-            self.store.register_crd(obj)
+            self.sync_crd(obj)
         self.store.put(call.rt, obj, event)
         return self._finish(call, obj)
 
@@ -529,19 +530,32 @@ class Api:
             return 200, self._scale_of(result)
 
     # --- CRDs --------------------------------------------------------------------------
-    @staticmethod
-    def _crd_status(crd: dict[str, Any]) -> None:
-        """What the apiextensions controllers report once names are accepted and served."""
+    def sync_crd(self, crd: dict[str, Any]) -> None:
+        """Serve a CRD's kinds while it is Established, stop serving them (keeping objects) otherwise."""
+        conditions = {c.get("type"): c.get("status") for c in (crd.get("status") or {}).get("conditions") or []}
+        if conditions.get("Established") == "True":
+            self.store.register_crd(crd)
+        else:
+            self.store.unregister_crd(crd["metadata"]["name"], drop_objects=False)
+
+    def _crd_status(self, crd: dict[str, Any]) -> None:
+        """What the apiextensions controllers report once names are accepted (and served).
+
+        With ``auto_establish_crds`` off, a new CRD stays ``Established=False`` (Installing) and
+        its kinds are not served until the test calls ``FakeKube.crd_established``.
+        """
         spec = crd.get("spec") or {}
         names = clone(spec.get("names") or {})
         old = crd.get("status") or {}
         conditions = {c.get("type"): c for c in old.get("conditions") or []}
         ts = _now()
-        for ctype, reason, message in (
-            ("NamesAccepted", "NoConflicts", "no conflicts found"),
-            ("Established", "InitialNamesAccepted", "the initial names have been accepted"),
+        established = "True" if self.auto_establish_crds else "False"
+        for ctype, state, reason, message in (
+            ("NamesAccepted", "True", "NoConflicts", "no conflicts found"),
+            ("Established", established, "InitialNamesAccepted" if established == "True" else "Installing",
+             "the initial names have been accepted"),
         ):
-            conditions.setdefault(ctype, {"type": ctype, "status": "True", "lastTransitionTime": ts,
+            conditions.setdefault(ctype, {"type": ctype, "status": state, "lastTransitionTime": ts,
                                           "reason": reason, "message": message})
         stored = [v["name"] for v in spec.get("versions") or [] if v.get("storage")]
         crd["status"] = {

@@ -304,15 +304,27 @@ class FakeKube:
             "phase": "Bound", "accessModes": spec.get("accessModes", ["ReadWriteOnce"]),
             "capacity": dict((spec.get("resources") or {}).get("requests") or {})})
 
+    @property
+    def auto_establish_crds(self) -> bool:
+        """New CRDs are Established (and served) at once; set False to establish them by hand."""
+        return self.api.auto_establish_crds
+
+    @auto_establish_crds.setter
+    def auto_establish_crds(self, value: bool) -> None:
+        self.api.auto_establish_crds = value
+
     def crd_established(self, name: str, established: bool = True) -> dict[str, Any]:
-        """Flip a CRD's Established condition (CRDs are Established on creation by default)."""
+        """Flip a CRD's Established condition; its kinds are served exactly while it is True."""
         obj = self._require("CustomResourceDefinition", None, name)
         status = clone(obj.get("status") or {})
         for cond in status.get("conditions") or []:
             if cond["type"] == "Established":
                 cond["status"] = "True" if established else "False"
                 cond["reason"] = "InitialNamesAccepted" if established else "Installing"
-        return self.set_status("CustomResourceDefinition", None, name, status)
+                cond["lastTransitionTime"] = managed.now()
+        result = self.set_status("CustomResourceDefinition", None, name, status)
+        self.api.sync_crd(result)
+        return result
 
     def _require(self, kind: str, namespace: str | None, name: str) -> dict[str, Any]:
         obj = self.get(kind, namespace, name)
