@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from kubepush import gitops
 from kubepush.bump import plan, templates
 from kubepush.errors import UsageError
 from kubepush.images.discover import discover
@@ -88,10 +89,9 @@ def test_bad_policy_entries_name_the_entry() -> None:
 def test_templates_give_stable_valid_branch_names_and_a_table() -> None:
     updates = plan.plan_requested(sites(), plan.parse_requested(["ghcr.io/acme/shop:1.4.2"])).updates
     values = templates.fields(updates, "all")
-    assert templates.branch_name(templates.DEFAULT_BRANCH, values) == "kubepush/repo/shop"
-    assert templates.branch_name("bot/{target}..{image}.lock", values) == "bot/repo.shop"
-    assert templates.render(templates.DEFAULT_TITLE, values, "title") == "chore(deps): bump shop to 1.4.2"
+    assert gitops.branch_name(templates.DEFAULT_BRANCH, **values) == "kubepush/repo/shop"
+    assert gitops.commit_message(templates.DEFAULT_TITLE, **values) == "chore(deps): bump shop to 1.4.2\n"
     body = templates.body(updates, "https://ci.example/run/1")
     assert body.count("| `deploy.yaml:") == 2 and "https://ci.example/run/1" in body
     with pytest.raises(UsageError, match="unknown field"):
-        templates.render("{nope}", values, "title")
+        gitops.commit_message("{nope}", **values)

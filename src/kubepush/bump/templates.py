@@ -2,19 +2,18 @@
 
 Templates use ``str.format`` fields - ``{target}``, ``{image}`` (last path
 component of the repository), ``{repository}``, ``{tag}`` (new tag when one image
-moves), ``{count}`` - so teams can match their conventions from kubepush.yaml.
+moves), ``{count}``, ``{summary}`` - so teams can match their conventions from
+kubepush.yaml; rendering and branch-name sanitising are :mod:`kubepush.gitops`'s.
 A branch name is derived from the updates alone, so re-running the same bump
 finds the same branch and the same pull request.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kubepush.bump.plan import Update
-from kubepush.errors import UsageError
 
 DEFAULT_BRANCH = "kubepush/{target}/{image}"
 DEFAULT_COMMIT = "chore(deps): {summary}"
@@ -49,28 +48,6 @@ def fields(updates: Sequence[Update], group_key: str) -> dict[str, str]:
         "summary": summary,
         "group": group_key,
     }
-
-
-def render(template: str, values: dict[str, str], what: str) -> str:
-    try:
-        return template.format(**values)
-    except (KeyError, IndexError, ValueError) as exc:
-        raise UsageError(f"{what} template {template!r}: unknown field {exc} "
-                         f"(fields: {', '.join('{' + k + '}' for k in values)})") from None
-
-
-_REF_BAD = re.compile(r"[^A-Za-z0-9._/-]+")
-
-
-def branch_name(template: str, values: dict[str, str]) -> str:
-    """A valid git ref name from the template (git check-ref-format rules, simplified safe subset)."""
-    name = _REF_BAD.sub("-", render(template, values, "branch"))
-    name = re.sub(r"/{2,}", "/", name).strip("/.-")
-    name = re.sub(r"\.{2,}", ".", name).replace("/.", "/").replace(".lock/", "-lock/")
-    name = name.removesuffix(".lock")
-    if not name:
-        raise UsageError(f"branch template {template!r} gives an empty branch name")
-    return name
 
 
 def body(updates: Sequence[Update], pipeline_url: str = "") -> str:
