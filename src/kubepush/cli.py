@@ -21,6 +21,7 @@ from kubepush.errors import UsageError
 #: name -> (module, one-line help). Order is the order ``--help`` lists them.
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("kubepush.commands.validate", "validate manifests against offline schemas and API-server rules"),
+    "apply": ("kubepush.commands.apply", "server-side apply manifests to clusters in stages, prune, wait for health"),
     "images": ("kubepush.commands.images", "list every image reference (what bump sees), with file and line"),
 }
 

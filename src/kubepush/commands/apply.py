@@ -1,0 +1,96 @@
+"""``kubepush apply``: render, validate, check guardrails, then server-side apply in stages,
+prune, and wait for health - several targets in parallel, a result per target."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from kubepush import config as configuration
+from kubepush.cluster import cli
+from kubepush.commands import output
+from kubepush.errors import UsageError
+from kubepush.report.model import Result
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = cli.EXIT_HELP
+    cli.add_arguments(parser)
+    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                        help="how long to wait for health (default 300, or apply.timeout in kubepush.yaml)")
+    parser.add_argument("--no-wait", dest="wait", action="store_false", default=True,
+                        help="do not wait for health")
+    parser.add_argument("--no-force-conflicts", dest="force", action="store_false", default=None,
+                        help="stop on field-manager conflicts, naming the other manager and fields "
+                             "(default: take ownership)")
+    parser.add_argument("--no-validate", dest="validate", action="store_false", default=True,
+                        help="skip the offline validation that runs before anything is applied")
+    parser.add_argument("--revision", metavar="REV",
+                        help="Git revision being applied, recorded on the inventory (default: git rev-parse HEAD)")
+    parser.add_argument("-k", "--kubernetes-version", metavar="X.Y",
+                        help="Kubernetes version to validate against (default: the target's)")
+    output.add_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from kubepush.cluster.target import ApplyOptions, apply_target
+
+    cfg = configuration.load(args.config)
+    settings = cfg.section("apply")
+    specs = cli.targets(args, cfg)
+    if args.concurrency < 0:
+        raise UsageError("--concurrency must be positive")
+    options = ApplyOptions(
+        force=args.force if args.force is not None else settings.get("forceConflicts", True),
+        wait=args.wait and settings.get("wait", True),
+        timeout=args.timeout if args.timeout is not None else float(settings.get("timeout", 300)),
+        concurrency=args.concurrency or int(settings.get("concurrency", 16)),
+        revision=cli.git_revision(args.revision),
+        request_timeout=args.request_timeout,
+    )
+    versions = {t.name: t.kubernetes_version for t in cfg.targets}
+    progress = cli.Progress(args, "apply")
+    lock = threading.Lock()
+    result = Result(command="apply")
+    environment = False
+    with output.open_output(args) as reporter:
+        loaded = {}
+        for spec in specs:
+            if args.validate:
+                invalid = cli.validate(spec.paths, args.kubernetes_version or versions.get(spec.name), cfg)
+                if invalid:
+                    cli.report_findings(reporter, result, invalid, lock)
+                    progress.for_target(spec.name)(f"{len(invalid)} validation errors: nothing applied")
+                    continue
+            items, broken, files = cli.load_items(spec.paths)
+            result.files += files
+            if broken:
+                cli.report_findings(reporter, result, broken, lock)
+                continue
+            loaded[spec.name] = (spec, items)
+        if len(loaded) == len(specs):  # an invalid target stops them all: apply is all or nothing
+
+            def one(name: str) -> None:
+                nonlocal environment
+                spec, items = loaded[name]
+                say = progress.for_target(name)
+                started = time.perf_counter()
+                outcome = apply_target(spec, items, options, say)
+                cli.report_findings(reporter, result, outcome.refused, lock)
+                cli.report_changes(reporter, result, outcome.changes, lock)
+                if outcome.error:
+                    environment = environment or not outcome.changes
+                    cli.environment_error(reporter, result, name, outcome.error, lock)
+                elif outcome.refused:
+                    say(f"refused {len(outcome.refused)} objects: nothing applied")
+                else:
+                    state = "healthy" if outcome.healthy else "failed" if outcome.failed else "applied"
+                    say(f"{state}: {cli.summary(outcome.changes)} in {time.perf_counter() - started:.1f}s"
+                        + (f" (revision {options.revision[:12]})" if options.revision else ""))
+
+            with ThreadPoolExecutor(max_workers=max(1, len(loaded))) as pool:
+                list(pool.map(one, list(loaded)))
+        reporter.close(result)
+    return cli.exit_code(environment, result.errors > 0)

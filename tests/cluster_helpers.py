@@ -1,0 +1,87 @@
+"""Helpers for the cluster-stage tests: write manifests, run the CLI in-process, act as a controller."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kubepush.cli import main
+
+
+def write(directory: Path, name: str, *objs: dict[str, Any]) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text(yaml.safe_dump_all(objs, sort_keys=False))
+    return path
+
+
+def configmap(name: str, namespace: str = "default", **data: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": namespace},
+            "data": data or {"k": "v"}}
+
+
+def deployment(name: str = "web", namespace: str = "default", replicas: int = 2, image: str = "nginx:1.25",
+               app: str | None = None, annotations: dict[str, str] | None = None) -> dict[str, Any]:
+    app = app or name
+    meta: dict[str, Any] = {"name": name, "namespace": namespace}
+    if annotations:
+        meta["annotations"] = annotations
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta,
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": app}},
+                     "template": {"metadata": {"labels": {"app": app}},
+                                  "spec": {"containers": [{"name": "app", "image": image}]}}}}
+
+
+def run(capsys: Any, *args: str) -> tuple[int, str, str]:
+    """``kubepush ARGS`` in this process: (exit code, stdout, stderr)."""
+    capsys.readouterr()
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_json(capsys: Any, *args: str) -> tuple[int, dict[str, Any], str]:
+    code, out, err = run(capsys, *args, "-o", "json")
+    return code, json.loads(out), err
+
+
+class Controller:
+    """Stands in for a cluster controller: once an object appears (at a generation it has not
+    seen), do what the test says - polling with a deadline, never sleeping on hope."""
+
+    def __init__(self) -> None:
+        self.threads: list[threading.Thread] = []
+        self.errors: list[BaseException] = []
+
+    def when_applied(self, fake: Any, kind: str, namespace: str | None, name: str,
+                     action: Callable[[], Any], timeout: float = 20.0, after_generation: int = 0) -> None:
+        def loop() -> None:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                try:
+                    obj = fake.get(kind, namespace, name)
+                except KeyError:
+                    obj = None
+                if obj is not None and obj["metadata"].get("generation", 1) > after_generation:
+                    try:
+                        action()
+                    except BaseException as exc:  # reported by join()
+                        self.errors.append(exc)
+                    return
+                time.sleep(0.02)
+            self.errors.append(TimeoutError(f"{kind} {namespace}/{name} never appeared"))
+
+        thread = threading.Thread(target=loop, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def join(self) -> None:
+        for thread in self.threads:
+            thread.join(timeout=30)
+        assert not self.errors, self.errors

@@ -1,0 +1,264 @@
+"""``kubepush apply`` end to end: the real ``kubernetes`` client against the fake apiserver."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from cluster_helpers import Controller, configmap, deployment, run, run_json, write
+
+CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+    "metadata": {"name": "backups.example.com"},
+    "spec": {"group": "example.com", "scope": "Namespaced",
+             "names": {"kind": "Backup", "plural": "backups", "singular": "backup", "listKind": "BackupList"},
+             "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                 "type": "object", "properties": {"spec": {"type": "object", "properties": {
+                     "schedule": {"type": "string"}}}}}}}]},
+}
+BACKUP = {"apiVersion": "example.com/v1", "kind": "Backup", "metadata": {"name": "nightly", "namespace": "shop"},
+          "spec": {"schedule": "0 3 * * *"}}
+NAMESPACE = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}
+
+
+@pytest.fixture
+def controller():
+    c = Controller()
+    yield c
+    c.join()
+
+
+def apply(capsys, fake, *args):
+    return run_json(capsys, "apply", "--kubeconfig", fake.kubeconfig_path, "--no-validate", "--revision", "r1",
+                    *args)
+
+
+def actions(report):
+    return {f["object"]["name"]: f["rule"] for f in report["findings"]}
+
+
+def test_apply_orders_stages_and_is_idempotent(fake_kube, tmp_path, capsys):
+    write(tmp_path / "m", "all.yaml", configmap("cfg", "shop"), BACKUP, NAMESPACE, CRD)
+    code, report, err = apply(capsys, fake_kube, str(tmp_path / "m"))
+    assert code == 0, err
+    assert actions(report) == {"cfg": "created", "nightly": "created", "shop": "created",
+                               "backups.example.com": "created"}
+    patches = [r.resource for r in fake_kube.requests if r.method == "PATCH" and r.resource != "secrets"]
+    assert set(patches[:2]) == {"namespaces", "customresourcedefinitions"}
+    assert set(patches[2:]) == {"configmaps", "backups"}
+    assert fake_kube.get("Backup", "shop", "nightly", "example.com/v1")["spec"]["schedule"] == "0 3 * * *"
+    assert "stage 1/3 (CRDs and Namespaces): applying 2 objects" in err
+
+    fake_kube.reset_requests()
+    code, report, _ = apply(capsys, fake_kube, str(tmp_path / "m"))
+    assert code == 0
+    assert set(actions(report).values()) == {"unchanged"}
+    # one SSA per object (+ the inventory parent, written twice), no GET per object
+    assert fake_kube.count(method="PATCH", resource="configmaps") == 1
+    assert fake_kube.count(verb="get", resource="configmaps") == 0
+
+
+def test_apply_records_field_manager_and_takes_ownership_by_default(fake_kube, tmp_path, capsys, controller):
+    write(tmp_path, "d.yaml", deployment(replicas=2))
+    fake_kube.create(deployment(replicas=2))
+    fake_kube.edit("Deployment", "default", "web", {"spec": {"replicas": 5}})
+    controller.when_applied(fake_kube, "Deployment", "default", "web",
+                            lambda: fake_kube.rollout_complete("Deployment", "default", "web"), after_generation=2)
+    code, report, err = apply(capsys, fake_kube, str(tmp_path / "d.yaml"), "--timeout", "20")
+    assert code == 0, err
+    assert actions(report) == {"web": "configured"}
+    live = fake_kube.get("Deployment", "default", "web")
+    assert live["spec"]["replicas"] == 2
+    owners = {m["manager"]: m for m in live["metadata"]["managedFields"]}
+    assert "f:replicas" in owners["kubepush"]["fieldsV1"]["f:spec"]
+    assert "Deployment/default/web: current" in err
+
+
+def test_no_force_conflicts_names_the_other_manager_and_field(fake_kube, tmp_path, capsys):
+    write(tmp_path, "d.yaml", deployment(replicas=2))
+    fake_kube.apply(deployment(replicas=2), manager="kubepush")
+    fake_kube.edit("Deployment", "default", "web", {"spec": {"replicas": 5}})
+    code, report, _ = apply(capsys, fake_kube, str(tmp_path / "d.yaml"), "--no-force-conflicts", "--no-wait")
+    assert code == 1
+    message = report["findings"][0]["message"]
+    assert 'field manager "kubectl-edit" owns .spec.replicas' in message
+    assert fake_kube.get("Deployment", "default", "web")["spec"]["replicas"] == 5
+
+
+def test_wait_reports_progress_deadline_exceeded_as_failed(fake_kube, tmp_path, capsys, controller):
+    write(tmp_path, "d.yaml", deployment())
+    controller.when_applied(fake_kube, "Deployment", "default", "web",
+                            lambda: fake_kube.rollout_fail("Deployment", "default", "web"))
+    code, report, err = apply(capsys, fake_kube, str(tmp_path / "d.yaml"), "--timeout", "20")
+    assert code == 1
+    finding = report["findings"][0]
+    assert finding["rule"] == "unhealthy" and "ProgressDeadlineExceeded" in finding["message"]
+    assert "failed" in err
+
+
+def test_wait_for_job_failure_and_pvc_binding(fake_kube, tmp_path, capsys, controller):
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "migrate", "namespace": "default"},
+           "spec": {"template": {"spec": {"restartPolicy": "Never",
+                                          "containers": [{"name": "m", "image": "busybox"}]}}}}
+    pvc = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data", "namespace": "default"},
+           "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}
+    write(tmp_path, "j.yaml", job, pvc)
+    controller.when_applied(fake_kube, "Job", "default", "migrate", lambda: fake_kube.job_fail("default", "migrate"))
+    controller.when_applied(fake_kube, "PersistentVolumeClaim", "default", "data",
+                            lambda: fake_kube.pvc_bound("default", "data"))
+    code, report, _ = apply(capsys, fake_kube, str(tmp_path / "j.yaml"), "--timeout", "20")
+    assert code == 1
+    by_name = {f["object"]["name"]: f for f in report["findings"]}
+    assert by_name["migrate"]["rule"] == "unhealthy" and "BackoffLimitExceeded" in by_name["migrate"]["message"]
+    assert by_name["data"]["rule"] == "created" and "Bound" in by_name["data"]["message"]
+
+
+def test_wait_times_out_naming_what_it_waited_for(fake_kube, tmp_path, capsys):
+    write(tmp_path, "d.yaml", deployment())
+    code, report, _ = apply(capsys, fake_kube, str(tmp_path / "d.yaml"), "--timeout", "0.5")
+    assert code == 1
+    assert "timed out after 0.5s" in report["findings"][0]["message"]
+
+
+def test_invalid_manifests_apply_nothing(fake_kube, tmp_path, capsys):
+    bad = deployment()
+    bad["spec"]["replicas"] = "two"
+    write(tmp_path, "d.yaml", configmap("fine"), bad)
+    code, out, _ = run(capsys, "apply", "--kubeconfig", fake_kube.kubeconfig_path, str(tmp_path))
+    assert code == 1
+    assert "replicas" in out
+    assert fake_kube.count(method="PATCH") == 0
+
+
+def test_guardrails_refuse_before_any_api_call_listing_every_object(fake_kube, tmp_path, capsys, monkeypatch):
+    pod_spec = {"containers": [{"name": "c", "image": "busybox"}],
+                "volumes": [{"name": "root", "hostPath": {"path": "/"}}]}
+    write(tmp_path / "team", "m.yaml", configmap("ok", "team"), configmap("other", "kube-system"),
+          {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "root"},
+           "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+           "subjects": [{"kind": "User", "name": "me", "apiGroup": "rbac.authorization.k8s.io"}]},
+          {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "team"}, "spec": pod_spec})
+    (tmp_path / "kubepush.yaml").write_text(yaml.safe_dump({"targets": [
+        {"name": "team", "path": "team", "restricted": True, "namespaces": ["team"]}]}))
+    monkeypatch.chdir(tmp_path)
+    code, report, err = run_json(capsys, "apply", "--kubeconfig", fake_kube.kubeconfig_path)
+    assert code == 1, err
+    refused = {f["object"]["name"]: f["message"] for f in report["findings"] if f["rule"] == "guardrail"}
+    assert set(refused) == {"other", "root", "p"}
+    assert "hostPath" in refused["p"] and "cluster-scoped" in refused["root"]
+    assert fake_kube.requests == []
+
+
+@pytest.mark.parametrize("status, expect", [
+    (403, 'cannot patch resource "configmaps"'),
+    (500, "500"),
+    (422, "422"),
+])
+def test_api_faults_fail_the_object_and_stop_later_stages(fake_kube, tmp_path, capsys, status, expect):
+    write(tmp_path, "m.yaml", NAMESPACE, configmap("cfg", "shop"))
+    fake_kube.inject("patch", "/namespaces/shop$", status=status)
+    fake_kube.inject("patch", "/configmaps/", status=status)
+    code, report, _ = apply(capsys, fake_kube, str(tmp_path))
+    assert code == 1
+    by_name = actions(report)
+    assert by_name == {"shop": "failed", "cfg": "not-applied"}
+    failed = next(f for f in report["findings"] if f["object"]["name"] == "shop")
+    assert str(status) in failed["message"]
+    assert fake_kube.count(method="PATCH", resource="configmaps") == 0
+    # the next run converges
+    fake_kube.faults.pending.clear()
+    code, report, _ = apply(capsys, fake_kube, str(tmp_path), "--no-wait")
+    assert code == 0 and actions(report) == {"shop": "created", "cfg": "created"}
+    if status == 403:
+        fake_kube.inject("patch", "/configmaps/", status=403)
+        code, report, _ = apply(capsys, fake_kube, str(tmp_path), "--no-wait")
+        assert expect in next(f["message"] for f in report["findings"] if f["object"]["name"] == "cfg")
+
+
+def test_request_timeout_and_a_cluster_that_disappears_mid_apply(fake_kube, tmp_path, capsys):
+    write(tmp_path, "m.yaml", configmap("a"), configmap("b"))
+    fake_kube.inject("patch", "/configmaps/a$", delay=2.0)
+    code, report, _ = apply(capsys, fake_kube, str(tmp_path), "--request-timeout", "0.3", "--no-wait")
+    assert code == 1
+    assert "did not answer in time" in next(f["message"] for f in report["findings"] if f["object"]["name"] == "a")
+    fake_kube.inject("patch", "/configmaps/", close=True, times=10)
+    code, report, _ = apply(capsys, fake_kube, str(tmp_path), "--no-wait")
+    assert code == 1
+    assert all("closed" in f["message"] or "refused" in f["message"] for f in report["findings"]
+               if f["rule"] == "failed")
+
+
+def test_unreachable_cluster_and_bad_credentials_are_environment_errors(make_fake_kube, tmp_path, capsys):
+    fake = make_fake_kube(tls=True)
+    write(tmp_path, "m.yaml", configmap("a"))
+    bad = fake.write_kubeconfig(str(tmp_path / "bad-kubeconfig"), token="wrong")
+    code, _, err = run(capsys, "apply", "--kubeconfig", bad, "--no-validate", str(tmp_path / "m.yaml"))
+    assert code == 2 and "authentication" in err and "wrong" not in err
+    fake.stop()
+    code, _, err = run(capsys, "apply", "--kubeconfig", fake.kubeconfig_path, "--no-validate",
+                       str(tmp_path / "m.yaml"))
+    assert code == 2 and "cannot reach cluster" in err and "nothing was changed" in err
+    code, _, err = run(capsys, "apply", "--kubeconfig", str(tmp_path / "nope"), str(tmp_path / "m.yaml"))
+    assert code == 2 and "kubeconfig not found" in err
+
+
+def test_immutable_field_fails_naming_it_or_recreates_when_opted_in(fake_kube, tmp_path, capsys, controller):
+    fake_kube.apply(deployment(app="old"), manager="kubepush")
+    write(tmp_path, "d.yaml", deployment(app="new"))
+    code, report, _ = apply(capsys, fake_kube, str(tmp_path / "d.yaml"), "--no-wait")
+    assert code == 1
+    assert "field spec.selector is immutable" in report["findings"][0]["message"]
+    write(tmp_path, "d.yaml", deployment(app="new", annotations={"kubepush.dev/recreate": "true"}))
+    old_uid = fake_kube.get("Deployment", "default", "web")["metadata"]["uid"]
+    code, report, _ = apply(capsys, fake_kube, str(tmp_path / "d.yaml"), "--no-wait")
+    assert code == 0, report
+    assert actions(report) == {"web": "recreated"}
+    live = fake_kube.get("Deployment", "default", "web")
+    assert live["metadata"]["uid"] != old_uid and live["spec"]["selector"]["matchLabels"] == {"app": "new"}
+
+
+def test_prune_deletes_what_left_git_and_records_the_inventory(fake_kube, tmp_path, capsys, monkeypatch):
+    keep = configmap("keep", "shop")
+    protected = configmap("protected", "shop")
+    protected["metadata"]["annotations"] = {"kubepush.dev/prune": "disabled"}
+    write(tmp_path / "shop", "m.yaml", NAMESPACE, keep, configmap("gone", "shop"), protected)
+    (tmp_path / "kubepush.yaml").write_text(yaml.safe_dump({"targets": [
+        {"name": "shop", "path": "shop", "namespace": "shop", "prune": True}]}))
+    monkeypatch.chdir(tmp_path)
+    base = ("apply", "--kubeconfig", fake_kube.kubeconfig_path, "--no-validate")
+    code, report, err = run_json(capsys, *base, "--revision", "one")
+    assert code == 0, err
+    parent = fake_kube.get("Secret", "shop", "kubepush-shop")
+    annotations = parent["metadata"]["annotations"]
+    assert annotations["applyset.kubernetes.io/contains-group-kinds"] == "ConfigMap,Namespace"
+    assert annotations["kubepush.dev/revision"] == annotations["kubepush.dev/healthy-revision"] == "one"
+    applyset = parent["metadata"]["labels"]["applyset.kubernetes.io/id"]
+    assert fake_kube.get("ConfigMap", "shop", "gone")["metadata"]["labels"][
+        "applyset.kubernetes.io/part-of"] == applyset
+
+    write(tmp_path / "shop", "m.yaml", keep)
+    code, report, err = run_json(capsys, *base, "--revision", "two")
+    assert code == 0, err
+    by_name = actions(report)
+    assert by_name["gone"] == "pruned" and by_name["protected"] == "kept" and by_name["shop"] == "kept"
+    assert fake_kube.get("ConfigMap", "shop", "gone") is None
+    assert fake_kube.get("ConfigMap", "shop", "protected") is not None
+    annotations = fake_kube.get("Secret", "shop", "kubepush-shop")["metadata"]["annotations"]
+    assert annotations["applyset.kubernetes.io/contains-group-kinds"] == "ConfigMap"
+    assert annotations["kubepush.dev/revision"] == "two"
+
+
+def test_targets_apply_in_parallel_with_results_per_target(make_fake_kube, tmp_path, capsys, monkeypatch):
+    staging, production = make_fake_kube(), make_fake_kube()
+    write(tmp_path / "base", "m.yaml", configmap("app"))
+    (tmp_path / "kubepush.yaml").write_text(yaml.safe_dump({"targets": [
+        {"name": "staging", "path": "base", "kubeconfig": staging.kubeconfig_path},
+        {"name": "production", "path": "base", "kubeconfig": production.kubeconfig_path}]}))
+    monkeypatch.chdir(tmp_path)
+    production.inject("patch", "/configmaps/app", status=403)
+    code, report, err = run_json(capsys, "apply", "--no-validate")
+    assert code == 1
+    messages = sorted(f["message"] for f in report["findings"])
+    assert messages[0].startswith("[production] failed") and messages[1] == "[staging] created"
+    assert staging.get("ConfigMap", "default", "app") is not None
+    assert "kubepush apply [staging]: healthy" in err
