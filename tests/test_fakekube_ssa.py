@@ -33,7 +33,7 @@ def _deployment(**spec):
 
 
 def test_applied_field_set_matches_real_fieldsv1():
-    fields = typed.to_field_set(_deployment(replicas=2)["spec"], DEPLOY_NODE.child("spec"), ())
+    fields = typed.to_field_set(_deployment(replicas=2)["spec"], DEPLOY_NODE.child("spec"))
     assert fp.to_fields_v1(fields) == {
         "f:replicas": {},
         "f:selector": {},

@@ -167,7 +167,7 @@ class Api:
 
     def _validate(self, rt: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
         if rt.crd:
-            causes = [] if obj["metadata"].get("name") else [validation._required("metadata.name")]
+            causes = validation.validate_custom_resource(obj)
         elif old is None:
             causes = validation.validate_create(rt.kind, obj)
         else:
@@ -193,7 +193,10 @@ class Api:
         if start is not None:
             items = [o for o in items if self._key(o) > start]
         meta: dict[str, Any] = {"resourceVersion": rv}
-        limit = int(call.query.get("limit") or 0)
+        limit_text = call.query.get("limit") or "0"
+        if not limit_text.isdigit():
+            raise status.bad_request(f'invalid limit: "{limit_text}"')
+        limit = int(limit_text)
         if limit and len(items) > limit:
             rest = len(items) - limit
             items = items[:limit]

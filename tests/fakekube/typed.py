@@ -26,10 +26,8 @@ KEY_DEFAULTS = {"protocol": "TCP"}
 def _is_leaf(node: Node, value: Any) -> bool:
     if node.shape == SCALAR or node.atomic:
         return True
-    if node.shape == ANY:
-        return not isinstance(value, dict)
-    if node.shape in (STRUCT, MAP):
-        return not isinstance(value, dict)
+    if node.shape in (STRUCT, MAP, ANY):
+        return not isinstance(value, dict)  # deduced (ANY) lists are atomic, maps granular
     if node.shape == LIST:
         return not isinstance(value, list) or node.list_type == "atomic"
     return True
@@ -42,7 +40,7 @@ def item_element(node: Node, item: Any) -> fp.Element:
     return fp.value(item)
 
 
-def to_field_set(obj: Any, node: Node, path: fp.Path = ()) -> set[fp.Path]:
+def to_field_set(obj: Any, node: Node) -> set[fp.Path]:
     """Paths an applied configuration claims (structured-merge-diff's ToFieldSet)."""
     out: set[fp.Path] = set()
 
@@ -67,7 +65,7 @@ def to_field_set(obj: Any, node: Node, path: fp.Path = ()) -> set[fp.Path]:
                 out.add(p)
                 walk(item, item_node, p)
 
-    walk(obj, node, path)
+    walk(obj, node, ())
     return out
 
 
@@ -78,7 +76,7 @@ def compare(lhs: Any, rhs: Any, node: Node) -> tuple[set[fp.Path], set[fp.Path],
     removed: set[fp.Path] = set()
 
     def walk(a: Any, b: Any, node: Node, path: fp.Path) -> None:
-        if _is_leaf(node, b if b is not ABSENT else a):
+        if _is_leaf(node, b if b is not ABSENT else a) or (a is not ABSENT and _is_leaf(node, a)):
             if path:
                 if a is ABSENT:
                     added.add(path)

@@ -42,6 +42,13 @@ def _get(obj: Any, *path: str) -> Any:
     return obj
 
 
+def validate_custom_resource(obj: dict[str, Any]) -> list[Cause]:
+    """Custom resources: the schema is enforced by apply/pruning; metadata rules still hold."""
+    if not _get(obj, "metadata", "name"):
+        return [_required("metadata.name", "name or generateName is required")]
+    return _labels("metadata.labels", _get(obj, "metadata", "labels"))
+
+
 def validate_create(kind: str, obj: dict[str, Any]) -> list[Cause]:
     causes: list[Cause] = []
     name = _get(obj, "metadata", "name")
