@@ -14,6 +14,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from fakekube import fieldpath as fp
 from fakekube import typed
 from fakekube.managed import Conflict
@@ -302,3 +304,57 @@ def test_crd_kinds_are_served_only_once_established(fake_kube):
     with _get(fake_kube, "/apis/example.com/v1") as resp:
         [gadgets] = json.load(resp)["resources"]
     assert (gadgets["name"], gadgets["namespaced"]) == ("gadgets", False)
+
+
+_KEYS = st.sampled_from(["a", "b", "c", "d"])
+_CONFIG = st.fixed_dictionaries({
+    "labels": st.dictionaries(_KEYS, st.sampled_from(["1", "2"]), max_size=4),
+    "data": st.dictionaries(_KEYS, st.sampled_from(["x", "y"]), max_size=4),
+    "finalizers": st.lists(st.sampled_from(["example.com/p", "example.com/q"]), unique=True, max_size=2),
+})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.tuples(st.sampled_from(["m1", "m2", "m3"]), _CONFIG), min_size=1, max_size=6))
+def test_forced_applies_keep_ownership_consistent(fake_kube, steps):
+    """Invariants of server-side apply over random sequences of forced applies by several managers."""
+    name = f"h{fake_kube.store.resource_version}"
+    last: dict[str, dict] = {}
+    for manager, cfg in steps:
+        # Empty maps are left out: an applied {} is owned but omitted from the stored object.
+        meta = {"name": name, "namespace": "default", "finalizers": cfg["finalizers"],
+                **({"labels": cfg["labels"]} if cfg["labels"] else {})}
+        body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta,
+                **({"data": cfg["data"]} if cfg["data"] else {})}
+        obj = fake_kube.apply(body, manager=manager, force=True)
+        owned = {m["manager"]: fp.from_fields_v1(m["fieldsV1"]) for m in obj["metadata"].get("managedFields", [])}
+        # 1. what was just applied is there
+        assert cfg["labels"].items() <= (obj["metadata"].get("labels") or {}).items()
+        assert cfg["data"].items() <= (obj.get("data") or {}).items()
+        assert set(cfg["finalizers"]) <= set(obj["metadata"].get("finalizers") or [])
+        # 2. the applier owns exactly its configuration
+        expected = fp.from_fields_v1({"f:metadata": {
+            **({"f:labels": {f"f:{k}": {} for k in cfg["labels"]}} if cfg["labels"] else {}),
+            **({"f:finalizers": {f'v:"{f}"': {} for f in cfg["finalizers"]}} if cfg["finalizers"] else {})},
+            **({"f:data": {f"f:{k}": {} for k in cfg["data"]}} if cfg["data"] else {})})
+        expected -= {(("f", "metadata"),)}
+        assert owned.get(manager, set()) == expected
+        # 3. nobody owns a field that is not there
+        present = typed.to_field_set(obj, resolve(builtin_schema("", "v1", "ConfigMap")))
+        for paths in owned.values():
+            assert paths <= present
+        # 4. what the applier dropped is gone unless someone else still owns it
+        others = set().union(*(p for m, p in owned.items() if m != manager))
+        for key in (last.get(manager) or {}).get("data", {}):
+            if key not in cfg["data"] and (("f", "data"), ("f", key)) not in others:
+                assert key not in (obj.get("data") or {})
+        last[manager] = cfg
+
+
+def test_applied_empty_map_is_owned_but_not_stored(fake_kube):
+    obj = fake_kube.apply({"apiVersion": "v1", "kind": "ConfigMap",
+                           "metadata": {"name": "e", "namespace": "default", "labels": {}, "finalizers": []},
+                           "data": {}}, manager="m")
+    assert "labels" not in obj["metadata"] and "finalizers" not in obj["metadata"] and "data" not in obj
+    [entry] = obj["metadata"]["managedFields"]
+    assert entry["fieldsV1"] == {"f:data": {}, "f:metadata": {"f:labels": {}}}

@@ -71,6 +71,12 @@ def _drop_nulls(value: Any) -> Any:
     return value
 
 
+def _normalize(rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
+    """The stored form: no nulls, and for built-in kinds no empty maps or lists (Go's omitempty)."""
+    obj = _drop_nulls(obj)
+    return obj if rt.crd else typed.drop_empty(obj, resolve(rt.schema))
+
+
 def _parse_yaml(body: bytes) -> Any:
     try:
         return load_yaml_or_json(body)
@@ -249,7 +255,7 @@ class Api:
         self._check_namespace(call)
         if meta.get("name") and self.store.get(rt, call.namespace or "", meta["name"]) is not None:
             raise status.already_exists(rt, meta["name"])
-        obj = _drop_nulls(obj)
+        obj = _normalize(rt, obj)
         meta = obj["metadata"]
         for server_owned in ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp",
                              "generation", "managedFields", "selfLink"):
@@ -314,7 +320,7 @@ class Api:
                 managers: list[managed.Manager] | None = None) -> dict[str, Any]:
         rt = call.rt
         supplied_managed = new["metadata"].get("managedFields")
-        new = _drop_nulls(new)
+        new = _normalize(rt, new)
         self._carry_server_fields(rt, old, new)
         defaults.apply_defaults(rt, new)
         if rt.kind == "CustomResourceDefinition":

@@ -15,7 +15,7 @@ from typing import Any
 
 from . import fieldpath as fp
 from .jsonutil import clone
-from .schema import ANY, LIST, MAP, SCALAR, STRUCT, Node
+from .schema import ANY, ANY_NODE, LIST, MAP, SCALAR, STRUCT, Node
 
 ABSENT = object()
 
@@ -283,3 +283,24 @@ def item_keys_missing(obj: Any, node: Node) -> list[str]:
 
     walk(obj, node, "")
     return found
+
+
+def drop_empty(obj: Any, node: Node) -> Any:
+    """Remove empty maps (``additionalProperties``) and empty lists, as Go's ``omitempty`` does.
+
+    Empty structs stay: encoding/json never omits them, which is why live objects carry
+    ``resources: {}`` and ``securityContext: {}``.
+    """
+    if isinstance(obj, dict):
+        out = {}
+        for k, v in obj.items():
+            child = node.child(k) or ANY_NODE
+            v = drop_empty(v, child)
+            if v == [] or (v == {} and child.shape == MAP):
+                continue
+            out[k] = v
+        return out
+    if isinstance(obj, list):
+        item = node.item()
+        return [drop_empty(i, item) for i in obj]
+    return obj
