@@ -14,13 +14,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from fakekube import fieldpath as fp
 from fakekube import typed
 from fakekube.managed import Conflict
 from fakekube.schema import builtin_schema, resolve
 from fakekube.status import ApiError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 DEPLOY_NODE = resolve(builtin_schema("apps", "v1", "Deployment"))
 POD_SPEC = {"containers": [{"name": "app", "image": "a:1", "ports": [{"containerPort": 80}],
