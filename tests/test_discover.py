@@ -637,3 +637,19 @@ def test_pathologically_nested_files_are_findings_not_crashes() -> None:
     assert [f.message for f in result.findings] == [
         "collections nested too deeply; the rest of the file was not read for images"
     ]
+
+
+def test_parallel_discovery_gives_the_same_result_in_the_same_order(tmp_path: Path) -> None:
+    for i in range(30):
+        (tmp_path / f"app{i:02d}").mkdir()
+        (tmp_path / f"app{i:02d}" / "pod.yaml").write_text(
+            f"apiVersion: v1\nkind: Pod\nspec:\n  containers: [{{name: a, image: 'ghcr.io/acme/app{i}:1.{i}'}}]\n"
+        )
+        (tmp_path / f"app{i:02d}" / "values.yaml").write_text(f"image: {{repository: redis, tag: '7.{i}'}}\n")
+    (tmp_path / "bad.yaml").write_text("apiVersion: v1\nkind: Pod\nspec: {containers: [{image: 'Bad:1'}]}\n")
+    serial = discover_paths([tmp_path], jobs=1)
+    parallel = discover_paths([tmp_path], jobs=2)
+    assert len(serial.sites) == 60
+    assert parallel.sites == serial.sites
+    assert [f.to_dict() for f in parallel.findings] == [f.to_dict() for f in serial.findings] != []
+    assert (parallel.files, parallel.parsed) == (serial.files, serial.parsed) == (61, 61)

@@ -49,6 +49,7 @@ import fnmatch
 import functools
 import os
 import re
+import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -291,6 +292,7 @@ def discover_paths(
     extra_value_paths: Sequence[Mapping[str, str]] = (),
     values_files: Iterable[str | os.PathLike[str]] = (),
     mentions: Iterable[str] = (),
+    jobs: int | None = None,
 ) -> Discovery:
     """Discover images in files and directories (walked for ``*.yaml``/``*.yml``/``Kustomization``).
 
@@ -298,15 +300,68 @@ def discover_paths(
     one of these strings (say the last path component of the repository being
     bumped, which every way of writing that image contains) or a Flux marker are
     parsed. Files are still counted, so the result says how many were looked at.
+
+    ``jobs`` processes share the files (default: two for large repositories
+    when it is safe to fork); the result is the same, in the same order.
     """
-    value_paths = parse_value_paths(extra_value_paths)
-    declared = {os.path.normpath(os.fspath(p)) for p in values_files}
-    keys = _candidate_regex(value_paths)
-    wanted = tuple(m.encode("utf-8") for m in mentions if m) + ((markers.TOKEN.encode(),) if mentions else ())
-    result = Discovery()
-    for path in iter_files(paths):
-        result.extend(_discover_file(path, value_paths, os.path.normpath(path) in declared, keys, wanted))
+    files = list(iter_files(paths))
+    scan = _Scan(
+        value_paths=parse_value_paths(extra_value_paths),
+        declared=frozenset(os.path.normpath(os.fspath(p)) for p in values_files),
+        wanted=tuple(m.encode("utf-8") for m in mentions if m) + ((markers.TOKEN.encode(),) if mentions else ()),
+    )
+    workers = _workers(len(files)) if jobs is None else max(1, jobs)
+    if workers == 1:
+        return scan(files)
+    import multiprocessing  # only large repositories pay for the import
+
+    # This process scans a slightly smaller share: it also unpickles the others' results.
+    own = int(len(files) * 0.9 / workers)
+    chunk = -(-(len(files) - own) // (workers - 1))
+    parts = [files[i:i + chunk] for i in range(own, len(files), chunk)]
+    with multiprocessing.get_context("fork").Pool(len(parts)) as pool:
+        pending = [pool.apply_async(scan, (part,)) for part in parts]
+        result = scan(files[:own])
+        for job in pending:
+            result.extend(job.get())
     return result
+
+
+#: Below this many files a second process costs more than it saves.
+PARALLEL_MIN_FILES = 1500
+
+
+def _workers(files: int) -> int:
+    """Two processes for a large repository when a core is idle and forking is safe.
+
+    A second process only pays off on an idle core: on a saturated CI runner it
+    competes with the first and adds pickling, so the load average decides. Forking
+    a process that runs other threads can deadlock the child, so then never.
+    """
+    import threading
+
+    if files < PARALLEL_MIN_FILES or threading.active_count() > 1 or sys.platform != "linux":
+        return 1
+    cpus = len(os.sched_getaffinity(0))
+    return 2 if cpus >= 2 and cpus - os.getloadavg()[0] >= 1 else 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Scan:
+    """Discovery over a list of files, picklable so a forked worker can run a share."""
+
+    value_paths: list[dict[str, Path_]]
+    declared: frozenset[str]
+    wanted: tuple[bytes, ...]
+
+    def __call__(self, files: list[str]) -> Discovery:
+        keys = _candidate_regex(self.value_paths)
+        result = Discovery()
+        for path in files:
+            result.extend(
+                _discover_file(path, self.value_paths, os.path.normpath(path) in self.declared, keys, self.wanted)
+            )
+        return result
 
 
 def discover(
