@@ -22,6 +22,8 @@ from kubepush.errors import UsageError
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("kubepush.commands.validate", "validate manifests against offline schemas and API-server rules"),
     "apply": ("kubepush.commands.apply", "server-side apply manifests to clusters in stages, prune, wait for health"),
+    "diff": ("kubepush.commands.diff", "preview what apply would change in each cluster (server-side dry run)"),
+    "drift": ("kubepush.commands.drift", "compare clusters with Git: drifted fields and who changed them; --heal"),
     "images": ("kubepush.commands.images", "list every image reference (what bump sees), with file and line"),
 }
 

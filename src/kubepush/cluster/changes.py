@@ -15,7 +15,7 @@ from kubepush.report.model import Finding, ObjectRef, Severity
 
 CREATED, CONFIGURED, UNCHANGED, RECREATED = "created", "configured", "unchanged", "recreated"
 PRUNED, KEPT, FAILED, SKIPPED, UNHEALTHY = "pruned", "kept", "failed", "not-applied", "unhealthy"
-IN_SYNC, DRIFTED, MISSING, EXTRA = "in-sync", "drift", "missing", "extra"
+IN_SYNC, DRIFTED, MISSING, EXTRA, HEALED = "in-sync", "drift", "missing", "extra", "healed"
 
 #: Actions that make the command fail (exit code 1).
 FAILING = frozenset({FAILED, UNHEALTHY, DRIFTED, MISSING, EXTRA})

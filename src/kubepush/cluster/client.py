@@ -3,7 +3,9 @@
 Credentials come from the ``kubernetes`` client's own loaders, so everything kubectl
 accepts works: ``KUBECONFIG`` (several files), ``--kubeconfig``, ``--context``, exec
 credential plugins, and the in-cluster service account. Resource paths and scopes come
-from the client's (lazy) discovery, so any kind works, custom resources included.
+from discovery of just the group-versions a run uses (the DynamicClient's discoverer reads
+every group-version up front: a dozen round trips before the first object), so any kind
+works, custom resources included.
 
 Requests go through ``ApiClient.call_api`` with the raw body parsed by ``orjson``:
 wrapping every answer in a ``ResourceInstance`` costs more CPU than the request itself
@@ -15,7 +17,6 @@ and connection failures a :class:`Unreachable` - never a urllib3 traceback.
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -115,9 +116,8 @@ class Cluster:
         configuration.connection_pool_maxsize = max(4, pool_size)
         self.host = configuration.host
         self.api = client.ApiClient(configuration)
-        self._discovery = None
         self._discovery_lock = threading.Lock()
-        self._cache_dir = tempfile.mkdtemp(prefix="kubepush-discovery-")
+        self._group_versions: dict[str, list[dict[str, Any]]] = {}
         self._resources: dict[tuple[str, str], ResourceInfo] = {}
 
     # --- connection ------------------------------------------------------------------
@@ -136,66 +136,69 @@ class Cluster:
                              ) from None
 
     def close(self) -> None:
-        import shutil
-
         self.api.close()
-        shutil.rmtree(self._cache_dir, ignore_errors=True)
 
     # --- discovery -------------------------------------------------------------------
     def resource(self, api_version: str, kind: str) -> ResourceInfo:
-        """Path and scope of a kind; raises ClusterError naming the kind when the API does not serve it."""
+        """Path and scope of a kind; raises ClusterError naming the kind when the API does not serve it.
+
+        Only the group-version asked for is fetched (one GET, cached), which is what makes a
+        run over a few kinds cheap; a kind missing from a cached group-version is looked up
+        once more, so kinds created by CRDs during the run are found.
+        """
         key = (api_version, kind)
         info = self._resources.get(key)
-        if info is not None:
-            return info
-        from kubernetes.dynamic.exceptions import ResourceNotFoundError
-
-        with self._discovery_lock:
-            try:
-                found = self._dynamic().resources.get(api_version=api_version, kind=kind)
-            except ResourceNotFoundError:
-                raise ClusterError(f"the cluster does not serve {kind} in {api_version} (is its CRD installed?)"
-                                   ) from None
-            except Exception as exc:  # discovery wraps transport errors in its own types
-                raise _transport_error(exc) from None
-            info = ResourceInfo(api_version, kind, found.name, bool(found.namespaced))
+        if info is None:
+            info = self._discover(api_version, kind, cached=True) or self._discover(api_version, kind, cached=False)
+            if info is None:
+                raise ClusterError(f"the cluster does not serve {kind} in {api_version} (is its CRD installed?)")
             self._resources[key] = info
         return info
 
+    def _discover(self, api_version: str, kind: str, cached: bool) -> ResourceInfo | None:
+        with self._discovery_lock:
+            resources = self._group_versions.get(api_version) if cached else None
+            if resources is None:
+                path = f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
+                try:
+                    resources = self.request("GET", path).get("resources") or []
+                except ApiError as exc:
+                    if exc.status != 404:
+                        raise
+                    resources = []
+                self._group_versions[api_version] = resources
+        for r in resources:
+            if r.get("kind") == kind and "/" not in r.get("name", "/"):
+                return ResourceInfo(api_version, kind, r["name"], bool(r.get("namespaced")))
+        return None
+
     def resource_for(self, group: str, kind: str) -> ResourceInfo:
         """Like :meth:`resource` for a group-kind without a version: the server's preferred version."""
-        from kubernetes.dynamic.exceptions import ResourceNotFoundError
-
-        with self._discovery_lock:
+        if not group:
+            return self.resource("v1", kind)
+        known = next((i for (_, k), i in list(self._resources.items()) if k == kind and i.group == group), None)
+        if known is not None:
+            return known
+        try:
+            found = self.request("GET", f"/apis/{group}")
+        except ApiError as exc:
+            if exc.status == 404:
+                raise ClusterError(f"the cluster does not serve the API group {group}") from None
+            raise
+        preferred = (found.get("preferredVersion") or {}).get("groupVersion")
+        versions = [preferred] + [v.get("groupVersion") for v in found.get("versions") or []]
+        for api_version in dict.fromkeys(v for v in versions if v):
             try:
-                found = [r for r in self._dynamic().resources.search(group=group, kind=kind)
-                         if "/" not in (r.name or "/")]
-            except ResourceNotFoundError:
-                found = []
-            except Exception as exc:
-                raise _transport_error(exc) from None
-        if not found:
-            raise ClusterError(f"the cluster does not serve {kind}.{group}" if group
-                               else f"the cluster does not serve {kind}")
-        best = next((r for r in found if getattr(r, "preferred", False)), found[0])
-        return self.resource(best.group_version, kind)
+                return self.resource(api_version, kind)
+            except ClusterError:
+                continue
+        raise ClusterError(f"the cluster does not serve {kind}.{group}")
 
     def refresh(self) -> None:
-        """Forget discovery (after CRDs were created: their kinds are new). Kinds already
-        resolved keep their path and scope, which never change while they are served."""
+        """Forget discovered group-versions (after CRDs were created: their kinds are new).
+        Kinds already resolved keep their path and scope, which never change while served."""
         with self._discovery_lock:
-            if self._discovery is not None:
-                self._discovery.resources.invalidate_cache()
-
-    def _dynamic(self):  # noqa: ANN202 - kubernetes.dynamic.DynamicClient, imported lazily
-        if self._discovery is None:
-            from kubernetes import dynamic
-
-            try:
-                self._discovery = dynamic.DynamicClient(self.api, cache_file=os.path.join(self._cache_dir, "d.json"))
-            except Exception as exc:
-                raise _transport_error(exc) from None
-        return self._discovery
+            self._group_versions.clear()
 
     # --- requests --------------------------------------------------------------------
     def request(self, method: str, path: str, *, query: dict[str, str] | None = None, body: Any = None,

@@ -286,9 +286,10 @@ def _prune(cluster: Cluster, spec: TargetSpec, parent: inv.Parent, state: inv.St
             result.changes.extend(pool.map(delete, plan.delete))
 
 
-def list_members(cluster: Cluster, parent: inv.Parent, state: inv.State, concurrency: int = 8
-                 ) -> list[dict[str, Any]]:
-    """Every live object labelled as part of the set, in its group-kinds and namespaces."""
+def list_members(cluster: Cluster, parent: inv.Parent, state: inv.State, concurrency: int = 8,
+                 skip: set[tuple[ResourceInfo, str | None]] = frozenset()) -> list[dict[str, Any]]:
+    """Every live object labelled as part of the set, in its group-kinds and namespaces
+    (except the kind/namespace pairs in ``skip``, which the caller has already listed)."""
     queries: list[tuple[ResourceInfo, str | None]] = []
     for gk in sorted(state.group_kinds):
         group, kind = inv.split_group_kind(gk)
@@ -298,10 +299,8 @@ def list_members(cluster: Cluster, parent: inv.Parent, state: inv.State, concurr
             raise
         except ClusterError:
             continue  # the kind is gone (its CRD deleted): so are its objects
-        if info.namespaced:
-            queries.extend((info, ns) for ns in sorted(state.namespaces))
-        else:
-            queries.append((info, None))
+        wanted = [(info, ns) for ns in sorted(state.namespaces)] if info.namespaced else [(info, None)]
+        queries.extend(q for q in wanted if q not in skip)
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(queries)))) as pool:
         found = pool.map(lambda q: cluster.list(q[0], q[1], label_selector=parent.selector), queries)
         return [obj for objs in found for obj in objs]

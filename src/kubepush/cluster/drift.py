@@ -1,0 +1,176 @@
+"""Drift (and the PR preview, ``diff``): is the cluster what Git says, and if not, who changed it?
+
+Cost is what makes a scheduled drift check usable: live objects are read with one LIST
+per kind and namespace, :func:`~kubepush.cluster.compare.may_differ` clears the objects
+that cannot differ from the live object alone, and only the rest get a server-side
+apply dry run - the comparison without noise. With an inventory, members the cluster
+has and Git does not are reported as extra. ``heal`` re-applies what drifted.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from kubepush.cluster import changes as ch
+from kubepush.cluster import compare
+from kubepush.cluster import inventory as inv
+from kubepush.cluster.apply import Applier
+from kubepush.cluster.client import ApiError, Cluster, ClusterError, ResourceInfo, Unreachable
+from kubepush.cluster.plan import Item
+from kubepush.cluster.target import ApplyOptions, Progress, TargetResult, TargetSpec, connect, list_members, prepare
+from kubepush.errors import UsageError
+
+
+@dataclass
+class DriftOptions:
+    ignore: tuple[compare.IgnoreRule, ...] = ()
+    heal: bool = False
+    preview: bool = False  # ``diff``: word entries as what an apply would do
+    concurrency: int = 16
+    request_timeout: float = 30.0
+
+
+def check_target(spec: TargetSpec, items: list[Item], options: DriftOptions, progress: Progress) -> TargetResult:
+    """Compare one target; never raises for cluster trouble (it lands in the result)."""
+    result = TargetResult(spec.name)
+    try:
+        cluster = connect(spec, ApplyOptions(concurrency=options.concurrency, request_timeout=options.request_timeout))
+    except UsageError as exc:
+        result.error = str(exc)
+        return result
+    try:
+        _check(cluster, spec, items, options, progress, result)
+    except Unreachable as exc:
+        result.error = f"cluster {cluster.host} became unreachable: {exc}"
+    finally:
+        cluster.close()
+    return result
+
+
+def _check(cluster: Cluster, spec: TargetSpec, items: list[Item], options: DriftOptions, progress: Progress,
+           result: TargetResult) -> None:
+    prepared, _, parent = prepare(spec, items, cluster)
+    infos: list[ResourceInfo | ClusterError] = []
+    for item in prepared:
+        try:
+            infos.append(cluster.resource(item.obj["apiVersion"], item.obj["kind"]))
+        except Unreachable:
+            raise
+        except ClusterError as exc:
+            infos.append(exc)
+    live, listed = _live(cluster, prepared, infos, options.concurrency)
+
+    def one(i: int) -> ch.Change:
+        return _compare(cluster, prepared[i], infos[i], live, options)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(options.concurrency, len(prepared)))) as pool:
+        changes = list(pool.map(one, range(len(prepared))))
+    for change in changes:
+        change.target = spec.name
+    result.changes.extend(changes)
+    if parent is not None:
+        result.changes.extend(_extras(cluster, spec, parent, prepared, live, listed, options))
+    if options.heal:
+        _heal(cluster, spec, prepared, changes, options, progress)
+
+
+def _live(cluster: Cluster, items: list[Item], infos: list[ResourceInfo | ClusterError], concurrency: int
+          ) -> tuple[dict[tuple[str, str, str, str], dict[str, Any]], set[tuple[ResourceInfo, str | None]]]:
+    """Every live object of the desired kinds and namespaces (one LIST each), and which were listed."""
+    groups: dict[tuple[ResourceInfo, str | None], None] = {}
+    for item, info in zip(items, infos, strict=True):
+        if isinstance(info, ResourceInfo):
+            groups[(info, item.ref.namespace if info.namespaced else None)] = None
+
+    def fetch(key: tuple[ResourceInfo, str | None]) -> list[dict[str, Any]]:
+        return cluster.list(*key)
+
+    out: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(groups)))) as pool:
+        for objs in pool.map(fetch, groups):
+            for obj in objs:
+                out[inv.live_key(obj)] = obj
+    return out, set(groups)
+
+
+def _compare(cluster: Cluster, item: Item, info: ResourceInfo | ClusterError,
+             live: dict[tuple[str, str, str, str], dict[str, Any]], options: DriftOptions) -> ch.Change:
+    def change(action: str, reason: str = "") -> ch.Change:
+        return ch.Change(item.ref, action, reason, item.file, item.document)
+
+    name = str(item.ref)
+    if isinstance(info, ClusterError):
+        return change(ch.MISSING, f"{info}")
+    have = live.get(item.key)
+    if have is None:
+        masked = compare.mask(None, item.obj)[1]
+        verb = "would be created" if options.preview else "missing from the cluster"
+        return change(ch.MISSING, verb + "\n" + compare.unified(None, masked, name))
+    ignore = compare.Ignore.for_object(options.ignore, item.obj)
+    if not compare.may_differ(item.obj, have, ignore):
+        return change(ch.IN_SYNC)
+    try:
+        want = cluster.apply(info, item.obj, force=True, dry_run=True)
+    except ApiError as exc:
+        return change(ch.FAILED, f"dry run failed: {exc}")
+    old, new = (ignore.strip(compare.clean(o)) for o in (have, want))
+    diffs = compare.differences(old, new)
+    secret = compare.is_secret(item.obj)
+    lines = []
+    for diff in diffs:
+        line, who = compare.attribute(have, diff, secret)
+        if who and all(o.manager in ignore.managers for o in who):
+            continue
+        lines.append(line)
+    if not lines:
+        return change(ch.IN_SYNC)
+    shown_old, shown_new = compare.mask(old, new)
+    head = (f"an apply would change {len(lines)} field{'s' if len(lines) > 1 else ''}" if options.preview
+            else f"{len(lines)} field{'s' if len(lines) > 1 else ''} differ{'s' if len(lines) == 1 else ''} from Git")
+    return change(ch.DRIFTED, "\n".join([head, *lines, compare.unified(shown_old, shown_new, name)]))
+
+
+def _extras(cluster: Cluster, spec: TargetSpec, parent: inv.Parent, items: list[Item],
+            live: dict[tuple[str, str, str, str], dict[str, Any]], listed: set[tuple[ResourceInfo, str | None]],
+            options: DriftOptions) -> list[ch.Change]:
+    """Members of the inventory that Git no longer has; kinds and namespaces already listed are not listed again."""
+    try:
+        recorded = cluster.get(cluster.resource("v1", parent.kind), parent.namespace, parent.name)
+    except ApiError:
+        return []
+    state = inv.State.read(parent, recorded)
+    if not state.group_kinds:
+        return []
+    desired = {item.key for item in items}
+    why = "in the cluster but not in Git" + (" (an apply will prune it)" if spec.prune else
+                                             " (prune is off for this target)")
+    members = [o for o in live.values()
+               if ((o.get("metadata") or {}).get("labels") or {}).get(inv.PART_OF_LABEL) == parent.id]
+    members += list_members(cluster, parent, state, options.concurrency, skip=listed)
+    return [ch.Change(compare_ref(obj), ch.EXTRA, why, target=spec.name)
+            for obj in members if inv.live_key(obj) not in desired]
+
+
+def compare_ref(obj: dict[str, Any]) -> Any:
+    from kubepush.manifests.documents import object_ref
+
+    return object_ref(obj)
+
+
+def _heal(cluster: Cluster, spec: TargetSpec, items: list[Item], changes: list[ch.Change], options: DriftOptions,
+          progress: Progress) -> None:
+    """Re-apply drifted and missing objects (force: Git wins); their entries become ``healed``."""
+    todo = [i for i, c in enumerate(changes) if c.action in (ch.DRIFTED, ch.MISSING)]
+    if not todo:
+        return
+    progress(f"healing {len(todo)} objects")
+    applier = Applier(cluster, target=spec.name, force=True, recreate=spec.recreate,
+                      concurrency=options.concurrency, progress=progress)
+    for i, applied in zip(todo, applier.apply([items[i] for i in todo]), strict=True):
+        if applied.change.failed:
+            changes[i].reason += f"\nheal failed: {applied.change.reason}"
+        else:
+            changes[i].action = ch.HEALED
+            changes[i].reason = f"re-applied ({applied.change.action}); was: {changes[i].reason}"

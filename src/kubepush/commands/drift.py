@@ -1,0 +1,84 @@
+"""``kubepush drift``: is each cluster what Git says? Per object: in sync, drifted (a YAML diff
+and who changed each field, from managedFields), missing, or extra (with an inventory).
+``--heal`` re-applies what drifted. ``kubepush diff`` is the same comparison as a PR preview."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from kubepush import config as configuration
+from kubepush.cluster import cli
+from kubepush.commands import output
+from kubepush.report.model import Result, Severity
+
+EXIT_HELP = ("exit codes: 0 in sync (or drift with --no-fail-on-drift), 1 drift, missing or extra objects, "
+             "2 usage or environment error (bad kubeconfig, failed authentication, unreachable cluster)")
+
+
+def add_arguments(parser: argparse.ArgumentParser, heal: bool = True) -> None:
+    parser.epilog = EXIT_HELP
+    cli.add_arguments(parser)
+    if heal:
+        parser.add_argument("--heal", action="store_true",
+                            help="re-apply drifted and missing objects (exit 0 when all healed)")
+    parser.add_argument("--no-fail-on-drift", dest="fail_on_drift", action="store_false", default=None,
+                        help="exit 0 even when something drifted (the report still lists it)")
+    parser.add_argument("--ignore-manager", action="append", default=[], metavar="NAME",
+                        help="ignore fields whose live value this field manager owns, e.g. an HPA's "
+                             "replicas (repeatable; see drift.ignore in kubepush.yaml for JSON pointers)")
+    output.add_arguments(parser)
+
+
+def run(args: argparse.Namespace, preview: bool = False) -> int:
+    from kubepush.cluster.compare import IgnoreRule
+    from kubepush.cluster.drift import DriftOptions, check_target
+
+    cfg = configuration.load(args.config)
+    settings = cfg.section("drift")
+    specs = cli.targets(args, cfg)
+    rules = [IgnoreRule.from_config(r) for r in settings.get("ignore", ())]
+    if args.ignore_manager:
+        rules.append(IgnoreRule(managers=tuple(args.ignore_manager)))
+    options = DriftOptions(ignore=tuple(rules), heal=getattr(args, "heal", False), preview=preview,
+                           concurrency=args.concurrency or int(cfg.section("apply").get("concurrency", 16)),
+                           request_timeout=args.request_timeout)
+    fail_on_drift = args.fail_on_drift if args.fail_on_drift is not None else settings.get("failOnDrift", True)
+    command = "diff" if preview else "drift"
+    progress = cli.Progress(args, command)
+    lock = threading.Lock()
+    result = Result(command=command)
+    environment = False
+    with output.open_output(args) as reporter:
+        loaded = {}
+        for spec in specs:
+            items, broken, files = cli.load_items(spec.paths)
+            result.files += files
+            if broken:
+                cli.report_findings(reporter, result, broken, lock)
+                environment = True
+                continue
+            loaded[spec.name] = (spec, items)
+
+        def one(name: str) -> None:
+            nonlocal environment
+            spec, items = loaded[name]
+            started = time.perf_counter()
+            outcome = check_target(spec, items, options, progress.for_target(name))
+            cli.report_changes(reporter, result, outcome.changes, lock)
+            if outcome.error:
+                environment = True
+                cli.environment_error(reporter, result, name, outcome.error, lock)
+            else:
+                progress.for_target(name)(f"{cli.summary(outcome.changes)} in {time.perf_counter() - started:.1f}s")
+
+        with ThreadPoolExecutor(max_workers=max(1, len(loaded))) as pool:
+            list(pool.map(one, list(loaded)))
+        if not fail_on_drift:
+            for finding in result.findings:
+                if finding.rule in ("drift", "missing", "extra"):
+                    finding.severity = Severity.WARNING
+        reporter.close(result)
+    return cli.exit_code(environment, result.errors > 0)

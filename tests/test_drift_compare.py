@@ -1,0 +1,142 @@
+"""Pure comparison: masking, ignore rules, the cheap pre-check, differences and who-drifted."""
+
+from __future__ import annotations
+
+import base64
+
+from kubepush.cluster import compare
+from kubepush.cluster.compare import Difference, Ignore, IgnoreRule
+
+
+def b64(text):
+    return base64.b64encode(text.encode()).decode()
+
+
+def managed(manager, operation, fields, time="2026-11-20T10:22:31Z", subresource=None):
+    entry = {"manager": manager, "operation": operation, "apiVersion": "apps/v1", "time": time,
+             "fieldsType": "FieldsV1", "fieldsV1": fields}
+    if subresource:
+        entry["subresource"] = subresource
+    return entry
+
+
+DESIRED = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"},
+           "spec": {"replicas": 2, "template": {"spec": {"containers": [{"name": "app", "image": "nginx:1"}]}}}}
+OURS = managed("kubepush", "Apply", {"f:spec": {"f:replicas": {}, "f:template": {"f:spec": {"f:containers": {
+    'k:{"name":"app"}': {".": {}, "f:name": {}, "f:image": {}}}}}}})
+
+
+def live(replicas=2, image="nginx:1", managers=(OURS,), extra_container_field=True):
+    container = {"name": "app", "image": image}
+    if extra_container_field:
+        container["imagePullPolicy"] = "IfNotPresent"  # a server default
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "shop", "resourceVersion": "7", "generation": 3,
+                         "uid": "u", "managedFields": list(managers)},
+            "spec": {"replicas": replicas, "progressDeadlineSeconds": 600,
+                     "template": {"spec": {"containers": [container]}}},
+            "status": {"observedGeneration": 3}}
+
+
+def test_may_differ_is_false_only_when_git_is_already_live_and_kubepush_owns_nothing_more():
+    assert compare.may_differ(DESIRED, live()) is False
+    assert compare.may_differ(DESIRED, live(replicas=5)) is True
+    assert compare.may_differ(DESIRED, live(image="nginx:2")) is True
+    # a field kubepush applied earlier and Git dropped since: an apply would remove it
+    dropped = {**DESIRED, "spec": {k: v for k, v in DESIRED["spec"].items() if k != "replicas"}}
+    assert compare.may_differ(dropped, live()) is True
+    # never applied by kubepush: only a dry run knows
+    assert compare.may_differ(DESIRED, live(managers=())) is True
+
+
+def test_may_differ_honours_ignored_paths():
+    ignore = Ignore(paths=(("spec", "replicas"),))
+    assert compare.may_differ(DESIRED, live(replicas=5), ignore) is False
+
+
+def test_secret_string_data_compares_as_the_data_the_api_stores():
+    desired = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "stringData": {"pw": "hunter2"}}
+    fields = {"f:stringData": {"f:pw": {}}}
+    have = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "managedFields": [
+        {"manager": "kubepush", "operation": "Apply", "fieldsV1": fields}]}, "data": {"pw": b64("hunter2")}}
+    assert compare.may_differ(desired, have) is False
+    have["data"]["pw"] = b64("changed")
+    assert compare.may_differ(desired, have) is True
+
+
+def test_mask_never_shows_secret_values_only_whether_they_changed():
+    have = {"apiVersion": "v1", "kind": "Secret", "data": {"same": b64("a"), "moved": b64("b"), "gone": b64("c")}}
+    want = {"apiVersion": "v1", "kind": "Secret", "data": {"same": b64("a"), "moved": b64("B")},
+            "stringData": {"new": "secret-value"}}
+    shown_live, shown_want = compare.mask(have, want)
+    assert shown_live["data"] == {"same": "***", "moved": "***", "gone": "***"}
+    assert shown_want["data"] == {"same": "***", "moved": "*** (changed)", "new": "*** (added)"}
+    text = compare.unified(shown_live, shown_want, "Secret/s")
+    for value in ("secret-value", b64("a"), b64("B"), b64("b"), b64("secret-value")):
+        assert value not in text
+    assert "*** (changed)" in text
+    # not a Secret: untouched
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "data": {"k": "v"}}
+    assert compare.mask(cm, cm) == (cm, cm)
+
+
+def test_clean_drops_status_and_server_metadata():
+    cleaned = compare.clean(live())
+    assert "status" not in cleaned
+    assert set(cleaned["metadata"]) == {"name", "namespace"}
+
+
+def test_differences_align_named_list_items_and_report_leaves():
+    old = compare.clean(live(replicas=5, image="nginx:2"))
+    new = compare.clean(live())
+    found = compare.differences(old, new)
+    assert [d.path for d in found] == [("spec", "replicas"), ("spec", "template", "spec", "containers", 0, "image")]
+    assert found[0] == Difference(("spec", "replicas"), 5, 2)
+    two = {"c": [{"name": "a", "v": 1}, {"name": "b", "v": 2}]}
+    reordered = {"c": [{"name": "b", "v": 2}, {"name": "a", "v": 1}, {"name": "x", "v": 3}]}
+    assert [d.path for d in compare.differences(two, reordered)] == [("c", 2)]
+
+
+def test_who_drifted_names_manager_operation_and_time():
+    edit = managed("kubectl-edit", "Update", {"f:spec": {"f:replicas": {}}})
+    scaler = managed("hpa-controller", "Update", {"f:spec": {"f:template": {"f:spec": {"f:containers": {
+        'k:{"name":"app"}': {"f:image": {}}}}}}}, time="2026-11-21T08:00:00Z")
+    have = live(replicas=5, image="nginx:9", managers=(OURS, edit, scaler))
+    line, who = compare.attribute(have, Difference(("spec", "replicas"), 5, 2))
+    assert line == "spec.replicas set to 5 by kubectl-edit (Update), 2026-11-20 10:22 UTC"
+    assert [o.manager for o in who] == ["kubectl-edit"]
+    line, _ = compare.attribute(have, Difference(("spec", "template", "spec", "containers", 0, "image"),
+                                                 "nginx:9", "nginx:1"))
+    assert line.endswith('set to nginx:9 by hpa-controller (Update), 2026-11-21 08:00 UTC')
+    # kubepush's own value that Git changed since
+    line, who = compare.attribute(live(), Difference(("spec", "replicas"), 2, 3))
+    assert line == "spec.replicas changed in Git (live: 2)" and who == []
+    line, _ = compare.attribute(live(), Difference(("spec", "paused"), compare._ABSENT, True))
+    assert "not in the cluster" in line
+
+
+def test_owners_understand_atomic_parents_sets_and_subresources():
+    atomic = managed("other", "Apply", {"f:spec": {"f:selector": {}}})
+    scale = managed("kube-controller-manager", "Update", {"f:spec": {"f:replicas": {}}}, subresource="scale")
+    have = live(managers=(atomic, scale))
+    have["spec"]["selector"] = {"matchLabels": {"app": "web"}}
+    assert [o.manager for o in compare.owners(have, ("spec", "selector", "matchLabels", "app"))] == ["other"]
+    owner = compare.owners(have, ("spec", "replicas"))[0]
+    assert str(owner) == "kube-controller-manager (Update /scale), 2026-11-20 10:22 UTC"
+    finalizers = {"metadata": {"finalizers": ["a", "b"], "managedFields": [
+        managed("ctl", "Update", {"f:metadata": {"f:finalizers": {'v:"b"': {}}}})]}}
+    assert [o.manager for o in compare.owners(finalizers, ("metadata", "finalizers", 1))] == ["ctl"]
+    assert compare.owners(finalizers, ("metadata", "finalizers", 0)) == []
+
+
+def test_ignore_rules_match_kind_name_namespace_and_strip_pointers():
+    rule = IgnoreRule.from_config({"kind": "Deployment.apps", "name": "web*", "paths": ["/spec/replicas",
+                                                                                      "/metadata/annotations/a~1b"]})
+    obj = {**DESIRED, "metadata": {**DESIRED["metadata"], "annotations": {"a/b": "x", "c": "y"}}}
+    ignore = Ignore.for_object([rule, IgnoreRule(kind="Service", paths=("/spec",))], obj)
+    assert ignore.paths == (("spec", "replicas"), ("metadata", "annotations", "a/b"))
+    stripped = ignore.strip(obj)
+    assert "replicas" not in stripped["spec"] and stripped["metadata"]["annotations"] == {"c": "y"}
+    assert obj["spec"]["replicas"] == 2  # a copy
+    assert Ignore.for_object([IgnoreRule(name="other")], obj).paths == ()
+    assert compare.parse_pointer("/spec/containers/0/image") == ("spec", "containers", 0, "image")
