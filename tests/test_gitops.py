@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -358,3 +359,31 @@ def test_sanitized_names_pass_git_check_ref_format(raw: str) -> None:
     check = subprocess.run(["git", "check-ref-format", "--branch", name], capture_output=True, text=True,
                            check=False)
     assert check.returncode == 0, (raw, name, check.stderr)
+
+
+@pytest.mark.parametrize(("message", "expected"), [
+    ("bump\n", "bump\n\nSigned-off-by: CI <ci@x.test>\n"),
+    ("bump\n\nbody text\n", "bump\n\nbody text\n\nSigned-off-by: CI <ci@x.test>\n"),
+    ("bump\n\nCo-authored-by: A <a@x.test>\n", "bump\n\nCo-authored-by: A <a@x.test>\nSigned-off-by: CI <ci@x.test>\n"),
+    ("bump\n\nSigned-off-by: CI <ci@x.test>\n", "bump\n\nSigned-off-by: CI <ci@x.test>\n"),
+    ("Fix: subject only\n", "Fix: subject only\n\nSigned-off-by: CI <ci@x.test>\n"),
+])
+def test_signoff_placement_matches_git(remote: Remote, message: str, expected: str) -> None:
+    ident = Identity(committer_name="CI", committer_email="ci@x.test")
+    with workspace(url=remote.url) as repo:
+        publish(repo, set_tag("1.1"), message=message, direct=True, identity=ident, signoff=True)
+    assert git("log", "-1", "--format=%B", "main", cwd=remote.path) == expected + "\n"
+    # git itself reads the trailer we wrote
+    parsed = git("interpret-trailers", "--parse", input=expected.encode())
+    assert parsed.splitlines()[-1] == "Signed-off-by: CI <ci@x.test>"
+
+
+def test_temporary_clone_location(remote: Remote, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    with workspace(url=remote.url) as repo:
+        assert repo.path.parent == tmp_path
+    assert list(tmp_path.iterdir()) == [tmp_path / "srv"]  # removed again
+    monkeypatch.delenv("TMPDIR")
+    monkeypatch.setattr("kubepush.gitops.repo.TMPFS_MIN_FREE", 1 << 62)  # no tmpfs is that roomy
+    with workspace(url=remote.url) as repo:
+        assert repo.path.parent == Path(tempfile.gettempdir())

@@ -132,7 +132,7 @@ def _attempt(repo: Repo, apply: Apply, state: RemoteState, message: str, branch:
         remote = repo.read_commit(state.branch_sha)
         if remote.tree == tree and remote.parents == (state.base_sha,):
             return PushResult(UP_TO_DATE, sha=state.branch_sha, **done)
-    sha = repo.commit(message, identity, signoff)
+    sha = repo.commit(tree, state.base_sha, message, identity, signoff)
     lease = None if direct else (state.branch_sha or "")
     if not repo.push(sha, target, lease=lease):
         return None

@@ -49,6 +49,8 @@ _SETTINGS = (
     ("maintenance.auto", "false"),
     ("fetch.writeCommitGraph", "false"),
     ("advice.detachedHead", "false"),
+    # parallel checkout (git >= 2.32) when a checkout writes many files: a fresh clone
+    ("checkout.workers", "0"),
     ("commit.gpgSign", "false"),
     # abort a transfer that stalls below 1 byte/s for 60 s instead of hanging the pipeline
     ("http.lowSpeedLimit", "1"),
