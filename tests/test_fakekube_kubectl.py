@@ -247,3 +247,21 @@ spec:
     r = kubectl("apply", "--server-side", "-f", kubectl.manifest(bad, "bad.yaml"))
     assert r.returncode == 1
     assert ".spec.colour: field not declared in schema" in r.stderr
+
+
+def test_simulated_controllers_let_waiting_tools_finish(kubectl):
+    kubectl.fake.simulate(rollouts="complete", jobs="complete", delay=0.3)
+    job = ("apiVersion: batch/v1\nkind: Job\nmetadata: {name: migrate, namespace: default}\nspec:\n  template:\n"
+           "    spec:\n      restartPolicy: Never\n      containers: [{name: m, image: 'migrate:1'}]\n")
+    assert kubectl("apply", "--server-side", "-f", kubectl.manifest(DEPLOYMENT + "---\n" + job)).returncode == 0
+    r = kubectl("rollout", "status", "deployment/web", "--timeout=20s")
+    assert r.returncode == 0, r.stderr
+    r = kubectl("wait", "--for=condition=Complete", "job/migrate", "--timeout=20s")
+    assert r.returncode == 0, r.stderr
+
+    kubectl.fake.simulate(rollouts="fail")
+    changed = DEPLOYMENT.replace("nginx:1.25", "nginx:1.27")
+    assert kubectl("apply", "--server-side", "-f", kubectl.manifest(changed, "c.yaml")).returncode == 0
+    r = kubectl("rollout", "status", "deployment/web", "--timeout=20s")
+    assert r.returncode == 1
+    assert "exceeded its progress deadline" in r.stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -358,3 +359,36 @@ def test_applied_empty_map_is_owned_but_not_stored(fake_kube):
     assert "labels" not in obj["metadata"] and "finalizers" not in obj["metadata"] and "data" not in obj
     [entry] = obj["metadata"]["managedFields"]
     assert entry["fieldsV1"] == {"f:data": {}, "f:metadata": {"f:labels": {}}}
+
+
+def _eventually(check, timeout: float = 5.0):
+    """Poll ``check`` until it returns something truthy, failing after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.02)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+def test_simulated_controllers_bind_claims_and_fail_statefulsets(fake_kube):
+    fake_kube.simulate(rollouts="fail", bind_pvcs=True)
+    fake_kube.create({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                      "metadata": {"name": "data", "namespace": "default"},
+                      "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}})
+    pvc = _eventually(lambda: (p := fake_kube.get("PersistentVolumeClaim", "default", "data"))
+                      and p["status"]["phase"] == "Bound" and p)
+    assert pvc["status"]["capacity"] == {"storage": "1Gi"} and pvc["spec"]["volumeName"]
+    sts = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db", "namespace": "default"},
+           "spec": {"serviceName": "db", "selector": {"matchLabels": {"a": "b"}},
+                    "template": {"metadata": {"labels": {"a": "b"}}, "spec": POD_SPEC}}}
+    fake_kube.apply(sts, manager="m")
+    status = _eventually(lambda: fake_kube.get("StatefulSet", "default", "db").get("status"))
+    assert status["observedGeneration"] == 1 and status["readyReplicas"] == 0
+    assert status["updateRevision"] != status["currentRevision"]
+
+
+def test_simulate_rejects_unknown_outcomes(fake_kube):
+    with pytest.raises(ValueError):
+        fake_kube.simulate(rollouts="maybe")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,6 +102,8 @@ class Api:
     def __init__(self, store: Store):
         self.store = store
         self.auto_establish_crds = True
+        #: Called as (type, object, event) after every persisted write (simulated controllers).
+        self.on_persist: Callable[[ResourceType, dict[str, Any], str], None] | None = None
 
     # --- helpers -------------------------------------------------------------------------
     def _node(self, rt: ResourceType):
@@ -284,6 +287,8 @@ class Api:
         if obj["kind"] == "CustomResourceDefinition":
             self.sync_crd(obj)
         self.store.put(call.rt, obj, event)
+        if self.on_persist is not None:
+            self.on_persist(call.rt, obj, event)
         return self._finish(call, obj)
 
     def update(self, call: Call) -> tuple[int, Any]:

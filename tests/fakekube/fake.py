@@ -21,6 +21,7 @@ import yaml
 
 from . import managed
 from .api import APPLY, MERGE, Api, Call
+from .controllers import Controllers
 from .faults import Fault, Faults, Record
 from .jsonutil import clone
 from .schema import ResourceType
@@ -49,6 +50,8 @@ class FakeKube:
         self.latency = latency
         self.store = Store()
         self.api = Api(self.store)
+        self.controllers = Controllers()
+        self.api.on_persist = lambda rt, obj, event: self.controllers.on_write(self, rt, obj, event)
         self.faults = Faults()
         self.requests: list[Record] = []
         self._requests_lock = threading.Lock()
@@ -82,6 +85,7 @@ class FakeKube:
         if self._server is None:
             return
         self.running = False
+        self.controllers.cancel()
         with self.store.lock:
             self.store.changed.notify_all()
         self._server.shutdown()
@@ -229,6 +233,16 @@ class FakeKube:
             self.store.put(rt, obj, "MODIFIED")
             return obj
 
+    def simulate(self, rollouts: str | None = None, jobs: str | None = None, bind_pvcs: bool = False,
+                 delay: float = 0.0) -> None:
+        """Turn on controller stand-ins: after each write, workloads roll out ("complete") or
+        fail ("fail"), Jobs complete or fail, new PVCs bind, ``delay`` seconds later."""
+        for value in (rollouts, jobs):
+            if value not in (None, "complete", "fail"):
+                raise ValueError(f"expected 'complete', 'fail' or None, not {value!r}")
+        self.controllers.cancel()
+        self.controllers = Controllers(rollouts=rollouts, jobs=jobs, bind_pvcs=bind_pvcs, delay=delay)
+
     def _condition(self, ctype: str, status: str, reason: str, message: str) -> dict[str, Any]:
         ts = managed.now()
         return {"type": ctype, "status": status, "lastUpdateTime": ts, "lastTransitionTime": ts,
@@ -261,10 +275,21 @@ class FakeKube:
         return self.set_status(kind, namespace, name, status)
 
     def rollout_fail(self, kind: str, namespace: str, name: str) -> dict[str, Any]:
-        """Make a Deployment's rollout fail with ProgressDeadlineExceeded (what kubectl rollout reports)."""
+        """Make a rollout fail: a Deployment reports ProgressDeadlineExceeded (what kubectl rollout
+        status turns into an error); a StatefulSet/DaemonSet observes the spec but never gets ready."""
         obj = self._require(kind, namespace, name)
         gen = obj["metadata"].get("generation", 1)
         replicas = (obj.get("spec") or {}).get("replicas", 1)
+        if kind == "StatefulSet":
+            return self.set_status(kind, namespace, name, {
+                "observedGeneration": gen, "replicas": replicas, "readyReplicas": 0, "currentReplicas": replicas,
+                "updatedReplicas": 0, "availableReplicas": 0, "currentRevision": f"{name}-{gen - 1}",
+                "updateRevision": f"{name}-{gen}", "collisionCount": 0})
+        if kind == "DaemonSet":
+            return self.set_status(kind, namespace, name, {
+                "observedGeneration": gen, "currentNumberScheduled": 1, "desiredNumberScheduled": 1,
+                "numberAvailable": 0, "numberMisscheduled": 0, "numberReady": 0, "numberUnavailable": 1,
+                "updatedNumberScheduled": 0})
         status = {"observedGeneration": gen, "replicas": replicas, "updatedReplicas": replicas,
                   "unavailableReplicas": replicas, "conditions": [
                       self._condition("Available", "False", "MinimumReplicasUnavailable",
