@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "apply": ("kubepush.commands.apply", "server-side apply manifests to clusters in stages, prune, wait for health"),
     "diff": ("kubepush.commands.diff", "preview what apply would change in each cluster (server-side dry run)"),
     "drift": ("kubepush.commands.drift", "compare clusters with Git: drifted fields and who changed them; --heal"),
+    "bump": ("kubepush.commands.bump", "update image tags in the config repo and open or update a pull request"),
     "images": ("kubepush.commands.images", "list every image reference (what bump sees), with file and line"),
 }
 

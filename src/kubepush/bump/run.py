@@ -1,0 +1,341 @@
+"""bump end to end: discover -> plan -> (per group) edit, commit, push -> pull request.
+
+Steps that touch the outside world happen in a fixed order and each is
+idempotent, so a failed or repeated run never leaves half-made state:
+
+1. discovery and planning are pure and happen before any write;
+2. each group's change is pushed by :func:`kubepush.gitops.publish`, which
+   rebuilds it on the current base (the edit is "set image X to Y", re-applied by
+   :func:`_apply`), force-pushes the bot's own branch with a lease, and reports
+   "up to date" when the branch already has it;
+3. only after a successful push is the pull request found-or-created
+   (:meth:`PullRequests.ensure`), so a PR never points at a branch that was not
+   pushed; a group whose change is already on the base closes its stale PR.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kubepush import config as configuration
+from kubepush import gitops
+from kubepush.bump import plan as planner
+from kubepush.bump import templates
+from kubepush.errors import UsageError
+from kubepush.images import edit
+from kubepush.images.discover import ImageSite, discover_paths
+from kubepush.images.reference import ImageRef
+from kubepush.report.model import Finding
+
+GROUPINGS = ("all", "image", "target")
+
+
+@dataclass(frozen=True)
+class Options:
+    """Everything bump needs, already merged from flags and kubepush.yaml by the command."""
+
+    images: tuple[str, ...] = ()
+    from_registry: bool = False
+    targets: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
+    checkout: str = "."
+    repo: str | None = None
+    base: str | None = None
+    config: str | None = None
+    dry_run: bool = False
+    no_pr: bool = False
+    direct: bool = False
+    group: str = "all"
+    branch: str | None = None
+    commit_message: str | None = None
+    title: str | None = None
+    labels: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()
+    assignees: tuple[str, ...] = ()
+    draft: bool | None = None
+    auto_merge: bool | None = None
+    signoff: bool | None = None
+    author: str | None = None
+    forge: str | None = None
+    forge_url: str | None = None
+    git_username: str | None = None
+    insecure_registries: tuple[str, ...] = ()
+    registry_auth: tuple[str, ...] = ()
+    pipeline_url: str = ""
+    attempts: int = 3
+
+
+@dataclass
+class GroupResult:
+    """One branch/pull request worth of updates and what happened to it."""
+
+    key: str
+    updates: list[planner.Update]
+    branch: str = ""
+    status: str = "planned"  # planned | pushed | up-to-date | no-changes | dry-run
+    commit: str = ""
+    pull_request: dict[str, Any] | None = None
+    diff: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"group": self.key, "branch": self.branch, "status": self.status, "commit": self.commit,
+                "pullRequest": self.pull_request, "updates": [u.to_dict() for u in self.updates]}
+
+
+@dataclass
+class BumpResult:
+    groups: list[GroupResult] = field(default_factory=list)
+    up_to_date: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return any(g.status in ("pushed", "dry-run") for g in self.groups)
+
+    def to_dict(self) -> dict[str, Any]:
+        prs = [g.pull_request for g in self.groups if g.pull_request]
+        return {"changed": self.changed, "upToDate": self.up_to_date,
+                "groups": [g.to_dict() for g in self.groups],
+                "prNumber": prs[0]["number"] if len(prs) == 1 else None,
+                "prUrl": prs[0]["url"] if len(prs) == 1 else None,
+                "findings": [f.to_dict() for f in self.findings]}
+
+
+class Planner:
+    """Discovery + planning against a tree, re-runnable on a fresh tree after a rebase."""
+
+    def __init__(self, options: Options, settings: dict[str, Any], targets: list[configuration.Target]) -> None:
+        if bool(options.images) == options.from_registry:
+            raise UsageError("say what to bump: --image REF (from an application pipeline) "
+                             "or --from-registry (newest tag allowed by each image's policy)")
+        self.options = options
+        self.settings = settings
+        self.targets = targets
+        self.requested = planner.parse_requested(options.images)
+        self.rules = planner.parse_policies(settings.get("policies", ())) if options.from_registry else []
+        if options.from_registry and not self.rules:
+            raise UsageError("--from-registry needs image policies: add bump.policies to kubepush.yaml "
+                             "(e.g. - {image: ghcr.io/acme/shop, kind: semver, range: '^1'})")
+        self._client: Any = None
+        self._tags: dict[str, list[str] | Exception] = {}
+
+    def paths(self, root: Path) -> list[str]:
+        chosen = list(self.options.paths) or [t.path for t in self.targets] or ["."]
+        return [str(root / p) for p in chosen]
+
+    def sites(self, root: Path) -> tuple[list[ImageSite], list[Finding]]:
+        mentions = [r.repository.rsplit("/", 1)[-1] for r in self.requested]
+        found = discover_paths(self.paths(root), extra_value_paths=self.settings.get("valuesPaths", ()),
+                               mentions=mentions)
+        return found.sites, found.findings
+
+    def plan(self, root: Path) -> planner.Plan:
+        sites, findings = self.sites(root)
+        target_of = self._target_of(root)
+        if self.requested:
+            result = planner.plan_requested(sites, self.requested, target_of)
+        else:
+            self._fetch_tags(planner.repositories(sites, self.rules))
+            result = planner.plan_policies(sites, self.rules, self._tags, self._digest, target_of)
+        result.findings[:0] = [f for f in findings if f.severity.value == "error"]
+        return result
+
+    def _target_of(self, root: Path) -> Callable[[str], str]:
+        spots = sorted(((str((root / t.path).resolve()), t.name) for t in self.targets), key=lambda s: -len(s[0]))
+
+        def target_of(file: str) -> str:
+            full = str(Path(file).resolve())
+            return next((name for prefix, name in spots if full == prefix or full.startswith(prefix + os.sep)), "")
+
+        return target_of
+
+    def _registry(self) -> Any:
+        if self._client is None:
+            from kubepush.registry import Credentials, RegistryClient
+
+            creds = dict(Credentials.from_flag(v) for v in self.options.registry_auth)
+            insecure = (*self.options.insecure_registries, *self.settings.get("insecureRegistries", ()))
+            self._client = RegistryClient(credentials=creds, insecure=insecure)
+        return self._client
+
+    def _fetch_tags(self, repos: list[ImageRef]) -> None:
+        missing = [r for r in repos if r.name not in self._tags]
+        if missing:
+            self._tags.update(self._registry().list_tags_many(missing))
+
+    def _digest(self, ref: ImageRef, tag: str) -> str:
+        return self._registry().resolve_digest(ref, tag)
+
+
+def group_updates(updates: Sequence[planner.Update], how: str) -> dict[str, list[planner.Update]]:
+    """Updates per branch/PR: all together (default), per image, or per target."""
+    if how not in GROUPINGS:
+        raise UsageError(f"unknown grouping {how!r}: use one of {', '.join(GROUPINGS)}")
+    groups: dict[str, list[planner.Update]] = {}
+    for u in updates:
+        key = "all" if how == "all" else u.repository if how == "image" else (u.target or "repo")
+        groups.setdefault(key, []).append(u)
+    return groups
+
+
+def _same_group(how: str, key: str) -> Callable[[planner.Update], bool]:
+    return lambda u: next(iter(group_updates([u], how))) == key
+
+
+def _edits_for(updates: Sequence[planner.Update]) -> list[edit.FileEdit]:
+    return edit.plan(u.edit() for u in updates)
+
+
+def run(options: Options, log: Callable[[str], None] = lambda m: None) -> BumpResult:
+    """Bump images in the config repository; see the module docstring for the order of effects."""
+    if options.direct and options.no_pr:
+        raise UsageError("--direct already skips the pull request; drop --no-pr")
+    if options.dry_run and not options.repo:
+        return _run_in(Path(options.checkout).resolve(), None, options, log)
+    if options.repo:
+        with gitops.workspace(url=options.repo, base=options.base,
+                              credentials=_git_credentials(options.repo, options)) as repo:
+            return _run_in(repo.path, repo, options, log)
+    with gitops.workspace(options.checkout) as repo:
+        credentials = _git_credentials(repo.url, options)
+    with gitops.workspace(options.checkout, credentials=credentials) as repo:
+        return _run_in(repo.path, repo, options, log)
+
+
+def _run_in(root: Path, repo: gitops.Repo | None, options: Options, log: Callable[[str], None]) -> BumpResult:
+    cfg = configuration.load(options.config or (str(root / configuration.DEFAULT_NAME)
+                                                if (root / configuration.DEFAULT_NAME).is_file() else None))
+    settings = cfg.section("bump")
+    targets = [configuration.Target(t.name, os.path.relpath(t.path, root) if os.path.isabs(t.path) else t.path,
+                                    t.kubernetes_version, t.raw) for t in cfg.select(list(options.targets))]
+    work = Planner(options, settings, targets)
+    first = work.plan(root)
+    result = BumpResult(up_to_date=len(first.up_to_date), findings=first.findings)
+    how = options.group or settings.get("group", "all")
+    texts = templates.Texts(options.branch or settings.get("branch", templates.DEFAULT_BRANCH),
+                            options.commit_message or settings.get("commitMessage", templates.DEFAULT_COMMIT),
+                            options.title or settings.get("title", templates.DEFAULT_TITLE))
+    forge = None
+    for key, updates in group_updates(first.updates, how).items():
+        values = templates.fields(updates, key)
+        group = GroupResult(key, _relative(updates, root), branch=gitops.branch_name(texts.branch, **values))
+        result.groups.append(group)
+        if options.dry_run or repo is None:
+            group.status = "dry-run"
+            group.diff = "".join(_display_diff(c, root) for c in _edits_for(updates) if c.modified)
+            continue
+        belongs = _same_group(how, key)
+
+        def apply(tree: Path, belongs: Callable[[planner.Update], bool] = belongs) -> list[str]:
+            fresh = [u for u in work.plan(tree).updates if belongs(u)]
+            changes = _edits_for(fresh)
+            return [c.file for c in changes if edit.write(c)]
+
+        direct = options.direct or bool(settings.get("direct", False))
+        pushed = gitops.publish(
+            repo, apply, message=gitops.commit_message(texts.commit, **values),
+            branch=None if direct else group.branch, base=options.base or settings.get("base"),
+            direct=direct, identity=_identity(options, settings),
+            signoff=_flag(options.signoff, settings, "signoff"), attempts=options.attempts,
+        )
+        group.status, group.commit = pushed.status, pushed.sha
+        log(pushed.message)
+        if direct or options.no_pr:
+            continue
+        try:
+            forge = forge or _open_forge(repo, options, settings)
+            group.pull_request = _pull_request(forge, group, pushed, texts, values, options, settings, log)
+        except UsageError as exc:  # the push happened: say so, so nothing is left half-made unreported
+            raise UsageError(f"{exc}\n  branch {group.branch} is pushed at {pushed.sha[:12]} without its pull "
+                             "request; re-running the same kubepush bump opens or updates it") from None
+    return result
+
+
+def _pull_request(forge: Any, group: GroupResult, pushed: gitops.PushResult, texts: templates.Texts,
+                  values: dict[str, str], options: Options, settings: dict[str, Any],
+                  log: Callable[[str], None]) -> dict[str, Any] | None:
+    """Find-or-create the PR after a push; close a stale one when the base already has the change."""
+    if pushed.status == gitops.NO_CHANGES:
+        stale = forge.find_open(group.branch, pushed.base)
+        if stale is not None:
+            forge.close(stale.number)
+            log(f"closed #{stale.number}: {pushed.base} already has these updates")
+            return {"number": stale.number, "url": stale.url, "state": "closed", "created": False}
+        return None
+    title = gitops.commit_message(texts.title, **values).strip()
+    body = templates.body(group.updates, options.pipeline_url)
+    pr, created = forge.ensure(
+        group.branch, pushed.base, title, body, draft=_flag(options.draft, settings, "draft"),
+        labels=options.labels or tuple(settings.get("labels", ())),
+        reviewers=options.reviewers or tuple(settings.get("reviewers", ())),
+        assignees=options.assignees or tuple(settings.get("assignees", ())),
+    )
+    if _flag(options.auto_merge, settings, "autoMerge"):
+        forge.enable_auto_merge(pr.number)
+    log(f"{'opened' if created else 'updated'} pull request #{pr.number}: {pr.url}")
+    return {"number": pr.number, "url": pr.url, "state": pr.state, "created": created}
+
+
+def _relative(updates: Sequence[planner.Update], root: Path) -> list[planner.Update]:
+    from dataclasses import replace
+
+    return [replace(u, site=replace(u.site, file=os.path.relpath(u.site.file, root))) for u in updates]
+
+
+def _display_diff(change: edit.FileEdit, root: Path) -> str:
+    from dataclasses import replace
+
+    return replace(change, file=os.path.relpath(change.file, root)).diff()
+
+
+def _flag(value: bool | None, settings: dict[str, Any], key: str) -> bool:
+    return bool(value if value is not None else settings.get(key, False))
+
+
+def _identity(options: Options, settings: dict[str, Any]) -> gitops.Identity:
+    author = settings.get("author", {})
+    if options.author:
+        name, _, email = options.author.partition("<")
+        if not email.endswith(">") or not name.strip():
+            raise UsageError(f"--author {options.author!r}: expected 'Name <email>'")
+        return gitops.Identity(name.strip(), email[:-1].strip())
+    if author:
+        return gitops.Identity(author.get("name", "kubepush"), author.get("email", "kubepush@users.noreply.local"))
+    return gitops.Identity()
+
+
+def _git_credentials(url: str, options: Options) -> gitops.Credentials | None:
+    """The push token: the forge's token variable, passed to git only through its environment."""
+    if not url.startswith(("https://", "http://")):
+        return None
+    from kubepush.forges.factory import TOKEN_ENV, detect_kind, parse_repo_url
+
+    kind = options.forge or detect_kind(parse_repo_url(url))
+    if kind is None:
+        return None
+    for name in TOKEN_ENV[kind]:
+        token = os.environ.get(name)
+        if token:
+            if name == "CI_JOB_TOKEN":
+                return gitops.Credentials.gitlab_job_token(token)
+            return gitops.Credentials.for_forge(kind, token, options.git_username)
+    return None
+
+
+def _open_forge(repo: gitops.Repo, options: Options, settings: dict[str, Any]) -> Any:
+    from kubepush.forges.factory import open_forge
+
+    return open_forge(repo.url, kind=options.forge or settings.get("forge"),
+                      api_url=options.forge_url or settings.get("forgeUrl"))
+
+
+def pipeline_url(env: dict[str, str] | os._Environ[str] = os.environ) -> str:
+    """The CI run that triggered the bump, for the PR body (GitHub, GitLab, Jenkins)."""
+    if env.get("GITHUB_RUN_ID") and env.get("GITHUB_REPOSITORY"):
+        server = env.get("GITHUB_SERVER_URL", "https://github.com")
+        return f"{server}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
+    return env.get("CI_PIPELINE_URL") or env.get("BUILD_URL") or ""
