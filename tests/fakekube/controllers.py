@@ -8,7 +8,9 @@ new generation was not yet observed roll out (or fail), Jobs finish, claims bind
 
 from __future__ import annotations
 
+import functools
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -41,9 +43,9 @@ class Controllers:
                 action = self._rollout(fake, rt.kind, meta["namespace"], meta["name"], meta.get("generation"))
         elif rt.kind == "Job" and self.jobs and event == "ADDED":
             fn = fake.job_complete if self.jobs == "complete" else fake.job_fail
-            action = (lambda: fn(meta["namespace"], meta["name"]))
+            action = functools.partial(fn, meta["namespace"], meta["name"])
         elif rt.kind == "PersistentVolumeClaim" and self.bind_pvcs and event == "ADDED":
-            action = (lambda: fake.pvc_bound(meta["namespace"], meta["name"]))
+            action = functools.partial(fake.pvc_bound, meta["namespace"], meta["name"])
         if action is not None:
             timer = threading.Timer(self.delay, self._run, args=(action,))
             timer.daemon = True
@@ -51,7 +53,8 @@ class Controllers:
                 self._timers = [t for t in self._timers if t.is_alive()] + [timer]
             timer.start()
 
-    def _rollout(self, fake: FakeKube, kind: str, namespace: str, name: str, generation: Any):
+    def _rollout(self, fake: FakeKube, kind: str, namespace: str, name: str, generation: Any
+                 ) -> Callable[[], None]:
         def act() -> None:
             live = fake.get(kind, namespace, name)
             if live is None or live["metadata"].get("generation") != generation:
@@ -63,7 +66,7 @@ class Controllers:
         return act
 
     @staticmethod
-    def _run(action) -> None:
+    def _run(action: Callable[[], Any]) -> None:
         try:
             action()
         except KeyError:
