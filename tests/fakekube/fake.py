@@ -6,11 +6,13 @@ through these methods, and shape failures with ``inject``; clients only ever see
 
 from __future__ import annotations
 
+import atexit
 import base64
 import json
 import os
 import re
 import secrets
+import shutil
 import tempfile
 import threading
 from collections import Counter
@@ -109,7 +111,10 @@ class FakeKube:
                          token: str | None = None) -> str:
         """Write a kubeconfig for this server (insecure http, token user); returns its path."""
         if path is None:
-            directory = self._kubeconfig_dir or tempfile.mkdtemp(prefix="fakekube-")
+            directory = self._kubeconfig_dir
+            if directory is None:
+                directory = self._kubeconfig_dir = tempfile.mkdtemp(prefix="fakekube-")
+                atexit.register(shutil.rmtree, directory, True)
             path = os.path.join(directory, "kubeconfig")
         config = {
             "apiVersion": "v1", "kind": "Config", "current-context": "fakekube", "preferences": {},

@@ -7,10 +7,12 @@ kubectl really presents the kubeconfig token therefore needs an https endpoint.
 
 from __future__ import annotations
 
+import atexit
 import datetime
 import functools
 import ipaddress
 import os
+import shutil
 import ssl
 import tempfile
 
@@ -38,6 +40,7 @@ def certificate() -> tuple[str, str, bytes]:
         .sign(key, hashes.SHA256())
     )
     directory = tempfile.mkdtemp(prefix="fakekube-tls-")
+    atexit.register(shutil.rmtree, directory, True)
     cert_pem = cert.public_bytes(serialization.Encoding.PEM)
     cert_file, key_file = os.path.join(directory, "tls.crt"), os.path.join(directory, "tls.key")
     with open(cert_file, "wb") as fh:
