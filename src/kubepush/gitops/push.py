@@ -124,7 +124,7 @@ def _attempt(repo: Repo, apply: Apply, state: RemoteState, message: str, branch:
     target = state.base if direct else str(branch)
     repo.checkout(state.base_sha)
     paths = tuple(repo.relative(apply(repo.path)))
-    tree = repo.stage(paths)
+    tree = repo.stage(paths, state.base_sha)
     done = {"branch": target, "base": state.base, "base_sha": state.base_sha, "attempts": attempt, "paths": paths}
     if tree == state.base_tree:
         return PushResult(NO_CHANGES, sha=state.base_sha, **done)

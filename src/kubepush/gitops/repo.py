@@ -222,13 +222,18 @@ class Repo:
                 raise GitError(f"{p}: not inside the repository {self.path}", kind=E.CONFLICT) from None
         return rel
 
-    def stage(self, paths: Sequence[str | Path]) -> str:
-        """Stage exactly ``paths`` (edits, additions, deletions); return the index's tree.
+    def stage(self, paths: Sequence[str | Path], base: str) -> str:
+        """Make the index ``base`` plus exactly ``paths`` from the work tree; return its tree.
 
-        ``update-index`` rather than ``add``: it touches only the named entries, where
-        ``add`` also walks their directories for untracked files.
+        The index is first reset to ``base`` (``read-tree``: anything else staged in a
+        checkout stays out of the commit). That index has no stat data, which is what
+        keeps this fast right after a clone: every file there was written in the same
+        second as the index, so git would re-hash all of them ("racily clean") on each
+        index write. ``update-index`` then hashes only ``paths`` - unlike ``add``, which
+        also walks their directories for untracked files.
         """
         rel = self.relative(paths)
+        self.git.run("read-tree", base, what=f"resetting the index to {base}")
         if rel:
             self.git.run("update-index", "--add", "--remove", "--", *rel,
                          what="staging " + ", ".join(rel[:3]) + (" ..." if len(rel) > 3 else ""))
