@@ -246,7 +246,8 @@ spec:
     bad = cr.replace("size: 3", "size: 3, colour: red")
     r = kubectl("apply", "--server-side", "-f", kubectl.manifest(bad, "bad.yaml"))
     assert r.returncode == 1
-    assert ".spec.colour: field not declared in schema" in r.stderr
+    assert ("Error from server: failed to create typed patch object (default/w; example.com/v1, Kind=Widget): "
+            ".spec.colour: field not declared in schema") in r.stderr
 
 
 def test_simulated_controllers_let_waiting_tools_finish(kubectl):

@@ -392,3 +392,29 @@ def test_simulated_controllers_bind_claims_and_fail_statefulsets(fake_kube):
 def test_simulate_rejects_unknown_outcomes(fake_kube):
     with pytest.raises(ValueError):
         fake_kube.simulate(rollouts="maybe")
+
+
+def test_untypeable_apply_configs_fail_like_the_fieldmanager(fake_kube):
+    dup = _deployment()
+    dup["metadata"]["namespace"] = "default"
+    dup["spec"]["template"]["spec"]["containers"][0]["env"].append({"name": "X", "value": "2"})
+    dup["spec"]["template"]["spec"]["containers"][0]["foo"] = 1
+    with pytest.raises(ApiError) as exc:
+        fake_kube.apply(dup, manager="m")
+    assert exc.value.code == 500
+    assert exc.value.body["message"] == (
+        "failed to create typed patch object (default/d; apps/v1, Kind=Deployment): errors:\n"
+        '  .spec.template.spec.containers[name="app"].env: duplicate entries for key [name="X"]\n'
+        '  .spec.template.spec.containers[name="app"].foo: field not declared in schema')
+
+
+def test_apply_needs_a_field_manager_and_force_only_applies(fake_kube):
+    fake_kube.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "default"}})
+    base = f"{fake_kube.url}/api/v1/namespaces/default/configmaps/c"
+    for url, ctype in ((base, "application/apply-patch+yaml"), (base + "?force=true", "application/merge-patch+json")):
+        req = urllib.request.Request(url, method="PATCH", data=b'{"apiVersion":"v1","kind":"ConfigMap"}',
+                                     headers={"Authorization": f"Bearer {fake_kube.token}", "Content-Type": ctype})
+        with pytest.raises(urllib.error.HTTPError) as exc:
+            urllib.request.urlopen(req, timeout=10)
+        body = json.load(exc.value)
+        assert (exc.value.code, body["reason"], body["details"]["kind"]) == (422, "Invalid", "PatchOptions")

@@ -78,6 +78,13 @@ def _normalize(rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
     return obj if rt.crd else typed.drop_empty(obj, resolve(rt.schema))
 
 
+def _patch_options_invalid(field_name: str, reason: str, detail: str) -> status.ApiError:
+    """ValidatePatchOptions failures: 422 about the PatchOptions, not the object."""
+    return status.ApiError(422, "Invalid", f'PatchOptions.meta.k8s.io "" is invalid: {field_name}: {detail}',
+                           {"group": "meta.k8s.io", "kind": "PatchOptions",
+                            "causes": [{"reason": reason, "message": detail, "field": field_name}]})
+
+
 def _parse_yaml(body: bytes) -> Any:
     try:
         return load_yaml_or_json(body)
@@ -136,19 +143,13 @@ class Api:
         if call.name is not None:
             meta.setdefault("name", call.name)
 
-    def _field_validation(self, call: Call, obj: dict[str, Any], apply: bool = False) -> dict[str, Any]:
+    def _field_validation(self, call: Call, obj: dict[str, Any]) -> dict[str, Any]:
         """Strict rejects undeclared fields, Warn reports them, Ignore drops them silently."""
         node = self._node(call.rt)
         unknown = typed.unknown_fields(obj, node)
         if unknown:
-            # Apply types the patch against the schema, so undeclared fields always fail there.
-            mode = "Strict" if apply else call.query.get("fieldValidation", "Warn")
+            mode = call.query.get("fieldValidation", "Warn")
             if mode == "Strict":
-                if apply:
-                    raise status.bad_request(
-                        f"failed to create typed patch object ({self._ref(call, obj)}; "
-                        f"{call.rt.group_version}, Kind={call.rt.kind}): {unknown[0]}: field not declared "
-                        "in schema")
                 raise status.bad_request("strict decoding error: " + ", ".join(
                     f'unknown field "{u.lstrip(".")}"' for u in unknown))
             if mode == "Warn":
@@ -377,6 +378,9 @@ class Api:
             return self._apply(call)
         if ctype not in (MERGE, STRATEGIC, JSONPATCH):
             raise status.unsupported_media_type()
+        if "force" in call.query:
+            raise _patch_options_invalid("force", "FieldValueForbidden",
+                                         "Forbidden: may not be specified for non-apply patch")
         if ctype == STRATEGIC and call.rt.crd:
             raise status.ApiError(415, "UnsupportedMediaType",
                                   "strategic merge patch is not supported for custom resources")
@@ -400,8 +404,8 @@ class Api:
 
     def _apply(self, call: Call) -> tuple[int, Any]:
         if not call.query.get("fieldManager"):
-            raise status.bad_request("PATCH, application/apply-patch+yaml requests require a fieldManager "
-                                     "query parameter")
+            raise _patch_options_invalid("fieldManager", "FieldValueRequired",
+                                         "Required value: is required for apply patch")
         config = _parse_yaml(call.body)
         if not isinstance(config, dict) or not config.get("apiVersion") or not config.get("kind"):
             raise status.bad_request("invalid object type: apply patches must set apiVersion and kind")
@@ -409,10 +413,13 @@ class Api:
         if config["metadata"].get("managedFields"):
             raise status.bad_request("metadata.managedFields must be nil")
         node = self._node(call.rt)
-        missing = typed.item_keys_missing(config, node)
-        if missing:
-            raise status.ApiError(500, "InternalError", f"failed to create typed patch object: {missing[0]}")
-        config = self._field_validation(call, config, apply=True)
+        errors = typed.typed_patch_errors(config, node)
+        if errors:
+            # Returned as a plain error by the fieldmanager, which the apiserver turns into a
+            # 500 without a reason (kubectl: "Error from server: failed to create typed patch object").
+            detail = errors[0] if len(errors) == 1 else "errors:\n" + "\n".join(f"  {e}" for e in errors)
+            raise status.ApiError(500, "", f"failed to create typed patch object ({self._ref(call, config)}; "
+                                  f"{call.rt.group_version}, Kind={call.rt.kind}): {detail}")
         force = call.query.get("force") in ("true", "1")
         rt = call.rt
         with self.store.lock:

@@ -21,8 +21,10 @@ class ApiError(Exception):
         self.code = code
         self.body: dict[str, Any] = {
             "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-            "message": message, "reason": reason,
+            "message": message,
         }
+        if reason:  # an error the apiserver did not classify has no reason at all
+            self.body["reason"] = reason
         if details:
             self.body["details"] = details
         self.body["code"] = code

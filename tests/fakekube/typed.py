@@ -10,6 +10,7 @@ scalars are leaves.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -259,29 +260,40 @@ def prune_unknown(obj: Any, node: Node) -> Any:
     return obj
 
 
-def item_keys_missing(obj: Any, node: Node) -> list[str]:
-    """List-map items lacking a key field: apply rejects those."""
+def typed_patch_errors(obj: Any, node: Node) -> list[str]:
+    """Why an applied configuration cannot be typed against the schema (SMD's ObjectToTyped).
+
+    Undeclared fields, list-map items without a key field, and duplicate keys or set
+    values, each as ``<path>: <problem>`` with the path rendered like conflict paths.
+    """
     found: list[str] = []
 
-    def walk(value: Any, node: Node, path: str) -> None:
-        if node.shape in (STRUCT, MAP, ANY) and isinstance(value, dict) and not node.atomic:
+    def walk(value: Any, node: Node, path: fp.Path) -> None:
+        if isinstance(value, dict) and node.shape in (STRUCT, MAP, ANY) and not node.atomic:
             for k, v in value.items():
                 child = node.child(k)
-                if child is not None:
-                    walk(v, child, f"{path}.{k}")
-        elif node.shape == LIST and isinstance(value, list) and node.list_type == "map":
+                if child is None:
+                    found.append(f"{fp.render(path + (fp.field(k),))}: field not declared in schema")
+                else:
+                    walk(v, child, path + (fp.field(k),))
+        elif isinstance(value, list) and node.shape == LIST and node.list_type != "atomic":
             item_node = node.item()
+            seen: set[fp.Element] = set()
             for i, item in enumerate(value):
-                if isinstance(item, dict):
-                    missing = [k for k in node.keys if k not in item and k not in KEY_DEFAULTS]
-                    if missing:
-                        found.append(
-                            f"{path}: element {i}: associative list with keys has an element that "
-                            f"omits key field {missing[0]!r} (and doesn't have default value)"
-                        )
-                    walk(item, item_node, f"{path}[{i}]")
+                missing = [k for k in node.keys if isinstance(item, dict) and k not in item
+                           and k not in KEY_DEFAULTS]
+                if missing:
+                    found.append(f"{fp.render(path)}: element {i}: associative list with keys has an element "
+                                 f"that omits key field {json.dumps(missing[0])} (and doesn't have default value)")
+                    continue
+                pe = item_element(node, item)
+                if pe in seen:
+                    kind = "key" if node.list_type == "map" else "value"
+                    found.append(f"{fp.render(path)}: duplicate entries for {kind} {fp.render((pe,))}")
+                seen.add(pe)
+                walk(item, item_node, path + (pe,))
 
-    walk(obj, node, "")
+    walk(obj, node, ())
     return found
 
 
