@@ -288,8 +288,7 @@ def typed_patch_errors(obj: Any, node: Node) -> list[str]:
                     continue
                 pe = item_element(node, item)
                 if pe in seen:
-                    kind = "key" if node.list_type == "map" else "value"
-                    found.append(f"{fp.render(path)}: duplicate entries for {kind} {fp.render((pe,))}")
+                    found.append(f"{fp.render(path)}: duplicate entries for key {fp.render((pe,))}")
                 seen.add(pe)
                 walk(item, item_node, path + (pe,))
 
