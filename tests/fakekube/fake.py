@@ -231,7 +231,7 @@ class FakeKube:
             old = clone(obj)
             obj["status"] = new_status
             managers = managed.update(old, obj, managed.decode(obj["metadata"].get("managedFields")),
-                                      "fakekube-controller", rt.group_version, self.api._node(rt), False,
+                                      "kube-controller-manager", rt.group_version, self.api._node(rt), False,
                                       subresource="status")
             obj["metadata"]["managedFields"] = managed.encode(managers)
             obj["metadata"]["resourceVersion"] = self.store.next_resource_version()
