@@ -233,3 +233,20 @@ def test_registry_down_is_a_finding_not_a_crash(tmp_path: Path) -> None:
     proc = kubepush("bump", "--from-registry", "--dry-run", "--insecure-registry", "127.0.0.1:9", cwd=tmp_path)
     assert proc.returncode == 1 and "cannot list tags" in proc.stdout
     assert_no_traceback(proc)
+
+
+def test_checkout_behind_its_remote_is_rebuilt_on_the_new_base(git_remote_root: Path, tmp_path: Path) -> None:
+    """A CI checkout older than the base: the edit is re-planned on the fresh tree, nothing is lost."""
+    from git_fixtures import git
+
+    remote = make_remote(git_remote_root, "config.git", FILES)
+    checkout = tmp_path / "checkout"
+    git("clone", "--quiet", remote.url, str(checkout))
+    moved = DEPLOY.replace("  name: shop\n", "  name: shop\n  annotations: {team: payments}\n")
+    remote.commit("main", {"base/deploy.yaml": moved}, "someone else's change")
+    proc = kubepush("bump", "--image", "ghcr.io/acme/shop:2.0.0", "--direct", "-o", "json", cwd=checkout,
+                    env=env_with())
+    assert proc.returncode == 0, proc.stderr
+    text = remote.read("main", "base/deploy.yaml")
+    assert "annotations: {team: payments}" in text and "image: ghcr.io/acme/shop:2.0.0  # pinned" in text
+    assert json.loads(proc.stdout)["groups"][0]["updates"][0]["line"] == 15  # where it is on the new base

@@ -14,9 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from typing import TYPE_CHECKING
+
 from kubepush.errors import UsageError
-from kubepush.forges.base import PullRequests
-from kubepush.forges.http import RetryPolicy
+
+if TYPE_CHECKING:  # the clients pull in requests (~0.1 s): only open_forge needs them
+    from kubepush.forges.base import PullRequests
+    from kubepush.forges.http import RetryPolicy
 
 KINDS = ("github", "gitlab", "gitea")
 #: token variables per forge, first found wins
