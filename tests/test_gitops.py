@@ -125,20 +125,38 @@ def test_direct_mode_commits_to_the_base(remote: Remote) -> None:
     assert remote.log("main", "%P")[0] == base
 
 
-def test_direct_push_race_is_rebuilt_on_the_new_base(remote: Remote) -> None:
+@pytest.mark.parametrize("their_file", ["apps/api.yaml", "apps/web.yaml"])
+@pytest.mark.parametrize("mode", ["clone", "checkout"])
+def test_direct_push_race_is_rebuilt_on_the_new_base(remote: Remote, tmp_path: Path, their_file: str,
+                                                      mode: str) -> None:
+    """Someone pushes between our fetch and our push - to another file, or to the one we edit."""
     others: list[str] = []
 
     def apply(root: Path) -> list[str]:
-        if not others:  # someone pushes between our fetch and our push
-            others.append(remote.commit("main", {"apps/api.yaml": "image: api:3.0\n"}))
+        if not others:
+            others.append(remote.commit("main", {their_file: "theirs\n", "docs/x.md": "x\n"}))
         return set_tag("1.1")(root)
 
-    with workspace(url=remote.url) as repo:
+    checkout = tmp_path / "checkout"
+    git("clone", "--quiet", remote.url, str(checkout))
+    with workspace(url=remote.url) if mode == "clone" else workspace(checkout) as repo:
         result = publish(repo, apply, message="bump\n", direct=True)
+        assert repo.head() == result.sha and not git("status", "--porcelain", "-uno", cwd=repo.path)
     assert result.status == PUSHED and result.attempts == 2
     assert remote.log("main", "%P")[0] == others[0]  # ours sits on top of theirs: nothing lost
-    assert remote.read("main", "apps/api.yaml") == "image: api:3.0\n"
+    assert remote.read("main", "docs/x.md") == "x\n"
     assert remote.read("main", "apps/web.yaml") == "image: nginx:1.1\n"
+
+
+def test_one_repo_serves_several_publishes(remote: Remote) -> None:
+    with workspace(url=remote.url, branch=BRANCH) as repo:
+        first = publish(repo, set_tag("1.1"), message="bump\n", branch=BRANCH)
+        second = publish(repo, set_tag("1.2"), message="bump\n", branch=BRANCH)
+        other = publish(repo, set_tag("2.0", "apps/api.yaml"), message="api\n", branch="kubepush/prod/api")
+    assert (first.attempts, second.attempts, other.attempts) == (1, 1, 1)  # no stale lease from reuse
+    assert remote.sha(BRANCH) == second.sha and remote.read(BRANCH, "apps/web.yaml") == "image: nginx:1.2\n"
+    assert remote.log("kubepush/prod/api", "%P")[0] == first.base_sha  # each branch starts from the base
+    assert remote.read("kubepush/prod/api", "apps/web.yaml") == "image: nginx:1.0\n"
 
 
 def test_direct_push_gives_up_after_bounded_rejections(remote: Remote, caplog: pytest.LogCaptureFixture) -> None:

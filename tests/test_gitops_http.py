@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import logging
 import socket
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -201,6 +203,26 @@ def test_hanging_server_times_out(remote: Remote, creds: Credentials) -> None:
         with pytest.raises(GitError) as info, workspace(url=url, credentials=creds, timeout=1.5):
             pass
     assert info.value.kind == E.TIMEOUT and "timed out after 1.5s" in str(info.value)
+
+
+def test_server_demands_basic_auth(remote: Remote, git_http: GitHTTPServer) -> None:
+    """The fixture behaves like a forge: 401 + WWW-Authenticate without or with a wrong token."""
+    url = git_http.url(remote) + "/info/refs?service=git-upload-pack"
+    for auth in (None, "Basic " + base64.b64encode(f"{USER}:nope".encode()).decode()):
+        req = urllib.request.Request(url, headers={"Authorization": auth} if auth else {})
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(req, timeout=10)
+        assert info.value.code == 401 and info.value.headers["WWW-Authenticate"].startswith("Basic ")
+    req = urllib.request.Request(url, headers={"Authorization": git_http.expected_auth})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert resp.status == 200 and b"# service=git-upload-pack" in resp.read()
+
+
+def test_redaction_covers_every_form_of_the_token() -> None:
+    creds = Credentials("bot", "to/ken+=")
+    basic = base64.b64encode(b"bot:to/ken+=").decode()
+    text = f"a to/ken+= b {basic} c to%2Fken%2B%3D d https://u:pw@host/x"
+    assert creds.redact(text) == "a *** b *** c *** d https://u:***@host/x"
 
 
 def test_forge_username_conventions() -> None:

@@ -34,7 +34,7 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass, field
-from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
+from urllib.parse import SplitResult, quote, unquote, urlsplit, urlunsplit
 
 from kubepush.gitops import errors as E
 from kubepush.gitops.errors import GitError
@@ -88,12 +88,12 @@ class Credentials:
         return base64.b64encode(f"{self.username}:{self.token}".encode()).decode("ascii")
 
     def header(self) -> str:
-        """The HTTP header line git sends; internal to :func:`config_entries`."""
+        """The HTTP header line git sends (see :func:`config_entries`)."""
         return f"Authorization: Basic {self._basic}"
 
     def redact(self, text: str) -> str:
         """``text`` with the token (raw, URL-quoted, in Basic form) and URL passwords masked."""
-        for secret in (self._basic, self.token):
+        for secret in (self._basic, self.token, quote(self.token, safe="")):
             text = text.replace(secret, MASK)
         return redact_urls(text)
 

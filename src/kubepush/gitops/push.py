@@ -90,7 +90,9 @@ def publish(
 
     ``branch`` is the bot's branch (required unless ``direct``); ``base`` defaults to
     the remote's default branch. Raises :class:`GitError` (``kind`` ``rejected`` after
-    ``attempts`` rejected pushes).
+    ``attempts`` rejected pushes). The commit is made on a detached HEAD - no local
+    branch is created or reset, so nothing local can go stale; in a CI checkout HEAD
+    is left at the last commit made (pushed or not) and the work tree matches it.
     """
     if not direct and not branch:
         raise GitError("a branch name is needed to push a change for a pull request (or use --direct)")
@@ -98,7 +100,7 @@ def publish(
         raise GitError(f"push attempts must be at least 1, not {attempts}")
     _refuse_secrets(repo, message, identity, branch)
     started = time.monotonic()
-    state = repo.state
+    state, repo.state = repo.state, None  # a fresh clone's sync serves one first attempt, no more
     for attempt in range(1, attempts + 1):
         if state is None or attempt > 1 or state.branch != (None if direct else branch) \
                 or (base is not None and state.base != base):
