@@ -262,3 +262,82 @@ def test_targets_apply_in_parallel_with_results_per_target(make_fake_kube, tmp_p
     assert messages[0].startswith("[production] failed") and messages[1] == "[staging] created"
     assert staging.get("ConfigMap", "default", "app") is not None
     assert "kubepush apply [staging]: healthy" in err
+
+
+def _git(cwd, *args):
+    import subprocess
+
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def test_rollback_on_failure_reapplies_the_last_healthy_revision(fake_kube, tmp_path, capsys, monkeypatch):
+    repo = tmp_path / "repo"
+    write(repo / "app", "d.yaml", deployment(image="app:1"))
+    _git(repo, "init", "-q")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "--allow-empty", "-m", "0")
+    _git(repo, "add", ".")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "good")
+    good = _git(repo, "rev-parse", "HEAD")
+    monkeypatch.chdir(repo)
+    base = ("apply", "app", "--kubeconfig", fake_kube.kubeconfig_path, "--no-validate", "--timeout", "20")
+
+    first = Controller()
+    first.when_applied(fake_kube, "Deployment", "default", "web",
+                       lambda: fake_kube.rollout_complete("Deployment", "default", "web"))
+    code, report, err = run_json(capsys, *base)
+    first.join()
+    assert code == 0, err
+    assert fake_kube.get("Secret", "default", "kubepush-default")["metadata"]["annotations"][
+        "kubepush.dev/healthy-revision"] == good
+
+    write(repo / "app", "d.yaml", deployment(image="app:2"))
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-am", "bad")
+    bad = _git(repo, "rev-parse", "HEAD")
+    second = Controller()
+    second.when_applied(fake_kube, "Deployment", "default", "web",
+                        lambda: fake_kube.rollout_fail("Deployment", "default", "web"), after_generation=1)
+    second.when_applied(fake_kube, "Deployment", "default", "web",
+                        lambda: fake_kube.rollout_complete("Deployment", "default", "web"), after_generation=2)
+    code, report, err = run_json(capsys, *base, "--rollback-on-failure")
+    second.join()
+    assert code == 1
+    rules = [f["rule"] for f in report["findings"]]
+    assert "unhealthy" in rules and "rollback" in rules
+    note = next(f["message"] for f in report["findings"] if f["rule"] == "rollback")
+    assert f"ROLLED BACK to {good} after health failed for {bad}" in note and "is healthy" in note
+    assert f"ROLLING BACK to {good}" in err
+    live = fake_kube.get("Deployment", "default", "web")
+    assert live["spec"]["template"]["spec"]["containers"][0]["image"] == "app:1"
+    annotations = fake_kube.get("Secret", "default", "kubepush-default")["metadata"]["annotations"]
+    assert annotations["kubepush.dev/revision"] == annotations["kubepush.dev/healthy-revision"] == good
+    assert "kubepush-rollback" not in _git(repo, "worktree", "list")
+
+
+def test_rollback_without_a_healthy_revision_says_so(fake_kube, tmp_path, capsys):
+    write(tmp_path, "d.yaml", deployment())
+    code, report, _ = apply(capsys, fake_kube, str(tmp_path / "d.yaml"), "--timeout", "0.3", "--rollback-on-failure")
+    assert code == 1
+    assert any("ROLLBACK NOT POSSIBLE: no healthy revision" in f["message"] for f in report["findings"])
+
+
+@pytest.mark.skipif(not __import__("shutil").which("kubectl"), reason="kubectl not installed")
+def test_the_inventory_is_a_kubectl_applyset(fake_kube, tmp_path, capsys):
+    """kubectl computes the same id for a parent and recognises ours as kubepush's own."""
+    import os
+    import subprocess
+
+    write(tmp_path, "m.yaml", configmap("a"))
+    env = {**os.environ, "KUBECTL_APPLYSET": "true", "KUBECONFIG": fake_kube.kubeconfig_path}
+    kubectl = ["kubectl", "apply", "--server-side", "--prune", "-n", "default", "-f", str(tmp_path)]
+    proc = subprocess.run([*kubectl, "--applyset=secret/by-kubectl"], env=env, capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    from kubepush.cluster.inventory import ID_LABEL, Parent
+
+    assert fake_kube.get("Secret", "default", "by-kubectl")["metadata"]["labels"][ID_LABEL] == \
+        Parent("by-kubectl", "default").id
+    code, _, _ = apply(capsys, fake_kube, str(tmp_path), "--no-wait")
+    assert code == 0
+    proc = subprocess.run([*kubectl, "--applyset=secret/kubepush-default"], env=env, capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode != 0 and 'managed by tooling "kubepush"' in proc.stderr

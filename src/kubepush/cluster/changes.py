@@ -8,6 +8,8 @@ so every existing format (text, JSON, JUnit, Markdown...) lists every object unc
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,3 +50,9 @@ class Change:
 def _cluster(change: Change) -> str:
     """Objects that exist only in the cluster (pruned, extra) have no file; name the target."""
     return f"cluster:{change.target}" if change.target else "cluster"
+
+
+def summary(changes: Iterable[Change]) -> str:
+    """``3 created, 1 failed``: counts per action, for progress lines."""
+    counts = Counter(c.action for c in changes)
+    return ", ".join(f"{n} {action}" for action, n in sorted(counts.items())) or "nothing to do"

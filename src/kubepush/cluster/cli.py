@@ -13,7 +13,6 @@ import argparse
 import subprocess
 import sys
 import threading
-from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -148,11 +147,6 @@ def environment_error(reporter: Reporter, result: Result, target: str, message: 
     report_findings(reporter, result, [Finding(rule="cluster-error", message=f"[{target}] {message}",
                                                file=f"cluster:{target}", object=ObjectRef())], lock)
     sys.stderr.write(f"kubepush: error: [{target}] {message}\n")
-
-
-def summary(changes: Iterable[Any]) -> str:
-    counts = Counter(c.action for c in changes)
-    return ", ".join(f"{n} {action}" for action, n in sorted(counts.items())) or "nothing to do"
 
 
 def git_revision(explicit: str | None, where: str = ".") -> str:

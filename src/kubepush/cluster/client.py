@@ -28,6 +28,8 @@ import orjson
 from kubepush.errors import UsageError
 
 FIELD_MANAGER = "kubepush"
+#: Where a pod's service account is mounted (token, ca.crt, namespace).
+SERVICE_ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
 #: Attempts for 429/503 answers (the apiserver asks to come back after ``Retry-After``).
 RETRIES = 3
 RETRY_AFTER_CAP = 5.0
@@ -277,13 +279,12 @@ class Cluster:
 
 
 def _in_cluster() -> bool:
-    return bool(os.environ.get("KUBERNETES_SERVICE_HOST")) and os.path.exists(
-        "/var/run/secrets/kubernetes.io/serviceaccount/token")
+    return bool(os.environ.get("KUBERNETES_SERVICE_HOST")) and os.path.exists(os.path.join(SERVICE_ACCOUNT, "token"))
 
 
 def _incluster_namespace() -> str:
     try:
-        with open("/var/run/secrets/kubernetes.io/serviceaccount/namespace", encoding="utf-8") as fh:
+        with open(os.path.join(SERVICE_ACCOUNT, "namespace"), encoding="utf-8") as fh:
             return fh.read().strip() or "default"
     except OSError:
         return "default"

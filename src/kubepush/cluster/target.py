@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kubepush.cluster import changes as ch
@@ -77,6 +77,9 @@ class ApplyOptions:
     concurrency: int = 16
     revision: str = ""
     request_timeout: float = 30.0
+    #: On failed health, re-apply the last revision that applied healthy (read through ``load_revision``).
+    rollback: bool = False
+    load_revision: Callable[[TargetSpec, str], list[Item]] | None = None
 
 
 @dataclass
@@ -200,7 +203,39 @@ def _apply(spec: TargetSpec, items: list[Item], options: ApplyOptions, progress:
         if result.healthy and parent and options.revision:
             _write_parent(cluster, parent, secret_info, new_state if spec.prune else old_state.union(new_state),
                           options.revision, options.revision, result)
+        elif not result.healthy and options.rollback:
+            _rollback(cluster, spec, old_state.healthy_revision if old_state else "", options, progress, result)
     return result
+
+
+def _rollback(cluster: Cluster, spec: TargetSpec, revision: str, options: ApplyOptions, progress: Progress,
+              result: TargetResult) -> None:
+    """Re-apply the last healthy revision (no prune: nothing is deleted on the way back)."""
+    if not revision or revision == options.revision or options.load_revision is None:
+        why = ("no healthy revision is recorded on the inventory" if not revision else
+               "the last healthy revision is the one that failed" if revision == options.revision else
+               "no way to read old revisions")
+        result.notes.append(f"ROLLBACK NOT POSSIBLE: {why}")
+        progress(result.notes[-1])
+        return
+    progress(f"ROLLING BACK to {revision}: health failed for revision {options.revision or '(unknown)'}")
+    try:
+        items = options.load_revision(spec, revision)
+    except UsageError as exc:
+        result.notes.append(f"ROLLBACK FAILED: cannot read revision {revision}: {exc}")
+        progress(result.notes[-1])
+        return
+    back = TargetResult(spec.name)
+    _apply(replace(spec, prune=False), items, replace(options, revision=revision, rollback=False),
+           progress, cluster, back)
+    for change in back.changes:
+        change.target = f"{spec.name} rollback {revision[:12]}"
+    result.changes.extend(back.changes)
+    outcome = "healthy" if back.healthy and not back.failed else "NOT healthy"
+    result.notes.append(f"ROLLED BACK to {revision} after health failed for {options.revision or 'this apply'}: "
+                        f"{ch.summary(back.changes)}; the rolled-back revision is {outcome}"
+                        + (f" ({back.error})" if back.error else ""))
+    progress(result.notes[-1])
 
 
 def _write_parent(cluster: Cluster, parent: inv.Parent, info: ResourceInfo, state: inv.State, revision: str,

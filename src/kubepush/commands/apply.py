@@ -6,13 +6,15 @@ from __future__ import annotations
 import argparse
 import threading
 import time
+from typing import Any
 from concurrent.futures import ThreadPoolExecutor
 
 from kubepush import config as configuration
 from kubepush.cluster import cli
+from kubepush.cluster.changes import summary
 from kubepush.commands import output
 from kubepush.errors import UsageError
-from kubepush.report.model import Result
+from kubepush.report.model import Finding, Result, Severity
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,6 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="skip the offline validation that runs before anything is applied")
     parser.add_argument("--revision", metavar="REV",
                         help="Git revision being applied, recorded on the inventory (default: git rev-parse HEAD)")
+    parser.add_argument("--rollback-on-failure", action="store_true",
+                        help="when health fails, re-apply the last revision that applied healthy (recorded on the "
+                             "inventory; read with git worktree) - the run still exits 1")
     parser.add_argument("-k", "--kubernetes-version", metavar="X.Y",
                         help="Kubernetes version to validate against (default: the target's)")
     output.add_arguments(parser)
@@ -49,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
         concurrency=args.concurrency or int(settings.get("concurrency", 16)),
         revision=cli.git_revision(args.revision),
         request_timeout=args.request_timeout,
+        rollback=args.rollback_on_failure,
+        load_revision=_load_revision,
     )
     versions = {t.name: t.kubernetes_version for t in cfg.targets}
     progress = cli.Progress(args, "apply")
@@ -80,6 +87,9 @@ def run(args: argparse.Namespace) -> int:
                 outcome = apply_target(spec, items, options, say)
                 cli.report_findings(reporter, result, outcome.refused, lock)
                 cli.report_changes(reporter, result, outcome.changes, lock)
+                cli.report_findings(reporter, result, [
+                    Finding(rule="rollback", message=f"[{name}] {note}", severity=Severity.WARNING,
+                            file=f"cluster:{name}") for note in outcome.notes], lock)
                 if outcome.error:
                     environment = environment or not outcome.changes
                     cli.environment_error(reporter, result, name, outcome.error, lock)
@@ -87,10 +97,21 @@ def run(args: argparse.Namespace) -> int:
                     say(f"refused {len(outcome.refused)} objects: nothing applied")
                 else:
                     state = "healthy" if outcome.healthy else "failed" if outcome.failed else "applied"
-                    say(f"{state}: {cli.summary(outcome.changes)} in {time.perf_counter() - started:.1f}s"
+                    say(f"{state}: {summary(outcome.changes)} in {time.perf_counter() - started:.1f}s"
                         + (f" (revision {options.revision[:12]})" if options.revision else ""))
 
             with ThreadPoolExecutor(max_workers=max(1, len(loaded))) as pool:
                 list(pool.map(one, list(loaded)))
         reporter.close(result)
     return cli.exit_code(environment, result.errors > 0)
+
+
+def _load_revision(spec: Any, revision: str) -> list[Any]:
+    """The target's objects at ``revision``, rendered from a temporary git worktree."""
+    from kubepush.cluster import revisions
+
+    with revisions.checkout(revision) as translate:
+        items, broken, _ = cli.load_items([translate(p) for p in spec.paths])
+    if broken:
+        raise UsageError(f"the manifests at {revision} do not load: {broken[0].message}")
+    return items

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from kubepush import config as configuration
 from kubepush.cluster import cli
+from kubepush.cluster.changes import summary
 from kubepush.commands import output
 from kubepush.report.model import Result, Severity
 
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace, preview: bool = False) -> int:
                 environment = True
                 cli.environment_error(reporter, result, name, outcome.error, lock)
             else:
-                progress.for_target(name)(f"{cli.summary(outcome.changes)} in {time.perf_counter() - started:.1f}s")
+                progress.for_target(name)(f"{summary(outcome.changes)} in {time.perf_counter() - started:.1f}s")
 
         with ThreadPoolExecutor(max_workers=max(1, len(loaded))) as pool:
             list(pool.map(one, list(loaded)))
