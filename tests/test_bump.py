@@ -250,3 +250,67 @@ def test_checkout_behind_its_remote_is_rebuilt_on_the_new_base(git_remote_root: 
     text = remote.read("main", "base/deploy.yaml")
     assert "annotations: {team: payments}" in text and "image: ghcr.io/acme/shop:2.0.0  # pinned" in text
     assert json.loads(proc.stdout)["groups"][0]["updates"][0]["line"] == 15  # where it is on the new base
+
+
+@pytest.mark.parametrize(("forge", "token_env", "git_user"), [
+    ("gitlab", "GITLAB_TOKEN", "oauth2"),
+    ("gitea", "GITEA_TOKEN", "kubepush-bot"),
+])
+def test_gitlab_and_gitea_merge_requests(forge: str, token_env: str, git_user: str, git_remote_root: Path,
+                                         request: pytest.FixtureRequest) -> None:
+    fake = request.getfixturevalue(f"fake_{forge}")
+    remote = make_remote(git_remote_root, "octo/app.git", FILES)
+    fake.branches = RemoteBranches(remote)
+    server = GitHTTPServer(git_remote_root, user=git_user, token=fake.token).start()
+    try:
+        args = ("bump", "--repo", server.url(remote), "--forge", forge, "--forge-url", fake.url, "-o", "json",
+                "--image", "ghcr.io/acme/shop:1.5.0", "--draft")
+        if forge == "gitea":
+            args += ("--git-username", git_user)
+        first = kubepush(*args, env=env_with(**{token_env: fake.token}))
+        assert first.returncode == 0, first.stderr
+        again = kubepush(*args, env=env_with(**{token_env: fake.token}))
+        assert again.returncode == 0, again.stderr
+        one, two = json.loads(first.stdout), json.loads(again.stdout)
+        assert one["prNumber"] == two["prNumber"] == 1
+        assert two["groups"][0]["pullRequest"]["created"] is False
+        assert fake.token not in first.stdout + first.stderr + again.stdout + again.stderr
+        stored = (fake.mrs if forge == "gitlab" else fake.pulls)[1]
+        assert stored["title"].startswith(("Draft: ", "WIP: ")) and "bump shop to 1.5.0" in stored["title"]
+    finally:
+        server.stop()
+
+
+def test_registry_credentials_work_and_never_leak(git_remote_root: Path, htpasswd_registry) -> None:  # type: ignore[no-untyped-def]
+    from registry_fixtures import PASSWORD, USERNAME
+
+    htpasswd_registry.pusher().image("acme/shop", "1.9.0")
+    image = f"{htpasswd_registry.host}/acme/shop"
+    files = {**FILES, "base/deploy.yaml": DEPLOY.replace("ghcr.io/acme/shop", image),
+             "kubepush.yaml": f"bump:\n  policies:\n    - {{image: {image}, kind: semver, range: '^1'}}\n"}
+    remote = make_remote(git_remote_root, "config.git", files)
+    common = ("bump", "--from-registry", "--repo", remote.url, "--no-pr", "--insecure-registry",
+              htpasswd_registry.host, "-o", "json")
+    ok = kubepush(*common, "--registry-auth", f"{htpasswd_registry.host}={USERNAME}:{PASSWORD}", env=env_with(
+        DOCKER_CONFIG=str(git_remote_root)))
+    assert ok.returncode == 0, ok.stderr
+    assert {u["new"] for u in json.loads(ok.stdout)["groups"][0]["updates"]} == {"1.9.0"}
+    wrong = kubepush(*common, "--registry-auth", f"{htpasswd_registry.host}={USERNAME}:not-{PASSWORD}",
+                     env=env_with(DOCKER_CONFIG=str(git_remote_root)))
+    assert wrong.returncode == 1
+    assert "credentials rejected" in wrong.stdout and PASSWORD not in wrong.stdout + wrong.stderr
+
+
+def test_images_command_lists_what_bump_sees(tmp_path: Path) -> None:
+    for name, text in FILES.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    text = kubepush("images", cwd=tmp_path)
+    assert text.returncode == 0
+    assert "base/deploy.yaml:14:18  ghcr.io/acme/shop:1.4.1  [container]" in text.stdout
+    assert "overlays/staging/kustomization.yaml" in text.stdout and "3 image references" in text.stdout
+    data = json.loads(kubepush("images", "-o", "json", "--target", "base", cwd=tmp_path).stdout)
+    assert sorted(i["image"] for i in data["images"]) == ["ghcr.io/acme/shop:1.4.1", "nginx:1.25.3"]
+    (tmp_path / "bad.yaml").write_text("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: a\n    image: 'nginx::x'\n")
+    bad = kubepush("images", "bad.yaml", cwd=tmp_path)
+    assert bad.returncode == 1 and "invalid-image-reference" in bad.stdout
