@@ -266,6 +266,9 @@ def test_queries(remote: Remote, tmp_path: Path) -> None:
         assert repo.changed_since("HEAD") == []
         with pytest.raises(GitError, match="'nope' is not a commit"):
             repo.rev_parse("nope")
+        with pytest.raises(GitError, match="bad revision 'nope...HEAD'") as info:
+            repo.changed_since("nope")
+        assert info.value.kind == E.NOT_FOUND
 
 
 def test_changed_since_in_a_shallow_checkout_says_how_to_fix(remote: Remote, tmp_path: Path) -> None:
@@ -332,7 +335,11 @@ def test_secrets_never_go_into_commit_metadata(remote: Remote) -> None:
 
 
 def test_publish_argument_errors(remote: Remote) -> None:
+    with pytest.raises(GitError, match="invalid base branch name 'a..b'"), workspace(url=remote.url, base="a..b"):
+        pass
     with workspace(url=remote.url) as repo:
+        with pytest.raises(GitError, match=r"invalid bot branch name 'x:y'"):
+            publish(repo, set_tag("1.1"), message="m\n", branch="x:y")
         with pytest.raises(GitError, match="branch name is needed"):
             publish(repo, set_tag("1.1"), message="m\n")
         with pytest.raises(GitError, match="at least 1"):
@@ -385,15 +392,16 @@ def test_sanitized_names_pass_git_check_ref_format(raw: str) -> None:
     ("bump\n\nCo-authored-by: A <a@x.test>\n", "bump\n\nCo-authored-by: A <a@x.test>\nSigned-off-by: CI <ci@x.test>\n"),
     ("bump\n\nSigned-off-by: CI <ci@x.test>\n", "bump\n\nSigned-off-by: CI <ci@x.test>\n"),
     ("Fix: subject only\n", "Fix: subject only\n\nSigned-off-by: CI <ci@x.test>\n"),
+    ("\n \n", "Signed-off-by: CI <ci@x.test>\n"),
 ])
 def test_signoff_placement_matches_git(remote: Remote, message: str, expected: str) -> None:
     ident = Identity(committer_name="CI", committer_email="ci@x.test")
     with workspace(url=remote.url) as repo:
         publish(repo, set_tag("1.1"), message=message, direct=True, identity=ident, signoff=True)
     assert git("log", "-1", "--format=%B", "main", cwd=remote.path) == expected + "\n"
-    # git itself reads the trailer we wrote
-    parsed = git("interpret-trailers", "--parse", input=expected.encode())
-    assert parsed.splitlines()[-1] == "Signed-off-by: CI <ci@x.test>"
+    if message.strip():  # git itself reads the trailer we wrote (a subject alone never is one)
+        parsed = git("interpret-trailers", "--parse", input=expected.encode())
+        assert parsed.splitlines()[-1] == "Signed-off-by: CI <ci@x.test>"
 
 
 def test_temporary_clone_location(remote: Remote, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

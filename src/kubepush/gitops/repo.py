@@ -8,8 +8,9 @@ The clone is built from ``git init`` + one ``ls-remote`` + one ``fetch`` rather
 than ``git clone``: the same two network calls then serve the first clone, each
 retry after a rejected push and the CI checkout, and fetch exactly the base
 branch and the bot's branch (depth 1, no tags) - nothing else of a repository
-with years of history. The remote URL stored in ``.git/config`` never carries
-credentials; network commands get them from :mod:`kubepush.gitops.auth`.
+with years of history. No remote URL is stored in a clone's ``.git/config``
+(and none with credentials anywhere); network commands name the URL and get
+credentials from :mod:`kubepush.gitops.auth`.
 
 Network commands always name the clean URL, not ``origin``: a CI checkout's
 ``origin`` may embed a job token, which is moved into the header mechanism
@@ -31,6 +32,7 @@ from kubepush.gitops import errors as E
 from kubepush.gitops.auth import Credentials, split_url_credentials
 from kubepush.gitops.errors import GitError
 from kubepush.gitops.runner import DEFAULT_TIMEOUT, Git
+from kubepush.gitops.templates import check_branch
 
 _TRAILER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*: ")
 
@@ -119,12 +121,14 @@ class Repo:
 
     def default_branch(self) -> str:
         """The branch the remote's ``HEAD`` points at."""
-        _, links = self.ls_remote("HEAD", symref=True)
+        return self._default_branch(self.ls_remote("HEAD", symref=True)[1])
+
+    def _default_branch(self, links: dict[str, str]) -> str:
         target = links.get("HEAD", "")
         if not target.startswith("refs/heads/"):
             raise GitError(f"{self.git.redact(self.url)} has no default branch (empty repository?): "
                            "pass the base branch explicitly", kind=E.NOT_FOUND)
-        return target[len("refs/heads/"):]
+        return target.removeprefix("refs/heads/")
 
     def changed_since(self, ref: str) -> list[str]:
         """Files changed on HEAD's side since it forked from ``ref`` (``git diff REF...HEAD``)."""
@@ -171,14 +175,14 @@ class Repo:
         missing ref would fail the whole fetch), ``fetch`` gets both at once into
         ``refs/remotes/origin/*``, at depth 1 when this repository is shallow.
         """
+        for name, what in ((base, "base"), (branch, "bot")):
+            if name is not None:
+                check_branch(name, what)
         refs = [r for r in (f"refs/heads/{base}" if base else "HEAD",
                             f"refs/heads/{branch}" if branch else None) if r]
         shas, links = self.ls_remote(*refs, symref=base is None)
         if base is None:
-            base = links.get("HEAD", "").removeprefix("refs/heads/")
-            if not base:
-                raise GitError(f"{self.git.redact(self.url)} has no default branch (empty repository?): "
-                               "pass the base branch explicitly", kind=E.NOT_FOUND)
+            base = self._default_branch(links)
         elif f"refs/heads/{base}" not in shas:
             raise GitError(f"branch {base!r} does not exist in {self.git.redact(self.url)}: check the base "
                            "branch name", kind=E.NOT_FOUND)
@@ -303,6 +307,8 @@ def add_signoff(message: str, signoff: str) -> str:
     the trailer above them.)
     """
     body = message.rstrip("\n")
+    if not body:
+        return signoff + "\n"
     _, sep, last = body.rpartition("\n\n")
     lines = last.splitlines() if sep else []
     if lines and all(_TRAILER.match(line) for line in lines):
@@ -339,7 +345,6 @@ def workspace(
     try:
         git = Git(tmp, clean, credentials or embedded, timeout)
         git.run("init", "--quiet", "--template=", what="git init")
-        git.run("remote", "add", "origin", clean, what="git remote add")
         repo = Repo(tmp, clean, git, shallow=shallow)
         state = repo.sync(base, branch)
         repo.checkout(state.base_sha)

@@ -86,6 +86,8 @@ _CLASSIFY: tuple[tuple[str, str], ...] = (
     ("did not match any file", E.CONFLICT),
     ("not a git repository", E.NOT_FOUND),
     ("couldn't find remote ref", E.NOT_FOUND),
+    ("unknown revision", E.NOT_FOUND),
+    ("bad revision", E.NOT_FOUND),
 )
 
 ADVICE = {
@@ -102,7 +104,7 @@ ADVICE = {
     E.REFUSED: ("the server refused the update (protected branch or server hook): let kubepush open a "
                 "pull request instead of --direct, or allow the bot to push to this branch"),
     E.CONFLICT: "local changes or paths are in the way: run on a clean checkout",
-    E.OTHER: "see git's message above",
+    E.OTHER: "git's own message says why",
 }
 
 

@@ -65,6 +65,17 @@ def sanitize_branch(name: str) -> str:
     return result
 
 
+def check_branch(name: str, what: str = "branch") -> None:
+    """Refuse a branch name git would not accept (it would also break the refspecs built from it)."""
+    try:
+        ok = sanitize_branch(name) == name
+    except GitError:
+        ok = False
+    if not ok:
+        raise GitError(f"invalid {what} branch name {name!r}: git does not allow it "
+                       "(see git check-ref-format)")
+
+
 def branch_name(template: str = DEFAULT_BRANCH, **fields: object) -> str:
     """A valid branch name from ``template``; an image's tag/digest is not part of ``{image}``."""
     return sanitize_branch(render(template, fields, "branch"))
