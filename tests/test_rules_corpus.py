@@ -16,7 +16,7 @@ import yaml
 
 from kubepush.report.model import Finding
 from kubepush.validate.rules import RULES, DuplicateTracker, check_document, diagnose_unknown
-from kubepush.validate.rules.base import object_ref
+from kubepush.manifests.documents import object_ref
 from kubepush.validate.rules.schema_index import served_apis
 
 CORPUS = Path("/work/shared/corpus")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, TypeVar
 
+from kubepush.manifests.documents import object_ref
 from kubepush.report.model import Finding, ObjectRef, Severity
 
 T = TypeVar("T")
@@ -68,23 +69,6 @@ class Emitter:
                 hint=hint,
             )
         )
-
-
-def object_ref(doc: dict) -> ObjectRef:
-    """The ObjectRef of a parsed document; non-string parts (bad input) become ''."""
-    meta = doc.get("metadata")
-    if type(meta) is not dict:
-        meta = {}
-    return ObjectRef(
-        api_version=_s(doc.get("apiVersion")),
-        kind=_s(doc.get("kind")),
-        namespace=_s(meta.get("namespace")),
-        name=_s(meta.get("name")) or _s(meta.get("generateName")),
-    )
-
-
-def _s(value: Any) -> str:
-    return value if type(value) is str else ""
 
 
 def memoize(check: Callable[[str], T]) -> Callable[[str], T]:
