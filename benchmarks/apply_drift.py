@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from fakekube.fake import FakeKube  # noqa: E402
+from fakekube.fake import FakeKube
 
 
 def manifests(directory: Path, count: int, namespace: str) -> None:

@@ -61,21 +61,29 @@ class Controller:
 
     def when_applied(self, fake: Any, kind: str, namespace: str | None, name: str,
                      action: Callable[[], Any], timeout: float = 20.0, after_generation: int = 0) -> None:
+        def applied() -> bool:
+            try:
+                obj = fake.get(kind, namespace, name)
+            except KeyError:
+                return False
+            return obj is not None and obj["metadata"].get("generation", 1) > after_generation
+
+        self.when(applied, action, timeout, f"{kind} {namespace}/{name} never appeared")
+
+    def when(self, condition: Callable[[], bool], action: Callable[[], Any], timeout: float = 20.0,
+             what: str = "the condition never held") -> None:
+        """Run ``action`` once ``condition()`` holds (checked every 20 ms, in a thread)."""
         def loop() -> None:
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
-                try:
-                    obj = fake.get(kind, namespace, name)
-                except KeyError:
-                    obj = None
-                if obj is not None and obj["metadata"].get("generation", 1) > after_generation:
+                if condition():
                     try:
                         action()
-                    except BaseException as exc:  # reported by join()
+                    except BaseException as exc:  # noqa: BLE001 - reported by join()
                         self.errors.append(exc)
                     return
                 time.sleep(0.02)
-            self.errors.append(TimeoutError(f"{kind} {namespace}/{name} never appeared"))
+            self.errors.append(TimeoutError(what))
 
         thread = threading.Thread(target=loop, daemon=True)
         thread.start()

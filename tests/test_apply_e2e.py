@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import yaml
-
 from cluster_helpers import Controller, configmap, deployment, run, run_json, write
 
 CRD = {
@@ -153,6 +152,7 @@ def test_guardrails_refuse_before_any_api_call_listing_every_object(fake_kube, t
     (403, 'cannot patch resource "configmaps"'),
     (500, "500"),
     (422, "422"),
+    (409, "409"),
 ])
 def test_api_faults_fail_the_object_and_stop_later_stages(fake_kube, tmp_path, capsys, status, expect):
     write(tmp_path, "m.yaml", NAMESPACE, configmap("cfg", "shop"))
@@ -186,6 +186,17 @@ def test_request_timeout_and_a_cluster_that_disappears_mid_apply(fake_kube, tmp_
     assert code == 1
     assert all("closed" in f["message"] or "refused" in f["message"] for f in report["findings"]
                if f["rule"] == "failed")
+
+
+def test_a_cluster_that_disappears_while_waiting_fails_the_wait_with_the_reason(fake_kube, tmp_path, capsys,
+                                                                                controller):
+    write(tmp_path, "d.yaml", deployment())
+    # gone once the wait has started polling the Deployment
+    controller.when(lambda: fake_kube.count(verb="get", resource="deployments") > 0, fake_kube.stop)
+    code, report, _ = apply(capsys, fake_kube, str(tmp_path / "d.yaml"), "--timeout", "1")
+    assert code == 1
+    message = report["findings"][0]["message"]
+    assert "timed out after 1s" in message and "cannot read status" in message
 
 
 def test_unreachable_cluster_and_bad_credentials_are_environment_errors(make_fake_kube, tmp_path, capsys):

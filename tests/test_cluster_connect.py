@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import yaml
-
 from cluster_helpers import configmap, run, write
 
 
 def kubeconfig_with(fake, path, users, contexts, current):
-    cluster = yaml.safe_load(open(fake.kubeconfig_path))["clusters"][0]
+    cluster = yaml.safe_load(Path(fake.kubeconfig_path).read_text())["clusters"][0]
     dead = {"name": "dead", "cluster": {"server": "http://127.0.0.1:9"}}
     path.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Config", "current-context": current,
                                     "clusters": [cluster, dead], "users": users, "contexts": contexts}))
@@ -35,7 +35,7 @@ def test_exec_credential_plugin_supplies_the_token(fake_kube_tls, tmp_path, caps
 
 
 def test_context_flag_and_kubeconfig_env_pick_the_cluster(fake_kube, tmp_path, capsys, monkeypatch):
-    user = yaml.safe_load(open(fake_kube.kubeconfig_path))["users"][0]
+    user = yaml.safe_load(Path(fake_kube.kubeconfig_path).read_text())["users"][0]
     kc = kubeconfig_with(fake_kube, tmp_path / "kc", [user], [
         {"name": "dead", "context": {"cluster": "dead", "user": user["name"]}},
         {"name": "live", "context": {"cluster": "fakekube", "user": user["name"], "namespace": "team"}}], "dead")
@@ -62,7 +62,7 @@ def test_in_cluster_service_account(fake_kube_tls, tmp_path, capsys, monkeypatch
     account.mkdir()
     (account / "token").write_text(fake_kube.token)
     (account / "namespace").write_text("ci")
-    ca = yaml.safe_load(open(fake_kube.kubeconfig_path))["clusters"][0]["cluster"]["certificate-authority-data"]
+    ca = yaml.safe_load(Path(fake_kube.kubeconfig_path).read_text())["clusters"][0]["cluster"]["certificate-authority-data"]
     (account / "ca.crt").write_bytes(base64.b64decode(ca))
     monkeypatch.setattr("kubepush.cluster.client.SERVICE_ACCOUNT", str(account))
     monkeypatch.setattr(incluster_config, "SERVICE_TOKEN_FILENAME", str(account / "token"))
@@ -86,3 +86,16 @@ def test_in_cluster_service_account(fake_kube_tls, tmp_path, capsys, monkeypatch
     assert code == 0, err
     assert fake_kube.get("ConfigMap", "ci", "a") is not None
     assert json.dumps(fake_kube.token) not in err
+
+
+def test_help_of_the_cluster_commands_does_not_import_kubernetes():
+    import subprocess
+
+    code = ("import sys\nfrom kubepush.cli import main\n"
+            "for command in ('apply', 'diff', 'drift'):\n"
+            "    try:\n        main([command, '--help'])\n    except SystemExit:\n        pass\n"
+            "print('kubernetes' in sys.modules)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip().endswith("False")
+    assert "--rollback-on-failure" in proc.stdout and "--heal" in proc.stdout
+    assert "exit codes: 0 ok, 1 invalid manifests, guardrail refusal" in proc.stdout

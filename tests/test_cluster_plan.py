@@ -9,7 +9,15 @@ import pytest
 
 from kubepush.cluster import inventory as inv
 from kubepush.cluster.health import CURRENT, FAILED, IN_PROGRESS, health
-from kubepush.cluster.plan import Guardrails, Item, duplicates, stages, static_scope, violations, with_namespaces
+from kubepush.cluster.plan import (
+    Guardrails,
+    Item,
+    duplicates,
+    stages,
+    static_scope,
+    violations,
+    with_namespaces,
+)
 
 
 def obj(kind, name, namespace=None, api_version="v1", **extra):

@@ -6,7 +6,6 @@ import base64
 import xml.etree.ElementTree as ET
 
 import yaml
-
 from cluster_helpers import configmap, deployment, run, run_json, write
 
 SECRET = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "default"},
@@ -74,7 +73,7 @@ def test_fields_owned_by_an_ignored_manager_or_pointer_are_not_drift(fake_kube, 
     fake_kube.edit("ConfigMap", "default", "cfg", {"data": {"note": "b"}})
     path = str(tmp_path / "m")
     code, report, _ = drift(capsys, fake_kube, path)
-    assert code == 1 and set(by_name(report)[n]["rule"] for n in ("web", "cfg")) == {"drift"}
+    assert code == 1 and {by_name(report)[n]["rule"] for n in ("web", "cfg")} == {"drift"}
     code, report, _ = drift(capsys, fake_kube, path, "--ignore-manager", "hpa-controller")
     assert code == 1 and by_name(report)["web"]["rule"] == "in-sync"
     (tmp_path / "kubepush.yaml").write_text(yaml.safe_dump({

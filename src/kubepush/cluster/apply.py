@@ -20,7 +20,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubepush.cluster import changes as ch
-from kubepush.cluster.client import ApiError, Cluster, ClusterError, ResourceInfo, Unreachable
+from kubepush.cluster.client import (
+    ApiError,
+    Cluster,
+    ClusterError,
+    ResourceInfo,
+    Unreachable,
+)
 from kubepush.cluster.plan import Item
 
 RECREATE_ANNOTATION = "kubepush.dev/recreate"

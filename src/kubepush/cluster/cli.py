@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from kubepush import config as configuration
-from kubepush.commands import output
 from kubepush.errors import UsageError
 from kubepush.report.base import Reporter
 from kubepush.report.model import Finding, ObjectRef, Result, Severity

@@ -21,7 +21,6 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 import orjson
 
@@ -214,7 +213,7 @@ class Cluster:
                                                    auth_settings=["BearerToken"])
                 response = self.api.call_api(*request, _request_timeout=timeout or self.timeout)
                 response.read()
-            except Exception as exc:  # urllib3 transport errors, wrapped or not
+            except Exception as exc:  # noqa: BLE001 - urllib3 transport errors, wrapped or not
                 raise _transport_error(exc) from None
             if 200 <= response.status <= 299:
                 return orjson.loads(response.data) if response.data else {}

@@ -17,10 +17,25 @@ from kubepush.cluster import changes as ch
 from kubepush.cluster import compare
 from kubepush.cluster import inventory as inv
 from kubepush.cluster.apply import Applier
-from kubepush.cluster.client import ApiError, Cluster, ClusterError, ResourceInfo, Unreachable
+from kubepush.cluster.client import (
+    ApiError,
+    Cluster,
+    ClusterError,
+    ResourceInfo,
+    Unreachable,
+)
 from kubepush.cluster.plan import Item
-from kubepush.cluster.target import ApplyOptions, Progress, TargetResult, TargetSpec, connect, list_members, prepare
+from kubepush.cluster.target import (
+    ApplyOptions,
+    Progress,
+    TargetResult,
+    TargetSpec,
+    connect,
+    list_members,
+    prepare,
+)
 from kubepush.errors import UsageError
+from kubepush.manifests.documents import object_ref
 
 
 @dataclass
@@ -149,14 +164,8 @@ def _extras(cluster: Cluster, spec: TargetSpec, parent: inv.Parent, items: list[
     members = [o for o in live.values()
                if ((o.get("metadata") or {}).get("labels") or {}).get(inv.PART_OF_LABEL) == parent.id]
     members += list_members(cluster, parent, state, options.concurrency, skip=listed)
-    return [ch.Change(compare_ref(obj), ch.EXTRA, why, target=spec.name)
+    return [ch.Change(object_ref(obj), ch.EXTRA, why, target=spec.name)
             for obj in members if inv.live_key(obj) not in desired]
-
-
-def compare_ref(obj: dict[str, Any]) -> Any:
-    from kubepush.manifests.documents import object_ref
-
-    return object_ref(obj)
 
 
 def _heal(cluster: Cluster, spec: TargetSpec, items: list[Item], changes: list[ch.Change], options: DriftOptions,

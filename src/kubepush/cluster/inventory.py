@@ -41,7 +41,7 @@ Key = tuple[str, str, str, str]  # group, kind, namespace, name
 
 def applyset_id(name: str, namespace: str, kind: str, group: str) -> str:
     """The id kubectl computes for a parent object (label ``applyset.kubernetes.io/id``)."""
-    digest = hashlib.sha256(".".join((name, namespace, kind, group)).encode()).digest()
+    digest = hashlib.sha256(f"{name}.{namespace}.{kind}.{group}".encode()).digest()
     return f"applyset-{base64.urlsafe_b64encode(digest).decode().rstrip('=')}-v1"
 
 
@@ -163,8 +163,8 @@ def prune_plan(members: Iterable[dict[str, Any]], desired: set[Key], *, namespac
         elif kind == "Namespace" and not namespaces:
             plan.kept.append((obj, "Namespaces are never pruned unless the target sets prune.namespaces: true"))
         elif kind == "CustomResourceDefinition" and not crds:
-            plan.kept.append((obj, "CRDs are never pruned unless the target sets "
-                                   "prune.customResourceDefinitions: true"))
+            plan.kept.append((obj, ("CRDs are never pruned unless the target sets "
+                                   "prune.customResourceDefinitions: true")))
         else:
             plan.delete.append(obj)
     return plan

@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import fnmatch
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from kubepush.report.model import Finding, ObjectRef
@@ -203,15 +203,6 @@ def stages(items: Iterable[Item], namespaced: Scope) -> list[list[Item]]:
     for item in items:
         out[stage_of(item, namespaced)].append(item)
     return out
-
-
-@dataclass
-class Plan:
-    """What one target will apply."""
-
-    items: list[Item] = field(default_factory=list)
-    stages: list[list[Item]] = field(default_factory=list)
-    refused: list[Finding] = field(default_factory=list)
 
 
 def duplicates(items: Iterable[Item]) -> list[Finding]:

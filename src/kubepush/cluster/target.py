@@ -23,10 +23,20 @@ from kubepush.cluster import inventory as inv
 from kubepush.cluster.apply import Applied, Applier
 from kubepush.cluster.client import Cluster, ClusterError, ResourceInfo, Unreachable
 from kubepush.cluster.health import FAILED
-from kubepush.cluster.plan import STAGE_NAMES, Guardrails, Item, Scope, duplicates, stages, static_scope, violations
-from kubepush.cluster.plan import with_namespaces
+from kubepush.cluster.plan import (
+    STAGE_NAMES,
+    Guardrails,
+    Item,
+    Scope,
+    duplicates,
+    stages,
+    static_scope,
+    violations,
+    with_namespaces,
+)
 from kubepush.cluster.wait import Watched, wait_for
 from kubepush.errors import UsageError
+from kubepush.manifests.documents import object_ref
 from kubepush.report.model import Finding
 
 #: Seconds to wait for CRDs to be Established and Namespaces Active between stages.
@@ -302,10 +312,10 @@ def _prune(cluster: Cluster, spec: TargetSpec, parent: inv.Parent, state: inv.St
     plan = inv.prune_plan(members, {item.key for item in prepared}, namespaces=spec.prune_namespaces,
                           crds=spec.prune_crds)
     for obj, why in plan.kept:
-        result.changes.append(ch.Change(_ref(obj), ch.KEPT, f"not in Git, not pruned: {why}", target=spec.name))
+        result.changes.append(ch.Change(object_ref(obj), ch.KEPT, f"not in Git, not pruned: {why}", target=spec.name))
 
     def delete(obj: dict[str, Any]) -> ch.Change:
-        ref = _ref(obj)
+        ref = object_ref(obj)
         try:
             info = cluster.resource(obj["apiVersion"], obj["kind"])
             cluster.delete(info, ref.namespace or None, ref.name, uid=obj["metadata"].get("uid"))
@@ -339,9 +349,3 @@ def list_members(cluster: Cluster, parent: inv.Parent, state: inv.State, concurr
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(queries)))) as pool:
         found = pool.map(lambda q: cluster.list(q[0], q[1], label_selector=parent.selector), queries)
         return [obj for objs in found for obj in objs]
-
-
-def _ref(obj: dict[str, Any]) -> Any:
-    from kubepush.manifests.documents import object_ref
-
-    return object_ref(obj)

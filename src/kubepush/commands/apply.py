@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 import threading
 import time
-from typing import Any
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from kubepush import config as configuration
 from kubepush.cluster import cli
