@@ -81,7 +81,9 @@ def test_rerun_is_idempotent(remote: Remote) -> None:
         first = publish(repo, set_tag("1.1"), message="bump\n", branch=BRANCH)
     with workspace(url=remote.url, branch=BRANCH) as repo:
         second = publish(repo, set_tag("1.1"), message="bump\n", branch=BRANCH)
-        assert repo.head() == first.base_sha  # no local commit was made either
+        assert set(git("for-each-ref", "--format=%(objectname)", cwd=repo.path).split()) == {first.base_sha, first.sha}
+        assert repo.head() == first.sha  # no new commit was made: HEAD is the branch we found
+        assert not git("status", "--porcelain", "-uno", cwd=repo.path)
     assert (first.status, second.status) == (PUSHED, UP_TO_DATE)
     assert second.sha == first.sha == remote.sha(BRANCH)
     assert len(remote.log(BRANCH)) == 2

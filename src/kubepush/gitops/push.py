@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kubepush.gitops import errors as E
@@ -107,7 +107,7 @@ def publish(
             state = repo.sync(base, None if direct else branch)
         result = _attempt(repo, apply, state, message, branch, direct, identity, signoff, attempt)
         if result is not None:
-            result = PushResult(**{**result.__dict__, "seconds": time.monotonic() - started})
+            result = replace(result, seconds=time.monotonic() - started)
             log.info("%s", result.message)
             return result
         target = state.base if direct else branch
@@ -133,6 +133,7 @@ def _attempt(repo: Repo, apply: Apply, state: RemoteState, message: str, branch:
     if state.branch_sha:
         remote = repo.read_commit(state.branch_sha)
         if remote.tree == tree and remote.parents == (state.base_sha,):
+            repo.move_head(state.branch_sha)  # the index already holds exactly its tree
             return PushResult(UP_TO_DATE, sha=state.branch_sha, **done)
     sha = repo.commit(tree, state.base_sha, message, identity, signoff)
     lease = None if direct else (state.branch_sha or "")

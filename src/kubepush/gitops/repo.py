@@ -256,9 +256,13 @@ class Repo:
             text = add_signoff(text, f"Signed-off-by: {env['GIT_COMMITTER_NAME']} <{env['GIT_COMMITTER_EMAIL']}>")
         sha = self.git.run("commit-tree", tree, "-p", parent, what="git commit-tree", input=text,
                            env=env).stdout.strip()
-        self.git.run("update-ref", "--no-deref", "HEAD", sha, what="moving HEAD to the new commit")
-        self._at = sha
+        self.move_head(sha)
         return sha
+
+    def move_head(self, sha: str) -> None:
+        """Point (detached) HEAD at ``sha`` whose tree the index already holds: no checkout needed."""
+        self.git.run("update-ref", "--no-deref", "HEAD", sha, what=f"moving HEAD to {sha}")
+        self._at = sha
 
     def push(self, sha: str, branch: str, *, lease: str | None) -> bool:
         """Push ``sha`` to ``branch``; ``False`` when rejected because the branch moved.
