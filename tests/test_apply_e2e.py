@@ -352,3 +352,12 @@ def test_the_inventory_is_a_kubectl_applyset(fake_kube, tmp_path, capsys):
     proc = subprocess.run([*kubectl, "--applyset=secret/kubepush-default"], env=env, capture_output=True, text=True,
                           check=False)
     assert proc.returncode != 0 and 'managed by tooling "kubepush"' in proc.stderr
+
+
+def test_discovery_failing_mid_apply_reports_what_was_not_applied(fake_kube, tmp_path, capsys):
+    write(tmp_path, "m.yaml", NAMESPACE, configmap("cfg", "shop"))
+    fake_kube.inject("get", "^/api/v1$", close=True, times=1)  # the first discovery call: cluster gone
+    code, report, err = apply(capsys, fake_kube, str(tmp_path))
+    assert code == 2
+    assert actions(report) == {"shop": "not-applied", "cfg": "not-applied", "": "cluster-error"}
+    assert "became unreachable" in err and fake_kube.count(method="PATCH") == 0

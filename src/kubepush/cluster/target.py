@@ -167,6 +167,8 @@ def apply_target(spec: TargetSpec, items: list[Item], options: ApplyOptions, pro
         return _apply(spec, items, options, progress, cluster, result)
     except Unreachable as exc:
         result.error = f"cluster {cluster.host} became unreachable: {exc}; re-run to converge"
+        if not result.changes:  # lost before the first stage: say that nothing was applied
+            _skip_rest([items], spec.name, result, "the cluster became unreachable before anything was applied")
         return result
     finally:
         cluster.close()
@@ -189,10 +191,17 @@ def _apply(spec: TargetSpec, items: list[Item], options: ApplyOptions, progress:
         if parent and number == 1:
             _write_parent(cluster, parent, secret_info, old_state.union(new_state), options.revision,
                           old_state.healthy_revision, result)
+            if result.error:  # without an inventory a later prune could not find what this run creates
+                _skip_rest(planned[1:], spec.name, result, "the inventory could not be written")
+                return result
         if not stage:
             continue
         progress(f"stage {number + 1}/{len(planned)} ({STAGE_NAMES[number]}): applying {len(stage)} objects")
-        done = applier.apply(stage)
+        try:
+            done = applier.apply(stage)
+        except Unreachable as exc:
+            _skip_rest(planned[number:], spec.name, result, f"the cluster became unreachable ({exc})")
+            raise
         applied.extend(done)
         result.changes.extend(a.change for a in done)
         if any(a.change.failed for a in done):
@@ -262,8 +271,7 @@ def _write_parent(cluster: Cluster, parent: inv.Parent, info: ResourceInfo, stat
 def _skip_rest(rest: Iterable[list[Item]], target: str, result: TargetResult, why: str) -> None:
     for stage in rest:
         for item in stage:
-            result.changes.append(ch.Change(item.ref, ch.SKIPPED, f"not applied: {why}", item.file, item.document,
-                                            target))
+            result.changes.append(ch.Change(item.ref, ch.SKIPPED, why, item.file, item.document, target))
 
 
 def _ready(cluster: Cluster, done: list[Applied], progress: Progress, result: TargetResult) -> bool:

@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
                     Finding(rule="rollback", message=f"[{name}] {note}", severity=Severity.WARNING,
                             file=f"cluster:{name}") for note in outcome.notes], lock)
                 if outcome.error:
-                    environment = environment or not outcome.changes
+                    environment = True
                     cli.environment_error(reporter, result, name, outcome.error, lock)
                 elif outcome.refused:
                     say(f"refused {len(outcome.refused)} objects: nothing applied")
