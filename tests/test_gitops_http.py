@@ -91,10 +91,14 @@ def test_token_works_and_leaks_nowhere(remote: Remote, git_http: GitHTTPServer, 
 
 
 @pytest.mark.parametrize("credentials", [None, Credentials(USER, "wrong-token"), Credentials("other", TOKEN)])
-def test_missing_or_wrong_credentials(remote: Remote, git_http: GitHTTPServer,
-                                      credentials: Credentials | None) -> None:
+def test_missing_or_wrong_credentials(remote: Remote, git_http: GitHTTPServer, credentials: Credentials | None,
+                                      tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
     with pytest.raises(GitError) as info, workspace(url=git_http.url(remote), credentials=credentials):
         pass
+    assert not list(temp.iterdir())  # the half-made clone is gone
     err = info.value
     assert err.kind == E.AUTH and err.status == 128
     assert "authentication failed: check the token" in str(err) and "git ls-remote" in str(err)

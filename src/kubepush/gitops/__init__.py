@@ -8,6 +8,9 @@
 - :func:`branch_name`, :func:`commit_message`, :func:`sanitize_branch` - templates;
 - :class:`Repo` queries - ``head``, ``rev_parse``, ``remote_branch``, ``default_branch``,
   ``changed_since``, ``diff``.
+
+Everything runs the ``git`` binary (>= 2.31); why that and not GitPython or
+pygit2 is in :mod:`kubepush.gitops.runner`.
 """
 
 from kubepush.gitops.auth import Credentials

@@ -18,8 +18,13 @@ tree it is given. Each attempt therefore starts from the remote's current base:
    back to 1, up to ``attempts`` times; any other failure raises at once.
 
 A single-ref push is atomic on the server: the ref either moves to our commit or
-stays, so a failure never leaves a half-made result remotely; a temporary clone
+stays, so a failure never leaves a half-made result remotely (each publish
+pushes exactly one ref, so ``--atomic`` has nothing to add); a temporary clone
 is then removed by :func:`~kubepush.gitops.repo.workspace`.
+
+The bot branch belongs to the bot: a re-run rebuilds it from the base and
+replaces it, commits someone added there included (the lease only guarantees
+that what is replaced is what this run looked at).
 """
 
 from __future__ import annotations

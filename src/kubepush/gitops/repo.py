@@ -8,7 +8,10 @@ The clone is built from ``git init`` + one ``ls-remote`` + one ``fetch`` rather
 than ``git clone``: the same two network calls then serve the first clone, each
 retry after a rejected push and the CI checkout, and fetch exactly the base
 branch and the bot's branch (depth 1, no tags) - nothing else of a repository
-with years of history. No remote URL is stored in a clone's ``.git/config``
+with years of history. Depth 1 without ``--filter=blob:none``: the checkout
+needs every blob of the tip anyway, and a blob filter would only fetch them in a
+second round trip (a partial clone pays off with sparse checkouts, which a bump
+cannot use: discovery reads every manifest). No remote URL is stored in a clone's ``.git/config``
 (and none with credentials anywhere); network commands name the URL and get
 credentials from :mod:`kubepush.gitops.auth`.
 
