@@ -382,3 +382,25 @@ def test_sarif_rules_carry_descriptions(tmp_path: Path) -> None:
     rules = json.loads((tmp_path / "r.sarif").read_text())["runs"][0]["tool"]["driver"]["rules"]
     described = {r["id"]: r["shortDescription"]["text"] for r in rules}
     assert described["invalid-enum"].startswith("value outside the set the API server accepts")
+
+
+def test_a_large_file_is_shared_by_workers_with_exact_positions(tmp_path: Path) -> None:
+    """Parts of one big file are validated in parallel; indexes and lines stay file-wide."""
+    bad = {5, 9000, 17999}
+    with (tmp_path / "big.yaml").open("w") as fh:
+        for i in range(18000):
+            body = DEPLOYMENT.replace("name: web\nspec", f"name: web-{i}\nspec")
+            if i in bad:
+                body = body.replace("nginx:1.27", "nginx:1.27\n        imagePullPolicy: sometimes")
+            fh.write(body + "---\n")
+    from kubepush.validate.engine import PART_BYTES
+
+    assert (tmp_path / "big.yaml").stat().st_size > 2 * PART_BYTES  # at least two parts
+    serial = kubepush("validate", "big.yaml", "-j", "1", "-o", "json", cwd=tmp_path)
+    parallel = kubepush("validate", "big.yaml", "-j", "2", "-o", "json", cwd=tmp_path)
+    assert json.loads(serial.stdout) == json.loads(parallel.stdout)
+    findings = json.loads(parallel.stdout)["findings"]
+    per_doc = DEPLOYMENT.count("\n") + 1  # its lines plus the --- line; a bad one has one line more
+    expected = [(i, i * per_doc + n + 15) for n, i in enumerate(sorted(bad))]  # imagePullPolicy: 15th line
+    assert [(f["document"], f["line"]) for f in findings] == expected
+    assert json.loads(parallel.stdout)["summary"]["files"] == 1

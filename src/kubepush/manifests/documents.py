@@ -87,13 +87,13 @@ def yaml_error_finding(exc: YAMLError, file: str, index: int) -> Finding:
     )
 
 
-def parse_text(text: str, file: str, origin: str = "") -> Iterator[Document | Finding]:
+def parse_text(text: str, file: str, origin: str = "", line_base: int = 0) -> Iterator[Document | Finding]:
     """Parse a whole YAML stream into documents, ``kind: List`` expanded.
 
     A document that fails to parse yields a :class:`Finding` and the others are
     still returned: one typo must not hide the rest of a file's problems.
     """
-    for raw in fastyaml.split_documents(text):
+    for raw in fastyaml.split_documents(text, line_base):
         try:
             obj = fastyaml.parse(raw)
         except YAMLError as exc:

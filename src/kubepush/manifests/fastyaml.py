@@ -28,9 +28,14 @@ _MARKER = re.compile(r"^(---|\.\.\.)(?=[ \t\r\n]|$)", re.M)
 # strings in the parsed document (quoted "yes" in YAML matches too: harmless,
 # it only sends the document to the exact path).
 _BOOL_11 = re.compile(rb'"(?:[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF)"')
-# Leading-zero and 0b numbers: octal/float/binary in YAML 1.1, not in 1.2. A literal
-# first character keeps this search fast; the character before is checked after.
-_ZERO_NUMBER = re.compile(r"0[0-9bB]")
+# Leading-zero and 0b numbers: octal/float/binary in YAML 1.1, not in 1.2; and a
+# scalar starting with '_' (or '0_'), which yaml-rs reads as a number (``_1`` is 1,
+# ``0_10`` is 10) where go-yaml keeps a string (or reads octal 8). The character
+# before is checked after the match.
+_ZERO_NUMBER = re.compile(r"0[0-9bB_]|_")
+# A string starting with a block-scalar indicator: yaml-rs accepts ``[|x]`` and
+# ``{a: >x}``, which libyaml refuses (block scalars cannot be in flow context).
+_BLOCK_INDICATOR = re.compile(rb'"[|>]')
 _SCALAR_START = frozenset(" \t:[{,+-\n")
 
 
@@ -43,18 +48,19 @@ class RawDocument:
     index: int
 
 
-def split_documents(text: str) -> Iterator[RawDocument]:
+def split_documents(text: str, line_base: int = 0) -> Iterator[RawDocument]:
     """Split a YAML stream at document markers, keeping each document's first line.
 
     Splitting first (instead of parsing the whole stream) is what lets one broken
     document be reported while its neighbours are still validated, and keeps
     memory per document. Markers inside block scalars cannot be at column 0, so
-    a line-based split is exact for well-formed streams.
+    a line-based split is exact for well-formed streams. ``line_base`` is the
+    line ``text`` starts at in its file (for a part of a large file).
     """
     index = 0
     start = 0
-    start_line = 0
-    line = 0
+    start_line = line_base
+    line = line_base
     pos = 0
     for match in _MARKER.finditer(text):
         line += text.count("\n", pos, match.start())
@@ -106,16 +112,20 @@ def _fast(text: str) -> Any:
     of a block scalar that libyaml (and so kubectl) does not; merge keys, leading-zero
     numbers and YAML 1.1 booleans differ too; non-string keys make ``orjson`` refuse
     the value. A list result means yaml-rs saw several documents (or a top-level
-    sequence, which is no manifest anyway).
+    sequence, which is no manifest anyway). A BOM is content to yaml-rs, and it
+    accepts tabs where libyaml does not (``-\tx``): both are rare, so both go slow.
     """
-    if not text.endswith("\n") or "<<" in text:
+    if not text.endswith("\n") or "<<" in text or "\t" in text or "\ufeff" in text:
         return _UNSAFE
     for match in _ZERO_NUMBER.finditer(text):
         if match.start() == 0 or text[match.start() - 1] in _SCALAR_START:
             return _UNSAFE
     try:
         value = yaml_rs.loads(text, parse_datetime=False)
-        if isinstance(value, list) or _BOOL_11.search(orjson.dumps(value)):
+        if isinstance(value, list):
+            return _UNSAFE
+        dumped = orjson.dumps(value)
+        if _BOOL_11.search(dumped) or _BLOCK_INDICATOR.search(dumped):
             return _UNSAFE
     except (ValueError, TypeError, OverflowError):
         return _UNSAFE  # the reference parser produces the authoritative error

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,6 +37,14 @@ class Source:
     path: str
     scope: str
     text: str | None = None  # stdin is read once, by the parent
+    #: a part of a large file: byte range and the line it starts at (see split_large)
+    start: int = 0
+    end: int = -1
+    line_base: int = 0
+
+    @property
+    def is_part(self) -> bool:
+        return self.start > 0 or self.end >= 0
 
 
 def discover(paths: list[str], *, render_dirs: bool = True) -> Iterator[Source]:
@@ -68,6 +77,38 @@ def discover(paths: list[str], *, render_dirs: bool = True) -> Iterator[Source]:
             )
 
 
+_MARKER_BYTES = re.compile(rb"^---(?=[ \t\r\n]|$)", re.M)
+
+
+def split_large(source: Source, part_size: int) -> list[Source]:
+    """A large plain file as parts of about ``part_size`` bytes, cut at ``---`` lines.
+
+    Lets several workers share one big file (a rendered chart, a ``kubectl get -o
+    yaml`` dump). Each part knows the line it starts at, so positions stay exact;
+    document indexes are made file-wide by the caller, which sees parts in order.
+    """
+    try:
+        size = os.path.getsize(source.path)
+    except OSError:
+        return [source]
+    if source.kind != "file" or source.is_part or size <= part_size:
+        return [source]
+    with open(source.path, "rb") as fh:
+        data = fh.read()
+    cuts = [0]
+    for match in _MARKER_BYTES.finditer(data, part_size):
+        if match.start() >= cuts[-1] + part_size:
+            cuts.append(match.start())
+    if len(cuts) == 1:
+        return [source]
+    bounds = [*cuts, len(data)]
+    lines = [0]
+    for a, b in zip(bounds, bounds[1:-1]):
+        lines.append(lines[-1] + data.count(b"\n", a, b))
+    return [Source("file", source.path, source.scope, start=a, end=b, line_base=line)
+            for a, b, line in zip(bounds, bounds[1:], lines)]
+
+
 def _walk(root: Path, scope: str, render_dirs: bool) -> Iterator[Source]:
     if render_dirs and render.is_kustomization_dir(root):
         yield Source("kustomize", str(root), str(root))
@@ -93,14 +134,16 @@ def _renders(path: Path) -> bool:
     return render.is_kustomization_dir(path) or render.is_chart_dir(path)
 
 
-def read_text(path: str) -> str:
-    """Read a manifest file as UTF-8; the errors are what a user needs to fix it.
+def read_text(path: str, start: int = 0, end: int = -1, line_base: int = 0) -> str:
+    """Read a manifest file (or the byte range of a part) as UTF-8.
 
     Raises :class:`YAMLError` (a finding, not exit 2) for binary files and
     invalid UTF-8, with the line and column of the first bad byte.
     """
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as fh:
+            fh.seek(start)
+            data = fh.read() if end < 0 else fh.read(end - start)
     except OSError as exc:
         raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
     if data.startswith(codecs.BOM_UTF8):
@@ -111,10 +154,10 @@ def read_text(path: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
+        line = line_base + data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise YAMLError(
-            f"invalid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); manifests must be UTF-8",
+            f"invalid UTF-8 (byte 0x{data[exc.start]:02x} at offset {start + exc.start}); manifests must be UTF-8",
             line,
             column,
             hint="re-save the file as UTF-8",
@@ -128,11 +171,11 @@ def load(source: Source) -> Iterator[Document | Finding]:
         return
     if source.kind == "file":
         try:
-            text = read_text(source.path)
+            text = read_text(source.path, source.start, source.end, source.line_base)
         except YAMLError as exc:
             yield yaml_error_finding(exc, source.path, 0)
             return
-        yield from parse_text(text, source.path)
+        yield from parse_text(text, source.path, line_base=source.line_base)
         return
     directory = Path(source.path)
     if source.kind == "kustomize":

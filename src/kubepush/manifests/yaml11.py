@@ -45,6 +45,8 @@ _SPECIAL_FLOATS = {
     **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), -math.inf),
     **dict.fromkeys((".nan", ".NaN", ".NAN"), math.nan),
 }
+#: Explicit tags whose value must resolve to that type (``!!int abc`` is an error in go-yaml).
+_TYPED = {"tag:yaml.org,2002:int": int, "tag:yaml.org,2002:float": float, "tag:yaml.org,2002:bool": bool}
 _GO_INT_RE = re.compile(
     r"^[-+]?(?:0[bB][01]+|0[oO][0-7]+|0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$"
 )
@@ -162,12 +164,15 @@ class _Builder:
             return resolve_plain(node.value)
         if tag in (_STR, "!") or tag is None:
             return node.value
-        if tag == "tag:yaml.org,2002:int":
-            return _go_parse_int(node.value.replace("_", ""))
-        if tag == "tag:yaml.org,2002:float":
-            return float(node.value)
-        if tag == "tag:yaml.org,2002:bool":
-            return _BOOL.get(node.value, node.value)
+        if tag in _TYPED:
+            value = resolve_plain(node.value) if node.value else None
+            if tag == "tag:yaml.org,2002:float" and type(value) is int:
+                value = float(value)
+            if type(value) is not _TYPED[tag]:  # go-yaml refuses what the tag cannot hold
+                short = tag.rsplit(":", 1)[1]
+                raise _error(f"cannot decode `{node.value}` as !!{short}", node,
+                             hint=f"write a valid {short} or drop the !!{short} tag")
+            return value
         if tag == "tag:yaml.org,2002:null":
             return None
         return node.value  # unknown/local tags: go-yaml keeps the text

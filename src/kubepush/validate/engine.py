@@ -28,6 +28,8 @@ from kubepush.validate.schemas import BuiltinSchemas, CompiledSchema, compile_sc
 
 #: Below this many bytes of input, forking workers costs more than it saves.
 PARALLEL_THRESHOLD_BYTES = 2_000_000
+#: Files larger than this are cut into parts so that all cores share them.
+PART_BYTES = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,13 @@ class SourceResult:
 
     findings: list[Finding] = field(default_factory=list)
     resources: list[tuple[str, int, ObjectRef]] = field(default_factory=list)  # file, document index, object
+    documents: int = 0  # YAML documents read (a part of a file numbers its documents from 0)
+
+    def renumber(self, base: int) -> None:
+        """Make a file part's document indexes file-wide."""
+        for finding in self.findings:
+            finding.document += base
+        self.resources = [(file, index + base, ref) for file, index, ref in self.resources]
 
 
 class Checker:
@@ -164,20 +173,29 @@ def _init_worker(checker: Checker) -> None:
 
 
 def check_source(source: srcs.Source) -> SourceResult:
-    """Worker entry point: all findings of one source (CRDs in it apply to it)."""
+    """Worker entry point: all findings of one source.
+
+    Plain files stream document by document (memory stays flat however large the
+    file): their CRDs were registered by :func:`run` before the workers started.
+    Rendered output and stdin are held whole, so their CRDs apply to them too.
+    """
     assert _CHECKER is not None
     checker = _CHECKER
     result = SourceResult()
-    items = list(srcs.load(source))
-    for item in items:
-        if isinstance(item, Document) and crds.is_crd(item.obj):
-            checker.add_crd(item.obj)
+    items: Iterable[Document | Finding] = srcs.load(source)
+    if source.kind != "file":
+        items = list(items)
+        for item in items:
+            if isinstance(item, Document) and crds.is_crd(item.obj):
+                checker.add_crd(item.obj)
     for item in items:
         if isinstance(item, Finding):
             result.findings.append(item)
+            result.documents = max(result.documents, item.document + 1)
             continue
         result.findings.extend(checker.check(item))
         result.resources.append((item.file, item.index, item.ref))
+        result.documents = max(result.documents, item.index + 1)
     return result
 
 
@@ -205,14 +223,20 @@ def run(paths: list[str], options: Options, reporter: Reporter | None = None) ->
     The reporter is not closed here: the caller owns it (and may add to the result).
     """
     sources = list(srcs.discover(paths, render_dirs=options.render))
+    if _worker_count(options.workers) > 1:
+        sources = [part for source in sources for part in srcs.split_large(source, PART_BYTES)]
     crd_objects = list(collect_crds(options.crd_paths, options.render)) if options.crd_paths else []
     crd_sources = [s.path for s in sources if _mentions_crd(s)]
     crd_objects += list(collect_crds(crd_sources, False))
     checker = Checker(options, crd_objects)
     checker.builtins.defs  # noqa: B018 - load before forking so workers share it
-    result = Result(command="validate", files=len(sources))
+    result = Result(command="validate", files=len({s.path for s in sources}))
     trackers: dict[str, rules.DuplicateTracker] = {}
+    numbered: dict[str, int] = {}  # file -> documents in its parts seen so far
     for source, outcome in zip(sources, _map(checker, sources, options.workers), strict=True):
+        if source.is_part:
+            outcome.renumber(numbered.get(source.path, 0))
+            numbered[source.path] = numbered.get(source.path, 0) + outcome.documents
         result.documents += len(outcome.resources)
         found = outcome.findings
         if options.enabled("duplicate-resource"):
@@ -254,7 +278,7 @@ def locate_in_file(file: str, index: int, path: tuple[str | int, ...]) -> tuple[
 
 def _map(checker: Checker, sources: list[srcs.Source], workers: int) -> Iterator[SourceResult]:
     """Results in source order; in-process for small inputs, forked workers otherwise."""
-    count = workers or os.cpu_count() or 1
+    count = _worker_count(workers)
     if count <= 1 or len(sources) < 2 or _input_bytes(sources) < PARALLEL_THRESHOLD_BYTES:
         _init_worker(checker)
         yield from map(check_source, sources)
@@ -264,6 +288,10 @@ def _map(checker: Checker, sources: list[srcs.Source], workers: int) -> Iterator
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(count, initializer=_init_worker, initargs=(checker,)) as pool:
         yield from pool.imap(check_source, sources, chunksize=max(1, min(64, len(sources) // (count * 8))))
+
+
+def _worker_count(workers: int) -> int:
+    return workers or os.cpu_count() or 1
 
 
 def _input_bytes(sources: list[srcs.Source]) -> int:
