@@ -240,6 +240,9 @@ def test_forge_username_conventions() -> None:
         Credentials.for_forge("bitbucket", "t")
     with pytest.raises(GitError, match="empty git token"):
         Credentials.for_forge("github", "")
+    assert Credentials("u", " abc\r\n").token == "abc"
     with pytest.raises(GitError, match="line break") as info:
-        Credentials("u", "abc\n")
+        Credentials("u", "abc\ndef")
     assert "abc" not in str(info.value)
+    with pytest.raises(GitError, match="empty git token"):
+        Credentials("u", "\n")

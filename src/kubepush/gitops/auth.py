@@ -59,13 +59,16 @@ class Credentials:
     token: str = field(repr=False)
 
     def __post_init__(self) -> None:
+        # a token read from a file or a CI variable often ends in a newline
+        object.__setattr__(self, "token", self.token.strip())
         if not self.token:
             raise GitError("empty git token: set the token variable or leave credentials out", kind=E.AUTH)
         if not self.username or ":" in self.username or any(c in self.username for c in "\r\n"):
             raise GitError(f"invalid git username {self.username!r}: it must be non-empty without ':'",
                            kind=E.AUTH)
         if any(c in self.token for c in "\r\n"):
-            raise GitError("invalid git token: it contains a line break (copied with a newline?)", kind=E.AUTH)
+            raise GitError("invalid git token: it contains a line break (two values in one variable?)",
+                           kind=E.AUTH)
 
     @classmethod
     def for_forge(cls, forge: str, token: str, username: str | None = None) -> Credentials:
