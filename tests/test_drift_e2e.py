@@ -76,13 +76,21 @@ def test_fields_owned_by_an_ignored_manager_or_pointer_are_not_drift(fake_kube, 
     assert code == 1 and {by_name(report)[n]["rule"] for n in ("web", "cfg")} == {"drift"}
     code, report, _ = drift(capsys, fake_kube, path, "--ignore-manager", "hpa-controller")
     assert code == 1 and by_name(report)["web"]["rule"] == "in-sync"
+    fake_kube.edit("Deployment", "default", "web", {"spec": {"template": {"spec": {"containers": [
+        {"name": "app", "image": "evil:1"}]}}}})
+    code, report, _ = drift(capsys, fake_kube, path, "--ignore-manager", "hpa-controller")
+    message = by_name(report)["web"]["message"]
+    assert "1 field differs" in message, message
+    assert "spec.template.spec.containers[0].image set to evil:1 by kubectl-edit" in message
+    assert "replicas" not in message  # the ignored manager's field is not in the diff either
     (tmp_path / "kubepush.yaml").write_text(yaml.safe_dump({
         "targets": [{"name": "default", "path": "m"}],  # same inventory as the ad-hoc runs
         "drift": {"ignore": [{"managers": ["hpa-controller"]},
                              {"kind": "ConfigMap", "name": "cfg", "paths": ["/data/note"]}]}}))
     monkeypatch.chdir(tmp_path)
     code, report, err = run_json(capsys, "drift", "--kubeconfig", fake_kube.kubeconfig_path)
-    assert code == 0, err
+    assert code == 1, err  # the label still drifted
+    assert [f["object"]["name"] for f in report["findings"] if f["rule"] == "drift"] == ["web"]
 
 
 def test_missing_and_extra_objects(fake_kube, tmp_path, capsys):

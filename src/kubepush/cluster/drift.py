@@ -133,15 +133,17 @@ def _compare(cluster: Cluster, item: Item, info: ResourceInfo | ClusterError,
     old, new = (ignore.strip(compare.clean(o)) for o in (have, want))
     diffs = compare.differences(old, new)
     secret = compare.is_secret(item.obj)
-    lines = []
+    lines, ignored = [], []
     for diff in diffs:
         line, who = compare.attribute(have, diff, secret)
         if who and all(o.manager in ignore.managers for o in who):
-            continue
-        lines.append(line)
+            ignored.append(diff.path)
+        else:
+            lines.append(line)
     if not lines:
         return change(ch.IN_SYNC)
-    shown_old, shown_new = compare.mask(old, new)
+    shown_old, shown_new = compare.mask(old, compare.Ignore(tuple(ignored)).strip(new))
+    shown_old = compare.Ignore(tuple(ignored)).strip(shown_old)
     head = (f"an apply would change {len(lines)} field{'s' if len(lines) > 1 else ''}" if options.preview
             else f"{len(lines)} field{'s' if len(lines) > 1 else ''} differ{'s' if len(lines) == 1 else ''} from Git")
     return change(ch.DRIFTED, "\n".join([head, *lines, compare.unified(shown_old, shown_new, name)]))
