@@ -15,6 +15,7 @@ from kubepush.gitops import (
     NO_CHANGES,
     PUSHED,
     UP_TO_DATE,
+    Credentials,
     GitError,
     Identity,
     branch_name,
@@ -334,6 +335,13 @@ def test_secrets_never_go_into_commit_metadata(remote: Remote) -> None:
         publish(repo, set_tag("1.1"), message="see https://bot:hunter2@example.test/x\n", direct=True)
     assert "hunter2" not in str(info.value)
     assert len(remote.log("main")) == 1
+
+
+def test_token_for_a_non_http_remote_is_reported_unused(remote: Remote, caplog: pytest.LogCaptureFixture) -> None:
+    with workspace(url=remote.url, credentials=Credentials("bot", "s3cret-token")):
+        pass
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        f"the git token is not used for {remote.url}: only HTTPS remotes take one (SSH uses its key)"]
 
 
 def test_publish_argument_errors(remote: Remote) -> None:

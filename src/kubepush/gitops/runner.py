@@ -158,6 +158,11 @@ class Git:
     credentials: Credentials | None = field(default=None, repr=False)
     timeout: float = DEFAULT_TIMEOUT
 
+    def __post_init__(self) -> None:
+        if self.credentials and self.url and not config_entries(self.url, self.credentials):
+            log.warning("the git token is not used for %s: only HTTPS remotes take one (SSH uses its key)",
+                        self.redact(self.url))
+
     def redact(self, text: str) -> str:
         return redact(text, self.credentials)
 
