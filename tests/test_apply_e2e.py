@@ -361,3 +361,32 @@ def test_discovery_failing_mid_apply_reports_what_was_not_applied(fake_kube, tmp
     assert code == 2
     assert actions(report) == {"shop": "not-applied", "cfg": "not-applied", "": "cluster-error"}
     assert "became unreachable" in err and fake_kube.count(method="PATCH") == 0
+
+
+def test_target_level_recreate_and_custom_resource_readiness(fake_kube, tmp_path, capsys, monkeypatch, controller):
+    fake_kube.apply(deployment(app="old"), manager="kubepush")
+    for obj in (NAMESPACE, CRD):
+        fake_kube.create(obj)
+    fake_kube.create({**BACKUP, "spec": {"schedule": "old"}})
+    fake_kube.set_status("Backup", "shop", "nightly", {"observedGeneration": 1, "conditions": [
+        {"type": "Ready", "status": "True", "reason": "Scheduled"}]})
+    write(tmp_path / "t", "m.yaml", NAMESPACE, CRD, BACKUP, deployment(app="new"))
+    (tmp_path / "kubepush.yaml").write_text(yaml.safe_dump({"targets": [
+        {"name": "default", "path": "t", "recreate": True}]}))
+    monkeypatch.chdir(tmp_path)
+
+    def recreated():
+        live = fake_kube.get("Deployment", "default", "web")
+        return live is not None and live["spec"]["selector"]["matchLabels"] == {"app": "new"}
+
+    controller.when(recreated, lambda: fake_kube.rollout_complete("Deployment", "default", "web"))
+    # the Backup's controller has not seen generation 2 yet; then it reports Ready for it
+    controller.when(lambda: fake_kube.count(verb="get", resource="backups") > 0, lambda: fake_kube.set_status(
+        "Backup", "shop", "nightly", {"observedGeneration": 2, "conditions": [
+            {"type": "Ready", "status": "True", "reason": "Scheduled"}]}))
+    code, report, err = run_json(capsys, "apply", "--kubeconfig", fake_kube.kubeconfig_path, "--no-validate",
+                                 "--timeout", "20")
+    assert code == 0, err
+    assert actions(report)["web"] == "recreated" and actions(report)["nightly"] == "configured"
+    assert "Backup/shop/nightly: in-progress: controller has not observed generation 2" in err
+    assert "Backup/shop/nightly: current: Ready" in err
