@@ -125,9 +125,9 @@ class GitHTTPServer:
     def expected_auth(self) -> str:
         return "Basic " + base64.b64encode(f"{self.user}:{self.token}".encode()).decode()
 
-    def start(self, port: int = 0) -> GitHTTPServer:
+    def start(self) -> GitHTTPServer:
         handler = type("Handler", (_Handler,), {"rig": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
