@@ -390,3 +390,12 @@ def test_target_level_recreate_and_custom_resource_readiness(fake_kube, tmp_path
     assert actions(report)["web"] == "recreated" and actions(report)["nightly"] == "configured"
     assert "Backup/shop/nightly: in-progress: controller has not observed generation 2" in err
     assert "Backup/shop/nightly: current: Ready" in err
+
+
+def test_a_kind_the_cluster_does_not_serve_refuses_the_whole_target(fake_kube, tmp_path, capsys):
+    write(tmp_path, "m.yaml", configmap("cfg"), BACKUP)
+    code, report, _ = apply(capsys, fake_kube, str(tmp_path))
+    assert code == 1
+    assert [(f["rule"], f["object"]["name"]) for f in report["findings"]] == [("unknown-kind", "nightly")]
+    assert "does not serve Backup in example.com/v1" in report["findings"][0]["message"]
+    assert fake_kube.count(method="PATCH") == 0

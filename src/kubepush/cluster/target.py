@@ -119,6 +119,21 @@ def refuse(spec: TargetSpec, items: list[Item], scope: Scope) -> list[Finding]:
     return found
 
 
+def unknown_kinds(spec: TargetSpec, items: list[Item], scope: Scope) -> list[Finding]:
+    """Objects whose kind the cluster does not serve and no CRD in the set defines: refused up
+    front, so a missing CRD does not leave a half-applied target behind."""
+    found = []
+    for item in items:
+        ref = item.ref
+        if scope(ref.api_version, ref.kind) is None:
+            found.append(Finding(
+                rule="unknown-kind", file=item.file, document=item.document, object=ref,
+                message=f"[{spec.name}] the cluster does not serve {ref.kind} in {ref.api_version} and no "
+                        "CustomResourceDefinition for it is in this target: nothing applied",
+                hint="install the CRD first, or add it to the target's manifests"))
+    return found
+
+
 def connect(spec: TargetSpec, options: ApplyOptions) -> Cluster:
     cluster = Cluster(spec.kubeconfig, spec.context, pool_size=options.concurrency, timeout=options.request_timeout)
     cluster.check()
@@ -177,7 +192,7 @@ def apply_target(spec: TargetSpec, items: list[Item], options: ApplyOptions, pro
 def _apply(spec: TargetSpec, items: list[Item], options: ApplyOptions, progress: Progress, cluster: Cluster,
            result: TargetResult) -> TargetResult:
     prepared, scope, parent = prepare(spec, items, cluster)
-    result.refused = refuse(spec, prepared, scope)
+    result.refused = refuse(spec, prepared, scope) + unknown_kinds(spec, prepared, scope)
     if result.refused:
         return result
     applier = Applier(cluster, target=spec.name, force=options.force, recreate=spec.recreate,
