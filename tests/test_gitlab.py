@@ -1,0 +1,255 @@
+"""The GitLab CI templates (gitlab/templates) and the example pipeline, executed by
+gitlab-ci-local 4.73.0 with the shell executor: kubepush is pip-installed from a wheel of this
+checkout into each job's venv and runs for real against examples/, the fake apiserver and the
+fake GitLab. Each pipeline runs in its own copy of a project (gitlab-ci-local writes
+.gitlab-ci-local/ into its cwd), jobs one at a time (the shell executor shares the checkout).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from git_fixtures import GitHTTPServer, make_remote
+
+pytest_plugins = ["git_fixtures"]
+
+REPO = Path(__file__).resolve().parent.parent
+GITLAB = REPO / "gitlab"
+EXAMPLE = REPO / "examples" / "gitlab" / ".gitlab-ci.yml"
+VERSION = "4.73.0"
+INPUT = re.compile(r"\$\[\[ inputs\.(\w+) \]\]")
+
+
+@pytest.fixture(scope="session")
+def kubepush_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A wheel of this checkout, built once for all xdist workers (in a copy: no build/ in the tree)."""
+    shared = tmp_path_factory.getbasetemp().parent if os.environ.get("PYTEST_XDIST_WORKER") else \
+        tmp_path_factory.getbasetemp()
+    out = shared / "kubepush-wheel"
+    with open(shared / "kubepush-wheel.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        wheels = sorted(out.glob("kubepush-*.whl"))
+        if not wheels:
+            source = shared / "kubepush-source"
+            shutil.rmtree(source, ignore_errors=True)
+            shutil.copytree(REPO / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+            for name in ("pyproject.toml", "README.md"):
+                shutil.copy(REPO / name, source / name)
+            subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), str(source)],
+                           check=True, timeout=300)
+            wheels = sorted(out.glob("kubepush-*.whl"))
+    return wheels[0]
+
+
+def install_inputs(wheel: Path) -> dict[str, str]:
+    """What the tests give every template: this checkout's wheel, on top of the installed dependencies."""
+    return {"kubepush_source": str(wheel), "pip_args": "--no-deps --no-index"}
+
+
+def make_project(root: Path, ci: str | dict[str, Any]) -> Path:
+    """A git project with the templates and the example config repositories, on branch main."""
+    project = root / "project"
+    shutil.copytree(GITLAB, project / "gitlab", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("config-repo", "broken"):
+        shutil.copytree(REPO / "examples" / name, project / "examples" / name)
+    (project / ".gitlab-ci.yml").write_text(ci if isinstance(ci, str) else yaml.safe_dump(ci, sort_keys=False))
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    for args in (["init", "-q", "-b", "main"], ["remote", "add", "origin", "https://gitlab.example.com/acme/config.git"],
+                 ["add", "-A"], ["commit", "-qm", "config"]):
+        subprocess.run(["git", *args], cwd=project, check=True, env=env, capture_output=True)
+    return project
+
+
+def gitlab_ci_local(project: Path, *args: str, variables: dict[str, str] | None = None,
+                    timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    exe = shutil.which("gitlab-ci-local")
+    assert exe, "gitlab-ci-local is missing: run .ci/setup.d/40-gitlab-ci-local.sh"
+    variables = {"CI_PROJECT_DIR": str(project), **(variables or {})}
+    cmd = [exe, "--home", str(project.parent / "gcl-home"), "--force-shell-executor",
+           "--concurrency", "1", "--no-color", "--max-job-name-padding", "0",
+           "--ignore-predefined-vars", ",".join(v for v in variables if v.startswith("CI_")), *args]
+    for name, value in variables.items():
+        cmd += ["--variable", f"{name}={value}"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CI_", "GITLAB_", "KUBEPUSH_", "PYTEST_"))}
+    return subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def job_results(output: str) -> dict[str, str]:
+    """The summary gitlab-ci-local prints at the end: job name -> PASS / WARN / FAIL."""
+    return {m[2]: m[1] for m in re.finditer(r"^ (PASS|WARN|FAIL) +(?:\[[^\]]*\] )?(\S+)", output, re.M)}
+
+
+def job_log(output: str, job: str) -> str:
+    return "\n".join(line.split(" > ", 1)[1] for line in output.splitlines()
+                     if line.startswith(f"{job} > "))
+
+
+def artifact(project: Path, job: str, name: str) -> Path:
+    """A file the job exported as an artifact (gitlab-ci-local keeps them per job)."""
+    path = project / ".gitlab-ci-local" / "artifacts" / job / "kubepush-reports" / name
+    assert path.is_file(), f"{job} did not export kubepush-reports/{name}"
+    return path
+
+
+def include(template: str, **inputs: Any) -> dict[str, Any]:
+    return {"local": f"gitlab/templates/{template}.yml", "inputs": inputs}
+
+
+def dotenv_printer(name: str, needs: str, prefix: str) -> dict[str, Any]:
+    """A downstream job that shows the dotenv variables it received from ``needs``."""
+    return {name: {"stage": "report", "needs": [needs],
+                   "script": [f"env | grep '^{prefix}' | sort | sed 's/^/seen: /'"]}}
+
+
+def seen(output: str, job: str) -> dict[str, str]:
+    return dict(line[len("seen: "):].split("=", 1) for line in job_log(output, job).splitlines()
+                if line.startswith("seen: "))
+
+
+# --- the templates, statically --------------------------------------------------------------
+
+
+def test_templates_are_in_sync_with_the_shared_parts_and_pin_this_version() -> None:
+    proc = subprocess.run([sys.executable, str(GITLAB / "sync.py"), "--check"], capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    version = re.search(r'^version = "(.+)"', (REPO / "pyproject.toml").read_text(), re.M)[1]
+    templates = sorted(GITLAB.glob("templates/*.yml"))
+    assert [t.stem for t in templates] == ["apply", "bump", "diff", "drift", "validate"]
+    for path in templates:
+        header, jobs = yaml.safe_load_all(path.read_text())
+        inputs = header["spec"]["inputs"]
+        assert inputs["kubepush_source"]["default"].endswith(f"=={version}"), path.name
+        assert all(spec.get("description") for spec in inputs.values()), path.name
+        used = set(INPUT.findall(path.read_text().split("\n---\n", 1)[1]))
+        assert used == set(inputs), f"{path.name}: declared but unused or used but undeclared inputs"
+        (job,) = jobs.values()
+        assert job["artifacts"]["when"] == "always" and "dotenv" in job["artifacts"]["reports"]
+
+
+def rendered(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The spec header and the jobs with every input at its default, as GitLab would expand them."""
+    header, jobs = yaml.safe_load_all(path.read_text())
+    inputs = header["spec"]["inputs"]
+
+    def default(name: str) -> Any:
+        value = inputs[name]["default"]
+        return str(value).lower() if isinstance(value, bool) else value
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {walk(k): walk(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        if isinstance(value, str):
+            whole = INPUT.fullmatch(value)
+            return inputs[whole[1]]["default"] if whole else INPUT.sub(lambda m: str(default(m[1])), value)
+        return value
+
+    return header, walk(jobs)
+
+
+def test_templates_and_examples_match_gitlabs_ci_schema(tmp_path: Path) -> None:
+    files = []
+    for path in sorted(GITLAB.glob("templates/*.yml")):
+        header, jobs = rendered(path)
+        for part, doc in (("spec", header), ("jobs", jobs)):
+            files.append(tmp_path / f"{path.stem}-{part}.yml")
+            files[-1].write_text(yaml.safe_dump(doc))
+    files += sorted((REPO / "examples" / "gitlab").glob("*.yml"))
+    proc = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.gitlab-ci",
+                           *map(str, files)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    broken = tmp_path / "broken.yml"  # the lint would catch a broken job
+    broken.write_text(yaml.safe_dump({"job": {"script": "true", "artifacts": {"reports": {"dotenv": 3}}}}))
+    proc = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.gitlab-ci",
+                           str(broken)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 1
+
+
+# --- the templates, executed ----------------------------------------------------------------
+
+
+def test_validate_on_a_merge_request_reports_and_passes_results_downstream(tmp_path: Path, kubepush_wheel: Path) -> None:
+    install = install_inputs(kubepush_wheel)
+    ci = {
+        "stages": ["test", "report"],
+        "include": [
+            include("validate", working_directory="examples/config-repo", comment=True, **install),
+            include("validate", job_name="validate-broken", paths="examples/broken", kubernetes_version="1.31",
+                    **install),
+        ],
+        "validate-broken": {"allow_failure": {"exit_codes": [1]}},  # findings: the pipeline goes on
+        **dotenv_printer("after-validate", "validate-broken", "KUBEPUSH_"),
+    }
+    project = make_project(tmp_path, ci)
+    proc = gitlab_ci_local(project, variables={"CI_PIPELINE_SOURCE": "merge_request_event",
+                                               "CI_MERGE_REQUEST_IID": "7"})
+    out = proc.stdout + proc.stderr
+    assert job_results(proc.stdout) == {"kubepush-validate": "PASS", "validate-broken": "WARN",
+                                        "after-validate": "PASS"}, out
+    assert proc.returncode == 0, out
+    assert "2 resources in 1 file: 8 errors" in job_log(proc.stdout, "validate-broken")
+    assert seen(proc.stdout, "after-validate") == {
+        "KUBEPUSH_VALIDATE_EXIT_CODE": "1", "KUBEPUSH_VALIDATE_ERRORS": "8", "KUBEPUSH_VALIDATE_WARNINGS": "0"}
+    # comment: true on a merge request, with a kubepush that may not have `comment` yet: said, not failed
+    assert "kubepush: comment:" in job_log(proc.stdout, "kubepush-validate")
+
+    cases = ET.parse(artifact(project, "validate-broken", "validate.junit.xml")).getroot().iter("testcase")
+    failures = [c for c in cases if c.find("failure") is not None]
+    assert failures and all("examples/broken/deployment.yaml" in ET.tostring(c, encoding="unicode")
+                            for c in failures)
+    quality = json.loads(artifact(project, "validate-broken", "validate.codequality.json").read_text())
+    assert len(quality) == 8
+    assert {q["location"]["path"] for q in quality} == {"examples/broken/deployment.yaml"}  # the MR widget's paths
+    good = json.loads(artifact(project, "kubepush-validate", "validate.json").read_text())
+    assert good["summary"]["errors"] == 0 and good["summary"]["resources"] > 0
+
+
+def test_apply_diff_drift_against_a_cluster(tmp_path: Path, kubepush_wheel: Path, fake_kube: Any) -> None:
+    fake_kube.simulate(rollouts="complete")  # the controllers: apply's health wait finishes
+    fake_kube.create(yaml.safe_load((REPO / "examples/config-repo/crds/backup-crd.yaml").read_text()))
+    common = {"working_directory": "examples/config-repo", "paths": "overlays/staging",
+              **install_inputs(kubepush_wheel)}
+    always = [{"when": "on_success"}]
+    ci = {
+        "stages": ["test", "deploy", "verify", "report"],
+        "include": [
+            include("diff", rules=always, **common),
+            include("apply", environment="staging", timeout=60, **common),
+            include("drift", stage="verify", rules=always, **common),
+        ],
+        **dotenv_printer("after-diff", "kubepush-diff", "KUBEPUSH_DIFF_"),
+        **dotenv_printer("after-apply", "kubepush-apply", "KUBEPUSH_APPLY_"),
+        **dotenv_printer("after-drift", "kubepush-drift", "KUBEPUSH_DRIFT_"),
+    }
+    project = make_project(tmp_path, ci)
+    proc = gitlab_ci_local(project, variables={"KUBECONFIG": fake_kube.kubeconfig_path})
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert set(job_results(proc.stdout).values()) == {"PASS"}, out
+    diff, apply, drift = (seen(proc.stdout, f"after-{c}") for c in ("diff", "apply", "drift"))
+    # before the apply everything would be created: diff reports it, and passes (fail_on_drift: false)
+    assert diff["KUBEPUSH_DIFF_EXIT_CODE"] == "0" and int(diff["KUBEPUSH_DIFF_DRIFTED"]) >= 4, out
+    assert apply["KUBEPUSH_APPLY_EXIT_CODE"] == "0" and apply["KUBEPUSH_APPLY_CHANGED"] == "true"
+    assert apply["KUBEPUSH_APPLY_CHANGES"] == diff["KUBEPUSH_DIFF_DRIFTED"]
+    assert drift == {"KUBEPUSH_DRIFT_EXIT_CODE": "0", "KUBEPUSH_DRIFT_ERRORS": "0", "KUBEPUSH_DRIFT_WARNINGS": "0",
+                     "KUBEPUSH_DRIFT_DRIFTED": "0", "KUBEPUSH_DRIFT_CHANGES": "0", "KUBEPUSH_DRIFT_CHANGED": "false"}
+    live = fake_kube.get("Deployment", "shop", "shop")
+    assert live["spec"]["replicas"] == 1 and live["spec"]["template"]["spec"]["containers"][0]["image"] == \
+        "ghcr.io/acme/shop:1.4.2"  # the staging overlay, rendered by kustomize in the job
+    assert ET.parse(artifact(project, "kubepush-apply", "apply.junit.xml")).getroot().iter("testcase")
+    assert fake_kube.token not in out
