@@ -399,3 +399,19 @@ def test_a_kind_the_cluster_does_not_serve_refuses_the_whole_target(fake_kube, t
     assert [(f["rule"], f["object"]["name"]) for f in report["findings"]] == [("unknown-kind", "nightly")]
     assert "does not serve Backup in example.com/v1" in report["findings"][0]["message"]
     assert fake_kube.count(method="PATCH") == 0
+
+
+def test_later_stages_wait_until_crds_are_established(fake_kube, tmp_path, capsys, controller):
+    write(tmp_path, "m.yaml", CRD, NAMESPACE, BACKUP)
+    # the CRD exists but is not Established yet; the apiextensions controller establishes it when polled
+    fake_kube.create(CRD)
+    fake_kube.crd_established("backups.example.com", False)
+    controller.when(lambda: fake_kube.count(verb="get", resource="customresourcedefinitions") > 0,
+                    lambda: fake_kube.crd_established("backups.example.com", True))
+    code, report, err = apply(capsys, fake_kube, str(tmp_path), "--no-wait")
+    assert code == 0, err
+    crd_polls = [i for i, r in enumerate(fake_kube.requests) if r.resource == "customresourcedefinitions"
+                 and r.method == "GET"]
+    backup_apply = next(i for i, r in enumerate(fake_kube.requests) if r.resource == "backups"
+                        and r.method == "PATCH")
+    assert crd_polls and crd_polls[0] < backup_apply

@@ -75,6 +75,12 @@ def test_mask_never_shows_secret_values_only_whether_they_changed():
     for value in ("secret-value", b64("a"), b64("B"), b64("b"), b64("secret-value")):
         assert value not in text
     assert "*** (changed)" in text
+    # kubectl's client-side apply annotation holds the values too
+    annotated = {**have, "metadata": {"annotations": {compare.LAST_APPLIED: '{"data":{"same":"YQ=="}}'}}}
+    shown_live, shown_want = compare.mask(annotated, {**want, "metadata": annotated["metadata"]})
+    assert shown_live["metadata"]["annotations"][compare.LAST_APPLIED] == "***"
+    assert shown_want["metadata"]["annotations"][compare.LAST_APPLIED] == "***"
+    assert annotated["metadata"]["annotations"][compare.LAST_APPLIED] != "***"  # copies were masked
     # not a Secret: untouched
     cm = {"apiVersion": "v1", "kind": "ConfigMap", "data": {"k": "v"}}
     assert compare.mask(cm, cm) == (cm, cm)

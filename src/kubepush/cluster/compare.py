@@ -30,6 +30,7 @@ from kubepush.report.model import format_path
 SERVER_METADATA = ("managedFields", "resourceVersion", "generation", "uid", "creationTimestamp", "selfLink",
                    "deletionTimestamp", "deletionGracePeriodSeconds")
 MASK, CHANGED, ADDED = "***", "*** (changed)", "*** (added)"
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 _ABSENT = object()
 
 Path = tuple[str | int, ...]
@@ -77,6 +78,10 @@ def mask(live: dict[str, Any] | None, want: dict[str, Any] | None) -> tuple[dict
         want.pop("stringData", None)
     if live is not None and live_data:
         live["data"] = {k: MASK for k in live_data}
+    for obj in (live, want):  # client-side kubectl apply keeps the whole Secret, values included, here
+        annotations = ((obj or {}).get("metadata") or {}).get("annotations") or {}
+        if LAST_APPLIED in annotations:
+            annotations[LAST_APPLIED] = MASK
     return live, want
 
 

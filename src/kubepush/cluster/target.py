@@ -39,10 +39,6 @@ from kubepush.errors import UsageError
 from kubepush.manifests.documents import object_ref
 from kubepush.report.model import Finding
 
-#: Seconds to wait for CRDs to be Established and Namespaces Active between stages.
-STAGE_WAIT = 60.0
-
-
 @dataclass
 class TargetSpec:
     """Everything about one target that is not the manifests."""
@@ -223,7 +219,7 @@ def _apply(spec: TargetSpec, items: list[Item], options: ApplyOptions, progress:
             _skip_rest(planned[number + 1:], spec.name, result, f"stage {number + 1} had failures")
             return result
         if number == 0:
-            if not _ready(cluster, done, progress, result):
+            if not _ready(cluster, done, options.timeout, progress):
                 _skip_rest(planned[1:], spec.name, result, "CRDs or Namespaces did not become ready")
                 return result
             cluster.refresh()
@@ -289,10 +285,10 @@ def _skip_rest(rest: Iterable[list[Item]], target: str, result: TargetResult, wh
             result.changes.append(ch.Change(item.ref, ch.SKIPPED, why, item.file, item.document, target))
 
 
-def _ready(cluster: Cluster, done: list[Applied], progress: Progress, result: TargetResult) -> bool:
-    """Stage 1 gate: CRDs Established and Namespaces Active before anything uses them."""
+def _ready(cluster: Cluster, done: list[Applied], timeout: float, progress: Progress) -> bool:
+    """Stage 1 gate (even with --no-wait): CRDs Established and Namespaces Active before anything uses them."""
     watched = [Watched(i, a.info, None, a.item.ref.name, a.live) for i, a in enumerate(done) if a.live]
-    states = wait_for(cluster, watched, STAGE_WAIT,
+    states = wait_for(cluster, watched, timeout,
                       on_change=lambda w, h: progress(f"{done[w.key].item.ref}: {h.state} {h.message}".rstrip())
                       if h.state != "current" else None)
     ok = True
