@@ -39,6 +39,7 @@ from kubepush.errors import UsageError
 from kubepush.manifests.documents import object_ref
 from kubepush.report.model import Finding
 
+
 @dataclass
 class TargetSpec:
     """Everything about one target that is not the manifests."""
