@@ -196,13 +196,13 @@ def _apply(spec: TargetSpec, items: list[Item], options: ApplyOptions, progress:
                       concurrency=options.concurrency, progress=progress)
     secret_info = cluster.resource("v1", parent.kind) if parent else None
     old_state = inv.State.read(parent, cluster.get(secret_info, parent.namespace, parent.name)) if parent else None
-    new_state = inv.State.of(parent, prepared) if parent else None
+    wide = old_state.union(inv.State.of(parent, prepared)) if parent else None  # while applying: old and new
+    final = inv.State.of(parent, prepared) if parent and spec.prune else wide  # after pruning: the new set
     applied: list[Applied] = []
     planned = stages(prepared, scope)
     for number, stage in enumerate(planned):
         if parent and number == 1:
-            _write_parent(cluster, parent, secret_info, old_state.union(new_state), options.revision,
-                          old_state.healthy_revision, result)
+            _write_parent(cluster, parent, secret_info, wide, options.revision, old_state.healthy_revision, result)
             if result.error:  # without an inventory a later prune could not find what this run creates
                 _skip_rest(planned[1:], spec.name, result, "the inventory could not be written")
                 return result
@@ -226,14 +226,12 @@ def _apply(spec: TargetSpec, items: list[Item], options: ApplyOptions, progress:
             cluster.refresh()
     if parent and not result.error:
         if spec.prune:
-            _prune(cluster, spec, parent, old_state.union(new_state), prepared, options, progress, result)
-        _write_parent(cluster, parent, secret_info, new_state if spec.prune else old_state.union(new_state),
-                      options.revision, old_state.healthy_revision, result)
+            _prune(cluster, spec, parent, wide, prepared, options, progress, result)
+        _write_parent(cluster, parent, secret_info, final, options.revision, old_state.healthy_revision, result)
     if options.wait and not result.failed:
         result.healthy = _wait(cluster, applied, options, progress, result)
         if result.healthy and parent and options.revision:
-            _write_parent(cluster, parent, secret_info, new_state if spec.prune else old_state.union(new_state),
-                          options.revision, options.revision, result)
+            _write_parent(cluster, parent, secret_info, final, options.revision, options.revision, result)
         elif not result.healthy and options.rollback:
             _rollback(cluster, spec, old_state.healthy_revision if old_state else "", options, progress, result)
     return result
@@ -259,6 +257,10 @@ def _rollback(cluster: Cluster, spec: TargetSpec, revision: str, options: ApplyO
     back = TargetResult(spec.name)
     _apply(replace(spec, prune=False), items, replace(options, revision=revision, rollback=False),
            progress, cluster, back)
+    if back.refused:
+        result.notes.append(f"ROLLBACK FAILED: the manifests at {revision} were refused: {back.refused[0].message}")
+        progress(result.notes[-1])
+        return
     for change in back.changes:
         change.target = f"{spec.name} rollback {revision[:12]}"
     result.changes.extend(back.changes)
