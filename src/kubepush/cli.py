@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "drift": ("kubepush.commands.drift", "compare clusters with Git: drifted fields and who changed them; --heal"),
     "bump": ("kubepush.commands.bump", "update image tags in the config repo and open or update a pull request"),
     "images": ("kubepush.commands.images", "list every image reference (what bump sees), with file and line"),
+    "targets": ("kubepush.commands.targets", "list the targets a change affects, as a CI matrix (GitHub, GitLab, json)"),
+    "comment": ("kubepush.commands.comment", "post or update one sticky pull-request comment per target from a report"),
 }
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2

@@ -1,0 +1,69 @@
+"""What a CI run says about itself: the pull request it runs for, the repository, the forge
+and its API, and a link to the run - so ``kubepush comment`` needs no flags in CI.
+
+GitHub Actions: ``GITHUB_EVENT_PATH`` (the event payload; ``pull_request.number`` for
+``pull_request``/``pull_request_target`` events), ``GITHUB_SERVER_URL``/``GITHUB_REPOSITORY``,
+``GITHUB_API_URL`` (right for GitHub Enterprise Server too). GitLab CI (merge-request
+pipelines): ``CI_MERGE_REQUEST_IID``, ``CI_PROJECT_URL``, ``CI_API_V4_URL``, ``CI_JOB_URL``.
+Jenkins (multibranch): ``CHANGE_ID``, ``GIT_URL``, ``BUILD_URL``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from kubepush.errors import UsageError
+
+
+@dataclass(frozen=True)
+class CIContext:
+    """Empty strings / ``None`` where the environment does not say."""
+
+    pr: int | None = None
+    repo_url: str = ""
+    forge: str | None = None
+    api_url: str = ""
+    run_url: str = ""
+
+
+def detect(env: Mapping[str, str] | None = None) -> CIContext:
+    env = os.environ if env is None else env
+    if env.get("GITHUB_ACTIONS") == "true" or env.get("GITHUB_EVENT_PATH"):
+        server = env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
+        repo = env.get("GITHUB_REPOSITORY", "")
+        run = f"{server}/{repo}/actions/runs/{env['GITHUB_RUN_ID']}" if repo and env.get("GITHUB_RUN_ID") else ""
+        return CIContext(_github_pr(env.get("GITHUB_EVENT_PATH", "")), f"{server}/{repo}" if repo else "",
+                         "github", env.get("GITHUB_API_URL", ""), run)
+    if env.get("GITLAB_CI") or env.get("CI_MERGE_REQUEST_IID"):
+        return CIContext(_number(env.get("CI_MERGE_REQUEST_IID", ""), "CI_MERGE_REQUEST_IID"),
+                         env.get("CI_PROJECT_URL", ""), "gitlab", env.get("CI_API_V4_URL", ""),
+                         env.get("CI_JOB_URL") or env.get("CI_PIPELINE_URL", ""))
+    if env.get("JENKINS_URL") or env.get("CHANGE_ID"):
+        return CIContext(_number(env.get("CHANGE_ID", ""), "CHANGE_ID"), env.get("GIT_URL", ""), None, "",
+                         env.get("BUILD_URL", ""))
+    return CIContext()
+
+
+def _number(value: str, name: str) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit():
+        raise UsageError(f"{name}={value!r} is not a pull request number")
+    return int(value)
+
+
+def _github_pr(path: str) -> int | None:
+    """``pull_request.number`` of the event payload; ``None`` for events without a pull request."""
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            event = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"GITHUB_EVENT_PATH {path}: cannot read the event payload: {exc}") from None
+    pull = event.get("pull_request") if isinstance(event, dict) else None
+    number = pull.get("number") if isinstance(pull, dict) else None
+    return number if isinstance(number, int) else None
