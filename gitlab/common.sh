@@ -87,14 +87,16 @@ print("kubepush outputs (dotenv):", " ".join(f"{prefix}{k}={v}" for k, v in out.
 PY
 }
 
-# kp_comment: the Markdown summary as the sticky comment of the merge request (input comment).
+# kp_comment: the Markdown summary as this command's section of the sticky merge request comment
+# (input comment; one comment per target). Failing to comment is a warning: the result stands.
 kp_comment() {
   if [ -z "${CI_MERGE_REQUEST_IID:-}" ]; then
     echo "kubepush: comment: not a merge request pipeline, no comment"
   elif ! kubepush comment --help >/dev/null 2>&1; then
     echo "kubepush: comment: this kubepush has no 'comment' command, no comment (upgrade kubepush_source)"
   elif [ -f "$KP_REPORTS/$KP_COMMAND.md" ]; then
-    kubepush comment --id "kubepush-$KP_COMMAND" "$KP_REPORTS/$KP_COMMAND.md" || echo "kubepush: comment: could not post the comment" >&2
+    kubepush comment --target "${KP_TARGETS:-all}" --section "$KP_COMMAND" --from "$KP_REPORTS/$KP_COMMAND.md" \
+      || echo "kubepush: comment: could not post the comment" >&2
   fi
 }
 

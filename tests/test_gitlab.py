@@ -183,7 +183,12 @@ def test_templates_and_examples_match_gitlabs_ci_schema(tmp_path: Path) -> None:
 # --- the templates, executed ----------------------------------------------------------------
 
 
-def test_validate_on_a_merge_request_reports_and_passes_results_downstream(tmp_path: Path, kubepush_wheel: Path) -> None:
+def test_validate_on_a_merge_request_reports_comments_and_passes_results_downstream(
+        tmp_path: Path, kubepush_wheel: Path, fake_gitlab: Any) -> None:
+    from fakeforge.rig import make_client
+
+    fake_gitlab.branches.add("feature")
+    mr = make_client("gitlab", fake_gitlab).create("feature", "main", "config change", "")
     install = install_inputs(kubepush_wheel)
     ci = {
         "stages": ["test", "report"],
@@ -196,8 +201,10 @@ def test_validate_on_a_merge_request_reports_and_passes_results_downstream(tmp_p
         **dotenv_printer("after-validate", "validate-broken", "KUBEPUSH_"),
     }
     project = make_project(tmp_path, ci)
-    proc = gitlab_ci_local(project, variables={"CI_PIPELINE_SOURCE": "merge_request_event",
-                                               "CI_MERGE_REQUEST_IID": "7"})
+    proc = gitlab_ci_local(project, variables={
+        "CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": str(mr.number),
+        "CI_PROJECT_URL": f"{fake_gitlab.origin}/octo/app", "CI_API_V4_URL": fake_gitlab.url,
+        "GITLAB_TOKEN": fake_gitlab.token})
     out = proc.stdout + proc.stderr
     assert job_results(proc.stdout) == {"kubepush-validate": "PASS", "validate-broken": "WARN",
                                         "after-validate": "PASS"}, out
@@ -205,8 +212,12 @@ def test_validate_on_a_merge_request_reports_and_passes_results_downstream(tmp_p
     assert "2 resources in 1 file: 8 errors" in job_log(proc.stdout, "validate-broken")
     assert seen(proc.stdout, "after-validate") == {
         "KUBEPUSH_VALIDATE_EXIT_CODE": "1", "KUBEPUSH_VALIDATE_ERRORS": "8", "KUBEPUSH_VALIDATE_WARNINGS": "0"}
-    # comment: true on a merge request, with a kubepush that may not have `comment` yet: said, not failed
-    assert "kubepush: comment:" in job_log(proc.stdout, "kubepush-validate")
+    notes = [n["body"] for n in fake_gitlab.notes.values() if n["iid"] == mr.number]
+    if (REPO / "src/kubepush/commands/comment.py").exists():  # comment: true -> the sticky MR comment
+        assert len(notes) == 1 and "kubepush validate passed" in notes[0] and "No findings in 10 resources" in notes[0]
+    else:
+        assert not notes and "no 'comment' command" in job_log(proc.stdout, "kubepush-validate")
+    assert fake_gitlab.token not in out
 
     cases = ET.parse(artifact(project, "validate-broken", "validate.junit.xml")).getroot().iter("testcase")
     failures = [c for c in cases if c.find("failure") is not None]
@@ -253,3 +264,96 @@ def test_apply_diff_drift_against_a_cluster(tmp_path: Path, kubepush_wheel: Path
         "ghcr.io/acme/shop:1.4.2"  # the staging overlay, rendered by kustomize in the job
     assert ET.parse(artifact(project, "kubepush-apply", "apply.junit.xml")).getroot().iter("testcase")
     assert fake_kube.token not in out
+
+
+def test_bump_from_a_trigger_opens_a_merge_request_and_hands_its_url_on(
+        tmp_path: Path, kubepush_wheel: Path, fake_gitlab: Any, git_remote_root: Path) -> None:
+    from test_bump import FILES, RemoteBranches
+
+    remote = make_remote(git_remote_root, "octo/app.git", FILES)
+    fake_gitlab.branches = RemoteBranches(remote)
+    server = GitHTTPServer(git_remote_root, user="oauth2", token=fake_gitlab.token).start()
+    try:
+        ci = {"stages": ["deploy", "report"],
+              "include": [include("bump", repo=server.url(remote), forge_url=fake_gitlab.url, draft=True,
+                                  **install_inputs(kubepush_wheel))],
+              **dotenv_printer("after-bump", "kubepush-bump", "KUBEPUSH_BUMP_")}
+        project = make_project(tmp_path, ci)
+        # what an application pipeline's trigger job passes, and the token from the CI/CD settings
+        proc = gitlab_ci_local(project, variables={"CI_PIPELINE_SOURCE": "pipeline",
+                                                   "KUBEPUSH_IMAGES": "ghcr.io/acme/shop:1.5.0",
+                                                   "GITLAB_TOKEN": fake_gitlab.token})
+    finally:
+        server.stop()
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    mr = fake_gitlab.mrs[1]
+    assert mr["title"].startswith(("Draft: ", "WIP: ")) and "1.5.0" in mr["title"]
+    outputs = seen(proc.stdout, "after-bump")
+    assert outputs["KUBEPUSH_BUMP_EXIT_CODE"] == "0" and outputs["KUBEPUSH_BUMP_CHANGED"] == "true"
+    assert outputs["KUBEPUSH_BUMP_PR_NUMBER"] == "1" and outputs["KUBEPUSH_BUMP_PR_URL"].endswith("/merge_requests/1")
+    assert "ghcr.io/acme/shop:1.5.0" in remote.read(outputs["KUBEPUSH_BUMP_BRANCH"], "base/deploy.yaml")
+    assert fake_gitlab.token not in out  # the secret reached kubepush and nothing printed it
+
+
+@pytest.mark.parametrize(("template", "name", "value", "message"), [
+    ("bump", "forge", "bitbucket", "is not in the list of allowed options"),
+    ("apply", "timeout", "soon", "is not a number"),
+    ("drift", "heal", "yes", "is not a boolean"),
+    ("validate", "kubernetes_version", "latest", "does not match required regex"),
+])
+def test_bad_inputs_are_rejected_before_anything_runs(tmp_path: Path, template: str, name: str, value: str,
+                                                     message: str) -> None:
+    project = make_project(tmp_path, {"include": [include(template, **{name: value})]})
+    proc = gitlab_ci_local(project, "--list")
+    assert proc.returncode != 0
+    assert f"`{name}` input:" in proc.stderr + proc.stdout and message in proc.stderr + proc.stdout
+
+
+def example_pipeline(wheel: Path) -> dict[str, Any]:
+    """examples/gitlab/.gitlab-ci.yml with its includes pointed at this checkout (include:local instead of
+    include:project) and kubepush from the wheel; its kubectl download is dropped (kubectl is installed)."""
+    ci = yaml.safe_load(EXAMPLE.read_text())
+    for entry in ci["include"]:
+        assert entry.pop("project") == "kubepush/kubepush" and entry.pop("ref")
+        entry["local"] = entry.pop("file").lstrip("/")
+        entry["inputs"] = {**entry.get("inputs", {}), **install_inputs(wheel)}
+    assert "kubectl" in str(ci.pop("default"))
+    return ci
+
+
+def config_repo_project(root: Path, ci: dict[str, Any]) -> Path:
+    """A config repository as the example expects it: kubepush.yaml at the root."""
+    project = make_project(root, ci)
+    for item in (project / "examples" / "config-repo").iterdir():
+        item.rename(project / item.name)
+    subprocess.run(["git", "add", "-A"], cwd=project, check=True)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "root"],
+                   cwd=project, check=True)
+    return project
+
+
+def test_example_pipeline_runs_the_right_jobs_for_each_event_and_validates(tmp_path: Path,
+                                                                           kubepush_wheel: Path) -> None:
+    project = config_repo_project(tmp_path, example_pipeline(kubepush_wheel))
+    events = {
+        "merge request": ({"CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "3"},
+                          {"kubepush-validate", "kubepush-diff"}),
+        "merge to main": ({"CI_PIPELINE_SOURCE": "push"},
+                          {"kubepush-validate", "kubepush-apply: [staging]", "kubepush-apply: [production]"}),
+        "app trigger": ({"CI_PIPELINE_SOURCE": "pipeline", "KUBEPUSH_IMAGES": "ghcr.io/acme/shop:1.5.0"},
+                        {"kubepush-bump", "bump-summary"}),
+        "nightly": ({"CI_PIPELINE_SOURCE": "schedule", "KUBEPUSH_SCHEDULE": "drift"},
+                    {"kubepush-drift: [staging]", "kubepush-drift: [production]"}),
+    }
+    for event, (variables, expected) in events.items():
+        proc = gitlab_ci_local(project, "--list-json", variables=variables)
+        assert proc.returncode == 0, proc.stderr
+        jobs = {job["name"]: job for job in json.loads(proc.stdout)}
+        assert {name for name, job in jobs.items() if job["when"] != "never"} == expected, event
+    assert jobs["kubepush-drift: [staging]"]["stage"] == "drift"
+
+    proc = gitlab_ci_local(project, "kubepush-validate", variables=events["merge request"][0])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads(artifact(project, "kubepush-validate", "validate.json").read_text())
+    assert report["summary"]["errors"] == 0 and report["summary"]["resources"] >= 10  # both overlays and the CRD
