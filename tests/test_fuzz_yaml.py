@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from fuzz import oracles, yamlgen
 
 CORPUS = Path(__file__).parent / "fuzz" / "corpus" / "yaml"
-FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=oracles.examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @pytest.mark.parametrize("path", sorted(CORPUS.iterdir()), ids=lambda p: p.name)
@@ -33,6 +33,8 @@ def test_regression_corpus(path: Path) -> None:
         ("k: 0_10\n", {"k": 8}),  # octal once the '_' is gone
         ("k: 0_84\n", {"k": 84.0}),  # not octal, so a float, like 08
         ("\ufeffkind: x\n", {"kind": "x"}),  # a BOM is not part of the first key
+        ("k: [a, ?xx]\n", {"k": ["a", {"xx": None}]}),  # '?' is a complex key in flow, not text
+        ("&xx: v\n", {"null": "v"}),  # an anchored empty key, not an anchored value
     ],
 )
 def test_fast_path_regressions_read_like_kubectl(text: str, expected: object) -> None:
@@ -42,7 +44,8 @@ def test_fast_path_regressions_read_like_kubectl(text: str, expected: object) ->
     assert repr(fastyaml.parse(raw)) == repr(expected)
 
 
-@pytest.mark.parametrize("text", ["k: {a: |- x}\n", "k: [|2 x]\n", "-\tabc\n", "a: !!int 0x1Fzz\n", "a: !!float abc\n"])
+@pytest.mark.parametrize("text", ["k: {a: |- x}\n", "k: [|2 x]\n", "-\tabc\n", "a: !!int 0x1Fzz\n", "a: !!float abc\n",
+                                  "{:: 0}\n", "k: {a: :x}\n", "&a\nk: *a\n", "k: [!x]\n"])
 def test_what_kubectl_refuses_is_a_finding_not_a_value(text: str) -> None:
     (finding,) = oracles.loader_never_crashes(text)
     assert finding.rule == "yaml-syntax" and finding.line == 1

@@ -9,6 +9,7 @@ itself the bug (a traceback on hostile input).
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from typing import Any
 
@@ -22,6 +23,11 @@ from kubepush.manifests import fastyaml, yaml11
 from kubepush.manifests.documents import Document, parse_text
 from kubepush.manifests.errors import YAMLError
 from kubepush.report.model import Finding
+
+
+def examples(default: int) -> int:
+    """Examples per hypothesis property: bounded in CI, ``KUBEPUSH_FUZZ_EXAMPLES=20000`` for a deep run."""
+    return int(os.environ.get("KUBEPUSH_FUZZ_EXAMPLES", default))
 
 
 def _outcome(parse: Any) -> tuple[str, str]:

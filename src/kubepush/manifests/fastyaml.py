@@ -33,9 +33,14 @@ _BOOL_11 = re.compile(rb'"(?:[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF)"')
 # ``0_10`` is 10) where go-yaml keeps a string (or reads octal 8). The character
 # before is checked after the match.
 _ZERO_NUMBER = re.compile(r"0[0-9bB_]|_")
-# A string starting with a block-scalar indicator: yaml-rs accepts ``[|x]`` and
-# ``{a: >x}``, which libyaml refuses (block scalars cannot be in flow context).
-_BLOCK_INDICATOR = re.compile(rb'"[|>]')
+# A string starting with an indicator: yaml-rs (YAML 1.2) accepts ``[|x]``, ``{a: >x}``,
+# ``{:x: 1}`` and ``[?x]`` as plain scalars where libyaml refuses them or reads ``?``
+# as a complex key. Searched for as a string start in the compact JSON.
+_INDICATOR_START = re.compile(rb'(?:^|[\[{,:])"[|>:?]')
+# Anchors, aliases and tags: yaml-rs reads a recursive alias as null and an empty
+# anchored or tagged node differently (``&a: v``, ``[!x]``). Rare in manifests, so
+# every node property sends the document to the exact path (``&&`` in a shell line does not).
+_NODE_PROPERTY = re.compile(r"(?:^|[ \[{,])[&*!][^ \r\n&*]", re.M)
 _SCALAR_START = frozenset(" \t:[{,+-\n")
 
 
@@ -111,21 +116,23 @@ def _fast(text: str) -> Any:
     At the end of a file without a final newline, yaml-rs keeps a newline at the end
     of a block scalar that libyaml (and so kubectl) does not; merge keys, leading-zero
     numbers and YAML 1.1 booleans differ too; non-string keys make ``orjson`` refuse
-    the value. A list result means yaml-rs saw several documents (or a top-level
-    sequence, which is no manifest anyway). A BOM is content to yaml-rs, and it
+    the value. Anything but a mapping (several documents, a top-level sequence or
+    scalar: no manifest anyway) takes the exact path, which words the error. A BOM is content to yaml-rs, and it
     accepts tabs where libyaml does not (``-\tx``): both are rare, so both go slow.
     """
     if not text.endswith("\n") or "<<" in text or "\t" in text or "\ufeff" in text:
+        return _UNSAFE
+    if _NODE_PROPERTY.search(text):
         return _UNSAFE
     for match in _ZERO_NUMBER.finditer(text):
         if match.start() == 0 or text[match.start() - 1] in _SCALAR_START:
             return _UNSAFE
     try:
         value = yaml_rs.loads(text, parse_datetime=False)
-        if isinstance(value, list):
+        if not isinstance(value, dict):
             return _UNSAFE
         dumped = orjson.dumps(value)
-        if _BOOL_11.search(dumped) or _BLOCK_INDICATOR.search(dumped):
+        if _BOOL_11.search(dumped) or _INDICATOR_START.search(dumped):
             return _UNSAFE
     except (ValueError, TypeError, OverflowError):
         return _UNSAFE  # the reference parser produces the authoritative error
