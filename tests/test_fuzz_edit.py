@@ -8,10 +8,9 @@ comments, tabs, CRLF, a BOM and odd scalars sit next to the image.
 
 from __future__ import annotations
 
+from fuzz import oracles, yamlgen
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from fuzz import oracles, yamlgen
 
 FUZZ = settings(max_examples=oracles.examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-
 from fuzz import oracles, yamlgen
+from hypothesis import HealthCheck, given, settings
 
 CORPUS = Path(__file__).parent / "fuzz" / "corpus" / "yaml"
 FUZZ = settings(max_examples=oracles.examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -47,8 +47,8 @@ def yaml_paths_agree(text: str) -> int:
     """
     accepted = 0
     for raw in fastyaml.split_documents(text):
-        expected = _outcome(lambda: yaml11.parse_document(raw.text, raw.line_offset).value)
-        got = _outcome(lambda: fastyaml.parse(raw))
+        expected = _outcome(lambda raw=raw: yaml11.parse_document(raw.text, raw.line_offset).value)
+        got = _outcome(lambda raw=raw: fastyaml.parse(raw))
         assert got == expected, f"document {raw.index} {raw.text!r}: fast {got[1] or 'error'} != exact {expected[1] or 'error'}"
         accepted += expected[0] == "ok"
     return accepted
