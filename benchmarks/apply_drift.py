@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -35,17 +36,21 @@ def manifests(directory: Path, count: int, namespace: str) -> None:
     (directory / "objects.yaml").write_text("---\n".join(docs))
 
 
-def timed(fake: FakeKube, argv: list[str], ok: tuple[int, ...] = (0,)) -> tuple[float, int]:
-    """Wall seconds and API requests of one command."""
+def timed(fake: FakeKube, argv: list[str], ok: tuple[int, ...] = (0,)) -> tuple[float, int, float]:
+    """Wall seconds, API requests and CPU seconds of one command (CPU time shows what the
+    command costs itself when the machine is busy with other work)."""
     fake.reset_requests()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
            "KUBECONFIG": fake.kubeconfig_path}
     started = time.perf_counter()
     proc = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode not in ok:
         raise SystemExit(f"{' '.join(argv[:4])}... exited {proc.returncode}:\n{proc.stderr[-2000:]}")
-    return elapsed, len(fake.requests)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, len(fake.requests), cpu
 
 
 def main() -> None:
@@ -56,7 +61,7 @@ def main() -> None:
     args = parser.parse_args()
     kubepush = [sys.executable, "-m", "kubepush.cli"]
     kubectl = shutil.which("kubectl")
-    rows: dict[str, list[tuple[float, int]]] = {}
+    rows: dict[str, list[tuple[float, int, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(args.runs):
             fake = FakeKube(latency=args.latency, kubeconfig_dir=tmp).start()
@@ -88,11 +93,12 @@ def main() -> None:
             finally:
                 fake.stop()
     print(f"{args.objects} objects, {args.latency * 1000:g} ms per request, median of {args.runs} runs "
-          f"({os.cpu_count()} CPUs)")
+          f"({os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f})")
     for name, samples in rows.items():
         wall = statistics.median(s[0] for s in samples)
         calls = statistics.median(s[1] for s in samples)
-        print(f"  {name:40} {wall:6.2f} s  {calls / args.objects:5.2f} API calls/object")
+        cpu = statistics.median(s[2] for s in samples)
+        print(f"  {name:40} {wall:6.2f} s wall  {cpu:5.2f} s CPU  {calls / args.objects:5.2f} API calls/object")
     ratio = [("kubepush apply (create)", "kubectl apply --server-side (create)"),
              ("kubepush drift (in sync)", "kubectl diff --server-side (in sync)")]
     for ours, theirs in ratio:

@@ -356,7 +356,7 @@ def test_the_inventory_is_a_kubectl_applyset(fake_kube, tmp_path, capsys):
 
 def test_discovery_failing_mid_apply_reports_what_was_not_applied(fake_kube, tmp_path, capsys):
     write(tmp_path, "m.yaml", NAMESPACE, configmap("cfg", "shop"))
-    fake_kube.inject("get", "^/api/v1$", close=True, times=1)  # the first discovery call: cluster gone
+    fake_kube.inject("get", "^/api/v1$", close=True, times=2)  # discovery (warm-up and use): cluster gone
     code, report, err = apply(capsys, fake_kube, str(tmp_path))
     assert code == 2
     assert actions(report) == {"shop": "not-applied", "cfg": "not-applied", "": "cluster-error"}

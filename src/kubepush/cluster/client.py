@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,21 +158,42 @@ class Cluster:
         return info
 
     def _discover(self, api_version: str, kind: str, cached: bool) -> ResourceInfo | None:
-        with self._discovery_lock:
-            resources = self._group_versions.get(api_version) if cached else None
-            if resources is None:
-                path = f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
-                try:
-                    resources = self.request("GET", path).get("resources") or []
-                except ApiError as exc:
-                    if exc.status != 404:
-                        raise
-                    resources = []
-                self._group_versions[api_version] = resources
+        resources = self._group_versions.get(api_version) if cached else None
+        if resources is None:
+            resources = self._fetch_group_version(api_version)
         for r in resources:
             if r.get("kind") == kind and "/" not in r.get("name", "/"):
                 return ResourceInfo(api_version, kind, r["name"], bool(r.get("namespaced")))
         return None
+
+    def _fetch_group_version(self, api_version: str) -> list[dict[str, Any]]:
+        path = f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
+        try:
+            resources = self.request("GET", path).get("resources") or []
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            resources = []
+        with self._discovery_lock:
+            self._group_versions[api_version] = resources
+        return resources
+
+    def prefetch(self, api_versions: Iterable[str]) -> None:
+        """Discover these group-versions concurrently (a warm-up: errors surface on first use)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        wanted = [v for v in dict.fromkeys(api_versions) if v not in self._group_versions]
+        if not wanted:
+            return
+
+        def fetch(api_version: str) -> None:
+            try:
+                self._fetch_group_version(api_version)
+            except ClusterError:
+                pass
+
+        with ThreadPoolExecutor(max_workers=min(8, len(wanted))) as pool:
+            list(pool.map(fetch, wanted))
 
     def resource_for(self, group: str, kind: str) -> ResourceInfo:
         """Like :meth:`resource` for a group-kind without a version: the server's preferred version."""

@@ -51,7 +51,8 @@ def check_target(spec: TargetSpec, items: list[Item], options: DriftOptions, pro
     """Compare one target; never raises for cluster trouble (it lands in the result)."""
     result = TargetResult(spec.name)
     try:
-        cluster = connect(spec, ApplyOptions(concurrency=options.concurrency, request_timeout=options.request_timeout))
+        cluster = connect(spec, ApplyOptions(concurrency=options.concurrency, request_timeout=options.request_timeout),
+                          items)
     except UsageError as exc:
         result.error = str(exc)
         return result
@@ -75,18 +76,21 @@ def _check(cluster: Cluster, spec: TargetSpec, items: list[Item], options: Drift
             raise
         except ClusterError as exc:
             infos.append(exc)
-    live, listed = _live(cluster, prepared, infos, options.concurrency)
+    with ThreadPoolExecutor(max_workers=1) as side:  # the inventory is read while the objects are listed
+        recorded = side.submit(_read_parent, cluster, parent)
+        live, listed = _live(cluster, prepared, infos, options.concurrency)
 
-    def one(i: int) -> ch.Change:
-        return _compare(cluster, prepared[i], infos[i], live, options)
+        def one(i: int) -> ch.Change:
+            return _compare(cluster, prepared[i], infos[i], live, options)
 
-    with ThreadPoolExecutor(max_workers=max(1, min(options.concurrency, len(prepared)))) as pool:
-        changes = list(pool.map(one, range(len(prepared))))
-    for change in changes:
-        change.target = spec.name
-    result.changes.extend(changes)
-    if parent is not None:
-        result.changes.extend(_extras(cluster, spec, parent, prepared, live, listed, options))
+        with ThreadPoolExecutor(max_workers=max(1, min(options.concurrency, len(prepared)))) as pool:
+            changes = list(pool.map(one, range(len(prepared))))
+        for change in changes:
+            change.target = spec.name
+        result.changes.extend(changes)
+        if parent is not None:
+            state = inv.State.read(parent, recorded.result())
+            result.changes.extend(_extras(cluster, spec, parent, state, prepared, live, listed, options))
     if options.heal:
         _heal(cluster, spec, prepared, changes, options, progress)
 
@@ -149,15 +153,20 @@ def _compare(cluster: Cluster, item: Item, info: ResourceInfo | ClusterError,
     return change(ch.DRIFTED, "\n".join([head, *lines, compare.unified(shown_old, shown_new, name)]))
 
 
-def _extras(cluster: Cluster, spec: TargetSpec, parent: inv.Parent, items: list[Item],
+def _read_parent(cluster: Cluster, parent: inv.Parent | None) -> dict[str, Any] | None:
+    """The inventory parent as recorded (None when there is none, or it cannot be read)."""
+    if parent is None:
+        return None
+    try:
+        return cluster.get(cluster.resource("v1", parent.kind), parent.namespace, parent.name)
+    except ApiError:
+        return None
+
+
+def _extras(cluster: Cluster, spec: TargetSpec, parent: inv.Parent, state: inv.State, items: list[Item],
             live: dict[tuple[str, str, str, str], dict[str, Any]], listed: set[tuple[ResourceInfo, str | None]],
             options: DriftOptions) -> list[ch.Change]:
     """Members of the inventory that Git no longer has; kinds and namespaces already listed are not listed again."""
-    try:
-        recorded = cluster.get(cluster.resource("v1", parent.kind), parent.namespace, parent.name)
-    except ApiError:
-        return []
-    state = inv.State.read(parent, recorded)
     if not state.group_kinds:
         return []
     desired = {item.key for item in items}

@@ -131,9 +131,15 @@ def unknown_kinds(spec: TargetSpec, items: list[Item], scope: Scope) -> list[Fin
     return found
 
 
-def connect(spec: TargetSpec, options: ApplyOptions) -> Cluster:
+def connect(spec: TargetSpec, options: ApplyOptions, items: Iterable[Item] = ()) -> Cluster:
+    """A checked connection; discovery of the items' group-versions runs alongside the check."""
     cluster = Cluster(spec.kubeconfig, spec.context, pool_size=options.concurrency, timeout=options.request_timeout)
-    cluster.check()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        warm = pool.submit(cluster.prefetch, {item.obj.get("apiVersion", "") for item in items} - {""})
+        try:
+            cluster.check()
+        finally:
+            warm.result()
     return cluster
 
 
@@ -171,7 +177,7 @@ def apply_target(spec: TargetSpec, items: list[Item], options: ApplyOptions, pro
     if result.refused:
         return result
     try:
-        cluster = connect(spec, options)
+        cluster = connect(spec, options, items)
     except UsageError as exc:
         result.error = str(exc)
         return result
