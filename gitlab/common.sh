@@ -22,7 +22,8 @@ kp_install() {
   fi
   command -v kubepush >/dev/null || kp_fail "kubepush is not installed: set the input kubepush_source"
   kubepush --version
-  KP_REPORTS="$CI_PROJECT_DIR/kubepush-reports"
+  KP_ROOT="$PWD"  # the checkout: where GitLab starts the job (CI_PROJECT_DIR)
+  KP_REPORTS="$KP_ROOT/kubepush-reports"
   mkdir -p "$KP_REPORTS"
 }
 
@@ -40,7 +41,7 @@ kp_run() {
     if [ "$KP_COMMAND" = bump ]; then set -- "$@" --path "$kp_word"; else set -- "$@" "$kp_word"; fi
   done
   set +f
-  cd "$CI_PROJECT_DIR/${KP_WORKING_DIRECTORY:-.}" || kp_fail "working_directory '${KP_WORKING_DIRECTORY}' does not exist"
+  cd "$KP_ROOT/${KP_WORKING_DIRECTORY:-.}" || kp_fail "working_directory '${KP_WORKING_DIRECTORY}' does not exist"
   set +e
   if [ "$KP_COMMAND" = bump ]; then
     kubepush bump -o json "$@" >"$KP_REPORTS/bump.json"
@@ -51,7 +52,7 @@ kp_run() {
   fi
   KP_EXIT=$?
   set -e
-  cd "$CI_PROJECT_DIR"
+  cd "$KP_ROOT"
   kp_outputs
 }
 

@@ -89,7 +89,8 @@ def gitlab_ci_local(project: Path, *args: str, variables: dict[str, str] | None 
 
 def job_results(output: str) -> dict[str, str]:
     """The summary gitlab-ci-local prints at the end: job name -> PASS / WARN / FAIL."""
-    return {m[2]: m[1] for m in re.finditer(r"^ (PASS|WARN|FAIL) +(?:\[[^\]]*\] )?(\S+)", output, re.M)}
+    found = {m[2]: m[1] for m in re.finditer(r"^ (PASS|WARN|FAIL) {2}(.+?)(?: {2}.*)?$", output, re.M)}
+    return {name: result for name, result in found.items() if not name.startswith("downstream pipeline")}
 
 
 def job_log(output: str, job: str) -> str:
@@ -310,37 +311,51 @@ def test_bad_inputs_are_rejected_before_anything_runs(tmp_path: Path, template: 
     assert f"`{name}` input:" in proc.stderr + proc.stdout and message in proc.stderr + proc.stdout
 
 
-def example_pipeline(wheel: Path) -> dict[str, Any]:
-    """examples/gitlab/.gitlab-ci.yml with its includes pointed at this checkout (include:local instead of
-    include:project) and kubepush from the wheel; its kubectl download is dropped (kubectl is installed)."""
-    ci = yaml.safe_load(EXAMPLE.read_text())
+def local_includes(ci: dict[str, Any], wheel: Path) -> dict[str, Any]:
+    """An example's includes pointed at this checkout (include:local instead of include:project)
+    and kubepush installed from the wheel."""
     for entry in ci["include"]:
         assert entry.pop("project") == "kubepush/kubepush" and entry.pop("ref")
         entry["local"] = entry.pop("file").lstrip("/")
         entry["inputs"] = {**entry.get("inputs", {}), **install_inputs(wheel)}
+    return ci
+
+
+def example_pipeline(wheel: Path) -> dict[str, Any]:
+    """examples/gitlab/.gitlab-ci.yml for this checkout; its kubectl download is dropped (kubectl is installed)."""
+    ci = local_includes(yaml.safe_load(EXAMPLE.read_text()), wheel)
     assert "kubectl" in str(ci.pop("default"))
     return ci
 
 
-def config_repo_project(root: Path, ci: dict[str, Any]) -> Path:
-    """A config repository as the example expects it: kubepush.yaml at the root."""
-    project = make_project(root, ci)
+def config_repo_project(root: Path, wheel: Path) -> Path:
+    """A config repository as the example expects it: kubepush.yaml at the root, the example's files."""
+    project = make_project(root, example_pipeline(wheel))
     for item in (project / "examples" / "config-repo").iterdir():
         item.rename(project / item.name)
-    subprocess.run(["git", "add", "-A"], cwd=project, check=True)
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "root"],
-                   cwd=project, check=True)
+    child = yaml.safe_load((EXAMPLE.parent / ".gitlab" / "kubepush-apply.yml").read_text())
+    (project / ".gitlab").mkdir()
+    (project / ".gitlab" / "kubepush-apply.yml").write_text(yaml.safe_dump(local_includes(child, wheel)))
+    commit(project, "config repository layout")
     return project
+
+
+def commit(project: Path, message: str) -> str:
+    subprocess.run(["git", "add", "-A"], cwd=project, check=True)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", message],
+                   cwd=project, check=True)
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, check=True, capture_output=True,
+                          text=True).stdout.strip()
 
 
 def test_example_pipeline_runs_the_right_jobs_for_each_event_and_validates(tmp_path: Path,
                                                                            kubepush_wheel: Path) -> None:
-    project = config_repo_project(tmp_path, example_pipeline(kubepush_wheel))
+    project = config_repo_project(tmp_path, kubepush_wheel)
     events = {
         "merge request": ({"CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "3"},
                           {"kubepush-validate", "kubepush-diff"}),
         "merge to main": ({"CI_PIPELINE_SOURCE": "push"},
-                          {"kubepush-validate", "kubepush-apply: [staging]", "kubepush-apply: [production]"}),
+                          {"kubepush-validate", "kubepush-targets", "kubepush-deploy"}),
         "app trigger": ({"CI_PIPELINE_SOURCE": "pipeline", "KUBEPUSH_IMAGES": "ghcr.io/acme/shop:1.5.0"},
                         {"kubepush-bump", "bump-summary"}),
         "nightly": ({"CI_PIPELINE_SOURCE": "schedule", "KUBEPUSH_SCHEDULE": "drift"},
@@ -357,3 +372,47 @@ def test_example_pipeline_runs_the_right_jobs_for_each_event_and_validates(tmp_p
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads(artifact(project, "kubepush-validate", "validate.json").read_text())
     assert report["summary"]["errors"] == 0 and report["summary"]["resources"] >= 10  # both overlays and the CRD
+
+
+def kubeconfig_for(path: Path, **clusters: Any) -> Path:
+    """One kubeconfig whose contexts (the targets' in kubepush.yaml) are different fake clusters."""
+    merged: dict[str, Any] = {"apiVersion": "v1", "kind": "Config", "clusters": [], "contexts": [], "users": [],
+                              "current-context": next(iter(clusters))}
+    for context, fake in clusters.items():
+        config = yaml.safe_load(Path(fake.kubeconfig_path).read_text())
+        merged["clusters"].append({"name": context, "cluster": config["clusters"][0]["cluster"]})
+        merged["users"].append({"name": context, "user": config["users"][0]["user"]})
+        merged["contexts"].append({"name": context, "context": {"cluster": context, "user": context}})
+    path.write_text(yaml.safe_dump(merged))
+    return path
+
+
+def test_example_merge_to_main_applies_only_the_changed_targets_in_a_child_pipeline(
+        tmp_path: Path, kubepush_wheel: Path, make_fake_kube: Any) -> None:
+    crd = yaml.safe_load((REPO / "examples/config-repo/crds/backup-crd.yaml").read_text())
+    staging, production = make_fake_kube(), make_fake_kube()
+    for fake in (staging, production):
+        fake.simulate(rollouts="complete")
+        fake.create(crd)
+    project = config_repo_project(tmp_path, kubepush_wheel)
+    before = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True,
+                            check=True).stdout.strip()
+    overlay = project / "overlays" / "staging" / "kustomization.yaml"
+    overlay.write_text(overlay.read_text().replace("newTag: 1.4.2", "newTag: 1.4.3"))
+    commit(project, "staging: shop 1.4.3")
+    # KUBECONFIG as a project CI/CD variable: child pipelines see those (gitlab-ci-local: its variables file)
+    kubeconfig = kubeconfig_for(tmp_path / "kubeconfig", staging=staging, production=production)
+    (project / ".gitlab-ci-local-variables.yml").write_text(yaml.safe_dump({"KUBECONFIG": str(kubeconfig)}))
+    # the whole push pipeline (gitlab-ci-local would look for named jobs in the child pipeline too)
+    proc = gitlab_ci_local(project, variables={
+        "CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BEFORE_SHA": before,
+        "KUBEPUSH_SOURCE": str(kubepush_wheel), "KUBEPUSH_PIP_ARGS": "--no-deps --no-index"})
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert job_results(proc.stdout) == {"kubepush-validate": "PASS", "kubepush-targets": "PASS",
+                                        "kubepush-deploy": "PASS",
+                                        "[kubepush-deploy] -> kubepush: [staging,overlays/staging]": "PASS"}, out
+    assert "KUBEPUSH_TARGET: staging" in job_log(proc.stdout, "kubepush-targets")
+    live = staging.get("Deployment", "shop", "shop")
+    assert live["spec"]["template"]["spec"]["containers"][0]["image"] == "ghcr.io/acme/shop:1.4.3", out
+    assert production.count(method="PATCH") == 0  # production was not touched by a staging change
