@@ -415,3 +415,13 @@ def test_later_stages_wait_until_crds_are_established(fake_kube, tmp_path, capsy
     backup_apply = next(i for i, r in enumerate(fake_kube.requests) if r.resource == "backups"
                         and r.method == "PATCH")
     assert crd_polls and crd_polls[0] < backup_apply
+
+
+def test_report_lines_point_at_each_object_in_its_file(fake_kube, tmp_path, capsys):
+    path = write(tmp_path, "m.yaml", configmap("a"), configmap("b"))
+    lines = path.read_text().splitlines()
+    code, out, _ = run(capsys, "apply", "--kubeconfig", fake_kube.kubeconfig_path, "--no-validate", "--no-wait",
+                       str(path))
+    assert code == 0
+    second = lines.index("---") + 2  # the second document starts after the separator
+    assert "m.yaml:1: info: [default] created" in out and f"m.yaml:{second}: info: [default] created" in out

@@ -96,7 +96,7 @@ class Applier:
         return out
 
     def _change(self, item: Item, action: str, reason: str = "", live: dict[str, Any] | None = None) -> ch.Change:
-        return ch.Change(item.ref, action, reason, item.file, item.document, self.target, live)
+        return ch.Change.of(item, action, reason, self.target, live)
 
     def _one(self, item: Item, info: ResourceInfo | ClusterError,
              existing: dict[tuple[str, str, str, str], str]) -> Applied:

@@ -34,6 +34,13 @@ class Change:
     document: int = 0
     target: str = ""
     live: dict[str, Any] | None = None
+    line: int = 0
+
+    @classmethod
+    def of(cls, item: Any, action: str, reason: str = "", target: str = "", live: dict[str, Any] | None = None
+           ) -> Change:
+        """The change of a desired object (a plan ``Item``): it carries the item's file and line."""
+        return cls(item.ref, action, reason, item.file, item.document, target, live, item.line)
 
     @property
     def failed(self) -> bool:
@@ -44,7 +51,7 @@ class Change:
         prefix = f"[{self.target}] " if self.target else ""
         message = f"{prefix}{self.action}" + (f": {self.reason}" if self.reason else "")
         return Finding(rule=self.action, message=message, severity=severity, file=self.file or _cluster(self),
-                       document=self.document, object=self.ref)
+                       line=self.line, document=self.document, object=self.ref)
 
 
 def _cluster(change: Change) -> str:

@@ -84,8 +84,21 @@ def load_items(paths: list[str]) -> tuple[list[Any], list[Finding], int]:
                 findings.append(Finding(rule="not-an-object", file=doc.file, document=doc.index, object=doc.ref,
                                         message="not a Kubernetes object with apiVersion, kind and metadata.name"))
                 continue
-            items.append(Item(obj, doc.file, doc.index))
+            items.append(Item(obj, doc.file, doc.index, _start_line(doc)))
     return items, findings, files
+
+
+def _start_line(doc: Any) -> int:
+    """The first line of an object's own text: after ``---``, blank lines and comments."""
+    if doc.prefix:  # an item of a kind: List - only the position-keeping parse knows
+        return doc.locate(())[0]
+    line = doc.raw.line_offset + 1
+    for text in doc.raw.text.splitlines():
+        stripped = text.strip()
+        if stripped and stripped != "---" and not stripped.startswith("#"):
+            break
+        line += 1
+    return line
 
 
 def validate(paths: list[str], kubernetes_version: str | None, cfg: configuration.Config) -> list[Finding]:

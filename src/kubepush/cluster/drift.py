@@ -117,7 +117,7 @@ def _live(cluster: Cluster, items: list[Item], infos: list[ResourceInfo | Cluste
 def _compare(cluster: Cluster, item: Item, info: ResourceInfo | ClusterError,
              live: dict[tuple[str, str, str, str], dict[str, Any]], options: DriftOptions) -> ch.Change:
     def change(action: str, reason: str = "") -> ch.Change:
-        return ch.Change(item.ref, action, reason, item.file, item.document)
+        return ch.Change.of(item, action, reason)
 
     name = str(item.ref)
     if isinstance(info, ClusterError):

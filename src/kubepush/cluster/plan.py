@@ -50,6 +50,7 @@ class Item:
     obj: dict[str, Any]
     file: str = ""
     document: int = 0
+    line: int = 0  # where the object starts in ``file`` (1-based; 0 unknown), for file:line in reports
 
     @property
     def ref(self) -> ObjectRef:
@@ -107,7 +108,7 @@ def with_namespaces(items: Iterable[Item], namespaced: Scope, default_namespace:
             meta["namespace"] = default_namespace
         elif scoped is False:
             meta.pop("namespace", None)
-        out.append(Item(obj, item.file, item.document))
+        out.append(Item(obj, item.file, item.document, item.line))
     return out
 
 
@@ -165,7 +166,7 @@ def violations(items: Iterable[Item], guard: Guardrails, namespaced: Scope) -> l
                 reasons.append(f"hostPath volume at {path} is not allowed for this target")
         if reasons:
             findings.append(Finding(rule="guardrail", message="refused: " + "; ".join(reasons), file=item.file,
-                                    document=item.document, object=ref,
+                                    line=item.line, document=item.document, object=ref,
                                     hint="remove the object or change the target's guardrails in kubepush.yaml"))
     return findings
 
@@ -214,7 +215,7 @@ def duplicates(items: Iterable[Item]) -> list[Finding]:
             first = seen[item.key]
             findings.append(Finding(rule="duplicate", message=f"{item.ref} is also defined in {first.file} "
                                     f"(document {first.document}); apply each object once", file=item.file,
-                                    document=item.document, object=item.ref))
+                                    line=item.line, document=item.document, object=item.ref))
         else:
             seen[item.key] = item
     return findings

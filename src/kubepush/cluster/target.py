@@ -124,7 +124,7 @@ def unknown_kinds(spec: TargetSpec, items: list[Item], scope: Scope) -> list[Fin
         ref = item.ref
         if scope(ref.api_version, ref.kind) is None:
             found.append(Finding(
-                rule="unknown-kind", file=item.file, document=item.document, object=ref,
+                rule="unknown-kind", file=item.file, line=item.line, document=item.document, object=ref,
                 message=f"[{spec.name}] the cluster does not serve {ref.kind} in {ref.api_version} and no "
                         "CustomResourceDefinition for it is in this target: nothing applied",
                 hint="install the CRD first, or add it to the target's manifests"))
@@ -291,7 +291,7 @@ def _write_parent(cluster: Cluster, parent: inv.Parent, info: ResourceInfo, stat
 def _skip_rest(rest: Iterable[list[Item]], target: str, result: TargetResult, why: str) -> None:
     for stage in rest:
         for item in stage:
-            result.changes.append(ch.Change(item.ref, ch.SKIPPED, why, item.file, item.document, target))
+            result.changes.append(ch.Change.of(item, ch.SKIPPED, why, target))
 
 
 def _ready(cluster: Cluster, done: list[Applied], timeout: float, progress: Progress) -> bool:
