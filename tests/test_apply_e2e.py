@@ -408,7 +408,7 @@ def test_later_stages_wait_until_crds_are_established(fake_kube, tmp_path, capsy
     fake_kube.crd_established("backups.example.com", False)
     controller.when(lambda: fake_kube.count(verb="get", resource="customresourcedefinitions") > 0,
                     lambda: fake_kube.crd_established("backups.example.com", True))
-    code, report, err = apply(capsys, fake_kube, str(tmp_path), "--no-wait")
+    code, _, err = apply(capsys, fake_kube, str(tmp_path), "--no-wait")
     assert code == 0, err
     crd_polls = [i for i, r in enumerate(fake_kube.requests) if r.resource == "customresourcedefinitions"
                  and r.method == "GET"]
