@@ -99,3 +99,10 @@ def test_help_of_the_cluster_commands_does_not_import_kubernetes():
     assert proc.stdout.strip().endswith("False")
     assert "--rollback-on-failure" in proc.stdout and "--heal" in proc.stdout
     assert "exit codes: 0 ok, 1 invalid manifests, guardrail refusal" in proc.stdout
+
+
+def test_without_the_kubernetes_client_the_error_says_what_to_install(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "kubernetes", None)  # import kubernetes now raises ImportError
+    write(tmp_path, "m.yaml", configmap("a"))
+    code, _, err = run(capsys, "apply", "--no-validate", str(tmp_path / "m.yaml"))
+    assert code == 2 and "pip install 'kubepush[cluster]'" in err

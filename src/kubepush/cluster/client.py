@@ -88,8 +88,12 @@ class Cluster:
 
     def __init__(self, kubeconfig: str | None = None, context: str | None = None, *,
                  pool_size: int = 16, timeout: float = 30.0) -> None:
-        from kubernetes import client, config
-        from kubernetes.config.config_exception import ConfigException
+        try:
+            from kubernetes import client, config
+            from kubernetes.config.config_exception import ConfigException
+        except ImportError:
+            raise UsageError("the cluster commands need the kubernetes client: pip install 'kubepush[cluster]'"
+                             ) from None
 
         self.context = context
         self.timeout = timeout
