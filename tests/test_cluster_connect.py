@@ -106,3 +106,17 @@ def test_without_the_kubernetes_client_the_error_says_what_to_install(tmp_path, 
     write(tmp_path, "m.yaml", configmap("a"))
     code, _, err = run(capsys, "apply", "--no-validate", str(tmp_path / "m.yaml"))
     assert code == 2 and "pip install 'kubepush[cluster]'" in err
+
+
+def test_kubeconfig_files_are_merged_like_kubectl(fake_kube, tmp_path, capsys, monkeypatch):
+    """Cluster and user in one file, the context that joins them in another."""
+    config = yaml.safe_load(Path(fake_kube.kubeconfig_path).read_text())
+    first, second = tmp_path / "clusters", tmp_path / "contexts"
+    first.write_text(yaml.safe_dump({**config, "contexts": [], "current-context": ""}))
+    second.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Config", "clusters": [], "users": [],
+                                      "contexts": config["contexts"], "current-context": "fakekube"}))
+    monkeypatch.setenv("KUBECONFIG", f"{first}:{second}")
+    write(tmp_path / "m", "m.yaml", configmap("merged"))
+    code, _, err = run(capsys, "apply", "--no-validate", "--no-wait", str(tmp_path / "m"))
+    assert code == 0, err
+    assert fake_kube.get("ConfigMap", "default", "merged") is not None

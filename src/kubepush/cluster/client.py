@@ -104,13 +104,12 @@ class Cluster:
                 self.where = "in-cluster service account"
                 self.namespace = _incluster_namespace()
             else:
-                files = kubeconfig or os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
-                config.load_kube_config(config_file=_first_existing(files), context=context,
-                                        client_configuration=configuration, persist_config=False)
-                _, active = config.list_kube_config_contexts(config_file=_first_existing(files))
+                files = _existing(kubeconfig or os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config"))
+                config.load_kube_config(config_file=files, context=context, client_configuration=configuration,
+                                        persist_config=False)
+                contexts, active = config.list_kube_config_contexts(config_file=files)
                 if context:
-                    active = next((c for c in config.list_kube_config_contexts(_first_existing(files))[0]
-                                   if c["name"] == context), active)
+                    active = next((c for c in contexts if c["name"] == context), active)
                 self.namespace = (active.get("context") or {}).get("namespace") or "default"
                 self.where = f"context {active['name']!r}"
         except ConfigException as exc:
@@ -315,13 +314,11 @@ def _incluster_namespace() -> str:
         return "default"
 
 
-def _first_existing(files: str) -> str:
-    """``KUBECONFIG`` may list several files; the client reads one - the first that exists."""
-    parts = [p for p in files.split(os.pathsep) if p]
-    for part in parts:
-        if os.path.exists(part):
-            return part
-    raise UsageError(f"kubeconfig not found: {files} (set --kubeconfig or KUBECONFIG)")
+def _existing(files: str) -> str:
+    """``files`` (``KUBECONFIG`` may list several; the client merges them as kubectl does) when one exists."""
+    if not any(os.path.exists(p) for p in files.split(os.pathsep) if p):
+        raise UsageError(f"kubeconfig not found: {files} (set --kubeconfig or KUBECONFIG)")
+    return files
 
 
 _VERBS = {"GET": "get", "PATCH": "patch", "DELETE": "delete", "POST": "create", "PUT": "update"}
