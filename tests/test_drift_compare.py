@@ -146,3 +146,15 @@ def test_ignore_rules_match_kind_name_namespace_and_strip_pointers():
     assert obj["spec"]["replicas"] == 2  # a copy
     assert Ignore.for_object([IgnoreRule(name="other")], obj).paths == ()
     assert compare.parse_pointer("/spec/containers/0/image") == ("spec", "containers", 0, "image")
+
+
+def test_who_drifted_never_quotes_secret_values():
+    have = {"kind": "Secret", "metadata": {"annotations": {compare.LAST_APPLIED: '{"data":{"pw":"c2VjcmV0"}}'},
+                                           "managedFields": [managed("kubectl-client-side-apply", "Update", {
+                                               "f:data": {"f:pw": {}}, "f:metadata": {"f:annotations": {
+                                                   f"f:{compare.LAST_APPLIED}": {}}}})]},
+            "data": {"pw": "c2VjcmV0"}}
+    for path, live_value in ((("data", "pw"), "c2VjcmV0"),
+                             (("metadata", "annotations", compare.LAST_APPLIED), "{...c2VjcmV0...}")):
+        line, _ = compare.attribute(have, Difference(path, live_value, "x"), secret=True)
+        assert "c2VjcmV0" not in line and "set to a new value by kubectl-client-side-apply" in line

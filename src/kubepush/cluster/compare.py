@@ -322,7 +322,8 @@ def attribute(live: dict[str, Any], diff: Difference, secret: bool = False) -> t
     if diff.live is _ABSENT:
         return f"{where} is not in the cluster (removed outside kubepush, or new in Git)", []
     who = [o for o in owners(live, diff.path) if o.manager != FIELD_MANAGER]
-    value = "a new value" if secret and diff.path[:1] == ("data",) else _show(diff.live)
+    hidden = secret and (diff.path[:1] == ("data",) or diff.path[:3] == ("metadata", "annotations", LAST_APPLIED))
+    value = "a new value" if hidden else _show(diff.live)
     if diff.want is _ABSENT:
         if who:
             return f"{where} set to {value} by {who[0]}; no longer in Git", who
