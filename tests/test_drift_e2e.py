@@ -151,3 +151,21 @@ def test_a_failing_dry_run_is_reported_not_hidden(fake_kube, tmp_path, capsys):
     assert code == 1
     assert "dry run failed" in report["findings"][0]["message"]
     assert 'cannot patch resource "configmaps"' in report["findings"][0]["message"]
+
+
+def test_heal_never_bypasses_the_guardrails(fake_kube, tmp_path, capsys, monkeypatch):
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "team"},
+           "spec": {"containers": [{"name": "c", "image": "busybox"}],
+                    "volumes": [{"name": "root", "hostPath": {"path": "/"}}]}}
+    write(tmp_path / "team", "m.yaml", configmap("ok", "team"), pod)
+    (tmp_path / "kubepush.yaml").write_text(yaml.safe_dump({"targets": [
+        {"name": "team", "path": "team", "restricted": True, "namespaces": ["team"]}]}))
+    fake_kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}})
+    monkeypatch.chdir(tmp_path)
+    code, report, err = run_json(capsys, "drift", "--kubeconfig", fake_kube.kubeconfig_path, "--heal")
+    assert code == 1
+    found = sorted((f["rule"], f["object"]["name"]) for f in report["findings"])
+    assert found == [("guardrail", "p"), ("missing", "ok"), ("missing", "p")]
+    assert "not healing: 1 objects are refused" in err
+    assert fake_kube.count(method="PATCH") == 0
+    assert fake_kube.get("Pod", "team", "p") is None and fake_kube.get("ConfigMap", "team", "ok") is None

@@ -33,6 +33,7 @@ from kubepush.cluster.target import (
     connect,
     list_members,
     prepare,
+    refuse,
 )
 from kubepush.errors import UsageError
 from kubepush.manifests.documents import object_ref
@@ -67,7 +68,8 @@ def check_target(spec: TargetSpec, items: list[Item], options: DriftOptions, pro
 
 def _check(cluster: Cluster, spec: TargetSpec, items: list[Item], options: DriftOptions, progress: Progress,
            result: TargetResult) -> None:
-    prepared, _, parent = prepare(spec, items, cluster)
+    prepared, scope, parent = prepare(spec, items, cluster)
+    result.refused = refuse(spec, prepared, scope)  # Git holds objects the target may not touch
     infos: list[ResourceInfo | ClusterError] = []
     for item in prepared:
         try:
@@ -91,7 +93,9 @@ def _check(cluster: Cluster, spec: TargetSpec, items: list[Item], options: Drift
         if parent is not None:
             state = inv.State.read(parent, recorded.result())
             result.changes.extend(_extras(cluster, spec, parent, state, prepared, live, listed, options))
-    if options.heal:
+    if options.heal and result.refused:
+        progress(f"not healing: {len(result.refused)} objects are refused by the target's guardrails")
+    elif options.heal:
         _heal(cluster, spec, prepared, changes, options, progress)
 
 

@@ -68,6 +68,7 @@ def run(args: argparse.Namespace, preview: bool = False) -> int:
             spec, items = loaded[name]
             started = time.perf_counter()
             outcome = check_target(spec, items, options, progress.for_target(name))
+            cli.report_findings(reporter, result, outcome.refused, lock)
             cli.report_changes(reporter, result, outcome.changes, lock)
             if outcome.error:
                 environment = True
