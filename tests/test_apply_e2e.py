@@ -425,3 +425,18 @@ def test_report_lines_point_at_each_object_in_its_file(fake_kube, tmp_path, caps
     assert code == 0
     second = lines.index("---") + 2  # the second document starts after the separator
     assert "m.yaml:1: info: [default] created" in out and f"m.yaml:{second}: info: [default] created" in out
+
+
+def test_one_invalid_target_applies_no_target(fake_kube, tmp_path, capsys, monkeypatch):
+    bad = configmap("bad")
+    bad["data"] = {"k": ["not", "a", "string"]}
+    write(tmp_path / "good", "m.yaml", configmap("good"))
+    write(tmp_path / "broken", "m.yaml", bad)
+    (tmp_path / "kubepush.yaml").write_text(yaml.safe_dump({"targets": [
+        {"name": "good", "path": "good"}, {"name": "broken", "path": "broken"}]}))
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "apply", "--kubeconfig", fake_kube.kubeconfig_path)
+    assert code == 1
+    assert "[broken]: 1 validation errors: nothing applied" in err
+    assert "[good]: nothing applied: another target's manifests are invalid" in err
+    assert fake_kube.requests == []

@@ -102,6 +102,9 @@ def run(args: argparse.Namespace) -> int:
 
             with ThreadPoolExecutor(max_workers=max(1, len(loaded))) as pool:
                 list(pool.map(one, list(loaded)))
+        else:
+            for name in loaded:
+                progress.for_target(name)("nothing applied: another target's manifests are invalid")
         reporter.close(result)
     return cli.exit_code(environment, result.errors > 0)
 
