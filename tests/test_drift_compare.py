@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from kubepush.cluster import compare
 from kubepush.cluster.compare import Difference, Ignore, IgnoreRule
 
@@ -158,3 +161,36 @@ def test_who_drifted_never_quotes_secret_values():
                              (("metadata", "annotations", compare.LAST_APPLIED), "{...c2VjcmV0...}")):
         line, _ = compare.attribute(have, Difference(path, live_value, "x"), secret=True)
         assert "c2VjcmV0" not in line and "set to a new value by kubectl-client-side-apply" in line
+
+
+# --- properties ---------------------------------------------------------------------------------
+
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.text("abc", max_size=3))
+_values = st.recursive(_scalars, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(st.text("xyz", min_size=1, max_size=2), inner, max_size=3)),
+    max_leaves=12)
+_objects = st.dictionaries(st.text("xyz", min_size=1, max_size=2), _values, max_size=4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_objects, _objects)
+def test_differences_are_empty_exactly_for_equal_objects(a, b):
+    assert compare.differences(a, a) == []
+    found = compare.differences(a, b)
+    assert (found == []) == (a == b)
+    for diff in found:  # every reported path exists on at least one side
+        assert diff.live is not compare._ABSENT or diff.want is not compare._ABSENT
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(st.text("kp", min_size=1, max_size=3), st.text(max_size=12).map("s3cr3t-".__add__),
+                       min_size=1, max_size=4),
+       st.dictionaries(st.text("kp", min_size=1, max_size=3), st.text(max_size=12).map("s3cr3t-".__add__),
+                       max_size=4))
+def test_no_secret_value_survives_masking(live_values, git_values):
+    live = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+            "data": {k: b64(v) for k, v in live_values.items()}}
+    want = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "stringData": git_values}
+    shown = compare.unified(*compare.mask(live, want), "Secret/s")
+    for value in [*live_values.values(), *git_values.values()]:
+        assert value not in shown and b64(value) not in shown
