@@ -106,6 +106,8 @@ def test_missing_and_extra_objects(fake_kube, tmp_path, capsys):
     assert code == 1 and "would be created" in by_name(report)["new"]["message"]
     code, report, _ = drift(capsys, fake_kube, path, "--no-fail-on-drift")
     assert code == 0 and by_name(report)["new"]["severity"] == "warning"
+    code, _, _ = drift(capsys, fake_kube, path, "--no-fail-on-drift", "--fail-on-drift")
+    assert code == 1
 
 
 def test_diff_previews_git_changes_without_changing_anything(fake_kube, tmp_path, capsys):

@@ -25,7 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser, heal: bool = True) -> None:
     if heal:
         parser.add_argument("--heal", action="store_true",
                             help="re-apply drifted and missing objects (exit 0 when all healed)")
-    parser.add_argument("--no-fail-on-drift", dest="fail_on_drift", action="store_false", default=None,
+    parser.add_argument("--fail-on-drift", dest="fail_on_drift", action="store_true", default=None,
+                        help="exit 1 when something drifted (default; drift.failOnDrift in kubepush.yaml)")
+    parser.add_argument("--no-fail-on-drift", dest="fail_on_drift", action="store_false",
                         help="exit 0 even when something drifted (the report still lists it)")
     parser.add_argument("--ignore-manager", action="append", default=[], metavar="NAME",
                         help="ignore fields whose live value this field manager owns, e.g. an HPA's "
