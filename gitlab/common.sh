@@ -1,105 +1,155 @@
 # What every kubepush job template runs: install kubepush, run one command with the job's
-# reports, hand the results to GitLab (JUnit, Code Quality, dotenv) and exit with kubepush's code.
-# The templates embed this file verbatim (a template must stand alone to work through
-# include:project, include:local and as a CI/CD catalog component); `python3 gitlab/sync.py`
-# copies it into them and the tests fail when a copy differs.
-# Inputs arrive as KP_* job variables (values, never code); nothing here prints a variable
-# that may hold a secret, and no `set -x`.
+# reports, hand the results to GitLab (JUnit, Code Quality, dotenv, MR comment) and exit with
+# kubepush's code. The templates embed this file verbatim (a template must stand alone to work
+# through include:project, include:local and as a CI/CD catalog component); `python3
+# gitlab/sync.py` copies it into them and the tests fail when a copy differs.
+# Inputs arrive as KP_<INPUT> job variables - values, never shell text - with the names and
+# meaning of the GitHub Action's inputs. Nothing here prints a variable that may hold a secret.
 kp_fail() { echo "kubepush: $*" >&2; exit 2; }
 
 kp_install() {
-  if [ -n "${KP_SOURCE:-}" ]; then
+  KP_ROOT="$PWD"  # the checkout: where GitLab starts the job (CI_PROJECT_DIR)
+  if [ -n "${KP_KUBEPUSH_SOURCE:-}" ]; then
     KP_VENV="$(mktemp -d)/venv"
     # The image's pip (when it has one) installs into the venv: no second pip to set up.
     kp_venv_flags=--system-site-packages
     python3 -m pip --version >/dev/null 2>&1 && kp_venv_flags="$kp_venv_flags --without-pip"
     # shellcheck disable=SC2086
     python3 -m venv $kp_venv_flags "$KP_VENV" || kp_fail "cannot create a venv: the image needs python3 (>= 3.11) with venv"
-    # shellcheck disable=SC2086 # pip_args is a list of flags
-    "$KP_VENV/bin/python" -m pip install --quiet --disable-pip-version-check ${KP_PIP_ARGS:-} "$KP_SOURCE" \
-      || kp_fail "pip could not install '$KP_SOURCE' (input kubepush_source)"
+    # shellcheck disable=SC2086 # pip-args is a list of flags
+    "$KP_VENV/bin/python" -m pip install --quiet --disable-pip-version-check ${KP_PIP_ARGS:-} "$KP_KUBEPUSH_SOURCE" \
+      || kp_fail "pip could not install '$KP_KUBEPUSH_SOURCE' (input kubepush-source)"
     PATH="$KP_VENV/bin:$PATH"
   fi
-  command -v kubepush >/dev/null || kp_fail "kubepush is not installed: set the input kubepush_source"
+  command -v kubepush >/dev/null || kp_fail "kubepush is not installed: set the input kubepush-source"
   kubepush --version
-  KP_ROOT="$PWD"  # the checkout: where GitLab starts the job (CI_PROJECT_DIR)
-  KP_REPORTS="$KP_ROOT/kubepush-reports"
-  mkdir -p "$KP_REPORTS"
 }
 
-# kp_run COMMAND [FLAG...]: the template's own flags; the shared inputs are added here.
+# kp_run COMMAND: inputs -> flags, kubepush with the reports, results -> dotenv and MR comment.
 kp_run() {
-  KP_COMMAND=$1
-  shift
-  set -f  # list inputs are split on whitespace, never globbed
-  [ -n "${KP_CONFIG:-}" ] && set -- "$@" --config "$KP_CONFIG"
-  for kp_word in ${KP_TARGETS:-}; do set -- "$@" --target "$kp_word"; done
-  for kp_word in ${KP_IMAGES:-}; do set -- "$@" --image "$kp_word"; done
-  # shellcheck disable=SC2086 # args is a list of extra flags
-  set -- "$@" ${KP_ARGS:-}
-  for kp_word in ${KP_PATHS:-}; do
-    if [ "$KP_COMMAND" = bump ]; then set -- "$@" --path "$kp_word"; else set -- "$@" "$kp_word"; fi
-  done
-  set +f
-  cd "$KP_ROOT/${KP_WORKING_DIRECTORY:-.}" || kp_fail "working_directory '${KP_WORKING_DIRECTORY}' does not exist"
+  cd "$KP_ROOT/${KP_WORKING_DIRECTORY:-.}" || kp_fail "working-directory '${KP_WORKING_DIRECTORY}' does not exist"
   set +e
-  if [ "$KP_COMMAND" = bump ]; then
-    kubepush bump -o json "$@" >"$KP_REPORTS/bump.json"
-  else
-    kubepush "$KP_COMMAND" "$@" --report "junit=$KP_REPORTS/$KP_COMMAND.junit.xml" \
-      --report "codequality=$KP_REPORTS/$KP_COMMAND.codequality.json" \
-      --report "json=$KP_REPORTS/$KP_COMMAND.json" --summary-md "$KP_REPORTS/$KP_COMMAND.md"
-  fi
+  python3 - "$1" "$KP_ROOT/kubepush-reports" <<'PY'
+import json, os, pathlib, shlex, subprocess, sys
+
+command, reports = sys.argv[1], pathlib.Path(sys.argv[2])
+reports.mkdir(parents=True, exist_ok=True)
+# input (KP_<NAME>) -> flag, as the GitHub Action maps them: value, list (one per line or
+# comma-separated), paths (one per line), flag (when true), negate (when false), tristate
+FLAGS = [("config", "value", "--config"), ("target", "list", "--target"), ("image", "list", "--image"),
+         ("kubernetes-version", "value", "--kubernetes-version"), ("strict", "tristate", "strict"),
+         ("ignore-missing-schemas", "flag", "--ignore-missing-schemas"), ("crds", "list", "--crd"),
+         ("disable", "list", "--disable"), ("context", "value", "--context"),
+         ("namespace", "value", "--namespace"), ("ignore-manager", "list", "--ignore-manager"),
+         ("fail-on-drift", "tristate", "fail-on-drift"), ("heal", "flag", "--heal"),
+         ("timeout", "value", "--timeout"), ("wait", "negate", "--no-wait"),
+         ("rollback-on-failure", "flag", "--rollback-on-failure"), ("revision", "value", "--revision"),
+         ("from-registry", "flag", "--from-registry"), ("repo", "value", "--repo"), ("base", "value", "--base"),
+         ("group", "value", "--group"), ("branch", "value", "--branch"), ("title", "value", "--title"),
+         ("labels", "list", "--label"), ("reviewers", "list", "--reviewer"), ("assignees", "list", "--assignee"),
+         ("draft", "flag", "--draft"), ("auto-merge", "flag", "--auto-merge"), ("direct", "flag", "--direct"),
+         ("dry-run", "flag", "--dry-run"), ("forge", "value", "--forge"), ("forge-url", "value", "--forge-url"),
+         ("author", "value", "--author"), ("registry-auth", "list", "--registry-auth"),
+         ("insecure-registry", "list", "--insecure-registry"), ("paths", "paths", "")]
+
+
+def value(name):
+    return os.environ.get("KP_" + name.upper().replace("-", "_"), "").strip()
+
+
+def items(name):
+    text = value(name) if name in ("paths", "registry-auth") else value(name).replace(",", "\n")
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+argv, positional = [command], []
+for name, kind, flag in FLAGS:
+    given = value(name)
+    if kind == "value" and given:
+        argv += [flag, given]
+    elif kind == "list":
+        for item in items(name):
+            argv += [flag, item]
+    elif kind == "paths":
+        positional = items(name)
+    elif given and kind in ("flag", "negate", "tristate") and given not in ("true", "false"):
+        print(f"kubepush: input {name}: expected true or false, got {given!r}", file=sys.stderr)
+        sys.exit(2)
+    elif (kind == "flag" and given == "true") or (kind == "negate" and given == "false"):
+        argv.append(flag)
+    elif kind == "tristate" and given:
+        argv.append(f"--{flag}" if given == "true" else f"--no-{flag}")
+argv += shlex.split(value("args"))
+if command == "bump":
+    argv[1:1] = ["-o", "json"]
+else:
+    argv += ["--report", f"junit={reports}/{command}.junit.xml", "--report",
+             f"codequality={reports}/{command}.codequality.json", "--report", f"json={reports}/{command}.json",
+             "--summary-md", f"{reports}/{command}.md"]
+argv += ["--", *positional] if positional else []
+proc = subprocess.run(["kubepush", *argv], stdout=subprocess.PIPE if command == "bump" else None, text=True)
+code = proc.returncode
+
+# The dotenv report, KUBEPUSH_<COMMAND>_<OUTPUT> (a job may need several kubepush jobs); the
+# outputs are the GitHub Action's: exit-code, errors, warnings, drifted, changed, pr-url, ...
+out = {"exit-code": code}
+if command == "bump":
+    try:
+        result = json.loads(proc.stdout)
+    except ValueError:
+        result = {}
+    prs = [g["pullRequest"] for g in result.get("groups", []) if g.get("pullRequest")]
+    out.update({"changed": bool(result.get("changed")), "pr-number": prs[0]["number"] if prs else "",
+                "pr-url": prs[0]["url"] if prs else "", "branches": [g["branch"] for g in result.get("groups", [])],
+                "findings": len(result.get("findings", []))})
+    for group in result.get("groups", []):
+        for u in group["updates"]:
+            print(f"{u['file']}:{u['line']}: {u['image']} {u['old']} -> {u['new']}")
+        pr = group.get("pullRequest")
+        print(f"{group['branch']}: {group['status']}" + (f", merge request !{pr['number']} {pr['url']}" if pr else ""))
+    for f in result.get("findings", []):
+        print(f"{f.get('file') or 'kubepush'}:{f.get('line') or 0}: {f['severity']}: {f['message']} [{f['rule']}]")
+else:
+    try:
+        data = json.loads((reports / f"{command}.json").read_text())
+    except (OSError, ValueError):
+        data = {}
+    counts, rules = data.get("summary", {}), {f.get("rule") for f in data.get("findings", [])}
+    drift = {"drift", "missing", "extra"}
+    out.update({"errors": counts.get("errors", 0), "warnings": counts.get("warnings", 0),
+                "findings": counts.get("errors", 0) + counts.get("warnings", 0)})
+    if command in ("diff", "drift"):
+        out["drifted"] = bool(rules & drift)
+        out["drift-count"] = sum(f.get("rule") in drift for f in data.get("findings", []))
+    if command in ("diff", "apply"):
+        out["changed"] = bool(rules & (drift if command == "diff" else
+                                       {"created", "configured", "recreated", "pruned", "healed"}))
+prefix = f"KUBEPUSH_{command.upper()}_"
+env = {prefix + k.upper().replace("-", "_"):
+       " ".join(map(str, v)) if isinstance(v, list) else str(v).lower() if isinstance(v, bool) else str(v)
+       for k, v in out.items()}
+(reports / "kubepush.env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+print("kubepush outputs (dotenv):", " ".join(f"{k}={v}" for k, v in env.items()))
+
+# comment: true -> this command's section of the target's sticky merge request comment.
+# Not commenting (no MR, an old kubepush, a refused token) warns: the result stands.
+summary = reports / f"{command}.md"
+if value("comment") == "true" and command != "bump":
+    target = ", ".join(items("target")) or "all"
+    if not os.environ.get("CI_MERGE_REQUEST_IID"):
+        print("kubepush: comment: not a merge request pipeline, no comment")
+    elif subprocess.run(["kubepush", "comment", "--help"], capture_output=True).returncode:
+        print("kubepush: comment: this kubepush has no 'comment' command, no comment (upgrade kubepush-source)")
+    elif summary.exists() and subprocess.run(["kubepush", "comment", "--target", target, "--section", command,
+                                              "--from", str(summary)]).returncode:
+        print("kubepush: comment: could not post the comment (see above); the reports are the job's artifacts")
+# fail-on-findings: false -> findings (exit 1) are reported, the job passes
+sys.exit(0 if code == 1 and value("fail-on-findings") == "false" else code)
+PY
   KP_EXIT=$?
   set -e
   cd "$KP_ROOT"
-  kp_outputs
 }
 
-# The dotenv report: what the next job (needs: [this job]) acts on.
-kp_outputs() {
-  python3 - "$KP_COMMAND" "$KP_EXIT" "$KP_REPORTS" <<'PY'
-import json, pathlib, sys
-command, code, reports = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
-try:
-    data = json.loads((reports / f"{command}.json").read_text())
-except (OSError, ValueError):
-    data = {}
-out = {"EXIT_CODE": code}  # named KUBEPUSH_<COMMAND>_<KEY>: a job may need several kubepush jobs
-if command == "bump":
-    out.update(CHANGED=str(bool(data.get("changed"))).lower(), PR_URL=data.get("prUrl") or "",
-               PR_NUMBER=data.get("prNumber") or "",
-               BRANCH=" ".join(g["branch"] for g in data.get("groups", []) if g.get("branch")))
-    for group in data.get("groups", []):
-        pr = group.get("pullRequest") or {}
-        print(f"kubepush bump: {group.get('branch')}: {group.get('status')} {pr.get('url', '')}".rstrip())
-else:
-    summary, rules = data.get("summary", {}), [f.get("rule") for f in data.get("findings", [])]
-    out.update(ERRORS=summary.get("errors", ""), WARNINGS=summary.get("warnings", ""))
-    if command in ("diff", "drift"):
-        out["DRIFTED"] = sum(r in ("drift", "missing", "extra") for r in rules)
-    if command in ("apply", "drift"):
-        changes = sum(r in ("created", "configured", "recreated", "pruned", "healed") for r in rules)
-        out.update(CHANGES=changes, CHANGED=str(changes > 0).lower())
-prefix = f"KUBEPUSH_{command.upper()}_"
-with open(reports / "kubepush.env", "w") as env:
-    env.writelines(f"{prefix}{k}={str(v).replace(chr(10), ' ')}\n" for k, v in out.items())
-print("kubepush outputs (dotenv):", " ".join(f"{prefix}{k}={v}" for k, v in out.items()))
-PY
-}
-
-# kp_comment: the Markdown summary as this command's section of the sticky merge request comment
-# (input comment; one comment per target). Failing to comment is a warning: the result stands.
-kp_comment() {
-  if [ -z "${CI_MERGE_REQUEST_IID:-}" ]; then
-    echo "kubepush: comment: not a merge request pipeline, no comment"
-  elif ! kubepush comment --help >/dev/null 2>&1; then
-    echo "kubepush: comment: this kubepush has no 'comment' command, no comment (upgrade kubepush_source)"
-  elif [ -f "$KP_REPORTS/$KP_COMMAND.md" ]; then
-    kubepush comment --target "${KP_TARGETS:-all}" --section "$KP_COMMAND" --from "$KP_REPORTS/$KP_COMMAND.md" \
-      || echo "kubepush: comment: could not post the comment" >&2
-  fi
-}
-
-# The job's result is kubepush's exit code: 0 ok, 1 findings/drift, 2 usage or environment error.
+# The job's result: 0 ok, 1 findings/drift, 2 usage or environment error.
 kp_finish() { exit "$KP_EXIT"; }
