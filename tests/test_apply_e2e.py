@@ -440,3 +440,16 @@ def test_one_invalid_target_applies_no_target(fake_kube, tmp_path, capsys, monke
     assert "[broken]: 1 validation errors: nothing applied" in err
     assert "[good]: nothing applied: another target's manifests are invalid" in err
     assert fake_kube.requests == []
+
+
+def test_validation_flags_of_apply(fake_kube, tmp_path, capsys):
+    """apply validates like ``kubepush validate``, with the same flags."""
+    write(tmp_path / "m", "m.yaml", BACKUP)  # a custom resource whose CRD is elsewhere
+    write(tmp_path / "crds", "crd.yaml", CRD)
+    base = ("apply", "--kubeconfig", fake_kube.kubeconfig_path, "--no-wait", str(tmp_path / "m"))
+    code, out, _ = run(capsys, *base)
+    assert code == 1 and "Backup" in out and fake_kube.count(method="PATCH") == 0
+    fake_kube.create(CRD)
+    fake_kube.create(NAMESPACE)
+    code, _, err = run(capsys, *base, "--crd", str(tmp_path / "crds"))
+    assert code == 0, err

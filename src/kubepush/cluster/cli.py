@@ -101,18 +101,42 @@ def _start_line(doc: Any) -> int:
     return line
 
 
-def validate(paths: list[str], kubernetes_version: str | None, cfg: configuration.Config) -> list[Finding]:
-    """Error findings of ``kubepush validate`` on ``paths`` (same settings as that command)."""
+def add_validate_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of ``kubepush validate`` that matter when apply validates first."""
+    group = parser.add_argument_group("validation before applying")
+    group.add_argument("--no-validate", dest="validate", action="store_false", default=True,
+                       help="skip the offline validation that runs before anything is applied")
+    group.add_argument("-k", "--kubernetes-version", metavar="X.Y",
+                       help="Kubernetes version to validate against (default: the target's)")
+    group.add_argument("--strict", dest="strict", action="store_true", default=None,
+                       help="reject unknown fields (default)")
+    group.add_argument("--no-strict", dest="strict", action="store_false", help="accept unknown fields")
+    group.add_argument("--ignore-missing-schemas", action="store_true", default=None,
+                       help="warn instead of fail on kinds without a schema")
+    group.add_argument("--crd", action="append", default=[], metavar="PATH",
+                       help="CustomResourceDefinitions to validate custom resources with (repeatable)")
+    group.add_argument("--disable", action="append", default=[], metavar="RULE",
+                       help="switch off a validation rule (repeatable; see kubepush validate --list-rules)")
+
+
+def validate(paths: list[str], kubernetes_version: str | None, cfg: configuration.Config,
+             args: argparse.Namespace) -> list[Finding]:
+    """Error findings of ``kubepush validate`` on ``paths``: kubepush.yaml's settings, flags first."""
     from kubepush.validate import engine
     from kubepush.validate.schemas import resolve_version
 
     settings = cfg.section("validate")
+
+    def pick(flag: Any, key: str, default: Any) -> Any:
+        return flag if flag is not None else settings.get(key, default)
+
     options = engine.Options(
-        kubernetes_version=resolve_version(kubernetes_version or settings.get("kubernetesVersion")),
-        strict=settings.get("strict", True),
-        ignore_missing_schemas=settings.get("ignoreMissingSchemas", False),
-        disabled_rules=frozenset(settings.get("disabledRules", ())),
-        crd_paths=tuple(settings.get("crds", ())),
+        kubernetes_version=resolve_version(args.kubernetes_version or kubernetes_version
+                                           or settings.get("kubernetesVersion")),
+        strict=pick(args.strict, "strict", True),
+        ignore_missing_schemas=pick(args.ignore_missing_schemas, "ignoreMissingSchemas", False),
+        disabled_rules=frozenset(args.disable) | frozenset(settings.get("disabledRules", ())),
+        crd_paths=tuple(args.crd or settings.get("crds", ())),
         schema_locations=tuple(settings.get("schemaLocations", ())),
         render=settings.get("render", True),
     )

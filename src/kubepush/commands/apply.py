@@ -27,15 +27,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-force-conflicts", dest="force", action="store_false", default=None,
                         help="stop on field-manager conflicts, naming the other manager and fields "
                              "(default: take ownership)")
-    parser.add_argument("--no-validate", dest="validate", action="store_false", default=True,
-                        help="skip the offline validation that runs before anything is applied")
     parser.add_argument("--revision", metavar="REV",
                         help="Git revision being applied, recorded on the inventory (default: git rev-parse HEAD)")
     parser.add_argument("--rollback-on-failure", action="store_true",
                         help="when health fails, re-apply the last revision that applied healthy (recorded on the "
                              "inventory; read with git worktree) - the run still exits 1")
-    parser.add_argument("-k", "--kubernetes-version", metavar="X.Y",
-                        help="Kubernetes version to validate against (default: the target's)")
+    cli.add_validate_arguments(parser)
     output.add_arguments(parser)
 
 
@@ -66,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         loaded = {}
         for spec in specs:
             if args.validate:
-                invalid = cli.validate(spec.paths, args.kubernetes_version or versions.get(spec.name), cfg)
+                invalid = cli.validate(spec.paths, versions.get(spec.name), cfg, args)
                 if invalid:
                     cli.report_findings(reporter, result, invalid, lock)
                     progress.for_target(spec.name)(f"{len(invalid)} validation errors: nothing applied")
