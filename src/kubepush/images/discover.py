@@ -37,8 +37,10 @@ skipped; an invalid reference where an image must be is an
 ``invalid-image-reference`` finding, never an exception.
 
 Speed: a cheap byte search skips files that cannot hold an image key before
-anything is parsed, files that hold nothing but CRDs are not composed, and
-subtrees in which no candidate key is written are not walked.
+anything is parsed, files that hold nothing but CRDs are not composed,
+subtrees in which no candidate key is written are not walked, and a large
+repository is shared with a second process when a core is idle
+(``benchmarks/discover.py`` measures it).
 """
 
 from __future__ import annotations
