@@ -19,7 +19,7 @@ kp_install() {
     # shellcheck disable=SC2086 # pip-args is a list of flags
     "$KP_VENV/bin/python" -m pip install --quiet --disable-pip-version-check ${KP_PIP_ARGS:-} "$KP_KUBEPUSH_SOURCE" \
       || kp_fail "pip could not install '$KP_KUBEPUSH_SOURCE' (input kubepush-source)"
-    PATH="$KP_VENV/bin:$PATH"
+    PATH="$KP_VENV/bin:$PATH"  # pip adds no kubepush there when the image's site-packages satisfy it
   fi
   command -v kubepush >/dev/null || kp_fail "kubepush is not installed: set the input kubepush-source"
   kubepush --version
@@ -87,6 +87,8 @@ else:
              f"codequality={reports}/{command}.codequality.json", "--report", f"json={reports}/{command}.json",
              "--summary-md", f"{reports}/{command}.md"]
 argv += ["--", *positional] if positional else []
+for stale in reports.glob(f"{command}.*"):  # never an earlier run's result
+    stale.unlink()
 proc = subprocess.run(["kubepush", *argv], stdout=subprocess.PIPE if command == "bump" else None, text=True)
 code = proc.returncode
 

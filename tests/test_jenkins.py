@@ -1,0 +1,163 @@
+"""The Jenkins shared library (jenkins/vars) executed by Debian's Groovy 2.4 through
+tests/data/jenkins/harness.groovy: each step runs for real - sh runs the shell, kubepush is
+installed into a venv from a wheel of this checkout and runs against examples/, the fake
+apiserver and the fake GitLab; credentials are bound and masked as Jenkins does. One JVM per
+scenario (several step calls each) keeps the JVM start-ups few.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from git_fixtures import GitHTTPServer, make_remote
+from test_gitlab import kubepush_wheel  # noqa: F401 - the session fixture: one wheel for both suites
+
+pytest_plugins = ["git_fixtures"]
+
+REPO = Path(__file__).resolve().parent.parent
+HARNESS = REPO / "tests" / "data" / "jenkins" / "harness.groovy"
+JAVA_HOME = "/usr/lib/jvm/java-17-openjdk-amd64"
+STEPS = ("kubepushValidate", "kubepushBump", "kubepushDiff", "kubepushApply", "kubepushDrift")
+
+
+def workspace(tmp_path: Path) -> Path:
+    """A job workspace with the example config repositories."""
+    ws = tmp_path / "workspace"
+    for name in ("config-repo", "broken"):
+        shutil.copytree(REPO / "examples" / name, ws / "examples" / name)
+    return ws
+
+
+def run_pipeline(tmp_path: Path, ws: Path, calls: list[dict[str, Any]] | None = None, *,
+                 jenkinsfile: Path | None = None, credentials: dict[str, Any] | None = None,
+                 env: dict[str, str] | None = None) -> dict[str, Any]:
+    groovy = shutil.which("groovy")
+    assert groovy, "groovy is missing: run .ci/setup.d/41-groovy.sh"
+    scenario = {"vars": str(REPO / "jenkins" / "vars"), "workspace": str(ws), "calls": calls or [],
+                "credentials": credentials or {}, "env": env or {}}
+    if jenkinsfile:
+        scenario["jenkinsfile"] = str(jenkinsfile)
+    (tmp_path / "scenario.json").write_text(json.dumps(scenario))
+    agent = {k: v for k, v in os.environ.items() if not k.startswith(("GITLAB_", "GITHUB_", "CI_", "KUBEPUSH_"))}
+    proc = subprocess.run([groovy, str(HARNESS), str(tmp_path / "scenario.json"), str(tmp_path / "out.json")],
+                          env={**agent, "JAVA_HOME": JAVA_HOME, "TMPDIR": str(tmp_path)}, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads((tmp_path / "out.json").read_text())
+
+
+def install(wheel: Path) -> dict[str, str]:
+    return {"kubepushSource": str(wheel), "pipArgs": "--no-deps --no-index"}
+
+
+def test_every_step_has_a_help_file_and_delegates_to_the_shared_script() -> None:
+    vars_dir = REPO / "jenkins" / "vars"
+    for step in STEPS:
+        source = (vars_dir / f"{step}.groovy").read_text()
+        assert "def call(Map config = [:])" in source and "kubepush.runStep(" in source
+        assert len(source.splitlines()) <= 5, f"{step}: the logic belongs in kubepush.groovy"
+        help_text = (vars_dir / f"{step}.txt").read_text()
+        assert "exitCode" in help_text and "Credentials" in help_text
+    assert (vars_dir / "kubepush.txt").is_file()
+
+
+def test_validate_results_junit_and_exit_codes(tmp_path: Path, kubepush_wheel: Path) -> None:
+    ws = workspace(tmp_path)
+    out = run_pipeline(tmp_path, ws, [
+        {"step": "kubepushValidate", "config": {"paths": "examples/broken", "failOnFindings": False,
+                                                **install(kubepush_wheel)}},
+        {"step": "kubepushValidate", "config": {"workingDirectory": "examples/config-repo",
+                                                "target": ["staging", "production"], **install(kubepush_wheel)}},
+        {"step": "kubepushValidate", "config": {"paths": "examples/broken", **install(kubepush_wheel)}},
+        {"step": "kubepushValidate", "config": {"paths": "examples/broken", "kubernetesVersion": "0.1",
+                                                **install(kubepush_wheel)}},
+        {"step": "kubepushValidate", "config": {"paths": "examples/broken", "strict": "maybe"}},
+        {"step": "kubepushValidate", "config": {"pathz": "examples/broken"}},
+    ])
+    broken, good, failing, usage, bad_bool, unknown = out["results"]
+    assert broken["error"] is None
+    result = broken["result"]
+    assert {k: result[k] for k in ("command", "exitCode", "errors", "warnings", "findings")} == {
+        "command": "validate", "exitCode": 1, "errors": 8, "warnings": 0, "findings": 8}
+    assert result["report"]["findings"][0]["file"] == "examples/broken/deployment.yaml"
+    assert good["error"] is None and good["result"]["exitCode"] == 0 and good["result"]["errors"] == 0
+    assert failing["result"] is None and "findings (exit 1)" in failing["error"]
+    assert usage["result"] is None and "exit 2" in usage["error"]
+    assert "strict: expected true or false" in bad_bool["error"]
+    assert "unknown option(s) pathz" in unknown["error"]
+    # JUnit published for each run that reported (not the usage error: no stale file either)
+    published = out["junit"]
+    assert len(published) == 3 and all(j["files"] for j in published)
+    cases = ET.fromstring(published[0]["contents"][0]).iter("testcase")
+    assert any(c.find("failure") is not None for c in cases)
+    # four runs, one venv: the build installs kubepush once (sh -x traces the venv creation)
+    assert out["log"].count("+ python3 -m venv") == 1 and out["log"].count("kubepush 0.1.0") == 4
+
+
+def kubeconfig_credential(fake: Any) -> dict[str, Any]:
+    return {"type": "file", "content": Path(fake.kubeconfig_path).read_text()}
+
+
+def test_diff_apply_drift_with_a_kubeconfig_credential(tmp_path: Path, kubepush_wheel: Path, fake_kube: Any) -> None:
+    fake_kube.simulate(rollouts="complete")
+    fake_kube.create(yaml.safe_load((REPO / "examples/config-repo/crds/backup-crd.yaml").read_text()))
+    common = {"workingDirectory": "examples/config-repo", "paths": "overlays/staging",
+              "kubeconfigCredentialsId": "staging-kubeconfig", **install(kubepush_wheel)}
+    ws = workspace(tmp_path)
+    out = run_pipeline(tmp_path, ws, [
+        {"step": "kubepushDiff", "config": common},
+        {"step": "kubepushApply", "config": {**common, "timeout": 60}},
+        {"step": "kubepushDrift", "config": common},
+        {"step": "kubepushApply", "config": {**common, "kubeconfigCredentialsId": "missing"}},
+    ], credentials={"staging-kubeconfig": kubeconfig_credential(fake_kube)})
+    diff, apply, drift, missing = out["results"]
+    assert diff["error"] is None and apply["error"] is None and drift["error"] is None, out["log"]
+    assert {k: diff["result"][k] for k in ("exitCode", "drifted", "driftCount", "changed")} == {
+        "exitCode": 0, "drifted": True, "driftCount": 5, "changed": True}  # a preview does not fail
+    assert apply["result"]["exitCode"] == 0 and apply["result"]["changed"] is True
+    assert {k: drift["result"][k] for k in ("exitCode", "drifted", "driftCount")} == {
+        "exitCode": 0, "drifted": False, "driftCount": 0}
+    assert "Could not find credentials entry with ID 'missing'" in missing["error"]
+    assert fake_kube.get("Deployment", "shop", "shop")["spec"]["replicas"] == 1
+    assert fake_kube.token not in out["raw"]
+
+
+def test_bump_opens_a_merge_request_with_a_token_credential_that_never_shows(
+        tmp_path: Path, kubepush_wheel: Path, fake_gitlab: Any, git_remote_root: Path) -> None:
+    from test_bump import FILES, RemoteBranches
+
+    remote = make_remote(git_remote_root, "octo/app.git", FILES)
+    fake_gitlab.branches = RemoteBranches(remote)
+    server = GitHTTPServer(git_remote_root, user="oauth2", token=fake_gitlab.token).start()
+    config = {"image": "ghcr.io/acme/shop:1.5.0", "repo": server.url(remote), "forge": "gitlab",
+              "forgeUrl": fake_gitlab.url, "tokenCredentialsId": "gitlab-token", "draft": True,
+              **install(kubepush_wheel)}
+    try:
+        out = run_pipeline(tmp_path, workspace(tmp_path), [
+            {"step": "kubepushBump", "config": config},
+            {"step": "kubepushBump", "config": config},  # again: the same merge request, up to date
+            {"step": "kubepushBump", "config": {**config, "tokenCredentialsId": "wrong-token"}},
+        ], credentials={"gitlab-token": {"type": "string", "secret": fake_gitlab.token},
+                        "wrong-token": {"type": "string", "secret": "glpat-wrong-0123456789"}})
+    finally:
+        server.stop()
+    first, again, wrong = out["results"]
+    assert first["error"] is None, out["log"]
+    result = first["result"]
+    assert result["changed"] is True and result["prNumber"] == 1
+    assert result["prUrl"].endswith("/merge_requests/1") and len(result["branches"]) == 1
+    assert "ghcr.io/acme/shop:1.5.0" in remote.read(result["branches"][0], "base/deploy.yaml")
+    assert again["result"]["changed"] is False
+    assert wrong["result"] is None and "exit 2" in wrong["error"]
+    assert fake_gitlab.mrs[1]["title"].startswith(("Draft: ", "WIP: "))
+    # the secrets reached kubepush (a merge request exists) and no step ever printed them
+    for secret in (fake_gitlab.token, "glpat-wrong-0123456789"):
+        assert secret not in out["raw"] and secret not in out["log"]
