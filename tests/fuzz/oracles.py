@@ -138,9 +138,10 @@ def edit_changes_only_the_tag(data: bytes, new_tag: str, file: str = "pod.yaml")
         text, after = data.decode("utf-8"), edited.new.decode("utf-8")
         low, high = span
         # Bytes outside the tag are untouched; a bare tag may gain quotes so it stays a string.
-        plain = text[:low] + new_tag + text[high:]
-        quoted = {text[:low] + q + new_tag + q + text[high:] for q in "'\"" if scalar.style == ""}
-        assert after == plain or after in quoted, (text, after)
+        # An empty value (``tag:`` at the end of a line) may gain the space after its colon too.
+        quotes = ("", "'", '"') if scalar.style == "" else ("",)
+        spaces = ("", " ") if low == high else ("",)
+        assert after in {text[:low] + sp + q + new_tag + q + text[high:] for q in quotes for sp in spaces}, (text, after)
         # The documents are the same except for that one scalar, which reads back as the new tag.
         before_nodes, after_nodes = _compose(text), _compose(after)
         assert len(before_nodes) == len(after_nodes)
