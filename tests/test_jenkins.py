@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 from git_fixtures import GitHTTPServer, make_remote
+from test_gitlab import commit, kubeconfig_for
 from test_gitlab import kubepush_wheel  # noqa: F401 - the session fixture: one wheel for both suites
 
 pytest_plugins = ["git_fixtures"]
@@ -25,7 +26,8 @@ pytest_plugins = ["git_fixtures"]
 REPO = Path(__file__).resolve().parent.parent
 HARNESS = REPO / "tests" / "data" / "jenkins" / "harness.groovy"
 JAVA_HOME = "/usr/lib/jvm/java-17-openjdk-amd64"
-STEPS = ("kubepushValidate", "kubepushBump", "kubepushDiff", "kubepushApply", "kubepushDrift")
+STEPS = ("kubepushValidate", "kubepushBump", "kubepushDiff", "kubepushApply", "kubepushDrift", "kubepushTargets")
+JENKINSFILE = REPO / "examples" / "jenkins" / "Jenkinsfile"
 
 
 def workspace(tmp_path: Path) -> Path:
@@ -38,11 +40,12 @@ def workspace(tmp_path: Path) -> Path:
 
 def run_pipeline(tmp_path: Path, ws: Path, calls: list[dict[str, Any]] | None = None, *,
                  jenkinsfile: Path | None = None, credentials: dict[str, Any] | None = None,
-                 env: dict[str, str] | None = None) -> dict[str, Any]:
+                 env: dict[str, str] | None = None, params: dict[str, str] | None = None,
+                 causes: list[str] | None = None) -> dict[str, Any]:
     groovy = shutil.which("groovy")
     assert groovy, "groovy is missing: run .ci/setup.d/41-groovy.sh"
     scenario = {"vars": str(REPO / "jenkins" / "vars"), "workspace": str(ws), "calls": calls or [],
-                "credentials": credentials or {}, "env": env or {}}
+                "credentials": credentials or {}, "env": env or {}, "params": params or {}, "causes": causes or []}
     if jenkinsfile:
         scenario["jenkinsfile"] = str(jenkinsfile)
     (tmp_path / "scenario.json").write_text(json.dumps(scenario))
@@ -65,7 +68,7 @@ def test_every_step_has_a_help_file_and_delegates_to_the_shared_script() -> None
         assert "def call(Map config = [:])" in source and "kubepush.runStep(" in source
         assert len(source.splitlines()) <= 5, f"{step}: the logic belongs in kubepush.groovy"
         help_text = (vars_dir / f"{step}.txt").read_text()
-        assert "exitCode" in help_text and "Credentials" in help_text
+        assert "Returns" in help_text and "Credentials" in help_text
     assert (vars_dir / "kubepush.txt").is_file()
 
 
@@ -161,3 +164,78 @@ def test_bump_opens_a_merge_request_with_a_token_credential_that_never_shows(
     # the secrets reached kubepush (a merge request exists) and no step ever printed them
     for secret in (fake_gitlab.token, "glpat-wrong-0123456789"):
         assert secret not in out["raw"] and secret not in out["log"]
+
+
+def config_repo(tmp_path: Path) -> tuple[Path, str]:
+    """The example config repository as a git checkout (kubepush.yaml at the root); its first commit."""
+    ws = tmp_path / "workspace"
+    shutil.copytree(REPO / "examples" / "config-repo", ws)
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=ws, check=True)
+    return ws, commit(ws, "config")
+
+
+def test_example_jenkinsfile_on_main_applies_only_the_targets_the_push_changed(
+        tmp_path: Path, kubepush_wheel: Path, make_fake_kube: Any) -> None:
+    crd = yaml.safe_load((REPO / "examples/config-repo/crds/backup-crd.yaml").read_text())
+    staging, production = make_fake_kube(), make_fake_kube()
+    for fake in (staging, production):
+        fake.simulate(rollouts="complete")
+        fake.create(crd)
+    ws, previous = config_repo(tmp_path)
+    overlay = ws / "overlays" / "staging" / "kustomization.yaml"
+    overlay.write_text(overlay.read_text().replace("newTag: 1.4.2", "newTag: 1.4.3"))
+    commit(ws, "staging: shop 1.4.3")
+    kubeconfig = kubeconfig_for(tmp_path / "kubeconfig", staging=staging, production=production).read_text()
+    out = run_pipeline(tmp_path, ws, jenkinsfile=JENKINSFILE, env={
+        "BRANCH_NAME": "main", "GIT_PREVIOUS_SUCCESSFUL_COMMIT": previous, "KUBEPUSH_SOURCE": str(kubepush_wheel),
+        "KUBEPUSH_PIP_ARGS": "--no-deps --no-index"}, credentials={
+        "kubeconfig": {"type": "file", "content": kubeconfig}, "forge-token": {"type": "string", "secret": "t0ken"}})
+    (result,) = out["results"]
+    assert result["error"] is None, out["log"]
+    assert "[Pipeline] stage (validate)" in out["log"] and "[Pipeline] stage (diff)" not in out["log"]
+    assert "kubepush targets: staging" in out["log"] and out["locks"] == ["kubepush-staging"]
+    live = staging.get("Deployment", "shop", "shop")
+    assert live["spec"]["template"]["spec"]["containers"][0]["image"] == "ghcr.io/acme/shop:1.4.3"
+    assert production.count(method="PATCH") == 0
+    assert [j["testResults"] for j in out["junit"]] == ["kubepush-reports/validate.junit.xml",
+                                                        "kubepush-reports/apply.junit.xml"]
+    for secret in ("t0ken", staging.token, production.token):
+        assert secret not in out["raw"]
+
+
+def test_example_jenkinsfile_on_a_pull_request_validates_and_comments_the_diff(
+        tmp_path: Path, kubepush_wheel: Path, fake_kube: Any, fake_gitlab: Any) -> None:
+    from fakeforge.rig import make_client
+
+    fake_gitlab.branches.add("feature")
+    mr = make_client("gitlab", fake_gitlab).create("feature", "main", "config change", "")
+    ws, _ = config_repo(tmp_path)
+    out = run_pipeline(tmp_path, ws, jenkinsfile=JENKINSFILE, env={
+        "BRANCH_NAME": "PR-1", "CHANGE_ID": str(mr.number), "GIT_URL": f"{fake_gitlab.origin}/octo/app.git",
+        "BUILD_URL": "https://jenkins.example/job/config/job/PR-1/1/", "KUBEPUSH_FORGE": "gitlab",
+        "KUBEPUSH_FORGE_URL": fake_gitlab.url, "KUBEPUSH_SOURCE": str(kubepush_wheel),
+        "KUBEPUSH_PIP_ARGS": "--no-deps --no-index"}, credentials={
+        "kubeconfig": {"type": "file", "content": kubeconfig_for(tmp_path / "kubeconfig", staging=fake_kube,
+                                                                 production=fake_kube).read_text()},
+        "forge-token": {"type": "string", "secret": fake_gitlab.token}})
+    (result,) = out["results"]
+    assert result["error"] is None, out["log"]
+    assert "[Pipeline] stage (diff)" in out["log"] and "[Pipeline] stage (apply)" not in out["log"]
+    (note,) = [n["body"] for n in fake_gitlab.notes.values() if n["iid"] == mr.number]
+    assert "kubepush-section:validate" in note and "kubepush-section:diff" in note  # one sticky comment
+    assert "jenkins.example/job/config" in note
+    assert "would be created" in note and fake_kube.get("Namespace", None, "shop") is None  # a preview only
+    assert fake_gitlab.token not in out["raw"]
+
+
+def test_example_jenkinsfile_bumps_when_an_application_build_passes_images(
+        tmp_path: Path, kubepush_wheel: Path) -> None:
+    ws, _ = config_repo(tmp_path)
+    out = run_pipeline(tmp_path, ws, jenkinsfile=JENKINSFILE, params={"KUBEPUSH_IMAGES": "ghcr.io/acme/shop:9.9.9"},
+                       env={"BRANCH_NAME": "main", "KUBEPUSH_SOURCE": str(kubepush_wheel),
+                            "KUBEPUSH_PIP_ARGS": "--no-deps --no-index"},
+                       credentials={"forge-token": {"type": "string", "secret": "t0ken"}})
+    (result,) = out["results"]
+    # the checkout has no forge remote: kubepush bump says so (exit 2) and the build fails with it
+    assert result["error"] and "exit 2" in result["error"]
+    assert "[Pipeline] stage (bump)" in out["log"] and "[Pipeline] stage (validate)" not in out["log"]

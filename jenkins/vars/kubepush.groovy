@@ -1,5 +1,5 @@
 // Shared by the kubepush* steps (kubepushValidate, kubepushBump, kubepushDiff, kubepushApply,
-// kubepushDrift): install kubepush, map the step's config to flags - the GitHub Action's and the
+// kubepushDrift, kubepushTargets): install kubepush, map the step's config to flags - the GitHub Action's and the
 // GitLab templates' inputs, in camelCase - run it with the credentials bound, publish JUnit, and
 // return what the pipeline acts on. Usable directly too: kubepush(command: 'validate', ...).
 //
@@ -25,7 +25,7 @@ final Map FLAGS = [
     assignees: ['list', '--assignee'], draft: ['flag', '--draft'], autoMerge: ['flag', '--auto-merge'],
     direct: ['flag', '--direct'], dryRun: ['flag', '--dry-run'], forge: ['value', '--forge'],
     forgeUrl: ['value', '--forge-url'], author: ['value', '--author'],
-    insecureRegistry: ['list', '--insecure-registry'],
+    insecureRegistry: ['list', '--insecure-registry'], changedSince: ['value', '--changed-since'],
 ]
 
 @groovy.transform.Field
@@ -38,12 +38,14 @@ final Map INPUTS = [
     bump: ['config', 'target', 'image', 'fromRegistry', 'repo', 'base', 'group', 'branch', 'title', 'labels',
            'reviewers', 'assignees', 'draft', 'autoMerge', 'direct', 'dryRun', 'forge', 'forgeUrl', 'author',
            'insecureRegistry'],
+    targets: ['config', 'changedSince'],
 ]
 
 /** Keys every step takes besides its command's inputs. */
 @groovy.transform.Field
 final List COMMON = ['kubepushSource', 'pipArgs', 'workingDirectory', 'args', 'failOnFindings', 'comment',
-                            'kubeconfigCredentialsId', 'tokenCredentialsId', 'registryCredentials', 'junit']
+                            'kubeconfigCredentialsId', 'tokenCredentialsId', 'registryCredentials', 'junit',
+                            'forge', 'forgeUrl']
 
 def call(Map config = [:]) {
     String command = config.command
@@ -74,20 +76,22 @@ def runStep(String command, Map config) {
         }
         withEnv(environment) {
             withSecrets(config) {
-                // bump prints its JSON result on stdout, the others write it with --report json=
-                String script = command == 'bump' ? 'kubepush "$@" > "$KP_OUTPUT"' : 'kubepush "$@"'
+                // bump and targets print their JSON on stdout, the others write it with --report json=
+                String script = command in ['bump', 'targets'] ? 'kubepush "$@" > "$KP_OUTPUT"' : 'kubepush "$@"'
                 int code = sh(returnStatus: true, script: 'eval "set -- $KP_ARGV"; mkdir -p "$KP_REPORTS"; ' +
                               'rm -f "$KP_REPORTS/$KP_COMMAND".*; ' + script)  // no earlier run's reports
                 result = outputs(command, code, fileExists(output) ? readFile(output) : '')
                 if (command == 'bump') {
                     echo(bumpSummary(result.report))
+                } else if (command == 'targets') {
+                    echo("kubepush targets: ${result.targets.join(', ') ?: 'none affected'}")
                 } else if (config.comment) {
                     comment(command, config, "${reports}/${command}.md")
                 }
             }
         }
     }
-    if (command != 'bump' && config.junit != false && fileExists("${reports}/${command}.junit.xml")) {
+    if (!(command in ['bump', 'targets']) && config.junit != false && fileExists("${reports}/${command}.junit.xml")) {
         junit(testResults: "kubepush-reports/${command}.junit.xml", allowEmptyResults: true)
     }
     echo("kubepush ${command}: " + result.findAll { k, v -> k != 'report' }.collect { k, v -> "${k}=${v}" }.join(' '))
@@ -103,12 +107,16 @@ def runStep(String command, Map config) {
 /** The venv's bin directory to put first on PATH ('' when kubepush comes from the agent's PATH);
  *  one venv per build, reused by later steps with the same kubepushSource and pipArgs. */
 def install(Map config) {
-    String source = config.containsKey('kubepushSource') ? config.kubepushSource : 'kubepush[cluster]==0.1.0'
+    // the step's option, else the KUBEPUSH_SOURCE / KUBEPUSH_PIP_ARGS environment (e.g. set once for all
+    // jobs: an internal mirror, a wheel), else the release this library belongs to
+    String source = config.containsKey('kubepushSource') ? config.kubepushSource :
+            (env.KUBEPUSH_SOURCE ?: 'kubepush[cluster]==0.1.0')
+    String pipArgs = config.containsKey('pipArgs') ? config.pipArgs : (env.KUBEPUSH_PIP_ARGS ?: '')
     if (!source) {
         return ''
     }
     String venv = "${env.WORKSPACE_TMP ?: pwd(tmp: true)}/kubepush-venv"
-    withEnv(["KP_SOURCE=${source}", "KP_PIP_ARGS=${config.pipArgs ?: ''}", "KP_VENV=${venv}"]) {
+    withEnv(["KP_SOURCE=${source}", "KP_PIP_ARGS=${pipArgs ?: ''}", "KP_VENV=${venv}"]) {
         int code = sh(returnStatus: true, script: '''
             set -e
             if [ "$(cat "$KP_VENV/.kubepush-source" 2>/dev/null)" != "$KP_SOURCE $KP_PIP_ARGS" ]; then
@@ -161,6 +169,8 @@ List arguments(String command, Map config, String reports) {
     argv += items(config.args ?: '', false, true)
     if (command == 'bump') {
         argv += ['-o', 'json']
+    } else if (command == 'targets') {
+        argv += ['--format', 'json']
     } else {
         argv += ['--report', "junit=${reports}/${command}.junit.xml", '--report', "json=${reports}/${command}.json",
                  '--summary-md', "${reports}/${command}.md"]
@@ -247,21 +257,30 @@ def comment(String command, Map config, String summary) {
         return
     }
     String target = items(config.target ?: '').join(', ') ?: 'all'
-    withEnv(["KP_TARGET=${target}", "KP_SECTION=${command}", "KP_SUMMARY=${summary}"]) {
-        int code = sh(returnStatus: true,
-                      script: 'kubepush comment --target "$KP_TARGET" --section "$KP_SECTION" --from "$KP_SUMMARY"')
+    List where = (config.forge ? ['--forge', config.forge] : []) + (config.forgeUrl ? ['--forge-url', config.forgeUrl] : [])
+    withEnv(["KP_TARGET=${target}", "KP_SECTION=${command}", "KP_SUMMARY=${summary}", "KP_WHERE=${shellQuote(where)}"]) {
+        int code = sh(returnStatus: true, script: 'eval "set -- $KP_WHERE"; ' +
+                      'kubepush comment --target "$KP_TARGET" --section "$KP_SECTION" --from "$KP_SUMMARY" "$@"')
         if (code != 0) {
             echo("kubepush ${command}: comment: could not post the comment (exit ${code}); the report is the JUnit result")
         }
     }
 }
 
-/** exitCode, errors, warnings, findings, drifted, driftCount, changed, prUrl, prNumber, branches, report. */
+/** exitCode, errors, warnings, findings, drifted, driftCount, changed, prUrl, prNumber, branches, report;
+ *  for targets: targets (names), matrix (name, path, reasons), count. */
 @NonCPS
 Map outputs(String command, int code, String json) {
     Map out = [command: command, exitCode: code]
-    Map data = json?.trim() ? (Map) new JsonSlurperClassic().parseText(json) : [:]
+    def data = json?.trim() ? new JsonSlurperClassic().parseText(json) : [:]
     out.report = data
+    if (command == 'targets') {
+        List rows = data instanceof List ? data : []
+        out.targets = rows.collect { it.target }
+        out.matrix = rows
+        out.count = rows.size()
+        return out
+    }
     if (command == 'bump') {
         List prs = (data.groups ?: []).findAll { it.pullRequest }.collect { it.pullRequest }
         out.changed = data.changed == true

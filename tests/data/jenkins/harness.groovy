@@ -5,10 +5,11 @@
 //   withCredentials binds Secret text / Secret file / Username with password into the environment
 //                  and masks the secret values (****) in the console log, as Jenkins does
 //   withEnv, dir, pwd(tmp:), env, echo, error, unstable, junit, writeFile, readFile, fileExists,
-//   node, stage, checkout, parallel, isUnix: recorded, or done for real on the workspace
+//   node, stage, checkout, parallel, lock, properties, params, currentBuild, isUnix: recorded, or done
+//                  for real on the workspace
 // Usage: groovy harness.groovy SCENARIO.json OUTPUT.json
-//   scenario: {vars, workspace, env, credentials: {id: {type: string|file|usernamePassword, ...}},
-//              calls: [{step, config}] or jenkinsfile: PATH}
+//   scenario: {vars, workspace, env, params, causes, credentials: {id: {type: string|file|usernamePassword,
+//              ...}}, calls: [{step, config}] or jenkinsfile: PATH}
 //   output:   {results: [{step, result, error}], log: masked console, raw: unmasked, junit: [...]}
 import groovy.json.JsonOutput
 import groovy.json.JsonSlurper
@@ -27,6 +28,10 @@ class Steps {
     StringBuilder log = new StringBuilder()
     StringBuilder raw = new StringBuilder()
     List junit = []
+    List locks = []
+    Map params = [:]
+    /** currentBuild: description/result are recorded; getBuildCauses answers from the scenario's causes. */
+    Expando currentBuild = new Expando(description: null, result: null, causes: [])
 
     void emit(String text) {
         raw.append(text)
@@ -175,6 +180,17 @@ class Steps {
         b.setVariable('stage', { String name, Closure body -> emit("[Pipeline] stage (${name})\n"); body() })
         b.setVariable('checkout', { def scm -> emit("[Pipeline] checkout\n") })
         b.setVariable('scm', [:])
+        b.setVariable('params', params)
+        b.setVariable('currentBuild', currentBuild)
+        b.setVariable('properties', { List props -> emit("[Pipeline] properties\n") })
+        b.setVariable('parameters', { List defs -> defs })
+        b.setVariable('pipelineTriggers', { List triggers -> triggers })
+        b.setVariable('cron', { String spec -> [cron: spec] })
+        b.setVariable('lock', { String resource, Closure body ->
+            emit("[Pipeline] lock (${resource})\n")
+            locks << resource
+            body()
+        })
         b.setVariable('parallel', { Map branches ->
             branches.each { name, Closure body -> emit("[Pipeline] branch ${name}\n"); body() }
         })
@@ -187,14 +203,21 @@ Steps steps = new Steps(workspace: new File(scenario.workspace), credentials: sc
 steps.cwd = steps.workspace
 steps.env.putAll([WORKSPACE: steps.workspace.path, WORKSPACE_TMP: steps.workspace.path + '@tmp'])
 steps.env.putAll(scenario.env ?: [:])
+steps.params.putAll(scenario.params ?: [:])
+steps.currentBuild.causes = scenario.causes ?: []
+steps.currentBuild.getBuildCauses = { String type -> steps.currentBuild.causes.findAll { it == type } }
 Binding binding = steps.binding()
-// Jenkins compiles vars/ with the CPS engine's @NonCPS imported; here it is a plain annotation.
-def compiler = new org.codehaus.groovy.control.CompilerConfiguration()
-compiler.addCompilationCustomizers(
-        new org.codehaus.groovy.control.customizers.ImportCustomizer().addImports('com.cloudbees.groovy.cps.NonCPS'))
-GroovyShell shell = new GroovyShell(this.class.classLoader, binding, compiler)
-shell.classLoader.parseClass("""package com.cloudbees.groovy.cps
+// Jenkins compiles vars/ with the CPS engine's @NonCPS imported, and reads @Library('kubepush') _ in a
+// Jenkinsfile itself: here both are plain annotations (the library's vars are always loaded).
+GroovyClassLoader annotations = new GroovyClassLoader(this.class.classLoader)
+annotations.parseClass("""package com.cloudbees.groovy.cps
 @java.lang.annotation.Retention(java.lang.annotation.RetentionPolicy.RUNTIME) @interface NonCPS {}""")
+annotations.parseClass("""package org.jenkinsci.plugins.workflow.libs
+@interface Library { String[] value() }""")
+def compiler = new org.codehaus.groovy.control.CompilerConfiguration()
+compiler.addCompilationCustomizers(new org.codehaus.groovy.control.customizers.ImportCustomizer().addImports(
+        'com.cloudbees.groovy.cps.NonCPS', 'org.jenkinsci.plugins.workflow.libs.Library'))
+GroovyShell shell = new GroovyShell(annotations, binding, compiler)
 new File(scenario.vars).eachFileMatch(~/.*\.groovy/) { File f ->
     binding.setVariable(f.name - '.groovy', shell.parse(f))  // a global variable, as Jenkins makes vars/*
 }
@@ -216,4 +239,5 @@ if (scenario.jenkinsfile) {
     }
 }
 new File(args[1]).text = JsonOutput.toJson([results: results, log: steps.log.toString(), raw: steps.raw.toString(),
-                                            junit: steps.junit])
+                                            junit: steps.junit, locks: steps.locks,
+                                            description: steps.currentBuild.description])
