@@ -239,3 +239,19 @@ def test_example_jenkinsfile_bumps_when_an_application_build_passes_images(
     # the checkout has no forge remote: kubepush bump says so (exit 2) and the build fails with it
     assert result["error"] and "exit 2" in result["error"]
     assert "[Pipeline] stage (bump)" in out["log"] and "[Pipeline] stage (validate)" not in out["log"]
+
+
+def test_example_jenkinsfile_nightly_reports_drift_as_unstable(tmp_path: Path, kubepush_wheel: Path,
+                                                               fake_kube: Any) -> None:
+    fake_kube.create(yaml.safe_load((REPO / "examples/config-repo/crds/backup-crd.yaml").read_text()))
+    ws, _ = config_repo(tmp_path)
+    kubeconfig = kubeconfig_for(tmp_path / "kubeconfig", staging=fake_kube, production=fake_kube).read_text()
+    out = run_pipeline(tmp_path, ws, jenkinsfile=JENKINSFILE, causes=["hudson.triggers.TimerTrigger$TimerTriggerCause"],
+                       env={"BRANCH_NAME": "main", "KUBEPUSH_SOURCE": str(kubepush_wheel),
+                            "KUBEPUSH_PIP_ARGS": "--no-deps --no-index"},
+                       credentials={"kubeconfig": {"type": "file", "content": kubeconfig}})
+    (result,) = out["results"]
+    assert result["error"] is None, out["log"]  # drift is reported, the build goes on (unstable)
+    assert "[Pipeline] stage (drift)" in out["log"] and "[Pipeline] stage (validate)" not in out["log"]
+    assert "WARNING: 10 objects drifted from Git" in out["log"]  # both targets: 5 objects each, missing
+    assert [j["testResults"] for j in out["junit"]] == ["kubepush-reports/drift.junit.xml"]
