@@ -286,11 +286,22 @@ class Repo:
                 flag, summary = fields[0], fields[2]
                 if flag != "!":
                     return True
-                if summary.startswith("[rejected]"):
+                if summary.startswith("[rejected]") or _moved_meanwhile(summary, out.stderr):
                     return False
                 kind = E.REFUSED if summary.startswith("[remote rejected]") else None
                 raise self.git.error(what, ["git", *args], out.status, f"{out.stderr}\n{summary}", kind)
         raise self.git.error(what, ["git", *args], out.status, out.stderr or "no result reported for " + ref)
+
+
+def _moved_meanwhile(summary: str, stderr: str) -> bool:
+    """The server found the ref moved while it locked it: another push landed between our lease check and ours.
+
+    receive-pack then answers ``[remote rejected] (failed to update ref)`` with "cannot lock
+    ref ...: reference already exists" (both created it) or "is at X but expected Y" - a
+    race lost, to retry like a stale lease, not a refusal.
+    """
+    return summary.startswith("[remote rejected]") and (
+        "reference already exists" in stderr or "but expected" in stderr)
 
 
 def stripspace(message: str) -> str:
