@@ -1,0 +1,349 @@
+"""The one entry point behind every composite GitHub Action: ``python -m kubepush.ci.github``.
+
+The action.yml files hold no logic: they install kubepush and hand this module the
+command (``KUBEPUSH_COMMAND``) and all their inputs as one JSON object
+(``KUBEPUSH_INPUTS: ${{ toJSON(inputs) }}``), through the environment - never spliced
+into shell text, so no input can inject commands. This module maps inputs to CLI
+flags (one table, :data:`FLAGS`), runs the command, and maps the results back to what
+a workflow uses: step outputs (``$GITHUB_OUTPUT``), a Markdown step summary appended
+to ``$GITHUB_STEP_SUMMARY``, annotations (``-o github``), a SARIF file, and the sticky
+pull-request comment. Exit status: the command's (0, 1 findings, 2 usage/environment),
+1 becoming 0 with ``fail-on-findings: false``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shlex
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+#: how an input becomes flags: value (``--f V``), list (``--f A --f B``), flag (``--f`` when
+#: true), negate (``--f`` when false), tristate (``--f`` / ``--no-f``), paths (positional)
+VALUE, LIST, FLAG, NEGATE, TRISTATE, PATHS = "value", "list", "flag", "negate", "tristate", "paths"
+
+
+@dataclass(frozen=True)
+class Flag:
+    input: str
+    kind: str
+    flag: str = ""
+    #: what an empty boolean input means (None: leave it to kubepush.yaml / kubepush's default)
+    default: bool | None = None
+
+
+_TARGETING = (Flag("config", VALUE, "--config"), Flag("target", LIST, "--target"), Flag("paths", PATHS))
+_CLUSTER = (*_TARGETING, Flag("context", VALUE, "--context"), Flag("namespace", VALUE, "--namespace"))
+_DRIFT = (*_CLUSTER, Flag("ignore-manager", LIST, "--ignore-manager"))
+
+FLAGS: dict[str, tuple[Flag, ...]] = {
+    "validate": (*_TARGETING, Flag("kubernetes-version", VALUE, "--kubernetes-version"),
+                 Flag("strict", TRISTATE, "strict"), Flag("ignore-missing-schemas", FLAG, "--ignore-missing-schemas"),
+                 Flag("crds", LIST, "--crd"), Flag("disable", LIST, "--disable")),
+    # a pull request is expected to change the cluster: the preview does not fail on it by default
+    "diff": (*_DRIFT, Flag("fail-on-drift", TRISTATE, "fail-on-drift", default=False)),
+    "drift": (*_DRIFT, Flag("fail-on-drift", TRISTATE, "fail-on-drift"), Flag("heal", FLAG, "--heal")),
+    "apply": (*_CLUSTER, Flag("timeout", VALUE, "--timeout"), Flag("wait", NEGATE, "--no-wait"),
+              Flag("rollback-on-failure", FLAG, "--rollback-on-failure"), Flag("revision", VALUE, "--revision")),
+    "bump": (Flag("config", VALUE, "--config"), Flag("target", LIST, "--target"), Flag("image", LIST, "--image"),
+             Flag("from-registry", FLAG, "--from-registry"), Flag("repo", VALUE, "--repo"),
+             Flag("base", VALUE, "--base"), Flag("group", VALUE, "--group"), Flag("branch", VALUE, "--branch"),
+             Flag("title", VALUE, "--title"), Flag("labels", LIST, "--label"),
+             Flag("reviewers", LIST, "--reviewer"), Flag("assignees", LIST, "--assignee"),
+             Flag("draft", FLAG, "--draft"), Flag("auto-merge", FLAG, "--auto-merge"),
+             Flag("direct", FLAG, "--direct"), Flag("dry-run", FLAG, "--dry-run"),
+             Flag("forge", VALUE, "--forge"), Flag("forge-url", VALUE, "--forge-url"),
+             Flag("author", VALUE, "--author"), Flag("registry-auth", LIST, "--registry-auth"),
+             Flag("insecure-registry", LIST, "--insecure-registry")),
+    "targets": (Flag("config", VALUE, "--config"), Flag("changed-since", VALUE, "--changed-since")),
+}
+#: commands that write findings reports (annotations, SARIF, JSON, Markdown)
+REPORTING = ("validate", "diff", "drift", "apply")
+#: finding rules that mean "the cluster is not what Git says" (diff, drift) or "apply changed it"
+DRIFT_RULES = frozenset({"drift", "missing", "extra"})
+CHANGE_RULES = frozenset({"created", "configured", "recreated", "pruned", "healed"})
+#: kubeconfig keys whose values are credentials
+_KUBECONFIG_SECRETS = ("token", "password", "client-key-data", "client-certificate-data", "id-token",
+                       "refresh-token", "client-secret")
+
+
+class Inputs:
+    """The action's inputs (``toJSON(inputs)``); GitHub gives every value as a string."""
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self.raw = {k: "" if v is None else str(v) for k, v in raw.items()}
+
+    def get(self, name: str, default: str = "") -> str:
+        return self.raw.get(name, "").strip() or default
+
+    def items(self, name: str) -> list[str]:
+        """A list input: one item per line (commas too, except for paths that may contain them)."""
+        text = self.raw.get(name, "")
+        seps = text.splitlines() if name in ("paths", "registry-auth") else text.replace(",", "\n").splitlines()
+        return [s.strip() for s in seps if s.strip()]
+
+    def boolean(self, name: str, default: bool | None = None) -> bool | None:
+        value = self.get(name).lower()
+        if not value:
+            return default
+        if value not in ("true", "false"):
+            raise SystemExit(_fail(f"input {name}: expected true or false, got {value!r}"))
+        return value == "true"
+
+
+def build_argv(command: str, inputs: Inputs) -> list[str]:
+    """The ``kubepush`` arguments for ``command`` from the inputs (``args`` is shell-split last)."""
+    argv = [command]
+    positional: list[str] = []
+    for spec in FLAGS[command]:
+        if spec.kind == VALUE and inputs.get(spec.input):
+            argv += [spec.flag, inputs.get(spec.input)]
+        elif spec.kind == LIST:
+            for item in inputs.items(spec.input):
+                argv += [spec.flag, item]
+        elif spec.kind == PATHS:
+            positional = inputs.items(spec.input)
+        elif spec.kind == FLAG and inputs.boolean(spec.input):
+            argv.append(spec.flag)
+        elif spec.kind == NEGATE and inputs.boolean(spec.input) is False:
+            argv.append(spec.flag)
+        elif spec.kind == TRISTATE:
+            value = inputs.boolean(spec.input, spec.default)
+            if value is not None:
+                argv.append(f"--{spec.flag}" if value else f"--no-{spec.flag}")
+    argv += shlex.split(inputs.get("args"))
+    return argv + (["--", *positional] if positional else [])
+
+
+# -- the runner's side: outputs, summary, masks, annotations -----------------------------
+
+def _fail(message: str) -> int:
+    print(f"::error title=kubepush::{_escape(message)}", flush=True)
+    return 2
+
+
+def _escape(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def mask(value: str) -> None:
+    """Tell the runner to hide ``value`` (each line of it) in all later log output."""
+    for line in value.splitlines():
+        if line.strip():
+            print(f"::add-mask::{line.strip()}", flush=True)
+
+
+def set_outputs(outputs: Mapping[str, object], env: Mapping[str, str] | None = None) -> None:
+    """Append to ``$GITHUB_OUTPUT`` in the heredoc form, which takes any value (newlines too)."""
+    env = os.environ if env is None else env
+    path = env.get("GITHUB_OUTPUT")
+    if not path:
+        return
+    with open(path, "a", encoding="utf-8") as handle:
+        for name, value in outputs.items():
+            text = json.dumps(value) if isinstance(value, (bool, list, dict)) else str(value)
+            delimiter = f"kubepush_{secrets.token_hex(8)}"
+            handle.write(f"{name}<<{delimiter}\n{text}\n{delimiter}\n")
+
+
+def append_summary(markdown: str, env: Mapping[str, str] | None = None) -> None:
+    """Add to the step summary (earlier steps' summaries stay: append, never replace)."""
+    env = os.environ if env is None else env
+    path = env.get("GITHUB_STEP_SUMMARY")
+    if path and markdown.strip():
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(markdown.rstrip("\n") + "\n\n")
+
+
+def mask_kubeconfig(text: str) -> None:
+    """Hide the credentials of a kubeconfig, not its harmless lines (``apiVersion: v1``)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        mask(text)  # unreadable: hide all of it rather than guess
+        return
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in _KUBECONFIG_SECRETS and isinstance(value, str):
+                    mask(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(data)
+
+
+# -- running a command -----------------------------------------------------------------
+
+def kubepush(argv: list[str], env: Mapping[str, str], capture: bool = False) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "kubepush.cli", *argv], env=dict(env), text=True,
+                          stdout=subprocess.PIPE if capture else None, check=False)
+
+
+def run(command: str, inputs: Inputs, env: dict[str, str]) -> int:
+    """Run one action; returns the step's exit status."""
+    if command not in FLAGS:
+        return _fail(f"unknown command {command!r}: use one of {', '.join(FLAGS)}")
+    for item in inputs.items("registry-auth"):
+        mask(item.partition("=")[2].partition(":")[2])
+    work = Path(env.get("RUNNER_TEMP") or "/tmp") / f"kubepush-{command}-{secrets.token_hex(4)}"
+    work.mkdir(parents=True, exist_ok=True)
+    if inputs.get("kubeconfig"):
+        mask_kubeconfig(inputs.get("kubeconfig"))
+        kubeconfig = work / "kubeconfig"
+        kubeconfig.touch(mode=0o600)
+        kubeconfig.write_text(inputs.get("kubeconfig"), encoding="utf-8")
+        env["KUBECONFIG"] = str(kubeconfig)
+    if inputs.get("token"):
+        from kubepush.forges.factory import TOKEN_ENV
+
+        env.setdefault(TOKEN_ENV[inputs.get("forge", "github")][0], inputs.get("token"))
+    argv = build_argv(command, inputs)
+    if command == "targets":
+        return _targets(argv, env)
+    if command == "bump":
+        code, markdown, outputs = _bump(argv, env)
+    else:
+        code, markdown, outputs = _report(command, argv, inputs, env, work)
+    if markdown and inputs.boolean("summary", True):
+        append_summary(markdown, env)
+    if inputs.boolean("comment", False):
+        outputs["comment-url"] = _comment(command, inputs, env, work, markdown, outputs)
+    outputs["exit-code"] = code
+    set_outputs(outputs, env)
+    if code == 1 and inputs.boolean("fail-on-findings", True) is False:
+        print(f"::notice title=kubepush {command}::findings reported; not failing (fail-on-findings: false)")
+        return 0
+    return code
+
+
+def _report(command: str, argv: list[str], inputs: Inputs, env: dict[str, str],
+            work: Path) -> tuple[int, str, dict[str, object]]:
+    sarif = Path(inputs.get("sarif-path") or work / f"kubepush-{command}.sarif").absolute()
+    report = work / f"kubepush-{command}.json"
+    summary = work / f"kubepush-{command}.md"
+    stdout = "github" if inputs.boolean("annotations", True) else "text"
+    argv = [*argv[:1], "-o", stdout, "--report", f"sarif={sarif}", "--report", f"json={report}",
+            "--summary-md", str(summary), *argv[1:]]
+    code = kubepush(argv, env).returncode
+    outputs: dict[str, object] = {"summary-path": summary if summary.exists() else ""}
+    if report.exists():
+        data = json.loads(report.read_text(encoding="utf-8"))
+        findings = data.get("findings", [])
+        rules = {f.get("rule") for f in findings}
+        counts = data.get("summary", {})
+        outputs.update({"report-path": report, "sarif-path": sarif if sarif.exists() else "",
+                        "findings": counts.get("errors", 0) + counts.get("warnings", 0),
+                        "errors": counts.get("errors", 0), "warnings": counts.get("warnings", 0)})
+        if command in ("diff", "drift"):
+            outputs["drifted"] = bool(rules & DRIFT_RULES)
+        if command in ("diff", "apply"):
+            outputs["changed"] = bool(rules & (DRIFT_RULES if command == "diff" else CHANGE_RULES))
+    return code, summary.read_text(encoding="utf-8") if summary.exists() else "", outputs
+
+
+def _bump(argv: list[str], env: dict[str, str]) -> tuple[int, str, dict[str, object]]:
+    proc = kubepush([*argv[:1], "-o", "json", *argv[1:]], env, capture=True)
+    try:
+        result = json.loads(proc.stdout) if proc.stdout.strip() else None
+    except ValueError:
+        result = None
+    if result is None:
+        return proc.returncode or 2, "", {}
+    print(json.dumps(result, indent=2), flush=True)
+    prs = [g["pullRequest"] for g in result["groups"] if g.get("pullRequest")]
+    outputs: dict[str, object] = {
+        "changed": result["changed"], "pr-number": prs[0]["number"] if prs else "",
+        "pr-url": prs[0]["url"] if prs else "", "pr-urls": [p["url"] for p in prs],
+        "branches": [g["branch"] for g in result["groups"]], "result": result,
+        "findings": len(result.get("findings", [])),
+    }
+    return proc.returncode, bump_markdown(result), outputs
+
+
+def bump_markdown(result: Mapping[str, Any]) -> str:
+    """The step summary (and comment section) of a bump: each image moved and where it went."""
+    from kubepush.report.markdown import cell, row
+
+    if not result["groups"] and not result.get("findings"):
+        return f"## ✅ kubepush bump: up to date\n\n{result.get('upToDate', 0)} image references already current."
+    out = ["## kubepush bump", "", row(["Image", "From", "To", "File", "Branch", "Pull request"]), row(["---"] * 6)]
+    for group in result["groups"]:
+        pr = group.get("pullRequest")
+        link = f"[#{pr['number']}]({pr['url']})" if pr else cell(group["status"])
+        for u in group["updates"]:
+            out.append(row([cell(u["image"]), cell(u["old"]), cell(u["new"]), cell(f"{u['file']}:{u['line']}"),
+                            cell(group["branch"]), link]))
+    for finding in result.get("findings", []):
+        out.append(f"\n❌ {cell(finding['message'])}")
+    return "\n".join(out)
+
+
+def _targets(argv: list[str], env: dict[str, str]) -> int:
+    proc = kubepush([*argv[:1], "--format", "github-matrix", *argv[1:]], env, capture=True)
+    if proc.returncode:
+        return proc.returncode
+    matrix = json.loads(proc.stdout)
+    names = [row["target"] for row in matrix["include"]]
+    print(f"kubepush targets: {', '.join(names) or 'none affected'}", flush=True)
+    set_outputs({"matrix": matrix, "count": len(names), "targets": names}, env)
+    return 0
+
+
+def _comment(command: str, inputs: Inputs, env: dict[str, str], work: Path, markdown: str,
+             outputs: Mapping[str, object]) -> str:
+    """Post the report as this target's sticky comment; a failure warns instead of failing the job."""
+    from kubepush.ci.context import detect
+
+    pr = outputs.get("pr-number") if command == "bump" else detect(env).pr
+    if not pr:
+        print(f"::notice title=kubepush {command}::comment: not a pull request run; no comment posted")
+        return ""
+    if not markdown:
+        return ""
+    body = work / "comment.md"
+    body.write_text(markdown, encoding="utf-8")
+    target = ", ".join(inputs.items("target")) or "all"
+    argv = ["comment", "--pr", str(pr), "--target", target, "--section", command, "--from", str(body), "-o", "json"]
+    for name in ("repo", "forge", "forge-url") if command == "bump" else ("forge", "forge-url"):
+        if inputs.get(name):
+            argv += [f"--{name}", inputs.get(name)]
+    proc = kubepush(argv, env, capture=True)
+    if proc.returncode:
+        print(f"::warning title=kubepush comment::could not comment on #{pr} (see the error above); "
+              "the report is in the step summary", flush=True)
+        return ""
+    url = json.loads(proc.stdout).get("url", "")
+    print(f"kubepush: {json.loads(proc.stdout)['action']} comment {url}", flush=True)
+    return str(url)
+
+
+def main() -> int:
+    env = dict(os.environ)
+    try:
+        inputs = Inputs(json.loads(env.get("KUBEPUSH_INPUTS") or "{}"))
+    except ValueError:
+        return _fail("KUBEPUSH_INPUTS is not JSON: the action must pass ${{ toJSON(inputs) }}")
+    command = env.get("KUBEPUSH_COMMAND") or inputs.get("command")
+    directory = inputs.get("working-directory", ".")
+    try:
+        os.chdir(directory)
+    except OSError as exc:
+        return _fail(f"working-directory {directory}: {exc.strerror}")
+    return run(command, inputs, env)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
