@@ -54,7 +54,10 @@ FLAGS = [("config", "value", "--config"), ("target", "list", "--target"), ("imag
 
 
 def value(name):
-    return os.environ.get("KP_" + name.upper().replace("-", "_"), "").strip()
+    given = os.environ.get("KP_" + name.upper().replace("-", "_"), "").strip()
+    if not given and name == "forge-url" and value("forge") == "gitlab":
+        return os.environ.get("CI_API_V4_URL", "")  # this GitLab's API
+    return given
 
 
 def items(name):
