@@ -211,7 +211,12 @@ def venv_store(scratch: Path, clean_copy: Path) -> tuple[Path, Run]:
     git(workspace, "add", ".")
     git(workspace, "commit", "-q", "-m", "init")
     act = Act(clean_copy, store, home)
-    return store, act(workspace, install_workflow(workspace, WARM_UP, "warm-up.yml"), "push", {})
+    return store, act(workspace, install_workflow(workspace, WARM_UP, "warm-up.yml"), "push", {},
+                      variables={"PLAIN_TOKEN": PLAIN_TOKEN})
+
+
+#: a token that reaches the action as a plain variable, not a secret: only the action's mask hides it
+PLAIN_TOKEN = "ghp_plainVariableToken4242"
 
 
 WARM_UP = """
@@ -225,6 +230,11 @@ jobs:
         uses: kubepush/kubepush@v1
         with:
           command: validate
+          token: ${{ vars.PLAIN_TOKEN }}
+      - id: leak
+        env:
+          T: ${{ vars.PLAIN_TOKEN }}
+        run: echo "the token is $T"
       - id: again
         uses: kubepush/kubepush/actions/validate@v1
         with:
@@ -305,6 +315,7 @@ def test_first_run_installs_into_a_cached_venv_and_a_second_use_reuses_it(venv_s
         assert steps[step]["outcome"] == "success"
         assert steps[step]["outputs"]["exit-code"] == "0" and steps[step]["outputs"]["findings"] == "0"
     assert Path(steps["again"]["outputs"]["report-path"]).name == "kubepush-validate.json"
+    assert "the token is ***" in run.log and PLAIN_TOKEN not in run.log, "the action masks its token input"
 
 
 def test_validate_on_a_pull_request_annotates_uploads_sarif_summarises_comments_and_fails(
@@ -365,6 +376,8 @@ def test_bump_from_an_application_pipeline_opens_the_pull_request(act, tmp_path,
     assert run.outcome("bump", "report") == "success"
     assert "1.5.0" in remote.read("kubepush/staging/shop", "overlays/staging/deploy.yaml")
     assert fake_github.pulls[1]["state"] == "open"
+    (body,) = bot_comments(fake_github, 1)
+    assert "<!-- kubepush-section:bump -->" in body and "1.5.0" in body and out["comment-url"]
     assert "## kubepush bump" in run.log and "| ghcr.io/acme/shop | 1.4.1 | 1.5.0 |" in run.log
     assert fake_github.token not in run.log
 
