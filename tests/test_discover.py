@@ -261,6 +261,14 @@ def test_kustomization_images() -> None:
     assert sites[3].entry is not None and sites[3].entry.flow
 
 
+def test_numeric_kustomize_new_tag_is_a_warning() -> None:
+    result = find("images:\n- name: nginx\n  newTag: 1.20\n", file="kustomization.yaml")
+    assert [s.tag for s in result.sites] == ["1.20"]
+    (warning,) = result.findings
+    assert warning.rule == "image-tag-not-string" and "kustomize" in warning.message
+    assert warning.hint == 'quote it: newTag: "1.20"'
+
+
 def test_kustomization_without_apiversion_component_and_flux_kustomization() -> None:
     bare = "images:\n- name: nginx\n  newTag: 1.27.0\n"
     assert images(bare, file="kustomization.yml") == [("kustomize", "images[0]", "nginx:1.27.0")]

@@ -744,6 +744,8 @@ class _Document:
                 self._invalid(epath, entry, "kustomize images entry has no name", definite=True)
                 continue
             text = _assemble(None, None, name.value, _opt(parts.get("newTag")), _opt(parts.get("digest")))
+            if _opt(parts.get("newTag")):
+                self._check_tag_type(parts["newTag"], "kustomize expects a string and refuses or misreads it")
             self._site(SiteKind.KUSTOMIZE, epath, entry, fields, text, definite=True,
                        entry=Entry(entry.start_mark.index + self.ctx.base, bool(entry.flow_style),
                                    entry.value[0][0].start_mark.column if entry.value else 0))
@@ -840,13 +842,8 @@ class _Document:
             text = _assemble(registry.value if registry and _is_present(registry) else None,
                              namespace.value if namespace and _is_present(namespace) else None,
                              get["name"].value, tag_text, digest_text)
-        if tag is not None and tag_text and not tag.is_string:
-            self._finding(
-                "image-tag-not-string", Severity.WARNING, tag,
-                f"tag {tag.value} is read as a {_plain_type(tag.value)}, not a string; "
-                f"Helm may render it differently (1.10 becomes 1.1)",
-                hint=f'quote it: {tag.path[-1]}: "{tag.value}"',
-            )
+        if tag is not None and tag_text:
+            self._check_tag_type(tag, "Helm may render it differently (1.10 becomes 1.1)")
         self._site(SiteKind.HELM_VALUES, path, node, fields, text, definite=definite,
                    default_tag=tag_text is None and "ref" not in get)
 
@@ -968,6 +965,15 @@ class _Document:
         for f in site.fields:
             self.claimed[f.scalar.start] = len(self.sites)
         self.sites.append(site)
+
+    def _check_tag_type(self, tag: Scalar, consequence: str) -> None:
+        """Warn about a tag YAML reads as a number/bool: what gets deployed is not what is written."""
+        if not tag.is_string:
+            self._finding(
+                "image-tag-not-string", Severity.WARNING, tag,
+                f"tag {tag.value} is read as a {_plain_type(tag.value)}, not a string; {consequence}",
+                hint=f'quote it: {tag.path[-1]}: "{tag.value}"',
+            )
 
     def _invalid(self, path: Path_, node: Node, message: str, *, definite: bool) -> None:
         if definite:
