@@ -14,7 +14,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = sorted((HERE / "templates").glob("*.yml"))
-BLOCK = re.compile(r"(?P<indent>[ ]*)# >>> (?P<name>\S+).*?\n.*?# <<< (?P=name)\n", re.S)
+BLOCK = re.compile(r"(?P<indent>[ ]*)# >>> (?P<name>\S+).*?\n.*?# <<< (?P=name)\n", re.DOTALL)
 
 
 def _indent(text: str, prefix: str) -> str:

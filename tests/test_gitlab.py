@@ -15,7 +15,6 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,12 @@ INPUT = re.compile(r"\$\[\[ inputs\.([\w-]+) \]\]")
 
 @pytest.fixture(scope="session")
 def kubepush_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A wheel of this checkout, built once for all xdist workers (in a copy: no build/ in the tree)."""
+    return build_wheel(tmp_path_factory)
+
+
+def build_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A wheel of this checkout, built once for all xdist workers and suites (in a copy: no build/
+    in the tree)."""
     shared = tmp_path_factory.getbasetemp().parent if os.environ.get("PYTEST_XDIST_WORKER") else \
         tmp_path_factory.getbasetemp()
     out = shared / "kubepush-wheel"
@@ -89,7 +93,7 @@ def gitlab_ci_local(project: Path, *args: str, variables: dict[str, str] | None 
 
 def job_results(output: str) -> dict[str, str]:
     """The summary gitlab-ci-local prints at the end: job name -> PASS / WARN / FAIL."""
-    found = {m[2]: m[1] for m in re.finditer(r"^ (PASS|WARN|FAIL) {2}(.+?)(?: {2}.*)?$", output, re.M)}
+    found = {m[2]: m[1] for m in re.finditer(r"^ (PASS|WARN|FAIL) {2}(.+?)(?: {2}.*)?$", output, re.MULTILINE)}
     return {name: result for name, result in found.items() if not name.startswith("downstream pipeline")}
 
 
@@ -127,7 +131,7 @@ def test_templates_are_in_sync_with_the_shared_parts_and_pin_this_version() -> N
     proc = subprocess.run([sys.executable, str(GITLAB / "sync.py"), "--check"], capture_output=True, text=True,
                           check=False)
     assert proc.returncode == 0, proc.stderr
-    version = re.search(r'^version = "(.+)"', (REPO / "pyproject.toml").read_text(), re.M)[1]
+    version = re.search(r'^version = "(.+)"', (REPO / "pyproject.toml").read_text(), re.MULTILINE)[1]
     templates = sorted(GITLAB.glob("templates/*.yml"))
     assert [t.stem for t in templates] == ["apply", "bump", "diff", "drift", "validate"]
     for path in templates:

@@ -18,8 +18,7 @@ from typing import Any
 import pytest
 import yaml
 from git_fixtures import GitHTTPServer, make_remote
-from test_gitlab import commit, kubeconfig_for
-from test_gitlab import kubepush_wheel  # noqa: F401 - the session fixture: one wheel for both suites
+from test_gitlab import build_wheel, commit, kubeconfig_for
 
 pytest_plugins = ["git_fixtures"]
 
@@ -28,6 +27,11 @@ HARNESS = REPO / "tests" / "data" / "jenkins" / "harness.groovy"
 JAVA_HOME = "/usr/lib/jvm/java-17-openjdk-amd64"
 STEPS = ("kubepushValidate", "kubepushBump", "kubepushDiff", "kubepushApply", "kubepushDrift", "kubepushTargets")
 JENKINSFILE = REPO / "examples" / "jenkins" / "Jenkinsfile"
+
+
+@pytest.fixture(scope="session")
+def kubepush_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_wheel(tmp_path_factory)  # the same wheel as the GitLab tests', built once
 
 
 def workspace(tmp_path: Path) -> Path:
