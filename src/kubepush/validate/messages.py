@@ -42,15 +42,26 @@ def did_you_mean(word: str, candidates: list[str]) -> str:
 
 def schema_findings(schema: CompiledSchema, obj: Any) -> Iterator[Finding]:
     """All schema violations of ``obj``, one finding each, with exact paths."""
+    secret = _is_secret(obj)
     for error in schema.validator.iter_errors(obj):
-        yield from _convert(schema, error)
+        yield from _convert(schema, error, secret)
 
 
-def _convert(schema: CompiledSchema, error: Any) -> Iterator[Finding]:
+def _is_secret(obj: Any) -> bool:
+    return isinstance(obj, dict) and obj.get("kind") == "Secret" and obj.get("apiVersion") == "v1"
+
+
+def _convert(schema: CompiledSchema, error: Any, secret: bool = False) -> Iterator[Finding]:
     kind = type(error.kind).__name__
     path = tuple(error.instance_path)
     where = format_path(path) or "(document)"
     instance = error.instance
+    if secret and path[:1] in (("data",), ("stringData",)):  # never echo Secret data into a report
+        if kind == "Type":
+            yield _type_finding(path, where, list(error.kind.types), instance, redact=True)
+        else:
+            yield Finding(rule="schema", message=f"{where}: invalid value (Secret data, not shown)", path=path)
+        return
     if kind == "AdditionalProperties":
         parent = schema.node_at(list(error.schema_path)[:-1]) or {}
         known = sorted(parent.get("properties", {})) if isinstance(parent, dict) else []
@@ -90,10 +101,11 @@ def _types(schema: dict[str, Any]) -> list[str]:
     return [t] if isinstance(t, str) else list(t)
 
 
-def _type_finding(path: tuple[Any, ...], where: str, types: list[str], instance: Any) -> Finding:
+def _type_finding(path: tuple[Any, ...], where: str, types: list[str], instance: Any,
+                  redact: bool = False) -> Finding:
     wanted = " or ".join(t for t in types if t != "null") or "null"
     got = json_type(instance)
-    shown = _show(instance)
+    shown = "" if redact else _show(instance)
     hint = ""
     if "string" in types and got in ("integer", "number", "boolean"):
         hint = f"YAML read this as {'an' if got[0] in 'aeiou' else 'a'} {got}; quote it to make it a string"

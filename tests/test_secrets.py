@@ -1,0 +1,138 @@
+"""Known secrets in, zero hits out: every command, every report format, git state and commit metadata.
+
+Each command runs with a known git/forge token, registry password, cluster token
+and Secret values - on success and on failure paths - and everything a CI log or
+artifact could carry is searched for them: stdout, stderr, every ``-o`` format,
+every ``--report`` file, the Markdown step summary, the git config and reflogs of
+the checkout, the remote's config and every commit's metadata. The values are
+searched raw, base64-encoded and URL-quoted, because each of those forms reaches a
+different layer (Secret ``data``, HTTP Basic auth, URLs).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import urllib.parse
+from pathlib import Path
+
+import pytest
+import yaml
+from cluster_helpers import run, write
+from git_fixtures import GitHTTPServer, git, make_remote
+from kubepush_cli import kubepush
+from test_bump import FILES, RemoteBranches, env_with
+
+pytest_plugins = ["git_fixtures"]
+
+REGISTRY_PASSWORD = "regPw-KNOWN-5b7c1e"
+SECRET_STRING = "dbPassword-KNOWN-a4f0c9"
+SECRET_NUMBER = 7319462850117  # a wrongly typed Secret value still is a secret
+SECRET_DATA = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "default"},
+               "type": "Opaque",
+               "data": {"password": base64.b64encode(SECRET_STRING.encode()).decode(), "pin": SECRET_NUMBER},
+               "stringData": {"dsn": f"postgres://app:{SECRET_STRING}@db/app", "port": SECRET_NUMBER,
+                              "nested": {"k": SECRET_STRING}}}
+FORMATS = ("text", "json", "junit", "sarif", "codequality", "github", "tap", "markdown")
+
+
+def forms(secret: str) -> set[str]:
+    """The spellings under which a secret could leak."""
+    return {secret, base64.b64encode(secret.encode()).decode(), urllib.parse.quote(secret, safe="")}
+
+
+class Sweep:
+    """Collects every text a run produced and fails on any known secret in any form."""
+
+    def __init__(self, *secrets: str) -> None:
+        self.needles = set().union(*(forms(s) for s in secrets))
+        self.searched: list[str] = []
+
+    def text(self, where: str, text: str) -> None:
+        self.searched.append(where)
+        hits = sorted(n for n in self.needles if n in text)
+        assert not hits, f"secret {hits} leaked into {where}:\n{text[:3000]}"
+
+    def files(self, where: str, *paths: Path) -> None:
+        for path in paths:
+            for file in ([path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())):
+                self.text(f"{where} {file}", file.read_bytes().decode("utf-8", "replace"))
+
+
+def report_flags(tmp: Path, formats: tuple[str, ...] = FORMATS) -> list[str]:
+    flags = [f"--report={fmt}={tmp / ('report.' + fmt)}" for fmt in formats]
+    return [*flags, "--summary-md", str(tmp / "summary.md")]
+
+
+def test_validate_never_echoes_secret_data(tmp_path: Path) -> None:
+    """Regression: a wrongly typed Secret value was printed in the finding ('got integer 7319...')."""
+    write(tmp_path / "m", "secret.yaml", SECRET_DATA)
+    sweep = Sweep(SECRET_STRING, str(SECRET_NUMBER))
+    for fmt in FORMATS:
+        reports = tmp_path / fmt
+        reports.mkdir()
+        proc = kubepush("validate", "-o", fmt, str(tmp_path / "m"), *report_flags(reports))
+        assert proc.returncode == 1, proc.stderr  # the wrong types are findings ...
+        assert "stringData.port" in proc.stdout or fmt in ("junit", "codequality", "sarif", "tap")
+        sweep.text(f"validate -o {fmt} stdout", proc.stdout)
+        sweep.text(f"validate -o {fmt} stderr", proc.stderr)
+        sweep.files("validate reports", reports)
+    assert len(sweep.searched) >= 8 * 2 + 8 * 9
+
+
+@pytest.fixture
+def forge_rig(git_remote_root: Path, fake_github):  # type: ignore[no-untyped-def]
+    remote = make_remote(git_remote_root, "octo/app.git", FILES)
+    fake_github.branches = RemoteBranches(remote)
+    server = GitHTTPServer(git_remote_root, user="x-access-token", token=fake_github.token).start()
+    yield remote, server, fake_github
+    server.stop()
+
+
+def test_bump_leaks_no_token_on_success_or_failure(forge_rig, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    remote, server, fake = forge_rig
+    sweep = Sweep(fake.token, REGISTRY_PASSWORD)
+    checkout = tmp_path / "checkout"
+    git("clone", "--quiet", remote.url, str(checkout))
+    common = ("--forge", "github", "--forge-url", fake.url, "--registry-auth",
+              f"127.0.0.1:9=robot:{REGISTRY_PASSWORD}", "--insecure-registry", "127.0.0.1:9")
+    env = env_with(GITHUB_TOKEN=fake.token)
+    runs = {
+        "pr opened": ("--repo", server.url(remote), "--image", "ghcr.io/acme/shop:1.5.0", "-o", "json"),
+        "pr updated, text": ("--repo", server.url(remote), "--image", "ghcr.io/acme/shop:1.5.1", "-v", "-v"),
+    }
+    codes = {}
+    for name, args in runs.items():
+        proc = kubepush("bump", *args, *common, env=env)
+        codes[name] = proc.returncode
+        sweep.text(f"bump {name}", proc.stdout + proc.stderr)
+    fake.fail("pulls/update", 500, times=5)
+    proc = kubepush("bump", "--repo", server.url(remote), "--image", "ghcr.io/acme/shop:1.5.2", *common, env=env)
+    codes["forge 500"] = proc.returncode
+    sweep.text("bump forge 500", proc.stdout + proc.stderr)
+    server.cut_next("git-receive-pack")
+    proc = kubepush("bump", "--repo", server.url(remote), "--image", "ghcr.io/acme/shop:1.5.3", *common, env=env)
+    codes["push cut"] = proc.returncode
+    sweep.text("bump push cut", proc.stdout + proc.stderr)
+    proc = kubepush("bump", "--repo", server.url(remote), "--image", "nginx:1.27.0", *common,
+                    env=env_with(GITHUB_TOKEN="ghp_" + fake.token[::-1]))
+    codes["wrong token"] = proc.returncode
+    sweep.text("bump wrong token", proc.stdout + proc.stderr)
+    # A CI checkout whose origin is the authenticated HTTP remote: the token must not stick to it.
+    git("-C", str(checkout), "remote", "set-url", "origin", server.url(remote))
+    proc = kubepush("bump", "--checkout", str(checkout), "--image", "nginx:1.27.1", *common, env=env)
+    codes["checkout"] = proc.returncode
+    sweep.text("bump checkout", proc.stdout + proc.stderr)
+    registry = kubepush("bump", "--from-registry", "--dry-run", "--checkout", str(checkout), *common[4:], env=env)
+    sweep.text("bump registry down", registry.stdout + registry.stderr)
+
+    assert codes == {"pr opened": 0, "pr updated, text": 0, "forge 500": 2, "push cut": 2, "wrong token": 2,
+                     "checkout": 0}, codes
+    sweep.files("checkout git state", checkout / ".git" / "config", checkout / ".git" / "logs",
+                checkout / ".git" / "FETCH_HEAD")
+    sweep.files("remote git config", remote.path / "config")
+    for ref in git("--git-dir", str(remote.path), "for-each-ref", "--format=%(refname)").split():
+        sweep.text(f"commit metadata {ref}", "\n".join(remote.log(ref, "%an %ae %cn %ce %B%n%N")))
+    sweep.text("forge API bodies", json.dumps(fake.pulls))
+    assert all(fake.token not in r.target for r in server.requests)
