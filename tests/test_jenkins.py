@@ -20,7 +20,7 @@ import yaml
 from git_fixtures import GitHTTPServer, make_remote
 from test_gitlab import build_wheel, commit, kubeconfig_for
 
-pytest_plugins = ["git_fixtures"]
+pytest_plugins = ["git_fixtures", "registry_fixtures"]
 
 REPO = Path(__file__).resolve().parent.parent
 HARNESS = REPO / "tests" / "data" / "jenkins" / "harness.groovy"
@@ -259,3 +259,31 @@ def test_example_jenkinsfile_nightly_reports_drift_as_unstable(tmp_path: Path, k
     assert "[Pipeline] stage (drift)" in out["log"] and "[Pipeline] stage (validate)" not in out["log"]
     assert "WARNING: 10 objects drifted from Git" in out["log"]  # both targets: 5 objects each, missing
     assert [j["testResults"] for j in out["junit"]] == ["kubepush-reports/drift.junit.xml"]
+
+
+def test_bump_from_a_registry_with_registry_credentials(tmp_path: Path, kubepush_wheel: Path,
+                                                        git_remote_root: Path, htpasswd_registry: Any) -> None:
+    from registry_fixtures import PASSWORD, USERNAME
+    from test_bump import DEPLOY, FILES
+
+    htpasswd_registry.pusher().image("acme/shop", "1.9.0")
+    image = f"{htpasswd_registry.host}/acme/shop"
+    remote = make_remote(git_remote_root, "config.git", {
+        **FILES, "base/deploy.yaml": DEPLOY.replace("ghcr.io/acme/shop", image),
+        "kubepush.yaml": f"bump:\n  policies:\n    - {{image: {image}, kind: semver, range: '^1'}}\n"})
+    config = {"fromRegistry": True, "repo": remote.url, "direct": True, "insecureRegistry": htpasswd_registry.host,
+              "registryCredentials": {htpasswd_registry.host: "registry"}, **install(kubepush_wheel)}
+    out = run_pipeline(tmp_path, workspace(tmp_path), [
+        {"step": "kubepushBump", "config": config},
+        {"step": "kubepushBump", "config": {**config, "registryCredentials": {htpasswd_registry.host: "wrong"}}},
+    ], credentials={"registry": {"type": "usernamePassword", "username": USERNAME, "password": PASSWORD},
+                    "wrong": {"type": "usernamePassword", "username": USERNAME, "password": "n0t-the-Pa55"}},
+        env={"HOME": str(tmp_path)})  # no ~/.docker/config.json of the agent
+    ok, wrong = out["results"]
+    assert ok["error"] is None, out["log"]
+    assert ok["result"]["changed"] is True
+    assert "image: " + image + ":1.9.0" in remote.read("main", "base/deploy.yaml")  # --direct: on main
+    assert "findings (exit 1)" in wrong["error"]  # the registry refused: a finding, not a crash
+    for secret in (PASSWORD, "n0t-the-Pa55"):
+        assert secret not in out["raw"]
+    assert not list((tmp_path / "workspace@tmp").glob("kubepush-docker*"))  # the DOCKER_CONFIG is gone
