@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
 import urllib.parse
 from pathlib import Path
 
 import pytest
-import yaml
+
 from cluster_helpers import run, write
 from git_fixtures import GitHTTPServer, git, make_remote
 from kubepush_cli import kubepush
@@ -136,3 +135,44 @@ def test_bump_leaks_no_token_on_success_or_failure(forge_rig, tmp_path: Path) ->
         sweep.text(f"commit metadata {ref}", "\n".join(remote.log(ref, "%an %ae %cn %ce %B%n%N")))
     sweep.text("forge API bodies", json.dumps(fake.pulls))
     assert all(fake.token not in r.target for r in server.requests)
+
+
+KUBE_TOKEN = "kubeTok-KNOWN-0e9d8c7b6a"
+EDITED = "editedLive-KNOWN-77aa"
+
+
+def test_apply_diff_drift_mask_secret_data_and_never_show_the_cluster_token(make_fake_kube, tmp_path: Path,
+                                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    fake = make_fake_kube(tls=True, token=KUBE_TOKEN)
+    manifests = write(tmp_path / "m", "all.yaml", {**SECRET_DATA, "data": {"password": SECRET_DATA["data"]["password"]},
+                                                   "stringData": {"dsn": SECRET_DATA["stringData"]["dsn"]}})
+    sweep = Sweep(KUBE_TOKEN, SECRET_STRING, EDITED)
+    kube = ("--kubeconfig", fake.kubeconfig_path)
+    (tmp_path / "apply").mkdir()
+    code, out, err = run(capsys, "apply", *kube, "--revision", "r1", "-v", "-v", str(manifests),
+                         *report_flags(tmp_path / "apply"))
+    assert code == 0, err
+    sweep.text("apply", out + err)
+    sweep.files("apply reports", tmp_path / "apply")
+    # Someone edits the Secret in the cluster: drift and diff must say so without showing either value.
+    fake.edit("Secret", "default", "db", {"data": {"password": base64.b64encode(EDITED.encode()).decode()}})
+    for command in ("diff", "drift"):
+        reports = tmp_path / command
+        reports.mkdir()
+        for fmt in FORMATS:
+            code, out, err = run(capsys, command, *kube, "-o", fmt, str(manifests), *report_flags(reports))
+            assert code == 1, (command, fmt, err)  # the edit is seen ...
+            sweep.text(f"{command} -o {fmt}", out + err)
+        assert "password" in (reports / "report.text").read_text()  # ... and named, masked
+        sweep.files(f"{command} reports", reports)
+    # Failure paths: a wrong token and a cluster that answers 500 for Secrets.
+    bad = tmp_path / "bad-kubeconfig"
+    bad.write_text(Path(fake.kubeconfig_path).read_text().replace(KUBE_TOKEN, KUBE_TOKEN[::-1]))
+    code, out, err = run(capsys, "apply", "--kubeconfig", str(bad), "--revision", "r2", str(manifests))
+    assert code == 2, out + err
+    sweep.text("apply wrong token", out + err)
+    fake.inject("patch", "/secrets/db", status=500, times=3)
+    code, out, err = run(capsys, "apply", *kube, "--revision", "r3", "--no-wait", str(manifests))
+    assert code == 1, err
+    sweep.text("apply 500", out + err)
+    assert len(sweep.searched) >= 46  # 1 + 9 apply, 2 x (8 formats + 9 reports), 2 failures
