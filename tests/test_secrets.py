@@ -17,7 +17,6 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-
 from cluster_helpers import run, write
 from git_fixtures import GitHTTPServer, git, make_remote
 from kubepush_cli import kubepush
