@@ -44,8 +44,8 @@ final Map INPUTS = [
 /** Keys every step takes besides its command's inputs. */
 @groovy.transform.Field
 final List COMMON = ['kubepushSource', 'pipArgs', 'workingDirectory', 'args', 'failOnFindings', 'comment',
-                            'kubeconfigCredentialsId', 'tokenCredentialsId', 'registryCredentials', 'junit',
-                            'forge', 'forgeUrl']
+                     'kubeconfigCredentialsId', 'tokenCredentialsId', 'registryCredentials', 'junit', 'forge',
+                     'forgeUrl']
 
 def call(Map config = [:]) {
     String command = config.command
@@ -85,20 +85,21 @@ def runStep(String command, Map config) {
                     echo(bumpSummary(result.report))
                 } else if (command == 'targets') {
                     echo("kubepush targets: ${result.targets.join(', ') ?: 'none affected'}")
-                } else if (config.comment) {
+                } else if (option(config, 'comment', false)) {
                     comment(command, config, "${reports}/${command}.md")
                 }
             }
         }
     }
-    if (!(command in ['bump', 'targets']) && config.junit != false && fileExists("${reports}/${command}.junit.xml")) {
+    if (!(command in ['bump', 'targets']) && option(config, 'junit', true) &&
+            fileExists("${reports}/${command}.junit.xml")) {
         junit(testResults: "kubepush-reports/${command}.junit.xml", allowEmptyResults: true)
     }
     echo("kubepush ${command}: " + result.findAll { k, v -> k != 'report' }.collect { k, v -> "${k}=${v}" }.join(' '))
     if (result.exitCode == 2) {
         error("kubepush ${command}: usage or environment error (exit 2), see the log above")
     }
-    if (result.exitCode == 1 && config.failOnFindings != false) {
+    if (result.exitCode == 1 && option(config, 'failOnFindings', true)) {
         error("kubepush ${command}: findings (exit 1): ${result.errors ?: result.findings} - failOnFindings: false to go on")
     }
     return result
@@ -187,6 +188,11 @@ List items(def value, boolean commas = true, boolean words = false) {
         return text.split(/\s+/).findAll { it } as List  // args: split like a shell would, without quotes
     }
     return (commas ? text.replace(',', '\n') : text).readLines().collect { it.trim() }.findAll { it }
+}
+
+/** A true/false option of the step (true, false, 'true' or 'false'), else its default. */
+boolean option(Map config, String name, boolean otherwise) {
+    return config.containsKey(name) && config[name] != null ? bool(name, config[name]) : otherwise
 }
 
 boolean bool(String name, def value) {
