@@ -209,6 +209,8 @@ class Git:
         said = self.redact(stderr.strip())
         kind = kind or classify(said)
         lines = [ln.strip() for ln in said.splitlines() if ln.strip()]
-        summary = " / ".join(lines[-4:]) or "(no message)"
+        # git's first fatal line names the problem ("Unable to create '.../index.lock'"), the last ones advise
+        first = [ln for ln in lines if ln.startswith(("fatal:", "error:"))][:1]
+        summary = " / ".join(first + [ln for ln in lines[-4:] if ln not in first]) or "(no message)"
         message = f"{what} failed: {summary} [{shown}, exit {status}]. {ADVICE[kind]}"
         return GitError(message, kind=kind, command=[shown], status=status, stderr=said)

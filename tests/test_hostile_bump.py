@@ -1,0 +1,69 @@
+"""Command-level faults for ``kubepush bump``: what CI sees when the environment is hostile.
+
+Module tests cover each client's fault handling; these run the real command and
+check the contract a pipeline relies on: exit code 2 with a message that says
+what happened and what to do, no traceback, and nothing half-made left behind
+unreported (no commit on the base, no stray branch, no pull request).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from git_fixtures import git, make_remote
+from kubepush_cli import assert_no_traceback, kubepush
+from test_bump import FILES, env_with
+
+pytest_plugins = ["git_fixtures"]
+
+
+@pytest.fixture
+def checkout(git_remote_root: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+    remote = make_remote(git_remote_root, "config.git", FILES)
+    path = tmp_path / "checkout"
+    git("clone", "--quiet", remote.url, str(path))
+    return remote, path
+
+
+def remote_state(remote) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    refs = git("--git-dir", str(remote.path), "for-each-ref", "--format=%(refname) %(objectname)")
+    return dict(line.split() for line in refs.splitlines())
+
+
+def test_locked_checkout_is_exit_2_naming_the_lock_and_pushes_nothing(checkout) -> None:  # type: ignore[no-untyped-def]
+    remote, path = checkout
+    (path / ".git" / "index.lock").write_text("")  # another git process (or a crashed one) holds the index
+    before, head = remote_state(remote), git("-C", str(path), "rev-parse", "HEAD")
+    for mode in ("--no-pr", "--direct"):
+        proc = kubepush("bump", "--checkout", str(path), "--image", "ghcr.io/acme/shop:1.5.0", mode, env=env_with())
+        assert proc.returncode == 2, (mode, proc.stdout, proc.stderr)
+        assert_no_traceback(proc)
+        assert "index.lock" in proc.stderr, proc.stderr
+        assert remote_state(remote) == before  # no branch, no commit on the base
+        assert git("-C", str(path), "rev-parse", "HEAD") == head
+    assert (path / ".git" / "index.lock").exists()  # someone else's lock is never removed
+    # Once the lock is gone the same command succeeds.
+    (path / ".git" / "index.lock").unlink()
+    proc = kubepush("bump", "--checkout", str(path), "--image", "ghcr.io/acme/shop:1.5.0", "--no-pr", env=env_with())
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_checkout_with_uncommitted_edits_is_never_clobbered(checkout) -> None:  # type: ignore[no-untyped-def]
+    _, path = checkout
+    deploy = path / "base" / "deploy.yaml"
+    edited = deploy.read_text() + "# work in progress\n"
+    deploy.write_text(edited)
+    proc = kubepush("bump", "--checkout", str(path), "--image", "ghcr.io/acme/shop:1.5.0", "--no-pr", env=env_with())
+    assert_no_traceback(proc)
+    assert deploy.read_text().endswith("# work in progress\n") or proc.returncode == 2, proc.stderr
+    if proc.returncode == 2:
+        assert deploy.read_text() == edited and "uncommitted" in proc.stderr.lower(), proc.stderr
+
+
+def test_unreachable_remote_and_missing_repo_are_exit_2(tmp_path: Path) -> None:
+    for url in ("http://127.0.0.1:9/octo/app.git", f"file://{tmp_path}/nope.git"):
+        proc = kubepush("bump", "--repo", url, "--image", "ghcr.io/acme/shop:1.5.0", "--no-pr", env=env_with())
+        assert proc.returncode == 2, proc.stderr
+        assert_no_traceback(proc)
+        assert url.split("://")[1].split("/")[0] in proc.stderr or "nope.git" in proc.stderr, proc.stderr
