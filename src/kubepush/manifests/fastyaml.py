@@ -43,8 +43,8 @@ _SCALAR_START = frozenset(" \t:[{,+-\n")
 _TEXT_RISKS = (
     re.compile(r"\n *[:?]"),
     re.compile(r":[,?\[\]{}]"),
-    re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"),
 )
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NON_ASCII_RISK = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _LONE_CR = re.compile("\r(?!\n)")
 # Checked on the compact JSON of yaml-rs's result:
@@ -58,7 +58,7 @@ _LONE_CR = re.compile("\r(?!\n)")
 # - a string that is one newline: an empty block scalar ending a document, "" to libyaml.
 _VALUE_RISKS = (
     re.compile(rb'"(?:[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF)"'),
-    re.compile(rb'[\[{,:]"[|>:?]'),
+    re.compile(rb'"(?<=[\[{,:]")[|>:?]'),  # literal first (fast), the preceding character checked behind
     re.compile(rb'[{,]"[^" \\]*(?:\\.[^" \\]*)* [^"\\]*(?:\\.[^"\\]*)*":'),
     re.compile(rb'"\\n"'),
 )
@@ -166,6 +166,9 @@ def _risky_text(text: str) -> bool:
             if text[match.start() - 1] in _SCALAR_START:
                 return True
     if any(risk.search(text) for risk in _TEXT_RISKS):
+        return True
+    # str.isprintable() (C speed) is False for every control character; only then search
+    if not text.replace("\n", "").replace("\r", "").isprintable() and _CONTROL.search(text):
         return True
     if "\r" in text and _LONE_CR.search(text):
         return True
