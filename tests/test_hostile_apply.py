@@ -86,7 +86,7 @@ def test_kill_9_mid_apply_then_rerun_converges(make_fake_kube, tmp_path: Path, c
     assert again[0] == 0 and {f["rule"] for f in again[1]["findings"]} == {"unchanged"}, again[1]
     # The inventory knows every object, also those the killed run created: dropping two from Git
     # prunes exactly those two.
-    gone = {sorted(partial)[0], sorted(wanted - partial)[-1]}
+    gone = {min(partial), max(wanted - partial)}
     repo(tmp_path, *[configmap(n) for n in sorted(wanted - gone)])
     code, report, err = apply_here(capsys, fake, root, "--revision", "r2")
     assert code == 0, err
