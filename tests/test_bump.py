@@ -295,8 +295,8 @@ def test_registry_credentials_work_and_never_leak(git_remote_root: Path, htpassw
         DOCKER_CONFIG=str(git_remote_root)))
     assert ok.returncode == 0, ok.stderr
     assert {u["new"] for u in json.loads(ok.stdout)["groups"][0]["updates"]} == {"1.9.0"}
-    wrong = kubepush(*common, "--registry-auth", f"{htpasswd_registry.host}={USERNAME}:not-{PASSWORD}",
-                     env=env_with(DOCKER_CONFIG=str(git_remote_root)))
+    wrong = kubepush(*common, env=env_with(DOCKER_CONFIG=str(git_remote_root),
+                                           KUBEPUSH_REGISTRY_AUTH=f"{htpasswd_registry.host}={USERNAME}:not-{PASSWORD}"))
     assert wrong.returncode == 1
     assert "credentials rejected" in wrong.stdout and PASSWORD not in wrong.stdout + wrong.stderr
 

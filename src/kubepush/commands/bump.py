@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from kubepush.commands import output
@@ -52,7 +53,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                     help="merge when checks pass (GitHub auto-merge, GitLab merge when pipeline succeeds)")
     reg = parser.add_argument_group("registries")
     reg.add_argument("--registry-auth", action="append", default=[], metavar="HOST=USER:PASSWORD",
-                     help="credentials for a registry (else ~/.docker/config.json / $DOCKER_CONFIG)")
+                     help="credentials for a registry (else ~/.docker/config.json / $DOCKER_CONFIG); "
+                          "prefer $KUBEPUSH_REGISTRY_AUTH (one HOST=USER:PASSWORD per line): a flag "
+                          "shows in the process list")
     reg.add_argument("--insecure-registry", action="append", default=[], metavar="HOST[:PORT]",
                      help="reach this registry over plain HTTP (repeatable)")
     parser.add_argument("-o", "--output", choices=("text", "json"), default="text",
@@ -70,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
         reviewers=tuple(args.reviewer), assignees=tuple(args.assignee), draft=args.draft,
         auto_merge=args.auto_merge, signoff=args.signoff, author=args.author, forge=args.forge,
         forge_url=args.forge_url, git_username=args.git_username,
-        insecure_registries=tuple(args.insecure_registry), registry_auth=tuple(args.registry_auth),
+        insecure_registries=tuple(args.insecure_registry),
+        registry_auth=(*args.registry_auth, *os.environ.get("KUBEPUSH_REGISTRY_AUTH", "").split()),
         pipeline_url=bump.pipeline_url(),
     )
     result = bump.run(options, log=lambda message: output.log(args, 0, message) if not args.quiet else None)
