@@ -153,7 +153,7 @@ class Act:
             cmd += ["--var", f"{key}={value}"]
         outer = {k: v for k, v in os.environ.items()
                  if not k.startswith(("GITHUB_", "RUNNER_", "ACTIONS_", "CI_", "GITLAB_", "KUBECONFIG"))}
-        proc = subprocess.run(cmd, cwd=workspace, capture_output=True, text=True, timeout=600, env=outer)
+        proc = subprocess.run(cmd, cwd=workspace, capture_output=True, text=True, timeout=600, env=outer, check=False)
         (probes / "act.log").write_text(proc.stdout + proc.stderr)  # kept in tmp_path for a failing test
         jobs = {p.stem: json.loads(p.read_text()) for p in probes.glob("*.json") if p.name != "event.json"}
         return Run(proc.returncode, proc.stdout + proc.stderr, jobs)

@@ -62,7 +62,7 @@ def test_kubeconfig_credentials_are_masked_not_its_structure(capsys):
 def test_bad_boolean_input_is_an_error_annotation_and_exit_2(tmp_path):
     env = {"KUBEPUSH_COMMAND": "validate", "KUBEPUSH_INPUTS": json.dumps({"strict": "yes please"}),
            "RUNNER_TEMP": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    proc = subprocess.run([sys.executable, "-m", "kubepush.ci.github"], env=env, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "kubepush.ci.github"], env=env, capture_output=True, text=True, check=False)
     assert proc.returncode == 2
     assert proc.stdout.startswith("::error title=kubepush::input strict: expected true or false")
 
@@ -71,7 +71,7 @@ def test_bad_boolean_input_is_an_error_annotation_and_exit_2(tmp_path):
                                                                               "working-directory": "/nonexistent"}, 2)])
 def test_unknown_command_or_directory_fails_with_an_annotation(inputs, code, tmp_path):
     env = {"KUBEPUSH_INPUTS": json.dumps(inputs), "RUNNER_TEMP": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    proc = subprocess.run([sys.executable, "-m", "kubepush.ci.github"], env=env, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "kubepush.ci.github"], env=env, capture_output=True, text=True, check=False)
     assert proc.returncode == code and proc.stdout.startswith("::error title=kubepush::")
 
 
@@ -83,7 +83,7 @@ def test_findings_with_fail_on_findings_false_report_but_pass(tmp_path):
            "GITHUB_OUTPUT": str(out), "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_WORKSPACE": str(tmp_path),
            "KUBEPUSH_INPUTS": json.dumps({"paths": str(manifest), "fail-on-findings": "false",
                                           "working-directory": str(tmp_path)})}
-    proc = subprocess.run([sys.executable, "-m", "kubepush.ci.github"], env=env, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "kubepush.ci.github"], env=env, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     assert "::error file=m.yaml,line=5,col=1,title=kubepush schema-unknown-field::" in proc.stdout
     assert "::notice title=kubepush validate::findings reported; not failing" in proc.stdout

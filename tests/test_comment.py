@@ -7,9 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
+from kubepush_cli import assert_no_traceback, kubepush
 
 from kubepush.ci import sticky
-from kubepush_cli import assert_no_traceback, kubepush
 
 TOKEN_VARS = {"github": "GITHUB_TOKEN", "gitlab": "GITLAB_TOKEN", "gitea": "GITEA_TOKEN"}
 CI_PREFIXES = ("GITHUB_", "GITLAB_", "GIT_", "CI_", "GITEA_", "FORGEJO_", "GH_", "CHANGE_", "JENKINS_", "BUILD_")

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from kubepush_cli import assert_no_traceback, kubepush
 
 CONFIG = """apiVersion: kubepush.dev/v1

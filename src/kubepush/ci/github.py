@@ -109,9 +109,7 @@ def build_argv(command: str, inputs: Inputs) -> list[str]:
                 argv += [spec.flag, item]
         elif spec.kind == PATHS:
             positional = inputs.items(spec.input)
-        elif spec.kind == FLAG and inputs.boolean(spec.input):
-            argv.append(spec.flag)
-        elif spec.kind == NEGATE and inputs.boolean(spec.input) is False:
+        elif spec.kind == FLAG and inputs.boolean(spec.input) or spec.kind == NEGATE and inputs.boolean(spec.input) is False:
             argv.append(spec.flag)
         elif spec.kind == TRISTATE:
             value = inputs.boolean(spec.input, spec.default)

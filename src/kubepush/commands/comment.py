@@ -99,7 +99,7 @@ def _read(source: str) -> str:
 def _origin() -> str:
     import subprocess
 
-    out = subprocess.run(["git", "config", "--get", "remote.origin.url"], capture_output=True, text=True)
+    out = subprocess.run(["git", "config", "--get", "remote.origin.url"], capture_output=True, text=True, check=False)
     if out.returncode or not out.stdout.strip():
         raise UsageError("no repository: pass --repo URL (not in CI, and the current directory has no "
                          "git remote 'origin')")
