@@ -98,5 +98,9 @@ def test_github_context_reads_the_event(tmp_path):
                   "GITHUB_REPOSITORY": "o/r", "GITHUB_API_URL": "https://ghe.corp/api/v3", "GITHUB_RUN_ID": "5"})
     assert (ctx.pr, ctx.repo_url, ctx.forge, ctx.api_url, ctx.run_url) == (
         12, "https://ghe.corp/o/r", "github", "https://ghe.corp/api/v3", "https://ghe.corp/o/r/actions/runs/5")
+    event.write_text(json.dumps({"issue": {"number": 3, "pull_request": {"url": "x"}}, "comment": {}}))
+    assert detect({"GITHUB_ACTIONS": "true", "GITHUB_EVENT_PATH": str(event)}).pr == 3
+    event.write_text(json.dumps({"issue": {"number": 4}}))
+    assert detect({"GITHUB_ACTIONS": "true", "GITHUB_EVENT_PATH": str(event)}).pr is None, "a plain issue"
     assert detect({"JENKINS_URL": "x", "CHANGE_ID": "7", "GIT_URL": "https://gitea.corp/o/r.git"}).pr == 7
     assert detect({}).pr is None

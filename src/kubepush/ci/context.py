@@ -56,7 +56,8 @@ def _number(value: str, name: str) -> int | None:
 
 
 def _github_pr(path: str) -> int | None:
-    """``pull_request.number`` of the event payload; ``None`` for events without a pull request."""
+    """``pull_request.number`` of the event payload (``issue.number`` for a comment on a pull
+    request, ``issue_comment``); ``None`` for events without a pull request."""
     if not path:
         return None
     try:
@@ -64,6 +65,10 @@ def _github_pr(path: str) -> int | None:
             event = json.load(handle)
     except (OSError, ValueError) as exc:
         raise UsageError(f"GITHUB_EVENT_PATH {path}: cannot read the event payload: {exc}") from None
-    pull = event.get("pull_request") if isinstance(event, dict) else None
+    if not isinstance(event, dict):
+        return None
+    pull, issue = event.get("pull_request"), event.get("issue")
+    if not isinstance(pull, dict) and isinstance(issue, dict) and issue.get("pull_request"):
+        pull = issue
     number = pull.get("number") if isinstance(pull, dict) else None
     return number if isinstance(number, int) else None
