@@ -67,3 +67,40 @@ def test_unreachable_remote_and_missing_repo_are_exit_2(tmp_path: Path) -> None:
         assert proc.returncode == 2, proc.stderr
         assert_no_traceback(proc)
         assert url.split("://")[1].split("/")[0] in proc.stderr or "nope.git" in proc.stderr, proc.stderr
+
+
+@pytest.fixture
+def github(git_remote_root: Path, fake_github):  # type: ignore[no-untyped-def]
+    from git_fixtures import GitHTTPServer
+    from test_bump import RemoteBranches
+
+    remote = make_remote(git_remote_root, "octo/app.git", FILES)
+    fake_github.branches = RemoteBranches(remote)
+    server = GitHTTPServer(git_remote_root, user="x-access-token", token=fake_github.token).start()
+    yield remote, server, fake_github
+    server.stop()
+
+
+def test_every_forge_failure_is_exit_2_reporting_the_pushed_branch_then_converges(github) -> None:  # type: ignore[no-untyped-def]
+    remote, server, fake = github
+    args = ("bump", "--repo", server.url(remote), "--forge", "github", "--forge-url", fake.url,
+            "--image", "ghcr.io/acme/shop:1.5.0")
+    env = env_with(GITHUB_TOKEN=fake.token)
+    faults = {401: "401", 403: "403", 404: "404", 422: "422", 503: "503"}
+    seen = {}
+    for status, needle in faults.items():
+        fake.fail("pulls/create", status, times=10)
+        proc = kubepush(*args, env=env)
+        fake.faults.clear()
+        seen[status] = proc.returncode
+        assert_no_traceback(proc)
+        assert needle in proc.stderr and fake.token not in proc.stdout + proc.stderr, proc.stderr
+        assert "kubepush/all/shop" in proc.stderr and "re-run" in proc.stderr.lower(), proc.stderr
+    fake.rate_limited(reset_in=3600, times=10)  # primary limit, reset far away: fail now, do not sleep an hour
+    limited = kubepush(*args, env=env, timeout=60)
+    fake.faults.clear()
+    assert limited.returncode == 2 and "rate limit" in limited.stderr.lower(), limited.stderr
+    assert seen == dict.fromkeys(faults, 2), seen
+    assert not fake.pulls and remote.sha("kubepush/all/shop") is not None  # branch pushed, reported, no PR
+    done = kubepush(*args, env=env)
+    assert done.returncode == 0 and len(fake.pulls) == 1, done.stderr
