@@ -28,7 +28,8 @@ case "${1:-}" in
     {
       echo "venv=$venv"
       echo "key=kubepush-venv-${RUNNER_OS:-os}-${RUNNER_ARCH:-arch}-py$pyver-$sum"
-      if [ -x "$venv/bin/python" ]; then echo "present=true"; else echo "present=false"; fi
+      # an earlier use in this job finished installing (a half-made venv is not reused)
+      if [ -e "$venv/.kubepush-ready" ]; then echo "present=true"; else echo "present=false"; fi
     } >> "$GITHUB_OUTPUT"
     ;;
   install)
@@ -38,6 +39,7 @@ case "${1:-}" in
     python3 -m venv "$venv"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-compile "$root[cluster,github-app]"
     "$venv/bin/python" -m kubepush.cli --version
+    touch "$venv/.kubepush-ready"
     ;;
   run)
     exec "${KUBEPUSH_VENV:?}/bin/python" -m kubepush.ci.github
