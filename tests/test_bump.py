@@ -314,3 +314,17 @@ def test_images_command_lists_what_bump_sees(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: a\n    image: 'nginx::x'\n")
     bad = kubepush("images", "bad.yaml", cwd=tmp_path)
     assert bad.returncode == 1 and "invalid-image-reference" in bad.stdout
+
+
+def test_target_selection_follows_kustomize_bases_and_default_is_the_whole_repo(tmp_path: Path) -> None:
+    files = {**FILES, "overlays/staging/kustomization.yaml": "resources:\n  - ../../base\n",
+             "other/app.yaml": DEPLOY.replace("name: shop", "name: other")}
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    whole = kubepush("bump", "--image", "ghcr.io/acme/shop:1.5.0", "--dry-run", "-o", "json", cwd=tmp_path)
+    files_whole = sorted(u["file"] for u in json.loads(whole.stdout)["groups"][0]["updates"])
+    assert files_whole == ["base/deploy.yaml", "other/app.yaml"]
+    staging = kubepush("bump", "--image", "ghcr.io/acme/shop:1.5.0", "--dry-run", "-o", "json",
+                       "--target", "staging", cwd=tmp_path)
+    assert [u["file"] for u in json.loads(staging.stdout)["groups"][0]["updates"]] == ["base/deploy.yaml"]

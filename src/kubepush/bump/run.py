@@ -124,8 +124,21 @@ class Planner:
         self._tags: dict[str, list[str] | Exception] = {}
 
     def paths(self, root: Path) -> list[str]:
-        chosen = list(self.options.paths) or [t.path for t in self.targets] or ["."]
-        return [str(root / p) for p in chosen]
+        """Where to look: ``--path``s; else the chosen targets with the kustomize bases and
+        components they build from (an overlay that does not override an image still
+        deploys its base's); else the whole repository."""
+        root = root.resolve()
+        if self.options.paths:
+            return [str(root / p) for p in self.options.paths]
+        if not self.options.targets:
+            return [str(root)]
+        from kubepush.ci.affected import dependencies
+
+        found: set[Path] = set()
+        for target in self.targets:
+            found |= dependencies(root / target.path)
+        # a file inside a directory already listed would be read (and bumped) twice
+        return sorted(str(p) for p in found if not any(d in p.parents for d in found))
 
     def mentions(self) -> list[str]:
         """Text every file holding a wanted image contains (its last path component).
@@ -191,6 +204,7 @@ def _candidates(repo: gitops.Repo, root: Path, paths: list[str], mentions: list[
     takes a large part of bump's one-second budget.
     """
     patterns = [arg for m in (*mentions, "$imagepolicy") for arg in ("-e", m)]
+    root = root.resolve()
     out = repo.git.run("grep", "-l", "-F", "--no-color", *patterns, "--", *(os.path.relpath(p, root) for p in paths),
                        what="searching the repository for the images", ok=(0, 1))
     return [str(root / line) for line in out.stdout.splitlines() if line]
