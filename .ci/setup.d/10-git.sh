@@ -7,5 +7,5 @@ if command -v git >/dev/null && [ -x "$(git --exec-path)/git-http-backend" ]; th
   exit 0
 fi
 export DEBIAN_FRONTEND=noninteractive
-apt-get update
+[ -n "${KUBEPUSH_APT_UPDATED:-}" ] || apt-get update
 apt-get install -y --no-install-recommends git ca-certificates

@@ -8,7 +8,7 @@ if [ -x /usr/bin/docker-registry ]; then
   exit 0
 fi
 export DEBIAN_FRONTEND=noninteractive
-apt-get update
+[ -n "${KUBEPUSH_APT_UPDATED:-}" ] || apt-get update
 cleanup=""
 if [ ! -e /usr/sbin/policy-rc.d ]; then
   # Exit 101 = "action not allowed": invoke-rc.d then skips starting the service.

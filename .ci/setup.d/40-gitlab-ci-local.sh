@@ -5,11 +5,11 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 if ! command -v rsync >/dev/null; then
-  apt-get update
+  [ -n "${KUBEPUSH_APT_UPDATED:-}" ] || apt-get update
   apt-get install -y --no-install-recommends rsync
 fi
 if ! command -v npm >/dev/null; then
-  apt-get update
+  [ -n "${KUBEPUSH_APT_UPDATED:-}" ] || apt-get update
   apt-get install -y --no-install-recommends nodejs npm
 fi
 if [ "$(gitlab-ci-local --version 2>/dev/null || true)" != "4.73.0" ]; then

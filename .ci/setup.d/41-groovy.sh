@@ -6,5 +6,5 @@ if command -v groovy >/dev/null && [ -d /usr/lib/jvm/java-17-openjdk-amd64 ]; th
   exit 0
 fi
 export DEBIAN_FRONTEND=noninteractive
-apt-get update
+[ -n "${KUBEPUSH_APT_UPDATED:-}" ] || apt-get update
 apt-get install -y --no-install-recommends groovy openjdk-17-jdk-headless
