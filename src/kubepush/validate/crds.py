@@ -27,6 +27,10 @@ _DROP = ("nullable", "x-kubernetes-int-or-string", "x-kubernetes-preserve-unknow
          "x-kubernetes-embedded-resource", "x-kubernetes-validations", "format", "example")
 
 
+class InvalidSchema(ValueError):
+    """A CRD version's schema cannot be used for validation; the message says why."""
+
+
 def is_crd(obj: Any) -> bool:
     return (
         isinstance(obj, dict)
@@ -48,7 +52,7 @@ def crd_schemas(crd: dict[str, Any]) -> dict[tuple[str, str, str], dict[str, Any
     legacy = spec.get("validation", {}).get("openAPIV3Schema") if isinstance(spec.get("validation"), dict) else None
     out: dict[tuple[str, str, str], dict[str, Any]] = {}
     versions = spec.get("versions") or ([{"name": spec.get("version"), "served": True}] if spec.get("version") else [])
-    for version in versions:
+    for version in versions if isinstance(versions, list) else []:
         if not isinstance(version, dict) or not version.get("served", True) or not isinstance(version.get("name"), str):
             continue
         schema = (version.get("schema") or {}).get("openAPIV3Schema") if isinstance(version.get("schema"), dict) else None
@@ -62,9 +66,12 @@ def to_json_schema(openapi: dict[str, Any], *, strict: bool, object_meta: dict[s
     """Translate a CRD version's schema into a standalone JSON Schema.
 
     ``object_meta`` is the standalone built-in ObjectMeta schema (with its ``$defs``).
+    Raises :class:`InvalidSchema` for a schema that is no object schema at all.
     """
     root = _convert(openapi, strict)
     properties = root.setdefault("properties", {})
+    if not isinstance(properties, dict):
+        raise InvalidSchema(f"openAPIV3Schema.properties must be a mapping, not {type(properties).__name__}")
     properties.setdefault("apiVersion", {"type": "string"})
     properties.setdefault("kind", {"type": "string"})
     properties["metadata"] = {"$ref": f"#/$defs/{_OBJECT_META}"}

@@ -97,9 +97,14 @@ class Checker:
         if key in self._crd_openapi:
             if key not in self._crd_compiled:
                 meta = self.builtins.standalone("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")
-                self._crd_compiled[key] = compile_schema(
-                    crds.to_json_schema(self._crd_openapi[key], strict=self.options.strict, object_meta=meta)
-                )
+                try:
+                    self._crd_compiled[key] = compile_schema(
+                        crds.to_json_schema(self._crd_openapi[key], strict=self.options.strict, object_meta=meta)
+                    )
+                except ValueError as exc:  # a CRD is input too: a bad regex or type there is its author's finding
+                    reason = str(exc).split("\n", 1)[0]
+                    raise crds.InvalidSchema(f"the CustomResourceDefinition's schema for {kind} "
+                                             f"{'/'.join(filter(None, (group, version)))} is invalid: {reason}") from None
             return self._crd_compiled[key]
         schema = self.builtins.validator(group, version, kind)
         if schema is None and self.locations is not None:
@@ -129,7 +134,11 @@ class Checker:
                 hint="every manifest needs apiVersion and kind (e.g. apiVersion: apps/v1, kind: Deployment)",
             )]
         group, version = split_api_version(api_version)
-        schema = self._schema(group, version, kind)
+        try:
+            schema = self._schema(group, version, kind)
+        except crds.InvalidSchema as exc:
+            return [Finding(rule="schema", message=f"cannot validate {kind}: {exc}", path=("kind",),
+                            hint="fix the openAPIV3Schema of its CustomResourceDefinition")]
         found = rules.check_document(obj, kubernetes_version=self._version, enabled=self._rules)
         if schema is None:
             if not any(f.rule == "removed-api" for f in found):  # already says why there is no schema

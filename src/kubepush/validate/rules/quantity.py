@@ -50,9 +50,10 @@ def parse_quantity(value: object) -> Decimal | None:
     """The numeric value of a quantity (``"1Gi"`` -> 1073741824), None if it is not one."""
     if type(value) is int or type(value) is float:
         try:
-            return Decimal(str(value))
-        except InvalidOperation:  # nan/inf
+            number = Decimal(str(value))
+        except InvalidOperation:
             return None
+        return number if number.is_finite() else None  # .nan/.inf: no quantity (and NaN breaks comparisons)
     if type(value) is not str:
         return None
     return _parse_string(value)
