@@ -15,7 +15,7 @@ from git_fixtures import git, make_remote
 from kubepush_cli import assert_no_traceback, kubepush
 from test_bump import FILES, env_with
 
-pytest_plugins = ["git_fixtures"]
+pytest_plugins = ["git_fixtures", "registry_fixtures"]
 
 
 @pytest.fixture
@@ -104,3 +104,29 @@ def test_every_forge_failure_is_exit_2_reporting_the_pushed_branch_then_converge
     assert not fake.pulls and remote.sha("kubepush/all/shop") is not None  # branch pushed, reported, no PR
     done = kubepush(*args, env=env)
     assert done.returncode == 0 and len(fake.pulls) == 1, done.stderr
+
+
+@pytest.mark.parametrize(("reply", "reason"), [
+    ((401, {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]}), "credentials"),
+    ((404, {"errors": [{"code": "NAME_UNKNOWN", "message": "repository name not known"}]}), "not"),
+    ((429, {"errors": [{"code": "TOOMANYREQUESTS", "message": "pull rate limit"}]}, {"Retry-After": "0"}), "rate"),
+    ((500, {"errors": [{"code": "UNKNOWN", "message": "storage down"}]}), "500"),
+    ((200, b'{"name": "team/app", "tags": [1, {"x": '), "tag list"),
+])
+def test_registry_faults_are_findings_naming_the_image_and_push_nothing(
+        reply: tuple, reason: str, git_remote_root: Path, request: pytest.FixtureRequest) -> None:  # type: ignore[type-arg]
+    from registry_fixtures import Reply
+
+    registry = request.getfixturevalue("scripted_registry")
+    registry.script("/v2/team/app/tags/list", Reply(*reply))
+    image = f"{registry.host}/team/app"
+    files = {**FILES, "base/deploy.yaml": FILES["base/deploy.yaml"].replace("ghcr.io/acme/shop", image),
+             "kubepush.yaml": f"bump:\n  policies:\n    - {{image: '{image}', kind: semver, range: '^1'}}\n"}
+    remote = make_remote(git_remote_root, "config.git", files)
+    before = remote_state(remote)
+    proc = kubepush("bump", "--from-registry", "--repo", remote.url, "--no-pr", "--insecure-registry",
+                    registry.host, env=env_with(DOCKER_CONFIG=str(git_remote_root)), timeout=60)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert image in proc.stdout and reason in proc.stdout.lower(), proc.stdout
+    assert remote_state(remote) == before
