@@ -317,8 +317,9 @@ def discover_paths(
         return scan(files)
     import multiprocessing  # only large repositories pay for the import
 
-    # This process scans a slightly smaller share: it also unpickles the others' results.
-    own = int(len(files) * 0.9 / workers)
+    # The others also pickle their results, which this process unpickles only once
+    # they arrive: it scans a slightly larger share so that everyone ends together.
+    own = int(len(files) * 1.1 / workers)
     chunk = -(-(len(files) - own) // (workers - 1))
     parts = [files[i:i + chunk] for i in range(own, len(files), chunk)]
     with multiprocessing.get_context("fork").Pool(len(parts)) as pool:
