@@ -33,14 +33,16 @@ _MARKER = re.compile(r"^(---|\.\.\.)(?=[ \t\r\n]|$)", re.M)
 #   go-yaml keeps the string / reads octal 8;
 # - anchors, aliases and tags: yaml-rs reads a recursive alias as null and an empty
 #   anchored or tagged node differently (``&a: v``, ``[!x]``); rare in manifests, so
-#   any node property goes slow (``&&`` or ``* `` in a shell line do not).
-_SCALAR_START_RISKS = (re.compile(r"0[0-9bB_]|_[0-9._]"), re.compile(r"[&*!](?![&*]?(?:[ \r\n]|$))"))
+#   any node property goes slow (``&&`` or ``* `` in a shell line do not; any ``!`` does,
+#   ``! 1`` being the non-specific tag).
+_SCALAR_START_RISKS = (re.compile(r"0[0-9bB_]|_[0-9._]"), re.compile(r"[&*](?![&*]?(?:[ \r\n]|$))|!"))
 _SCALAR_START = frozenset(" \t:[{,+-\n")
 # Anywhere: a line starting with ':' or '?' and a colon right before a flow indicator
 # or '?': yaml-rs accepts ``{a\n: b}``, ``{a:}`` and ``[a:?b]``, libyaml does not. Also
 # characters libyaml's reader refuses (YAML 1.1 c-printable) and a carriage return
 # that is not part of CRLF (the two break such lines differently).
 _TEXT_RISKS = (
+    re.compile(r"\.[iInN][nNaA][fFnN]"),  # yaml-rs reads .iNf/.NAn as floats, YAML 1.1 only 3 spellings each
     re.compile(r"\n *[:?]"),
     re.compile(r":[,?\[\]{}]"),
 )
