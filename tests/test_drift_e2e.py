@@ -171,3 +171,13 @@ def test_heal_never_bypasses_the_guardrails(fake_kube, tmp_path, capsys, monkeyp
     assert "not healing: 1 objects are refused" in err
     assert fake_kube.count(method="PATCH") == 0
     assert fake_kube.get("Pod", "team", "p") is None and fake_kube.get("ConfigMap", "team", "ok") is None
+
+
+def test_no_fail_on_drift_never_streams_errors(fake_kube, tmp_path, capsys):
+    """A preview that must not fail must not annotate the PR with errors either."""
+    path = setup(fake_kube, tmp_path, capsys, configmap("keep"))
+    write(tmp_path / "m", "m.yaml", configmap("keep"), configmap("new"))
+    code, out, _ = run(capsys, "drift", "--kubeconfig", fake_kube.kubeconfig_path, path, "--no-fail-on-drift",
+                       "-o", "github")
+    assert code == 0
+    assert "::warning" in out and "::error" not in out

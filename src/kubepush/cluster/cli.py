@@ -160,14 +160,22 @@ class Progress:
         return line
 
 
-def report_changes(reporter: Reporter, result: Result, changes: Iterable[Any], lock: threading.Lock) -> None:
-    """Each change as a finding plus a finished resource, so every format lists every object."""
+def report_changes(reporter: Reporter, result: Result, changes: Iterable[Any], lock: threading.Lock,
+                   warn_rules: frozenset[str] = frozenset()) -> None:
+    """Each change as a finding plus a finished resource, so every format lists every object.
+
+    Findings of ``warn_rules`` (drift with ``--no-fail-on-drift``) are warnings from the start:
+    streaming formats (annotations) must not have printed them as errors already.
+    """
     with lock:
         for change in changes:
             finding = change.to_finding()
+            if finding.rule in warn_rules:
+                finding.severity = Severity.WARNING
             result.findings.append(finding)
             reporter.write(finding)
-            reporter.document_done(finding.file, finding.document, change.ref, not change.failed)
+            ok = not change.failed and finding.severity is not Severity.ERROR
+            reporter.document_done(finding.file, finding.document, change.ref, ok)
             result.documents += 1
 
 

@@ -13,7 +13,7 @@ from kubepush import config as configuration
 from kubepush.cluster import cli
 from kubepush.cluster.changes import summary
 from kubepush.commands import output
-from kubepush.report.model import Result, Severity
+from kubepush.report.model import Result
 
 EXIT_HELP = ("exit codes: 0 in sync (or drift with --no-fail-on-drift), 1 drift, missing or extra objects, "
              "2 usage or environment error (bad kubeconfig, failed authentication, unreachable cluster)")
@@ -49,6 +49,7 @@ def run(args: argparse.Namespace, preview: bool = False) -> int:
                            concurrency=args.concurrency or int(cfg.section("apply").get("concurrency", 16)),
                            request_timeout=args.request_timeout)
     fail_on_drift = args.fail_on_drift if args.fail_on_drift is not None else settings.get("failOnDrift", True)
+    warn_rules = frozenset() if fail_on_drift else frozenset({"drift", "missing", "extra"})
     command = "diff" if preview else "drift"
     progress = cli.Progress(args, command)
     lock = threading.Lock()
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace, preview: bool = False) -> int:
             started = time.perf_counter()
             outcome = check_target(spec, items, options, progress.for_target(name))
             cli.report_findings(reporter, result, outcome.refused, lock)
-            cli.report_changes(reporter, result, outcome.changes, lock)
+            cli.report_changes(reporter, result, outcome.changes, lock, warn_rules)
             if outcome.error:
                 environment = True
                 cli.environment_error(reporter, result, name, outcome.error, lock)
@@ -80,9 +81,5 @@ def run(args: argparse.Namespace, preview: bool = False) -> int:
 
         with ThreadPoolExecutor(max_workers=max(1, len(loaded))) as pool:
             list(pool.map(one, list(loaded)))
-        if not fail_on_drift:
-            for finding in result.findings:
-                if finding.rule in ("drift", "missing", "extra"):
-                    finding.severity = Severity.WARNING
         reporter.close(result)
     return cli.exit_code(environment, result.errors > 0)
