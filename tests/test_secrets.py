@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
 import urllib.parse
 from pathlib import Path
 
@@ -175,3 +177,39 @@ def test_apply_diff_drift_mask_secret_data_and_never_show_the_cluster_token(make
     assert code == 1, err
     sweep.text("apply 500", out + err)
     assert len(sweep.searched) >= 46  # 1 + 9 apply, 2 x (8 formats + 9 reports), 2 failures
+
+
+def run_action(command: str, inputs: dict[str, str], tmp: Path, **env: str) -> tuple[subprocess.CompletedProcess[str],
+                                                                                      str]:
+    """The GitHub Action entry point as a workflow step runs it; returns the step and its files."""
+    files = {name: tmp / f"{name}.txt" for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "kubepush.ci.github"], capture_output=True, text=True, timeout=120, check=False,
+        env=env_with(KUBEPUSH_COMMAND=command, KUBEPUSH_INPUTS=json.dumps(inputs), RUNNER_TEMP=str(tmp),
+                     **{k: str(v) for k, v in files.items()}, **env))
+    written = "".join(p.read_text() for p in files.values() if p.exists())
+    return proc, written
+
+
+def unmasked(log: str) -> str:
+    """The step log without ``::add-mask::`` commands: those lines are how the runner learns what to hide."""
+    return "\n".join(line for line in log.splitlines() if not line.startswith("::add-mask::"))
+
+
+def test_github_action_steps_leak_nothing_into_logs_outputs_or_step_summary(forge_rig, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    remote, server, fake = forge_rig
+    sweep = Sweep(SECRET_STRING, str(SECRET_NUMBER), fake.token, REGISTRY_PASSWORD)
+    write(tmp_path / "m", "secret.yaml", SECRET_DATA)
+    proc, written = run_action("validate", {"paths": str(tmp_path / "m")}, tmp_path / "validate")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    sweep.text("action validate log", proc.stdout + proc.stderr)
+    sweep.text("action validate outputs and summary", written)
+    proc, written = run_action("bump", {"repo": server.url(remote), "forge": "github", "forge-url": fake.url,
+                                        "image": "ghcr.io/acme/shop:1.5.0",
+                                        "registry-auth": f"127.0.0.1:9=robot:{REGISTRY_PASSWORD}"},
+                               tmp_path / "bump", GITHUB_TOKEN=fake.token)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"::add-mask::{REGISTRY_PASSWORD}" in proc.stdout  # hidden by the runner from here on ...
+    sweep.text("action bump log", unmasked(proc.stdout) + proc.stderr)  # ... and never printed otherwise
+    sweep.text("action bump outputs and summary", written)
+    assert "pr-number" in written and len(fake.pulls) == 1
