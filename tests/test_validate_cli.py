@@ -404,3 +404,15 @@ def test_a_large_file_is_shared_by_workers_with_exact_positions(tmp_path: Path) 
     expected = [(i, i * per_doc + n + 15) for n, i in enumerate(sorted(bad))]  # imagePullPolicy: 15th line
     assert [(f["document"], f["line"]) for f in findings] == expected
     assert json.loads(parallel.stdout)["summary"]["files"] == 1
+
+
+@pytest.mark.parametrize("text", ["a: " + "[" * 100_000 + "]" * 100_000 + "\n", "- " * 100_000 + "x\n"],
+                         ids=["flow", "sequence"])
+def test_pathological_nesting_is_a_finding_not_a_crash(tmp_path: Path, text: str) -> None:
+    """libyaml and yaml-rs overflow the C stack on such input: it must never reach them."""
+    (tmp_path / "deep.yaml").write_text(text)
+    proc = kubepush("validate", "deep.yaml", cwd=tmp_path)
+    assert proc.returncode == 1 and "nested more than 256 levels" in proc.stdout
+    (tmp_path / "kubepush.yaml").write_text("targets: " + text)
+    config = kubepush("validate", "--config", "kubepush.yaml", cwd=tmp_path)
+    assert config.returncode == 2 and "nested more than 256 levels" in config.stderr

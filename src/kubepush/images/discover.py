@@ -64,6 +64,7 @@ from kubepush.errors import UsageError
 from kubepush.images import markers
 from kubepush.images.reference import ImageRef, InvalidReference, parse_reference
 from kubepush.manifests import yaml11
+from kubepush.manifests.nesting import MAX_NESTING, too_deep
 from kubepush.report.model import Finding, ObjectRef, Severity, format_path
 
 Path_ = tuple[str | int, ...]
@@ -91,13 +92,6 @@ _PLACEHOLDER = re.compile(
 )
 _CANDIDATE_KEYS = (r"(?i:image)s?", r"repository", r"newTag", r"newName", r"digest")
 _TOP_KIND = re.compile(rb"(?m)^kind:[ \t]*[\"']?([A-Za-z]+)")
-#: libyaml's composer recurses in C per nesting level and crashes the process
-#: (not an exception) tens of thousands of levels deep; only crafted text nests
-#: flow collections or "- - -" hundreds of levels, so such files are refused.
-MAX_NESTING = 256
-_DEEP = re.compile(
-    rb"[\[{](?:[^\[\]{}]{0,64}[\[{]){%d}|(?:-[ \t]+){%d}" % (MAX_NESTING, MAX_NESTING)
-)
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 _ROLE_NAMES = {"ref": "whole reference", "match": "name to replace", "name": "name"}
 _SUFFIX_FOR = {"ref": "", "name": ":name", "tag": ":tag", "digest": ":digest"}
@@ -533,7 +527,7 @@ def _discover_bytes(
     result = Discovery(files=1)
     if not keys.in_bytes.search(data):
         return result
-    if _DEEP.search(data):
+    if too_deep(data):  # the parser would crash the process, not raise
         result.findings.append(Finding(
             rule="yaml-syntax", severity=Severity.WARNING, file=file,
             message=f"collections nested more than {MAX_NESTING} levels deep; images not read",

@@ -20,6 +20,9 @@ from typing import Any
 import orjson
 import yaml_rs
 
+from kubepush.manifests.errors import YAMLError
+from kubepush.manifests.nesting import MAX_NESTING, too_deep
+
 
 # A document marker: '---' or '...' at column 0 followed by blank/end of line.
 _MARKER = re.compile(r"^(---|\.\.\.)(?=[ \t\r\n]|$)", re.M)
@@ -121,6 +124,9 @@ def parse(raw: RawDocument) -> Any:
     Raises :class:`~kubepush.manifests.errors.YAMLError` (with file-relative lines)
     for invalid YAML.
     """
+    if too_deep(raw.text):
+        raise YAMLError(f"collections nested more than {MAX_NESTING} levels deep: refusing to parse "
+                        "(YAML parsers crash on such input)", raw.line_offset + 1, 1)
     value = _fast(raw.text)
     if value is _UNSAFE:
         from kubepush.manifests import yaml11  # lazy: PyYAML costs ~20 ms to import

@@ -26,6 +26,7 @@ from yaml.cyaml import CParser
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from kubepush.manifests.errors import YAMLError
+from kubepush.manifests.nesting import MAX_NESTING, too_deep
 
 #: Upper bound on the nodes one document may expand to through aliases. A real
 #: manifest has a few thousand; a "billion laughs" document has billions.
@@ -226,6 +227,9 @@ def parse_document(text: str, line_offset: int = 0) -> ParsedDocument:
     ``line_offset`` is added to reported lines so errors point into the whole file.
     Raises :class:`YAMLError` with a 1-based position on any syntax or semantic error.
     """
+    if too_deep(text):
+        raise YAMLError(f"collections nested more than {MAX_NESTING} levels deep: refusing to parse "
+                        "(YAML parsers crash on such input)", line_offset + 1, 1)
     try:
         node = _compose(text)
     except yaml.MarkedYAMLError as exc:
