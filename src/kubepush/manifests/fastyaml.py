@@ -38,7 +38,15 @@ _MARKER = re.compile(r"^(---|\.\.\.)(?=[ \t\r\n]|$)", re.M)
 #   anchored or tagged node differently (``&a: v``, ``[!x]``); rare in manifests, so
 #   any node property goes slow (``&&`` or ``* `` in a shell line do not; any ``!`` does,
 #   ``! 1`` being the non-specific tag).
-_SCALAR_START_RISKS = (re.compile(r"0[0-9bB_]|_[0-9._]"), re.compile(r"[&*](?![&*]?(?:[ \r\n]|$))|!"))
+#: (a character the pattern needs, the pattern): the C-speed ``in`` test skips most searches,
+#: and each pattern starts with a literal so that the search itself is fast too.
+_SCALAR_START_RISKS = (
+    ("0", re.compile(r"0[0-9bB_]")),
+    ("_", re.compile(r"_[0-9._]")),
+    ("&", re.compile(r"&(?![&*]?(?:[ \r\n]|$))")),
+    ("*", re.compile(r"\*(?![&*]?(?:[ \r\n]|$))")),
+    ("!", re.compile(r"!")),
+)
 _SCALAR_START = frozenset(" \t:[{,+-\n")
 # Anywhere: a line starting with ':' or '?' and a colon right before a flow indicator
 # or '?': yaml-rs accepts ``{a\n: b}``, ``{a:}`` and ``[a:?b]``, libyaml does not. Also
@@ -64,8 +72,17 @@ _LONE_CR = re.compile("\r(?!\n)")
 _VALUE_RISKS = (
     re.compile(rb'"(?:[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF)"'),
     re.compile(rb'"(?<=[\[{,:]")[|>:?]'),  # literal first (fast), the preceding character checked behind
-    re.compile(rb'[{,]"[^" \\]*(?:\\.[^" \\]*)* [^"\\]*(?:\\.[^"\\]*)*":'),
     re.compile(rb'"\\n"'),
+)
+_SPACED_KEY = re.compile(rb'[{,]"[^" \\]*(?:\\.[^" \\]*)* [^"\\]*(?:\\.[^"\\]*)*":')
+# A key can only span lines inside a flow collection that spans lines: an opener not
+# closed on its line, or an inner collection followed by more of its parent (a ',' or
+# ':' after it, or a ',' at the start of the next line). Only then is the (slower)
+# spaced-key search needed.
+_FLOW_ACROSS_LINES = (
+    re.compile(r"\{[^}\n]*\n"),
+    re.compile(r"\[[^\]\n]*\n"),
+    re.compile(r"[}\]][ \t]*(?:[,:]|\n[ \t]*,)"),
 )
 
 
@@ -160,6 +177,8 @@ def _fast(text: str) -> Any:
         dumped = orjson.dumps(value)
         if any(risk.search(dumped) for risk in _VALUE_RISKS):
             return _UNSAFE
+        if any(flow.search(text) for flow in _FLOW_ACROSS_LINES) and _SPACED_KEY.search(dumped):
+            return _UNSAFE
     except (ValueError, TypeError, OverflowError):
         return _UNSAFE  # the reference parser produces the authoritative error
     return value
@@ -169,10 +188,11 @@ def _risky_text(text: str) -> bool:
     """True when the text holds a spelling yaml-rs may read unlike libyaml (see the patterns)."""
     if text[:1] in ("&", "*", "!", ":", "?", "_", "0"):
         return True
-    for risk in _SCALAR_START_RISKS:
-        for match in risk.finditer(text):
-            if text[match.start() - 1] in _SCALAR_START:
-                return True
+    for needle, risk in _SCALAR_START_RISKS:
+        if needle in text:
+            for match in risk.finditer(text):
+                if text[match.start() - 1] in _SCALAR_START:
+                    return True
     if any(risk.search(text) for risk in _TEXT_RISKS):
         return True
     # str.isprintable() (C speed) is False for every control character; only then search
