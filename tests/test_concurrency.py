@@ -44,10 +44,9 @@ def finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
     return proc.returncode, out, err
 
 
-RACE_BUG = ("gitops (reported): a bot branch is rebuilt from the base on every attempt, so the run that pushes "
-            "second replaces the first run's update (the first reports 'pushed' and a PR that lacks it); and two "
-            "runs creating the branch at once make the loser fail with 'protected branch or server hook' "
-            "instead of retrying")
+RACE_BUG = ("gitops (reported): a bot branch is rebuilt from the base on every attempt, so with two images on "
+            "one --branch the run that pushes second replaces the first run's update, while the first reports "
+            "'pushed' and a PR that lacks it")
 
 
 @pytest.mark.xfail(reason=RACE_BUG, strict=False)
