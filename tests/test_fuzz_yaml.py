@@ -44,7 +44,7 @@ def test_fast_path_regressions_read_like_kubectl(text: str, expected: object) ->
 
 
 @pytest.mark.parametrize("text", ["k: {a: |- x}\n", "k: [|2 x]\n", "-\tabc\n", "a: !!int 0x1Fzz\n", "a: !!float abc\n",
-                                  "{:: 0}\n", "k: {a: :x}\n", "&a\nk: *a\n", "k: [!x]\n"])
+                                  "{:: 0}\n", "k: a\x10b\n", "k: {a: :x}\n", "&a\nk: *a\n", "k: [!x]\n"])
 def test_what_kubectl_refuses_is_a_finding_not_a_value(text: str) -> None:
     (finding,) = oracles.loader_never_crashes(text)
     assert finding.rule == "yaml-syntax" and finding.line == 1
