@@ -232,6 +232,7 @@ def test_registry_down_is_a_finding_not_a_crash(tmp_path: Path) -> None:
     (tmp_path / "kubepush.yaml").write_text("bump:\n  policies:\n    - {image: 127.0.0.1:9/acme/shop, kind: semver, range: '^1'}\n")
     proc = kubepush("bump", "--from-registry", "--dry-run", "--insecure-registry", "127.0.0.1:9", cwd=tmp_path)
     assert proc.returncode == 1 and "cannot list tags" in proc.stdout
+    assert proc.stdout.startswith("d.yaml:14: error:")  # repository-relative position
     assert_no_traceback(proc)
 
 

@@ -254,6 +254,9 @@ def _run_in(root: Path, repo: gitops.Repo | None, options: Options, log: Callabl
     work = Planner(options, settings, targets)
     planned_at = repo.head() if repo is not None else ""
     first = work.plan(root, repo)
+    for finding in first.findings:  # repository-relative, not a temporary clone's path
+        if finding.file and os.path.isabs(finding.file):
+            finding.file = os.path.relpath(finding.file, root)
     result = BumpResult(up_to_date=len(first.up_to_date), findings=first.findings)
     how = options.group or settings.get("group", "all")
     texts = templates.Texts(options.branch or settings.get("branch", templates.DEFAULT_BRANCH),
