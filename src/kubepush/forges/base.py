@@ -12,7 +12,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from kubepush.forges import errors as E
 from kubepush.forges.errors import ForgeError
@@ -125,14 +125,31 @@ class PullRequests(ABC):
     def get(self, number: int) -> PullRequest:
         """One pull request by number."""
 
-    @abstractmethod
-    def update(self, number: int, *, title: str | None = None,
-               body: str | None = None) -> PullRequest:
-        """Refresh title and/or body (keeping a draft a draft)."""
+    #: how this forge names the description field, marks a draft in the title ("" where a
+    #: field does that), and closes a pull request
+    BODY_FIELD = "body"
+    DRAFT_TITLE_PREFIX = ""
+    CLOSE_FIELDS: dict[str, Any] = {"state": "closed"}
 
     @abstractmethod
+    def _edit(self, number: int, fields: dict[str, Any]) -> PullRequest:
+        """Send changed fields of one pull request (PATCH or PUT, as the forge wants)."""
+
+    def update(self, number: int, *, title: str | None = None,
+               body: str | None = None) -> PullRequest:
+        """Refresh title and/or body, keeping a draft a draft."""
+        fields: dict[str, Any] = {}
+        if title is not None:
+            # where the title marks a draft, a title without the prefix would silently mark it ready
+            draft = bool(self.DRAFT_TITLE_PREFIX) and self.get(number).draft
+            fields["title"] = self.DRAFT_TITLE_PREFIX + title if draft else title
+        if body is not None:
+            fields[self.BODY_FIELD] = self.fit(body)
+        return self._edit(number, fields) if fields else self.get(number)
+
     def close(self, number: int) -> PullRequest:
         """Close without merging (e.g. the bump became obsolete)."""
+        return self._edit(number, dict(self.CLOSE_FIELDS))
 
     @abstractmethod
     def add_labels(self, number: int, labels: Sequence[str]) -> None:

@@ -39,6 +39,7 @@ class Gitea(PullRequests):
 
     forge = "Gitea"
     max_body_chars = 1_000_000  # no documented limit; keep bodies to a sane size anyway
+    DRAFT_TITLE_PREFIX = WIP_PREFIX
 
     def __init__(self, owner: str, repo: str, *, token: str | None, api_url: str,
                  token_env: str = "GITEA_TOKEN", bot_login: str | None = None,
@@ -102,18 +103,6 @@ class Gitea(PullRequests):
         return self._pr(self.http.json("PATCH", self._pull(number),
                                        operation="repoEditPullRequest", ok=(200, 201),
                                        json=fields))
-
-    def update(self, number: int, *, title: str | None = None,
-               body: str | None = None) -> PullRequest:
-        fields: dict[str, Any] = {}
-        if title is not None:
-            fields["title"] = (WIP_PREFIX + title) if self.get(number).draft else title
-        if body is not None:
-            fields["body"] = self.fit(body)
-        return self._edit(number, fields) if fields else self.get(number)
-
-    def close(self, number: int) -> PullRequest:
-        return self._edit(number, {"state": "closed"})
 
     def add_labels(self, number: int, labels: Sequence[str]) -> None:
         if labels:

@@ -145,21 +145,9 @@ class GitHub(PullRequests):
         return self.http.json("GET", f"{self._base}/pulls/{int(number)}",
                               operation="pulls/get", ok=(200,))
 
-    def _patch(self, number: int, fields: dict[str, Any]) -> PullRequest:
+    def _edit(self, number: int, fields: dict[str, Any]) -> PullRequest:
         return self._pr(self.http.json("PATCH", f"{self._base}/pulls/{int(number)}",
                                        operation="pulls/update", ok=(200,), json=fields))
-
-    def update(self, number: int, *, title: str | None = None,
-               body: str | None = None) -> PullRequest:
-        fields: dict[str, Any] = {}
-        if title is not None:
-            fields["title"] = title
-        if body is not None:
-            fields["body"] = self.fit(body)
-        return self._patch(number, fields) if fields else self.get(number)
-
-    def close(self, number: int) -> PullRequest:
-        return self._patch(number, {"state": "closed"})
 
     def add_labels(self, number: int, labels: Sequence[str]) -> None:
         if labels:

@@ -71,6 +71,9 @@ class GitLab(PullRequests):
 
     forge = "GitLab"
     max_body_chars = 1_000_000  # GitLab's limit for descriptions and notes
+    BODY_FIELD = "description"
+    DRAFT_TITLE_PREFIX = DRAFT_PREFIX
+    CLOSE_FIELDS = {"state_event": "close"}
 
     def __init__(self, project: str | int, *, token: str | None,
                  api_url: str = DEFAULT_API_URL, token_env: str = "GITLAB_TOKEN",
@@ -128,26 +131,13 @@ class GitLab(PullRequests):
     def get(self, number: int) -> PullRequest:
         return self._pr(self._get(number))
 
-    def _put(self, number: int, fields: dict[str, Any]) -> PullRequest:
+    def _edit(self, number: int, fields: dict[str, Any]) -> PullRequest:
         return self._pr(self.http.json("PUT", self._mr(number), operation="update merge request",
                                        ok=(200,), json=fields))
 
-    def update(self, number: int, *, title: str | None = None,
-               body: str | None = None) -> PullRequest:
-        fields: dict[str, Any] = {}
-        if title is not None:
-            # a title without the prefix would silently mark a draft ready
-            fields["title"] = (DRAFT_PREFIX + title) if self.get(number).draft else title
-        if body is not None:
-            fields["description"] = self.fit(body)
-        return self._put(number, fields) if fields else self.get(number)
-
-    def close(self, number: int) -> PullRequest:
-        return self._put(number, {"state_event": "close"})
-
     def add_labels(self, number: int, labels: Sequence[str]) -> None:
         if labels:
-            self._put(number, {"add_labels": list(labels)})
+            self._edit(number, {"add_labels": list(labels)})
 
     def request_reviewers(self, number: int, reviewers: Sequence[str]) -> None:
         self._add_people(number, "reviewers", "reviewer_ids", reviewers)
@@ -162,7 +152,7 @@ class GitLab(PullRequests):
         current = [u["id"] for u in self._get(number).get(key) or []]
         wanted = current + [i for i in self._ids(names) if i not in current]
         if wanted != current:
-            self._put(number, {field: wanted})
+            self._edit(number, {field: wanted})
 
     def _ids(self, names: Sequence[str]) -> list[int]:
         """User names -> ids (``GET /users?username=``); digits are taken as ids."""
