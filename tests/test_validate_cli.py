@@ -416,3 +416,9 @@ def test_pathological_nesting_is_a_finding_not_a_crash(tmp_path: Path, text: str
     (tmp_path / "kubepush.yaml").write_text("targets: " + text)
     config = kubepush("validate", "--config", "kubepush.yaml", cwd=tmp_path)
     assert config.returncode == 2 and "nested more than 256 levels" in config.stderr
+
+
+def test_infinity_is_named_as_written(tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text(DEPLOYMENT.replace("image: nginx:1.27", "image: nginx:1.27\n        resources: {requests: {cpu: .inf}}"))
+    proc = kubepush("validate", "p.yaml", cwd=tmp_path)
+    assert proc.returncode == 1 and "(.inf/.nan are not numbers JSON or Kubernetes accept)" in proc.stdout and "null null" not in proc.stdout

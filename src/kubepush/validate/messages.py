@@ -9,6 +9,7 @@ and point at the unknown key itself rather than at its parent.
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,9 +27,11 @@ def _show(value: Any) -> str:
     """A short rendering of a value for messages (strings quoted, big values elided)."""
     if isinstance(value, str):
         return f'"{value}"' if len(value) <= 60 else f'"{value[:57]}..."'
-    if isinstance(value, (dict, list)):
-        return ""
-    return "true" if value is True else "false" if value is False else "null" if value is None else repr(value)
+    if isinstance(value, (dict, list)) or value is None:
+        return ""  # the type alone says it ("got object", "got null")
+    if isinstance(value, float) and not math.isfinite(value):
+        return "(.inf/.nan are not numbers JSON or Kubernetes accept)"
+    return "true" if value is True else "false" if value is False else repr(value)
 
 
 def did_you_mean(word: str, candidates: list[str]) -> str:
@@ -44,18 +47,29 @@ def schema_findings(schema: CompiledSchema, obj: Any) -> Iterator[Finding]:
     """All schema violations of ``obj``, one finding each, with exact paths."""
     secret = _is_secret(obj)
     for error in schema.validator.iter_errors(obj):
-        yield from _convert(schema, error, secret)
+        yield from _convert(schema, error, obj, secret)
+
+
+def _value_at(obj: Any, path: tuple[Any, ...]) -> Any:
+    """The document's own value at ``path``: the validator sees ``.inf``/``.nan`` as null
+    (JSON has no such numbers), but the message must show what the user wrote."""
+    for part in path:
+        try:
+            obj = obj[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return obj
 
 
 def _is_secret(obj: Any) -> bool:
     return isinstance(obj, dict) and obj.get("kind") == "Secret" and obj.get("apiVersion") == "v1"
 
 
-def _convert(schema: CompiledSchema, error: Any, secret: bool = False) -> Iterator[Finding]:
+def _convert(schema: CompiledSchema, error: Any, obj: Any, secret: bool = False) -> Iterator[Finding]:
     kind = type(error.kind).__name__
     path = tuple(error.instance_path)
     where = format_path(path) or "(document)"
-    instance = error.instance
+    instance = error.instance if error.instance is not None else _value_at(obj, path)
     if secret and path[:1] in (("data",), ("stringData",)):  # never echo Secret data into a report
         if kind == "Type":
             yield _type_finding(path, where, list(error.kind.types), instance, redact=True)
@@ -85,7 +99,8 @@ def _convert(schema: CompiledSchema, error: Any, secret: bool = False) -> Iterat
     elif kind == "OneOfNotValid" or kind == "AnyOf":
         node = schema.node_at(list(error.schema_path)) or []
         types = sorted({t for sub in node if isinstance(sub, dict) for t in _types(sub)} - {"null"})
-        if types and json_type(instance) not in types:
+        infinite = isinstance(instance, float) and not math.isfinite(instance)
+        if types and (infinite or json_type(instance) not in types):
             yield _type_finding(path, where, types, instance)
         else:
             yield Finding(rule="schema", message=f"{where}: {error.message}", path=path)
