@@ -43,13 +43,6 @@ def finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
     assert "Traceback" not in err, err
     return proc.returncode, out, err
 
-
-RACE_BUG = ("gitops (reported): a bot branch is rebuilt from the base on every attempt, so with two images on "
-            "one --branch the run that pushes second replaces the first run's update, while the first reports "
-            "'pushed' and a PR that lacks it")
-
-
-@pytest.mark.xfail(reason=RACE_BUG, strict=False)
 @pytest.mark.parametrize("round_", range(2))
 def test_two_bumps_racing_on_one_branch_lose_no_update(rig, round_: int) -> None:  # type: ignore[no-untyped-def]
     remote, server, fake = rig
@@ -67,8 +60,6 @@ def test_two_bumps_racing_on_one_branch_lose_no_update(rig, round_: int) -> None
     assert len(fake.pulls) == 1 and len(fake.calls("pulls/create")) == 1
     assert fake.token not in "".join(out + err for _, out, err in results)
 
-
-@pytest.mark.xfail(reason=RACE_BUG, strict=True)
 def test_sequential_bumps_on_one_branch_keep_both_updates(rig) -> None:  # type: ignore[no-untyped-def]
     """The race's slow motion: the second run finds the branch (and PR) the first one made."""
     remote, server, fake = rig
@@ -78,7 +69,6 @@ def test_sequential_bumps_on_one_branch_keep_both_updates(rig) -> None:  # type:
     deploy = remote.read("kubepush/deps", "base/deploy.yaml")
     assert "nginx:1.27.0" in deploy and "ghcr.io/acme/shop:1.5.0" in deploy, deploy
     assert len(fake.pulls) == 1
-
 
 def test_two_bumps_of_different_images_race_to_two_intact_prs(rig) -> None:  # type: ignore[no-untyped-def]
     """The default branch per image keeps concurrent pipelines apart: two PRs, each with its own update."""
@@ -92,7 +82,6 @@ def test_two_bumps_of_different_images_race_to_two_intact_prs(rig) -> None:  # t
     assert "shop:1.5.0" in shop and "nginx:1.25.3" in shop
     assert "nginx:1.27.0" in nginx and "shop:1.4.1" in nginx
     assert len(fake.pulls) == 2 and remote.read("main", "base/deploy.yaml") == FILES["base/deploy.yaml"]
-
 
 @pytest.mark.parametrize("round_", range(3))
 def test_same_bump_twice_at_once_makes_one_pr(rig, round_: int) -> None:  # type: ignore[no-untyped-def]

@@ -274,10 +274,15 @@ def _run_in(root: Path, repo: gitops.Repo | None, options: Options, log: Callabl
         belongs = _same_group(how, key)
 
         applied = [updates]
+        planned_bytes = {u.site.file: Path(u.site.file).read_bytes() for u in updates}
 
         def apply(tree: Path, applied: list[list[planner.Update]] = applied,
-                  belongs: Callable[[planner.Update], bool] = belongs) -> list[str]:
-            if tree != root or repo.head() != planned_at:  # rebuilt on a moved base: plan again
+                  belongs: Callable[[planner.Update], bool] = belongs,
+                  planned_bytes: dict[str, bytes] = planned_bytes) -> list[str]:
+            # plan again on a tree that is not the one planned on: a moved base, or the bot
+            # branch's earlier updates carried over into the files (edits go by position)
+            if tree != root or repo.head() != planned_at or any(
+                    Path(f).read_bytes() != data for f, data in planned_bytes.items()):
                 applied[0] = [u for u in work.plan(tree, repo).updates if belongs(u)]
             return [c.file for c in _edits_for(applied[0]) if edit.write(c)]
 
@@ -289,7 +294,7 @@ def _run_in(root: Path, repo: gitops.Repo | None, options: Options, log: Callabl
             signoff=_flag(options.signoff, settings, "signoff"), attempts=options.attempts,
         )
         group.status, group.commit = pushed.status, pushed.sha
-        group.updates = _relative(applied[0], root)  # what was committed, positions included
+        group.updates = _relative(_from_base(applied[0], updates), root)  # what was committed
         log(pushed.message)
         if direct or options.no_pr:
             continue
@@ -325,6 +330,15 @@ def _pull_request(forge: Any, group: GroupResult, pushed: gitops.PushResult, tex
         forge.enable_auto_merge(pr.number)
     log(f"{'opened' if created else 'updated'} pull request #{pr.number}: {pr.url}")
     return {"number": pr.number, "url": pr.url, "state": pr.state, "created": created}
+
+
+def _from_base(done: Sequence[planner.Update], planned: Sequence[planner.Update]) -> list[planner.Update]:
+    """``done`` with each "old" value as the base has it (carried-over updates in between
+    would otherwise show as the old value in the pull request)."""
+    from dataclasses import replace
+
+    base_old = {(u.repository, os.path.relpath(u.site.file)): u.old for u in planned}
+    return [replace(u, old=base_old.get((u.repository, os.path.relpath(u.site.file)), u.old)) for u in done]
 
 
 def _relative(updates: Sequence[planner.Update], root: Path) -> list[planner.Update]:

@@ -130,7 +130,8 @@ def _attempt(repo: Repo, apply: Apply, state: RemoteState, message: str, branch:
     """One sync'd try; ``None`` when the push was rejected because the ref moved."""
     target = state.base if direct else str(branch)
     repo.checkout(state.base_sha)
-    paths = tuple(repo.relative(apply(repo.path)))
+    carried = repo.carry_over(str(branch), state.branch_sha, state.base_sha) if state.branch_sha and not direct else []
+    paths = tuple(sorted({*carried, *repo.relative(apply(repo.path))}))
     tree = repo.stage(paths, state.base_sha)
     done = {"branch": target, "base": state.base, "base_sha": state.base_sha, "attempts": attempt, "paths": paths}
     if tree == state.base_tree:

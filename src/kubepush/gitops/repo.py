@@ -262,6 +262,41 @@ class Repo:
         self.move_head(sha)
         return sha
 
+    def carry_over(self, branch: str, branch_sha: str, base_sha: str) -> list[str]:
+        """Re-apply the bot branch's own change (its tip against its parent) to the work tree.
+
+        A bot branch is rebuilt on the current base at every run, but it may already hold
+        updates of other runs (another image on the same ``--branch``, or the run that won
+        a race): those must not be lost. Their diff is applied on the base with a 3-way
+        merge; where it no longer applies (the base changed those lines since) the stale
+        part is dropped - the base wins - and this run's own edit follows either way.
+        Returns the paths it changed.
+        """
+        parents = self.read_commit(branch_sha).parents
+        if len(parents) != 1:
+            return []
+        if not self._has_commit(parents[0]) and self.shallow:  # a depth-1 fetch cut it off
+            self.git.run("fetch", "--quiet", "--no-tags", "--deepen=1", self.url,
+                         f"+refs/heads/{branch}:refs/remotes/origin/{branch}", what=f"fetching {branch}'s base",
+                         network=True)
+        if not self._has_commit(parents[0]):
+            return []
+        diff = self.git.run("diff", "--binary", "--no-color", parents[0], branch_sha,
+                            what=f"reading the change on {branch}").stdout
+        if not diff.strip():
+            return []
+        names = self.git.run("diff", "--name-only", parents[0], branch_sha, what=f"listing {branch}'s files").stdout
+        applied = self.git.run("apply", "--3way", "--whitespace=nowarn", "-", input=diff,
+                               what=f"carrying {branch}'s earlier updates over", ok=(0, 1))
+        if applied.status != 0:  # conflicts with the base: keep the base, drop the stale carry-over
+            self.git.run("checkout", "--quiet", base_sha, "--", ".", what="dropping a stale carry-over")
+            self.git.run("read-tree", base_sha, what=f"resetting the index to {base_sha}")
+            return []
+        return [line for line in names.splitlines() if line]
+
+    def _has_commit(self, sha: str) -> bool:
+        return self.git.run("cat-file", "-e", f"{sha}^{{commit}}", what=f"looking for {sha}", ok=(0, 1, 128)).status == 0
+
     def move_head(self, sha: str) -> None:
         """Point (detached) HEAD at ``sha`` whose tree the index already holds: no checkout needed."""
         self.git.run("update-ref", "--no-deref", "HEAD", sha, what=f"moving HEAD to {sha}")
