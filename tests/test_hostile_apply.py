@@ -93,9 +93,6 @@ def test_kill_9_mid_apply_then_rerun_converges(make_fake_kube, tmp_path: Path, c
     assert names(fake) == wanted - gone
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "cluster (reported): applies to one target are neither serialized nor refused - each prunes the other's "
-    "objects from the shared ApplySet, both exit 0, and the cluster ends up matching neither revision"))
 def test_two_applies_to_one_target_are_serialized_or_refused(make_fake_kube, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     fake = make_fake_kube(latency=lambda r: 0.25 if r.method in ("PATCH", "DELETE") else 0.0)
     old = {f"old{i}" for i in range(8)} | {"shared"}

@@ -275,11 +275,11 @@ class Cluster:
                 return items
             query["continue"] = token
 
-    def apply(self, info: ResourceInfo, obj: dict[str, Any], *, force: bool = True, dry_run: bool = False
-              ) -> dict[str, Any]:
-        """Server-side apply as field manager ``kubepush``."""
+    def apply(self, info: ResourceInfo, obj: dict[str, Any], *, force: bool = True, dry_run: bool = False,
+              manager: str = FIELD_MANAGER) -> dict[str, Any]:
+        """Server-side apply as field manager ``kubepush`` (the apply lock uses its own)."""
         meta = obj["metadata"]
-        query = {"fieldManager": FIELD_MANAGER, "fieldValidation": "Strict"}
+        query = {"fieldManager": manager, "fieldValidation": "Strict"}
         if force:
             query["force"] = "true"
         if dry_run:

@@ -21,7 +21,8 @@ from typing import Any
 from kubepush.cluster import changes as ch
 from kubepush.cluster import inventory as inv
 from kubepush.cluster.apply import Applied, Applier
-from kubepush.cluster.client import Cluster, ClusterError, ResourceInfo, Unreachable
+from kubepush.cluster.client import ApiError, Cluster, ClusterError, ResourceInfo, Unreachable
+from kubepush.cluster.lock import ApplyLock, LockHeld
 from kubepush.cluster.health import FAILED
 from kubepush.cluster.plan import (
     STAGE_NAMES,
@@ -193,11 +194,33 @@ def apply_target(spec: TargetSpec, items: list[Item], options: ApplyOptions, pro
 
 
 def _apply(spec: TargetSpec, items: list[Item], options: ApplyOptions, progress: Progress, cluster: Cluster,
-           result: TargetResult) -> TargetResult:
+           result: TargetResult, lock: bool = True) -> TargetResult:
     prepared, scope, parent = prepare(spec, items, cluster)
     result.refused = refuse(spec, prepared, scope) + unknown_kinds(spec, prepared, scope)
     if result.refused:
         return result
+    held = ApplyLock(cluster, cluster.resource("v1", parent.kind), parent, wait=options.timeout,
+                     progress=progress) if parent and lock else None
+    if held is not None:
+        try:
+            held.acquire()
+        except LockHeld as exc:
+            result.error = str(exc)
+            _skip_rest([prepared], spec.name, result, "another apply holds the target")
+            return result
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            held = None  # its namespace does not exist yet: a first apply, nothing to serialize against
+    try:
+        return _apply_stages(spec, prepared, scope, parent, options, progress, cluster, result)
+    finally:
+        if held is not None:
+            held.release()
+
+
+def _apply_stages(spec: TargetSpec, prepared: list[Item], scope: Scope, parent: inv.Parent | None,
+                  options: ApplyOptions, progress: Progress, cluster: Cluster, result: TargetResult) -> TargetResult:
     applier = Applier(cluster, target=spec.name, force=options.force, recreate=spec.recreate,
                       concurrency=options.concurrency, progress=progress)
     secret_info = cluster.resource("v1", parent.kind) if parent else None
@@ -262,7 +285,7 @@ def _rollback(cluster: Cluster, spec: TargetSpec, revision: str, options: ApplyO
         return
     back = TargetResult(spec.name)
     _apply(replace(spec, prune=False), items, replace(options, revision=revision, rollback=False),
-           progress, cluster, back)
+           progress, cluster, back, lock=False)  # this run already holds the target
     if back.refused:
         result.notes.append(f"ROLLBACK FAILED: the manifests at {revision} were refused: {back.refused[0].message}")
         progress(result.notes[-1])
