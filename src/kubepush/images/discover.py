@@ -206,26 +206,25 @@ class ImageSite:
     @property
     def tag_span(self) -> tuple[int, int] | None:
         """Exact characters of the tag (empty span where a missing tag would go)."""
-        scalar = self.field("tag")
-        if scalar:
-            return scalar.content
-        ref = self.field("ref")
-        if ref is None or ref.content is None:
-            return None
-        name_end, tag_end, _ = ref_layout(ref.value)
-        return (ref.content[0] + name_end + (1 if tag_end > name_end else 0), ref.content[0] + tag_end)
+        return self._part_span("tag", 0)
 
     @property
     def digest_span(self) -> tuple[int, int] | None:
         """Exact characters of the digest (empty span where a missing digest would go)."""
-        scalar = self.field("digest")
+        return self._part_span("digest", 1)
+
+    def _part_span(self, role: str, part: int) -> tuple[int, int] | None:
+        """The span of ``role``: its own scalar, or its part of the whole-reference scalar
+        (``part`` 0 is the tag, between name and digest; 1 the digest, after the tag)."""
+        scalar = self.field(role)
         if scalar:
             return scalar.content
         ref = self.field("ref")
         if ref is None or ref.content is None:
             return None
-        _, tag_end, end = ref_layout(ref.value)
-        return (ref.content[0] + tag_end + (1 if end > tag_end else 0), ref.content[0] + end)
+        bounds = ref_layout(ref.value)  # name end, tag end, reference end
+        before, end = bounds[part], bounds[part + 1]
+        return (ref.content[0] + before + (1 if end > before else 0), ref.content[0] + end)
 
     @property
     def location(self) -> str:
