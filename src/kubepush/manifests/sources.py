@@ -200,8 +200,9 @@ def _with_origins(items: Iterator[Document | Finding], wrapper: Path) -> Iterato
             origin = annotations.pop(render.ORIGIN_ANNOTATION, None) if isinstance(annotations, dict) else None
             if isinstance(annotations, dict) and not annotations:
                 del meta["annotations"]
-            if isinstance(origin, str) and render.origin_file(origin, wrapper):
-                item.origin = render.origin_file(origin, wrapper)
+            source_file = render.origin_file(origin, wrapper) if isinstance(origin, str) else ""
+            if source_file:
+                item.origin = source_file
                 match = _source_document(item, cache)
                 if match is not None:
                     item.file, item.raw, item.index, item.prefix = match.file, match.raw, match.index, match.prefix
