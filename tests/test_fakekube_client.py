@@ -21,6 +21,7 @@ from kubernetes.dynamic.exceptions import (  # noqa: E402
     NotFoundError,
     UnprocessibleEntityError,
 )
+from fakekube.publisher import ROOT_CA  # noqa: E402
 
 DEPLOYMENT = {
     "apiVersion": "apps/v1", "kind": "Deployment",
@@ -98,7 +99,8 @@ def test_create_get_list_with_selectors_and_pagination(dyn):
 
     page1 = cms.get(namespace="default", limit=2)
     assert [i.metadata.name for i in page1.items] == ["cm0", "cm1"]
-    assert page1.metadata["continue"] and page1.metadata.remainingItemCount == 3
+    # cm2..cm4 and the kube-root-ca.crt the controller-manager publishes in every namespace
+    assert page1.metadata["continue"] and page1.metadata.remainingItemCount == 4
     page2 = cms.get(namespace="default", limit=2, _continue=page1.metadata["continue"])
     assert [i.metadata.name for i in page2.items] == ["cm2", "cm3"]
 
@@ -443,7 +445,7 @@ def test_injected_server_errors_and_dropped_connections(dyn, fake_kube):
         with pytest.raises(ApiException) as exc:
             cms.get(namespace="default")
         assert exc.value.status == 500 and _body(exc.value)["reason"] == "InternalError"
-    assert cms.get(namespace="default").items == []
+    assert [i.metadata.name for i in cms.get(namespace="default").items] == [ROOT_CA]
     fake_kube.inject("GET", "/configmaps", close=True)
     with pytest.raises(urllib3.exceptions.HTTPError):
         cms.get(namespace="default")
@@ -460,7 +462,7 @@ def test_injected_delay_times_out_client(dyn, fake_kube):
 
 def test_stopped_server_refuses_connections(dyn, fake_kube):
     cms = dyn.resources.get(api_version="v1", kind="ConfigMap")
-    assert cms.get(namespace="default").items == []
+    assert [i.metadata.name for i in cms.get(namespace="default").items] == [ROOT_CA]
     fake_kube.stop()
     with pytest.raises(urllib3.exceptions.HTTPError):
         cms.get(namespace="default")
@@ -512,7 +514,7 @@ def test_stopped_server_can_come_back_on_the_same_port(dyn, fake_kube):
         cms.get(namespace="default")
     fake_kube.start()
     assert fake_kube.port == port
-    assert [i.metadata.name for i in cms.get(namespace="default").items] == ["kept"]
+    assert [i.metadata.name for i in cms.get(namespace="default").items] == ["kept", ROOT_CA]
 
 
 def test_watch_streams_changes_and_expires_after_compaction(dyn, fake_kube):
@@ -598,7 +600,8 @@ def test_concurrent_writers_get_unique_resource_versions(dyn, fake_kube):
     with ThreadPoolExecutor(max_workers=8) as pool:
         versions = list(pool.map(write, range(40)))
     assert len(set(versions)) == 40
-    assert len(fake_kube.list("ConfigMap", "default")) == 40
+    assert {o["metadata"]["name"] for o in fake_kube.list("ConfigMap", "default")} == \
+        {f"c{i}" for i in range(40)} | {ROOT_CA}
 
 
 def test_null_fields_are_unset(dyn):
@@ -606,3 +609,28 @@ def test_null_fields_are_unset(dyn):
     created = cms.create(namespace="default", body={"apiVersion": "v1", "kind": "ConfigMap",
                                                     "metadata": {"name": "n", "labels": None}, "data": None})
     assert "labels" not in created.to_dict()["metadata"] and "data" not in created.to_dict()
+
+
+def test_every_namespace_gets_the_root_ca_configmap_back_whatever_clients_do(dyn, fake_kube):
+    """As kube-controller-manager's root-ca-cert-publisher: in every namespace, re-created and restored."""
+    cms = dyn.resources.get(api_version="v1", kind="ConfigMap")
+    namespaces = dyn.resources.get(api_version="v1", kind="Namespace")
+    for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
+        assert fake_kube.get("ConfigMap", ns, ROOT_CA)["data"]["ca.crt"].startswith("-----BEGIN CERTIFICATE-----")
+    namespaces.create(body={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "later"}})
+    published = cms.get(name=ROOT_CA, namespace="later").to_dict()
+    assert published["data"]["ca.crt"].startswith("-----BEGIN CERTIFICATE-----")
+    assert "kubernetes.io/description" in published["metadata"]["annotations"]
+    assert [m["manager"] for m in published["metadata"]["managedFields"]] == ["kube-controller-manager"]
+
+    cms.patch(name=ROOT_CA, namespace="later", body={"data": {"ca.crt": "mine", "extra": "x"}},
+              content_type="application/merge-patch+json")
+    assert fake_kube.get("ConfigMap", "later", ROOT_CA)["data"] == published["data"]
+    cms.delete(name=ROOT_CA, namespace="later")
+    recreated = fake_kube.get("ConfigMap", "later", ROOT_CA)
+    assert recreated["data"] == published["data"] and recreated["metadata"]["uid"] != published["metadata"]["uid"]
+    cms.delete(namespace="later", field_selector=f"metadata.name={ROOT_CA}")
+    assert fake_kube.get("ConfigMap", "later", ROOT_CA) is not None
+    namespaces.create(body={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "dry"}},
+                      query_params=[("dryRun", "All")])
+    assert fake_kube.get("ConfigMap", "dry", ROOT_CA) is None

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 from cluster_helpers import configmap, run_json, write
+from fakekube.publisher import ROOT_CA
 
 CONFIGMAPS = 24
 
@@ -60,7 +61,8 @@ def wait_for(condition, timeout: float = 30.0, what: str = "condition") -> None:
 
 
 def names(fake, namespace: str = "default") -> set[str]:  # type: ignore[no-untyped-def]
-    return {o["metadata"]["name"] for o in fake.list("ConfigMap", namespace)}
+    """The ConfigMaps the repositories declared: all but the one the controller-manager publishes."""
+    return {o["metadata"]["name"] for o in fake.list("ConfigMap", namespace)} - {ROOT_CA}
 
 
 def test_kill_9_mid_apply_then_rerun_converges(make_fake_kube, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -80,6 +82,7 @@ def test_kill_9_mid_apply_then_rerun_converges(make_fake_kube, tmp_path: Path, c
     code, report, err = apply_here(capsys, fake, root, "--revision", "r1")
     assert code == 0, err
     assert names(fake) == wanted
+    assert fake.get("ConfigMap", "default", ROOT_CA) is not None  # never pruned as "not in Git"
     actions = {f["object"]["name"]: f["rule"] for f in report["findings"] if f["object"]["kind"] == "ConfigMap"}
     assert set(actions) == wanted and set(actions.values()) <= {"created", "unchanged", "configured"}, actions
     again = apply_here(capsys, fake, root, "--revision", "r1")
@@ -108,7 +111,7 @@ def test_two_applies_to_one_target_are_serialized_or_refused(make_fake_kube, tmp
         assert "Traceback" not in err, err
         results.append((proc.returncode, out, err))
     codes = [code for code, _, _ in results]
-    final = names(fake) - {"kube-root-ca.crt"}
+    final = names(fake)
     if codes == [0, 0]:  # serialized: the later revision wins whole
         assert final in (old, new), (sorted(final - new), sorted(final - old), [(c, e[-600:]) for c, _, e in results])
     else:  # one refused, clearly, and the other's revision is whole

@@ -109,7 +109,7 @@ class Api:
     def __init__(self, store: Store):
         self.store = store
         self.auto_establish_crds = True
-        #: Called as (type, object, event) after every persisted write (simulated controllers).
+        #: Called as (type, object, event) after every persisted write or delete (simulated controllers).
         self.on_persist: Callable[[ResourceType, dict[str, Any], str], None] | None = None
 
     # --- helpers -------------------------------------------------------------------------
@@ -471,11 +471,16 @@ class Api:
             self.store.remove(rt, call.namespace or "", meta["name"])
             if rt.kind == "CustomResourceDefinition":
                 self.store.unregister_crd(meta["name"])
+            self._deleted(rt, obj)
         details: dict[str, Any] = {"name": meta["name"], "kind": rt.plural, "uid": meta.get("uid")}
         if rt.group:
             details["group"] = rt.group
         return 200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                      "details": details}
+
+    def _deleted(self, rt: ResourceType, obj: dict[str, Any]) -> None:
+        if self.on_persist is not None:
+            self.on_persist(rt, obj, "DELETED")
 
     def _delete_namespace_contents(self, namespace: str) -> None:
         for rt in self.store.namespaced_types():
@@ -491,6 +496,7 @@ class Api:
             if not call.dry_run:
                 for o in victims:
                     self.store.remove(call.rt, o["metadata"].get("namespace", ""), o["metadata"]["name"])
+                    self._deleted(call.rt, o)
             items = [self._finish(call, o) for o in victims]
         return 200, {"kind": f"{call.rt.kind}List", "apiVersion": call.rt.group_version,
                      "metadata": {"resourceVersion": str(self.store.resource_version)}, "items": items}

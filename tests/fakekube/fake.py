@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from . import managed
+from . import managed, publisher
 from .api import APPLY, MERGE, Api, Call
 from .controllers import Controllers
 from .faults import Fault, Faults, Record
@@ -53,7 +53,7 @@ class FakeKube:
         self.store = Store()
         self.api = Api(self.store)
         self.controllers = Controllers()
-        self.api.on_persist = lambda rt, obj, event: self.controllers.on_write(self, rt, obj, event)
+        self.api.on_persist = self._on_persist
         self.faults = Faults()
         self.requests: list[Record] = []
         self._requests_lock = threading.Lock()
@@ -64,6 +64,10 @@ class FakeKube:
         self.running = False
         for ns in DEFAULT_NAMESPACES:
             self.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+
+    def _on_persist(self, rt: ResourceType, obj: dict[str, Any], event: str) -> None:
+        publisher.on_write(self, rt, obj, event)
+        self.controllers.on_write(self, rt, obj, event)
 
     # --- lifecycle ---------------------------------------------------------------------
     def start(self) -> FakeKube:
