@@ -94,3 +94,74 @@ def test_immutable_selector_is_named(capsys, tmp_path, namespace):
     code, report, _ = apply(capsys, tmp_path, "--no-wait")
     assert code == 1
     assert "spec.selector" in by_name(report)["web"]["message"]
+
+
+def _repo_target(tmp_path, namespace, *objs):
+    """A Git repository with one target ``t`` in ``namespace`` holding ``objs``; returns (repo, sha)."""
+    import subprocess
+
+    import yaml
+
+    repo = tmp_path / "repo"
+    write(repo / "t", "m.yaml", ns_object(namespace), *objs)
+    (repo / "kubepush.yaml").write_text(yaml.safe_dump({"targets": [{"name": "e2e", "path": "t",
+                                                                     "namespace": namespace}]}))
+    if not (repo / ".git").exists():
+        _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "change")
+    return repo, subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True,
+                                check=True).stdout.strip()
+
+
+def _git(repo, *args):
+    import subprocess
+
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=repo, check=True,
+                   capture_output=True)
+
+
+def _revisions(cluster, namespace):
+    """(revision, healthy-revision) of the target's inventory parent, found by its ApplySet label."""
+    parents = cluster.list(cluster.resource("v1", "Secret"), namespace, label_selector="applyset.kubernetes.io/id")
+    assert len(parents) == 1, [p["metadata"]["name"] for p in parents]
+    annotations = parents[0]["metadata"].get("annotations") or {}
+    return annotations.get("kubepush.dev/revision"), annotations.get("kubepush.dev/healthy-revision")
+
+
+def test_only_a_clean_revision_that_proved_healthy_is_recorded_healthy(capsys, tmp_path, namespace, cluster,
+                                                                      monkeypatch):
+    """ConfigMaps only (healthy without nodes): a dirty tree is warned about and marked, --no-wait proves nothing."""
+    repo, one = _repo_target(tmp_path, namespace, configmap("cfg", namespace, mode="one"))
+    monkeypatch.chdir(repo)
+    base = ("apply", "--kubeconfig", KUBECONFIG, "--no-validate", "--timeout", "60")
+    assert run_json(capsys, *base)[0] == 0
+    assert _revisions(cluster, namespace) == (one, one)
+    write(repo / "t", "m.yaml", ns_object(namespace), configmap("cfg", namespace, mode="edited"))
+    code, _, err = run_json(capsys, *base)
+    assert code == 0, err
+    assert "t/m.yaml has uncommitted changes" in err
+    assert _revisions(cluster, namespace) == (f"{one}-dirty", one)
+    _, two = _repo_target(tmp_path, namespace, configmap("cfg", namespace, mode="two"))
+    assert run_json(capsys, *base, "--no-wait")[0] == 0
+    assert _revisions(cluster, namespace) == (two, one)
+
+
+def test_rollback_after_a_rollout_that_cannot_finish_names_repository_paths(capsys, tmp_path, namespace, cluster,
+                                                                            monkeypatch):
+    """Without nodes a Deployment never becomes available: health fails at --timeout, the failed
+    revision is not recorded healthy, and rollback goes back to the ConfigMap-only revision."""
+    repo, good = _repo_target(tmp_path, namespace, configmap("cfg", namespace, mode="good"))
+    monkeypatch.chdir(repo)
+    base = ("apply", "--kubeconfig", KUBECONFIG, "--no-validate")
+    assert run_json(capsys, *base, "--timeout", "60")[0] == 0
+    _, bad = _repo_target(tmp_path, namespace, configmap("cfg", namespace, mode="bad"),
+                          deployment(namespace=namespace, replicas=1, image="registry.k8s.io/pause:3.9"))
+    code, report, err = run_json(capsys, *base, "--timeout", "8", "--rollback-on-failure")
+    assert code == 1, err
+    note = next(f["message"] for f in report["findings"] if f["rule"] == "rollback")
+    assert f"ROLLED BACK to {good} after health failed for {bad}" in note, note
+    rolled = [f for f in report["findings"] if f["message"].startswith(f"[e2e rollback {good[:12]}]")]
+    assert rolled and {f["file"] for f in rolled} == {"t/m.yaml"}
+    assert cluster.get(cluster.resource("v1", "ConfigMap"), namespace, "cfg")["data"]["mode"] == "good"
+    assert _revisions(cluster, namespace) == (good, good)

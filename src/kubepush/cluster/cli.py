@@ -10,7 +10,6 @@ A guardrail refusal is 1, like a validation error: it is a finding about the man
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import threading
 from collections.abc import Iterable
@@ -191,18 +190,6 @@ def environment_error(reporter: Reporter, result: Result, target: str, message: 
     report_findings(reporter, result, [Finding(rule="cluster-error", message=f"[{target}] {message}",
                                                file=f"cluster:{target}", object=ObjectRef())], lock)
     sys.stderr.write(f"kubepush: error: [{target}] {message}\n")
-
-
-def git_revision(explicit: str | None, where: str = ".") -> str:
-    """``--revision``, else ``git rev-parse HEAD`` (empty outside a git checkout)."""
-    if explicit:
-        return explicit
-    try:
-        proc = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True, timeout=10,
-                              check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-    return proc.stdout.strip() if proc.returncode == 0 else ""
 
 
 def exit_code(errors: bool, failed: bool) -> int:

@@ -8,7 +8,8 @@ The steps, each stopping the run when it fails:
 3. the inventory parent is read and widened (after stage 1, whose Namespace it may need);
 4. the stages, each waiting for its CRDs/Namespaces to be usable before the next;
 5. prune what left Git, then narrow the inventory and record the revision;
-6. wait for health; record the revision as healthy, or roll back when asked to.
+6. wait for health; record the revision as healthy (only a commit - not a dirty working tree -
+   whose objects all became healthy; never with ``--no-wait``), or roll back when asked to.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from kubepush.cluster.plan import (
 )
 from kubepush.cluster.wait import Watched, wait_for
 from kubepush.errors import UsageError
+from kubepush.gitops.revisions import is_dirty
 from kubepush.manifests.documents import object_ref
 from kubepush.report.model import Finding
 
@@ -260,18 +262,35 @@ def _apply_stages(spec: TargetSpec, prepared: list[Item], scope: Scope, parent: 
     if options.wait and not result.failed:
         result.healthy = _wait(cluster, applied, options, progress, result)
         if result.healthy and parent and options.revision:
-            _write_parent(cluster, parent, secret_info, final, options.revision, options.revision, result)
+            why_not = _not_healthy_revision(options.revision, applied)
+            if why_not:
+                progress(f"revision {options.revision} is not recorded as healthy: {why_not}")
+            else:
+                _write_parent(cluster, parent, secret_info, final, options.revision, options.revision, result)
         elif not result.healthy and options.rollback:
             _rollback(cluster, spec, old_state.healthy_revision if old_state else "", options, progress, result)
     return result
 
 
+def _not_healthy_revision(revision: str, applied: list[Applied]) -> str:
+    """Why a revision that applied and waited healthy still must not become the one rollback
+    returns to ("" when it may): a dirty working tree is no commit, and an empty set proves nothing.
+    (``--no-wait`` never gets here: it proved no health at all.)"""
+    if is_dirty(revision):
+        return "the working tree had uncommitted changes"
+    if not applied:
+        return "the target rendered no objects"
+    return ""
+
+
 def _rollback(cluster: Cluster, spec: TargetSpec, revision: str, options: ApplyOptions, progress: Progress,
               result: TargetResult) -> None:
     """Re-apply the last healthy revision (no prune: nothing is deleted on the way back)."""
-    if not revision or revision == options.revision or options.load_revision is None:
+    if not revision or revision == options.revision or is_dirty(revision) or options.load_revision is None:
         why = ("no healthy revision is recorded on the inventory" if not revision else
                "the last healthy revision is the one that failed" if revision == options.revision else
+               f"the healthy revision on the inventory, {revision}, is a tree with uncommitted changes, "
+               "not a commit" if is_dirty(revision) else
                "no way to read old revisions")
         result.notes.append(f"ROLLBACK NOT POSSIBLE: {why}")
         progress(result.notes[-1])

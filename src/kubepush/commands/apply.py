@@ -7,6 +7,7 @@ import argparse
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from kubepush import config as configuration
@@ -49,7 +50,6 @@ def run(args: argparse.Namespace) -> int:
         wait=args.wait and settings.get("wait", True),
         timeout=args.timeout if args.timeout is not None else float(settings.get("timeout", 300)),
         concurrency=args.concurrency or int(settings.get("concurrency", 16)),
-        revision=cli.git_revision(args.revision),
         request_timeout=args.request_timeout,
         rollback=args.rollback_on_failure,
         load_revision=_load_revision,
@@ -75,13 +75,15 @@ def run(args: argparse.Namespace) -> int:
                 continue
             loaded[spec.name] = (spec, items)
         if len(loaded) == len(specs):  # an invalid target stops them all: apply is all or nothing
+            revisions = {name: _revision(args.revision, spec, progress.for_target(name))
+                         for name, (spec, _) in loaded.items()}
 
             def one(name: str) -> None:
                 nonlocal environment
                 spec, items = loaded[name]
                 say = progress.for_target(name)
                 started = time.perf_counter()
-                outcome = apply_target(spec, items, options, say)
+                outcome = apply_target(spec, items, replace(options, revision=revisions[name]), say)
                 cli.report_findings(reporter, result, outcome.refused, lock)
                 cli.report_changes(reporter, result, outcome.changes, lock)
                 cli.report_findings(reporter, result, [
@@ -95,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
                 else:
                     state = "healthy" if outcome.healthy else "failed" if outcome.failed else "applied"
                     say(f"{state}: {summary(outcome.changes)} in {time.perf_counter() - started:.1f}s"
-                        + (f" (revision {options.revision[:12]})" if options.revision else ""))
+                        + (f" (revision {revisions[name][:12]})" if revisions[name] else ""))
 
             with ThreadPoolExecutor(max_workers=max(1, len(loaded))) as pool:
                 list(pool.map(one, list(loaded)))
@@ -106,12 +108,29 @@ def run(args: argparse.Namespace) -> int:
     return cli.exit_code(environment, result.errors > 0)
 
 
-def _load_revision(spec: Any, revision: str) -> list[Any]:
-    """The target's objects at ``revision``, rendered from a temporary git worktree."""
-    from kubepush.cluster import revisions
+def _revision(explicit: str | None, spec: Any, say: Any) -> str:
+    """What the inventory records for this target: ``--revision`` as given, else the HEAD of the
+    repository holding its paths - ``<sha>-dirty``, with a warning, when they differ from it."""
+    if explicit:
+        return explicit
+    from kubepush.gitops import revisions
 
-    with revisions.checkout(revision) as translate:
-        items, broken, _ = cli.load_items([translate(p) for p in spec.paths])
-    if broken:
-        raise UsageError(f"the manifests at {revision} do not load: {broken[0].message}")
+    found = revisions.of_paths(spec.paths)
+    if found.dirty:
+        say(found.warning())
+    return found.recorded
+
+
+def _load_revision(spec: Any, revision: str) -> list[Any]:
+    """The target's objects at ``revision``, rendered from a temporary git worktree and named by
+    their paths in the repository (not the worktree's)."""
+    from kubepush.gitops import revisions
+
+    with revisions.worktree(revision, spec.paths) as tree:
+        items, broken, _ = cli.load_items([tree.there(p) for p in spec.paths])
+        for item in items:
+            item.file = tree.here(item.file)
+        if broken:
+            raise UsageError(f"the manifests at {revision} do not load: {tree.here(broken[0].file)}: "
+                             f"{broken[0].message}")
     return items
