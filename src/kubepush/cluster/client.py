@@ -25,6 +25,7 @@ from typing import Any
 
 import orjson
 
+from kubepush.cluster.kubeconfig import check as checked_kubeconfig
 from kubepush.errors import UsageError
 
 FIELD_MANAGER = "kubepush"
@@ -41,6 +42,10 @@ class ClusterError(Exception):
 
 class Unreachable(ClusterError):
     """The cluster did not answer at all (refused, reset, timed out)."""
+
+
+class Untrusted(Unreachable):
+    """TLS verification of the server failed: the kubeconfig's CA (or server URL) does not match it."""
 
 
 class ApiError(ClusterError):
@@ -97,6 +102,7 @@ class Cluster:
 
         self.context = context
         self.timeout = timeout
+        self.where = kubeconfig or os.environ.get("KUBECONFIG") or "the kubeconfig"
         configuration = client.Configuration()
         try:
             if kubeconfig is None and not os.environ.get("KUBECONFIG") and _in_cluster():
@@ -104,19 +110,19 @@ class Cluster:
                 self.where = "in-cluster service account"
                 self.namespace = _incluster_namespace()
             else:
-                files = _existing(kubeconfig or os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config"))
-                config.load_kube_config(config_file=files, context=context, client_configuration=configuration,
+                files = kubeconfig or os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
+                name, defined_in = checked_kubeconfig(files, context)  # a broken file: one line naming it
+                self.where = f"context {name!r} in {defined_in}"
+                config.load_kube_config(config_file=files, context=name, client_configuration=configuration,
                                         persist_config=False)
-                contexts, active = config.list_kube_config_contexts(config_file=files)
-                if context:
-                    active = next((c for c in contexts if c["name"] == context), active)
+                contexts, _ = config.list_kube_config_contexts(config_file=files)
+                active = next(c for c in contexts if c["name"] == name)
                 self.namespace = (active.get("context") or {}).get("namespace") or "default"
-                self.where = f"context {active['name']!r}"
         except ConfigException as exc:
-            raise UsageError(f"cannot load cluster credentials: {_scrub(str(exc))}; "
+            raise UsageError(f"cannot load cluster credentials ({self.where}): {_one_line(exc)}; "
                              "check --kubeconfig/KUBECONFIG and --context") from None
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise UsageError(f"cannot read kubeconfig: {_scrub(str(exc))}") from None
+        except (OSError, ValueError, KeyError, TypeError, StopIteration) as exc:
+            raise UsageError(f"cannot read the kubeconfig ({self.where}): {_one_line(exc)}") from None
         configuration.retries = False  # our own retry honours Retry-After; a dead cluster fails fast
         configuration.connection_pool_maxsize = max(4, pool_size)
         self.host = configuration.host
@@ -136,6 +142,9 @@ class Cluster:
                                  "were rejected (401); refresh the token or check the user in the kubeconfig"
                                  ) from None
             raise UsageError(f"cluster {self.host} ({self.where}) answered /version with {exc}") from None
+        except Untrusted as exc:
+            raise UsageError(f"cluster {self.host} ({self.where}) is not trusted: {exc}; nothing was changed"
+                             ) from None
         except Unreachable as exc:
             raise UsageError(f"cannot reach cluster {self.host} ({self.where}): {exc}; nothing was changed"
                              ) from None
@@ -314,13 +323,6 @@ def _incluster_namespace() -> str:
         return "default"
 
 
-def _existing(files: str) -> str:
-    """``files`` (``KUBECONFIG`` may list several; the client merges them as kubectl does) when one exists."""
-    if not any(os.path.exists(p) for p in files.split(os.pathsep) if p):
-        raise UsageError(f"kubeconfig not found: {files} (set --kubeconfig or KUBECONFIG)")
-    return files
-
-
 _VERBS = {"GET": "get", "PATCH": "patch", "DELETE": "delete", "POST": "create", "PUT": "update"}
 
 
@@ -352,13 +354,34 @@ def _transport_error(exc: Exception) -> ClusterError:
         return _api_error("GET", "discovery", exc.status, exc.reason, exc.body)
     name = type(exc).__name__
     text = str(exc)
+    if "CERTIFICATE_VERIFY_FAILED" in text:
+        return Untrusted(_verify_failure(text))
     if "Read timed out" in text or "timed out" in text.lower() or "Timeout" in name:
         return Unreachable("the API server did not answer in time (timeout)")
     if "Connection refused" in text:
         return Unreachable("connection refused")
     if "RemoteDisconnected" in text or "Connection aborted" in text or "reset" in text.lower():
         return Unreachable("the connection was closed by the server")
-    return Unreachable(f"{name}: {_scrub(text)[:200]}")
+    return Unreachable(f"{name}: {_one_line(text)[:200]}")
+
+
+def _verify_failure(text: str) -> str:
+    """What a failed TLS verification means for the kubeconfig, with OpenSSL's reason."""
+    import re
+
+    found = re.search(r"certificate verify failed: ([^(]*)", text)
+    detail = (found.group(1).strip() if found else "") or "unknown reason"
+    if "mismatch" in detail.lower():
+        return (f"the server's certificate does not name this address (certificate verify failed: {detail}); "
+                "use the server URL the certificate was issued for")
+    return (f"the server's certificate is not signed by the certificate authority in the kubeconfig (certificate "
+            f"verify failed: {detail}); set the cluster's certificate-authority(-data) to the CA that signed the "
+            "API server's certificate")
+
+
+def _one_line(exc: object) -> str:
+    """A library message on one line, scrubbed of credentials."""
+    return " ".join(_scrub(str(exc)).split())
 
 
 def _scrub(text: str) -> str:

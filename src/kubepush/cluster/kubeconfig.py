@@ -1,0 +1,148 @@
+"""Say what is wrong with a kubeconfig before the ``kubernetes`` loader trips over it.
+
+The loader fails on a broken file with whatever Python raised on the way (a YAML parser
+traceback, ``list indices must be integers``), or not at all until the first request
+(a CA that is not PEM becomes ``SSLError [X509] PEM lib``). :func:`check` reads the
+files the way the loader will (``KUBECONFIG`` may list several: entries merge by name,
+the first one wins, the last ``current-context`` wins) and raises one
+:class:`~kubepush.errors.UsageError` line naming the file, the problem and the fix.
+Only names and paths are ever quoted, never a token, key or certificate.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import re
+import ssl
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from kubepush.errors import UsageError
+
+SECTIONS = ("clusters", "contexts", "users")
+
+
+@dataclass
+class Kubeconfig:
+    """The merged view: each named entry with the file it came from."""
+
+    files: list[str]
+    entries: dict[str, dict[str, tuple[dict[str, Any], str]]] = field(
+        default_factory=lambda: {s: {} for s in SECTIONS})
+    current: tuple[str, str] | None = None  # (context name, file that set it)
+
+    @property
+    def label(self) -> str:
+        return os.pathsep.join(self.files)
+
+    def names(self, section: str) -> str:
+        return ", ".join(self.entries[section]) or "none"
+
+
+def check(files: str, context: str | None) -> tuple[str, str]:
+    """(context name, file it is defined in) when the kubeconfig can work; UsageError otherwise."""
+    config = read(files)
+    name = context or (config.current[0] if config.current else "")
+    if not name:
+        raise UsageError(f"kubeconfig {config.label} sets no current-context: pass --context NAME (contexts: "
+                         f"{config.names('contexts')}) or run 'kubectl config use-context NAME'")
+    found = config.entries["contexts"].get(name)
+    if found is None:
+        said = f"context {name!r}" if context else f"current-context {name!r} of"
+        raise UsageError(f"{said} is not in kubeconfig {config.label} (contexts: {config.names('contexts')}); "
+                         "pass one of them with --context")
+    entry, where = found
+    body = entry.get("context")
+    if not isinstance(body, dict) or not body.get("cluster"):
+        raise UsageError(f"kubeconfig {where}: context {name!r} names no cluster; add 'cluster: NAME' to it")
+    cluster = config.entries["clusters"].get(str(body["cluster"]))
+    if cluster is None:
+        raise UsageError(f"kubeconfig {where}: context {name!r} uses cluster {body['cluster']!r}, which is not "
+                         f"defined (clusters: {config.names('clusters')})")
+    _check_cluster(str(body["cluster"]), *cluster)
+    return name, where
+
+
+def read(files: str) -> Kubeconfig:
+    """Every existing file of ``files``, parsed and merged; UsageError naming the first broken one."""
+    paths = [os.path.expanduser(p) for p in files.split(os.pathsep) if p]
+    existing = [p for p in paths if os.path.exists(p)]
+    if not existing:
+        raise UsageError(f"kubeconfig not found: {files} (set --kubeconfig or KUBECONFIG)")
+    config = Kubeconfig(existing)
+    for path in existing:
+        document = _load(path)
+        for section in SECTIONS:
+            entries = document.get(section) or []
+            if not isinstance(entries, list) or not all(isinstance(e, dict) and e.get("name") for e in entries):
+                raise UsageError(f"kubeconfig {path}: '{section}' must be a list of entries with a name "
+                                 f"(- name: ...); fix the file")
+            for entry in entries:
+                config.entries[section].setdefault(str(entry["name"]), (entry, path))
+        if document.get("current-context"):
+            config.current = (str(document["current-context"]), path)
+    return config
+
+
+def _load(path: str) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            document = yaml.safe_load(fh)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "cannot be parsed"
+        raise UsageError(f"kubeconfig {path} is not valid YAML{where}: {problem}; fix the file or point "
+                         "--kubeconfig/KUBECONFIG at a working one") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read kubeconfig {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    if document is None:
+        raise UsageError(f"kubeconfig {path} is empty; point --kubeconfig/KUBECONFIG at a kubeconfig "
+                         "(e.g. one written by 'kubectl config view --raw')")
+    if not isinstance(document, dict):
+        shape = {list: "a list", str: "a string"}.get(type(document), f"a {type(document).__name__}")
+        raise UsageError(f"kubeconfig {path} is not a kubeconfig: its top level is {shape}, not a mapping with "
+                         "clusters, contexts, users and current-context")
+    return document
+
+
+def _check_cluster(name: str, entry: dict[str, Any], path: str) -> None:
+    cluster = entry.get("cluster")
+    if not isinstance(cluster, dict) or not cluster.get("server"):
+        raise UsageError(f"kubeconfig {path}: cluster {name!r} has no server; add 'server: https://HOST:PORT'")
+    where = f"kubeconfig {path}: cluster {name!r}"
+    if cluster.get("certificate-authority-data"):
+        try:
+            pem = base64.b64decode(str(cluster["certificate-authority-data"]), validate=True)
+        except (binascii.Error, ValueError):
+            raise UsageError(f"{where}: certificate-authority-data is not base64; set it to the base64 of the "
+                             "CA certificate's PEM") from None
+        _check_pem(f"{where}: certificate-authority-data", cadata=pem)
+    elif cluster.get("certificate-authority"):
+        relative_to = os.path.dirname(os.path.abspath(path))  # as the loader resolves it
+        ca = os.path.join(relative_to, os.path.expanduser(str(cluster["certificate-authority"])))
+        if not os.path.isfile(ca):
+            raise UsageError(f"{where}: certificate-authority {cluster['certificate-authority']} does not exist; "
+                             "fix the path or embed the CA as certificate-authority-data")
+        _check_pem(f"{where}: certificate-authority {cluster['certificate-authority']}", cafile=ca)
+
+
+def _check_pem(what: str, *, cadata: bytes | None = None, cafile: str | None = None) -> None:
+    """Load the CA as the client's TLS context will, so a bad one fails here, naming the kubeconfig."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    try:
+        if cafile is not None:
+            context.load_verify_locations(cafile=cafile)
+        else:
+            context.load_verify_locations(cadata=(cadata or b"").decode("ascii"))  # str: PEM, never DER
+    except UnicodeDecodeError:
+        raise UsageError(f"{what} is not a PEM certificate (binary data); use the PEM of the CA that signed the "
+                         "API server's certificate (-----BEGIN CERTIFICATE-----...)") from None
+    except (ssl.SSLError, ValueError) as exc:
+        reason = re.sub(r"\s*\(_ssl\.c:\d+\)", "", str(getattr(exc, "strerror", None) or exc)).strip()
+        raise UsageError(f"{what} is not a PEM certificate ({reason[:120]}); use the PEM of the CA that signed "
+                         "the API server's certificate (-----BEGIN CERTIFICATE-----...)") from None
