@@ -13,6 +13,17 @@ import yaml
 
 from kubepush.cli import main
 
+#: a namespaced custom resource kind, Backup.example.com
+CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+    "metadata": {"name": "backups.example.com"},
+    "spec": {"group": "example.com", "scope": "Namespaced",
+             "names": {"kind": "Backup", "plural": "backups", "singular": "backup", "listKind": "BackupList"},
+             "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                 "type": "object", "properties": {"spec": {"type": "object", "properties": {
+                     "schedule": {"type": "string"}}}}}}}]},
+}
+
 
 def write(directory: Path, name: str, *objs: dict[str, Any]) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
@@ -93,3 +104,11 @@ class Controller:
         for thread in self.threads:
             thread.join(timeout=30)
         assert not self.errors, self.errors
+
+
+def inventory(fake: Any, namespace: str, target: str = "default") -> dict[str, Any] | None:
+    """The inventory parent of ``target`` in ``namespace``: ``kubepush-<target>-<hash>`` (one per source)."""
+    found = [s for s in fake.list("Secret", namespace)
+             if s["metadata"]["name"].startswith(f"kubepush-{target}-")]
+    assert len(found) <= 1, [s["metadata"]["name"] for s in found]
+    return found[0] if found else None

@@ -4,17 +4,8 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from cluster_helpers import Controller, configmap, deployment, run, run_json, write
+from cluster_helpers import CRD, Controller, configmap, deployment, inventory, run, run_json, write
 
-CRD = {
-    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-    "metadata": {"name": "backups.example.com"},
-    "spec": {"group": "example.com", "scope": "Namespaced",
-             "names": {"kind": "Backup", "plural": "backups", "singular": "backup", "listKind": "BackupList"},
-             "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
-                 "type": "object", "properties": {"spec": {"type": "object", "properties": {
-                     "schedule": {"type": "string"}}}}}}}]},
-}
 BACKUP = {"apiVersion": "example.com/v1", "kind": "Backup", "metadata": {"name": "nightly", "namespace": "shop"},
           "spec": {"schedule": "0 3 * * *"}}
 NAMESPACE = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}
@@ -239,7 +230,7 @@ def test_prune_deletes_what_left_git_and_records_the_inventory(fake_kube, tmp_pa
     base = ("apply", "--kubeconfig", fake_kube.kubeconfig_path, "--no-validate")
     code, report, err = run_json(capsys, *base, "--revision", "one")
     assert code == 0, err
-    parent = fake_kube.get("Secret", "shop", "kubepush-shop")
+    parent = inventory(fake_kube, "shop", "shop")
     annotations = parent["metadata"]["annotations"]
     assert annotations["applyset.kubernetes.io/contains-group-kinds"] == "ConfigMap,Namespace"
     assert annotations["kubepush.dev/revision"] == annotations["kubepush.dev/healthy-revision"] == "one"
@@ -254,7 +245,7 @@ def test_prune_deletes_what_left_git_and_records_the_inventory(fake_kube, tmp_pa
     assert by_name["gone"] == "pruned" and by_name["protected"] == "kept" and by_name["shop"] == "kept"
     assert fake_kube.get("ConfigMap", "shop", "gone") is None
     assert fake_kube.get("ConfigMap", "shop", "protected") is not None
-    annotations = fake_kube.get("Secret", "shop", "kubepush-shop")["metadata"]["annotations"]
+    annotations = inventory(fake_kube, "shop", "shop")["metadata"]["annotations"]
     assert annotations["applyset.kubernetes.io/contains-group-kinds"] == "ConfigMap"
     assert annotations["kubepush.dev/revision"] == "two"
 
@@ -298,7 +289,7 @@ def test_rollback_on_failure_reapplies_the_last_healthy_revision(fake_kube, tmp_
     code, report, err = run_json(capsys, *base)
     first.join()
     assert code == 0, err
-    assert fake_kube.get("Secret", "default", "kubepush-default")["metadata"]["annotations"][
+    assert inventory(fake_kube, "default")["metadata"]["annotations"][
         "kubepush.dev/healthy-revision"] == good
 
     write(repo / "app", "d.yaml", deployment(image="app:2"))
@@ -319,7 +310,7 @@ def test_rollback_on_failure_reapplies_the_last_healthy_revision(fake_kube, tmp_
     assert f"ROLLING BACK to {good}" in err
     live = fake_kube.get("Deployment", "default", "web")
     assert live["spec"]["template"]["spec"]["containers"][0]["image"] == "app:1"
-    annotations = fake_kube.get("Secret", "default", "kubepush-default")["metadata"]["annotations"]
+    annotations = inventory(fake_kube, "default")["metadata"]["annotations"]
     assert annotations["kubepush.dev/revision"] == annotations["kubepush.dev/healthy-revision"] == good
     assert "kubepush-rollback" not in _git(repo, "worktree", "list")
 
@@ -333,7 +324,8 @@ def test_rollback_without_a_healthy_revision_says_so(fake_kube, tmp_path, capsys
 
 @pytest.mark.skipif(not __import__("shutil").which("kubectl"), reason="kubectl not installed")
 def test_the_inventory_is_a_kubectl_applyset(fake_kube, tmp_path, capsys):
-    """kubectl computes the same id for a parent and recognises ours as kubepush's own."""
+    """kubectl computes the same id for a parent and recognises ours as kubepush's own; a member of
+    kubectl's set is another set's for kubepush (refused, unless taken over)."""
     import os
     import subprocess
 
@@ -347,9 +339,13 @@ def test_the_inventory_is_a_kubectl_applyset(fake_kube, tmp_path, capsys):
 
     assert fake_kube.get("Secret", "default", "by-kubectl")["metadata"]["labels"][ID_LABEL] == \
         Parent("by-kubectl", "default").id
-    code, _, _ = apply(capsys, fake_kube, str(tmp_path), "--no-wait")
+    code, report, _ = apply(capsys, fake_kube, str(tmp_path), "--no-wait")
+    assert code == 1 and report["findings"][0]["rule"] == "owned-elsewhere"
+    assert "Secret default/by-kubectl (tooling kubectl/" in report["findings"][0]["message"]
+    code, _, _ = apply(capsys, fake_kube, str(tmp_path), "--no-wait", "--take-over")
     assert code == 0
-    proc = subprocess.run([*kubectl, "--applyset=secret/kubepush-default"], env=env, capture_output=True, text=True,
+    ours = inventory(fake_kube, "default")["metadata"]["name"]
+    proc = subprocess.run([*kubectl, f"--applyset=secret/{ours}"], env=env, capture_output=True, text=True,
                           check=False)
     assert proc.returncode != 0 and 'managed by tooling "kubepush"' in proc.stderr
 

@@ -68,10 +68,11 @@ def test_drift_shows_a_diff_and_who_drifted_and_heal_fixes_it(fake_kube, tmp_pat
 
 
 def test_fields_owned_by_an_ignored_manager_or_pointer_are_not_drift(fake_kube, tmp_path, capsys, monkeypatch):
-    setup(fake_kube, tmp_path, capsys, deployment(replicas=2), configmap("cfg", note="a"))
+    from kubepush.cluster import identity
+
+    path = setup(fake_kube, tmp_path, capsys, deployment(replicas=2), configmap("cfg", note="a"))
     fake_kube.edit("Deployment", "default", "web", {"spec": {"replicas": 7}}, manager="hpa-controller")
     fake_kube.edit("ConfigMap", "default", "cfg", {"data": {"note": "b"}})
-    path = str(tmp_path / "m")
     code, report, _ = drift(capsys, fake_kube, path)
     assert code == 1 and {by_name(report)[n]["rule"] for n in ("web", "cfg")} == {"drift"}
     code, report, _ = drift(capsys, fake_kube, path, "--ignore-manager", "hpa-controller")
@@ -84,7 +85,8 @@ def test_fields_owned_by_an_ignored_manager_or_pointer_are_not_drift(fake_kube, 
     assert "spec.template.spec.containers[0].image set to evil:1 by kubectl-edit" in message
     assert "replicas" not in message  # the ignored manager's field is not in the diff either
     (tmp_path / "kubepush.yaml").write_text(yaml.safe_dump({
-        "targets": [{"name": "default", "path": "m"}],  # same inventory as the ad-hoc runs
+        "targets": [{"name": "default", "path": "m",  # the inventory of the ad-hoc runs
+                     "inventory": {"name": identity.parent_name("default", identity.of_paths([path]))}}],
         "drift": {"ignore": [{"managers": ["hpa-controller"]},
                              {"kind": "ConfigMap", "name": "cfg", "paths": ["/data/note"]}]}}))
     monkeypatch.chdir(tmp_path)

@@ -23,15 +23,17 @@ from pathlib import Path
 import pytest
 import yaml
 from cluster_helpers import configmap, run_json, write
+from cluster_helpers import inventory as parent_of  # (the test names its revision 'inventory')
 from fakekube.publisher import ROOT_CA
 
 CONFIGMAPS = 24
 
 
 def repo(root: Path, *objs: dict) -> Path:  # type: ignore[type-arg]
-    """A config repo whose one pruning target ``app`` holds ``objs``."""
+    """A checkout of one config repo (always the same ``repository:``, so two checkouts are two
+    revisions of it) whose one pruning target ``app`` holds ``objs``."""
     write(root / "m", "all.yaml", *objs)
-    (root / "kubepush.yaml").write_text(yaml.safe_dump({"targets": [
+    (root / "kubepush.yaml").write_text(yaml.safe_dump({"repository": "git.example.com/acme/app", "targets": [
         {"name": "app", "path": "m", "namespace": "default", "prune": True}]}))
     return root
 
@@ -120,7 +122,7 @@ def test_two_applies_to_one_target_are_serialized_or_refused(make_fake_kube, tmp
         assert "apply" in refused.lower() and ("progress" in refused.lower() or "lock" in refused.lower()), refused
         assert final == (old if codes[0] == 0 else new), sorted(final)
     # The inventory says which revision is applied: the cluster must be exactly that revision.
-    inventory = fake.get("Secret", "default", "kubepush-app")["metadata"]["annotations"]["kubepush.dev/revision"]
+    inventory = parent_of(fake, "default", "app")["metadata"]["annotations"]["kubepush.dev/revision"]
     assert final == {"r1": old, "r2": new}[inventory], (inventory, sorted(final))
 
 

@@ -38,6 +38,10 @@ class Config:
     path: str | None = None
     targets: tuple[Target, ...] = ()
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: ``repository:``: the config repository's identity when the origin remote cannot tell it
+    repository: str | None = None
+    #: ``shared:``: selectors of objects several targets declare on purpose
+    shared: tuple[dict[str, str], ...] = ()
 
     def section(self, name: str) -> dict[str, Any]:
         return self.sections.get(name, {})
@@ -139,7 +143,8 @@ def _build(data: dict[str, Any], file: Path) -> Config:
     for key in ("crds", "schemaLocations"):  # local paths are relative to the config file
         if key in validate:
             validate[key] = [p if "://" in p else str(_relative(base / p)) for p in validate[key]]
-    return Config(path=str(file), targets=targets, sections=sections)
+    return Config(path=str(file), targets=targets, sections=sections, repository=data.get("repository"),
+                  shared=tuple(data.get("shared") or ()))
 
 
 def _relative(path: Path) -> Path:

@@ -18,9 +18,11 @@ from kubepush.report.model import Finding, ObjectRef, Severity
 CREATED, CONFIGURED, UNCHANGED, RECREATED = "created", "configured", "unchanged", "recreated"
 PRUNED, KEPT, FAILED, SKIPPED, UNHEALTHY = "pruned", "kept", "failed", "not-applied", "unhealthy"
 IN_SYNC, DRIFTED, MISSING, EXTRA, HEALED = "in-sync", "drift", "missing", "extra", "healed"
+#: diff/drift: the live object belongs to another inventory (see kubepush.cluster.ownership)
+OWNED_ELSEWHERE = "owned-elsewhere"
 
 #: Actions that make the command fail (exit code 1).
-FAILING = frozenset({FAILED, UNHEALTHY, DRIFTED, MISSING, EXTRA})
+FAILING = frozenset({FAILED, UNHEALTHY, DRIFTED, MISSING, EXTRA, OWNED_ELSEWHERE})
 
 
 @dataclass(slots=True)

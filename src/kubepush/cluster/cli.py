@@ -43,23 +43,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def targets(args: argparse.Namespace, cfg: configuration.Config) -> list[Any]:
-    """TargetSpecs from PATH arguments (one ad-hoc target) or from kubepush.yaml."""
+    """TargetSpecs from PATH arguments (one ad-hoc target) or from kubepush.yaml, each with the
+    inventory identity derived from where its manifests come from (:mod:`kubepush.cluster.identity`)."""
+    from kubepush.cluster import identity
+    from kubepush.cluster.shared import Shared
     from kubepush.cluster.target import TargetSpec
 
     if args.paths:
         if args.target:
             raise UsageError("give either paths or --target, not both")
-        return [TargetSpec(name="default", paths=list(args.paths), kubeconfig=args.kubeconfig,
-                           context=args.context, namespace=args.namespace)]
-    selected = cfg.select(args.target)
-    if not selected:
-        raise UsageError("no manifests: give PATH arguments or define targets in kubepush.yaml")
-    specs = []
-    for t in selected:
-        spec = TargetSpec.from_config(t.raw, t.path, args.kubeconfig, args.context)
-        if args.namespace:
-            spec.namespace = args.namespace
-        specs.append(spec)
+        specs = [TargetSpec(name="default", paths=list(args.paths), kubeconfig=args.kubeconfig,
+                            context=args.context, namespace=args.namespace)]
+        source = identity.of_paths(specs[0].paths)
+    else:
+        selected = cfg.select(args.target)
+        if not selected:
+            raise UsageError("no manifests: give PATH arguments or define targets in kubepush.yaml")
+        specs = []
+        for t in selected:
+            spec = TargetSpec.from_config(t.raw, t.path, args.kubeconfig, args.context)
+            if args.namespace:
+                spec.namespace = args.namespace
+            specs.append(spec)
+        derived = [s for s in specs if s.inventory and not s.inventory_name]
+        source = identity.of_config(cfg.path, cfg.repository) if cfg.path and derived else None
+    shared = Shared.from_config(cfg.shared)
+    for spec in specs:
+        spec.shared = shared
+        spec.source = source
+        if spec.inventory and not spec.inventory_name and source is not None:
+            spec.inventory_name = identity.parent_name(spec.name, source)
+            spec.legacy_inventory = identity.legacy_name(spec.name)
+            if source.local:
+                Progress(args, args.command).for_target(spec.name)(
+                    f"inventory {spec.inventory_name} is named after the local path {source.describe()} (no git "
+                    "origin): a run from another checkout or machine uses another one")
     return specs
 
 

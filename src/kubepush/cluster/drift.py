@@ -16,6 +16,7 @@ from typing import Any
 from kubepush.cluster import changes as ch
 from kubepush.cluster import compare
 from kubepush.cluster import inventory as inv
+from kubepush.cluster import ownership, shared
 from kubepush.cluster.apply import Applier
 from kubepush.cluster.client import (
     ApiError,
@@ -31,6 +32,7 @@ from kubepush.cluster.target import (
     TargetResult,
     TargetSpec,
     connect,
+    foreign,
     list_members,
     prepare,
     refuse,
@@ -81,9 +83,15 @@ def _check(cluster: Cluster, spec: TargetSpec, items: list[Item], options: Drift
     with ThreadPoolExecutor(max_workers=1) as side:  # the inventory is read while the objects are listed
         recorded = side.submit(_read_parent, cluster, parent)
         live, listed = _live(cluster, prepared, infos, options.concurrency)
+        elsewhere = {item.key: owner for item, owner in foreign(cluster, spec, parent, prepared, {
+            item.key: ownership.label_of(live.get(item.key)) for item in prepared})} if parent else {}
 
         def one(i: int) -> ch.Change:
-            return _compare(cluster, prepared[i], infos[i], live, options)
+            item = prepared[i]
+            owner = elsewhere.get(item.key)
+            if owner is not None:  # its state is the other inventory's: not drift blaming Git
+                return ch.Change.of(item, ch.OWNED_ELSEWHERE, ownership.owned_elsewhere(owner, options.preview))
+            return _compare(cluster, item, infos[i], live, options, item in spec.shared)
 
         with ThreadPoolExecutor(max_workers=max(1, min(options.concurrency, len(prepared)))) as pool:
             changes = list(pool.map(one, range(len(prepared))))
@@ -119,7 +127,8 @@ def _live(cluster: Cluster, items: list[Item], infos: list[ResourceInfo | Cluste
 
 
 def _compare(cluster: Cluster, item: Item, info: ResourceInfo | ClusterError,
-             live: dict[tuple[str, str, str, str], dict[str, Any]], options: DriftOptions) -> ch.Change:
+             live: dict[tuple[str, str, str, str], dict[str, Any]], options: DriftOptions, is_shared: bool = False
+             ) -> ch.Change:
     def change(action: str, reason: str = "") -> ch.Change:
         return ch.Change.of(item, action, reason)
 
@@ -144,7 +153,8 @@ def _compare(cluster: Cluster, item: Item, info: ResourceInfo | ClusterError,
     lines, ignored = [], []
     for diff in diffs:
         line, who = compare.attribute(have, diff, secret)
-        if who and all(o.manager in ignore.managers for o in who):
+        if (who and all(o.manager in ignore.managers for o in who)
+                or is_shared and not who and diff.path[:2] in shared.METADATA):  # another target's labels
             ignored.append(diff.path)
         else:
             lines.append(line)

@@ -12,7 +12,9 @@ namespaces before anything is applied, and narrowed to the new ones after prunin
 an interrupted run never forgets members it may have created.
 
 kubepush also records on the parent the Git revision last applied and the last one
-that applied healthy (the one ``--rollback-on-failure`` goes back to).
+that applied healthy (the one ``--rollback-on-failure`` goes back to), and who owns the
+set - target, repository and source path (:mod:`kubepush.cluster.identity`) - so another
+run that meets one of its members can name the owner.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubepush import __version__
+from kubepush.cluster.identity import Source
 from kubepush.cluster.plan import Item, group_of
 
 ID_LABEL = "applyset.kubernetes.io/id"
@@ -34,6 +37,9 @@ ADDITIONAL_NAMESPACES = "applyset.kubernetes.io/additional-namespaces"
 REVISION = "kubepush.dev/revision"
 HEALTHY_REVISION = "kubepush.dev/healthy-revision"
 PRUNE_ANNOTATION = "kubepush.dev/prune"
+TARGET = "kubepush.dev/target"
+REPOSITORY = "kubepush.dev/repository"
+SOURCE = "kubepush.dev/source"
 TOOL = f"kubepush/v{__version__}"
 
 Key = tuple[str, str, str, str]  # group, kind, namespace, name
@@ -63,6 +69,17 @@ class Parent:
     name: str
     namespace: str
     kind: str = "Secret"
+    #: recorded on the parent: the target and where its manifests come from
+    owner: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @classmethod
+    def for_target(cls, name: str, namespace: str, kind: str, target: str, source: Source | None) -> Parent:
+        owner = {TARGET: target}
+        if source is not None:
+            owner[SOURCE] = source.path
+            if source.repository:
+                owner[REPOSITORY] = source.repository
+        return cls(name, namespace, kind, owner)
 
     @property
     def id(self) -> str:
@@ -77,6 +94,7 @@ class Parent:
         annotations = {
             TOOLING: TOOL,
             CONTAINS_GROUP_KINDS: ",".join(sorted(state.group_kinds)),
+            **self.owner,
         }
         others = sorted(state.namespaces - {self.namespace})
         if others:

@@ -5,7 +5,9 @@ The steps, each stopping the run when it fails:
 1. guardrails on the rendered objects, before any call to the cluster (and, for custom
    kinds whose scope only discovery knows, before any write);
 2. connect and prove the cluster answers (``/version``) - nothing changes otherwise;
-3. the inventory parent is read and widened (after stage 1, whose Namespace it may need);
+3. objects whose live copy belongs to another inventory are refused (unless taken over,
+   see :mod:`kubepush.cluster.ownership`); the inventory parent is read and widened (after
+   stage 1, whose Namespace it may need);
 4. the stages, each waiting for its CRDs/Namespaces to be usable before the next;
 5. prune what left Git, then narrow the inventory and record the revision;
 6. wait for health; record the revision as healthy (only a commit - not a dirty working tree -
@@ -21,21 +23,26 @@ from typing import Any
 
 from kubepush.cluster import changes as ch
 from kubepush.cluster import inventory as inv
+from kubepush.cluster import ownership
 from kubepush.cluster.apply import Applied, Applier
 from kubepush.cluster.client import ApiError, Cluster, ClusterError, ResourceInfo, Unreachable
 from kubepush.cluster.lock import ApplyLock, LockHeld
 from kubepush.cluster.health import FAILED
+from kubepush.cluster.identity import Source
+from kubepush.cluster.migrate import Legacy
 from kubepush.cluster.plan import (
     STAGE_NAMES,
     Guardrails,
     Item,
     Scope,
     duplicates,
+    group_of,
     stages,
     static_scope,
     violations,
     with_namespaces,
 )
+from kubepush.cluster.shared import Shared
 from kubepush.cluster.wait import Watched, wait_for
 from kubepush.errors import UsageError
 from kubepush.gitops.revisions import is_dirty
@@ -60,6 +67,11 @@ class TargetSpec:
     prune_namespaces: bool = False
     prune_crds: bool = False
     recreate: bool = False
+    #: where the manifests come from (recorded on the inventory parent, names it when derived)
+    source: Source | None = None
+    #: the parent name of an earlier kubepush version, looked for to migrate ("" for none)
+    legacy_inventory: str = ""
+    shared: Shared = field(default_factory=Shared)
 
     @classmethod
     def from_config(cls, raw: dict[str, Any], path: str, kubeconfig: str | None, context: str | None
@@ -90,6 +102,10 @@ class ApplyOptions:
     #: On failed health, re-apply the last revision that applied healthy (read through ``load_revision``).
     rollback: bool = False
     load_revision: Callable[[TargetSpec, str], list[Item]] | None = None
+    #: apply objects another inventory owns, moving them into this one (reported per object)
+    take_over: bool = False
+    #: move the members of the target's inventory of an earlier version that Git does not declare
+    adopt_inventory: bool = False
 
 
 @dataclass
@@ -168,9 +184,25 @@ def prepare(spec: TargetSpec, items: list[Item], cluster: Cluster) -> tuple[list
     prepared = with_namespaces(items, scope, namespace)
     parent = None
     if spec.inventory:
-        parent = inv.Parent(spec.inventory_name or f"kubepush-{spec.name}", namespace, spec.inventory_kind)
-        inv.label_members(prepared, parent)
+        parent = inv.Parent.for_target(spec.inventory_name or f"kubepush-{spec.name}", namespace, spec.inventory_kind,
+                                       spec.name, spec.source)
+        inv.label_members([item for item in prepared if item not in spec.shared], parent)
     return prepared, scope, parent
+
+
+def claims(spec: TargetSpec, parent: inv.Parent) -> ownership.Claims:
+    legacy = inv.Parent(spec.legacy_inventory, parent.namespace, parent.kind).id if spec.legacy_inventory else ""
+    return ownership.Claims(parent, legacy, spec.source)
+
+
+def foreign(cluster: Cluster, spec: TargetSpec, parent: inv.Parent, items: list[Item],
+            labels: dict[inv.Key, str]) -> list[tuple[Item, ownership.Owner]]:
+    """The items whose live copy (``labels``: its part-of label by key) belongs to another inventory."""
+    rules = claims(spec, parent)
+    suspects = {key: label for key, label in labels.items() if label not in ("", parent.id, rules.legacy)}
+    owners = ownership.owners(cluster, suspects.values())
+    return [(item, owners[suspects[item.key]]) for item in items if item.key in suspects
+            and rules.foreign(item, suspects[item.key], owners[suspects[item.key]], item in spec.shared)]
 
 
 def apply_target(spec: TargetSpec, items: list[Item], options: ApplyOptions, progress: Progress) -> TargetResult:
@@ -201,6 +233,14 @@ def _apply(spec: TargetSpec, items: list[Item], options: ApplyOptions, progress:
     result.refused = refuse(spec, prepared, scope) + unknown_kinds(spec, prepared, scope)
     if result.refused:
         return result
+    taken: dict[tuple[str, str, str, str], ownership.Owner] = {}
+    if parent:  # before any write: what another inventory owns is refused, or taken over when asked to
+        others = foreign(cluster, spec, parent, prepared,
+                         ownership.foreign_labels(cluster, parent, prepared, options.concurrency))
+        if others and not options.take_over:
+            result.refused = [ownership.refusal(spec.name, item, owner) for item, owner in others]
+            return result
+        taken = {item.key: owner for item, owner in others}
     held = ApplyLock(cluster, cluster.resource("v1", parent.kind), parent, wait=options.timeout,
                      progress=progress) if parent and lock else None
     if held is not None:
@@ -215,7 +255,14 @@ def _apply(spec: TargetSpec, items: list[Item], options: ApplyOptions, progress:
                 raise
             held = None  # its namespace does not exist yet: a first apply, nothing to serialize against
     try:
-        return _apply_stages(spec, prepared, scope, parent, options, progress, cluster, result)
+        _apply_stages(spec, prepared, scope, parent, options, progress, cluster, result)
+        for change in result.changes:
+            owner = taken.get((group_of(change.ref.api_version), change.ref.kind, change.ref.namespace,
+                               change.ref.name))
+            if owner is not None and change.action in (ch.CONFIGURED, ch.UNCHANGED, ch.RECREATED):
+                change.reason = "; ".join(r for r in (f"taken over from {owner.describe()}", change.reason) if r)
+                progress(f"{change.ref} taken over from {owner.describe()}")
+        return result
     finally:
         if held is not None:
             held.release()
@@ -226,8 +273,15 @@ def _apply_stages(spec: TargetSpec, prepared: list[Item], scope: Scope, parent: 
     applier = Applier(cluster, target=spec.name, force=options.force, recreate=spec.recreate,
                       concurrency=options.concurrency, progress=progress)
     secret_info = cluster.resource("v1", parent.kind) if parent else None
-    old_state = inv.State.read(parent, cluster.get(secret_info, parent.namespace, parent.name)) if parent else None
+    old_live = cluster.get(secret_info, parent.namespace, parent.name) if parent else None
+    old_state = inv.State.read(parent, old_live) if parent else None
     wide = old_state.union(inv.State.of(parent, prepared)) if parent else None  # while applying: old and new
+    first = inv.TOOLING not in (((old_live or {}).get("metadata") or {}).get("annotations") or {})  # (the lock's only)
+    legacy = (Legacy.find(cluster, secret_info, spec.legacy_inventory, parent, {i.key for i in prepared},
+                          lambda c, p, s: list_members(c, p, s, options.concurrency))
+              if parent and (first or options.adopt_inventory) else None)
+    if legacy is not None and options.adopt_inventory:
+        wide = wide.union(legacy.state)  # the new parent covers the adopted members before they move
     final = inv.State.of(parent, prepared) if parent and spec.prune else wide  # after pruning: the new set
     applied: list[Applied] = []
     planned = stages(prepared, scope)
@@ -256,6 +310,8 @@ def _apply_stages(spec: TargetSpec, prepared: list[Item], scope: Scope, parent: 
                 return result
             cluster.refresh()
     if parent and not result.error:
+        if legacy is not None:
+            _migrate(cluster, legacy, parent, secret_info, options.adopt_inventory, progress)
         if spec.prune:
             _prune(cluster, spec, parent, wide, prepared, options, progress, result)
         _write_parent(cluster, parent, secret_info, final, options.revision, old_state.healthy_revision, result)
@@ -317,6 +373,17 @@ def _rollback(cluster: Cluster, spec: TargetSpec, revision: str, options: ApplyO
                         f"{ch.summary(back.changes)}; the rolled-back revision is {outcome}"
                         + (f" ({back.error})" if back.error else ""))
     progress(result.notes[-1])
+
+
+def _migrate(cluster: Cluster, legacy: Legacy, parent: inv.Parent, info: ResourceInfo, adopt: bool,
+             progress: Progress) -> None:
+    """Move what is left of the earlier inventory (see :mod:`kubepush.cluster.migrate`)."""
+    if adopt and legacy.leftover:
+        progress(f"adopting {len(legacy.leftover)} members of {legacy.parent.kind} {legacy.parent.namespace}/"
+                 f"{legacy.parent.name} (--adopt-inventory)")
+        legacy.adopt(cluster, parent)
+    progress(legacy.note(parent))
+    legacy.retire(cluster, info)
 
 
 def _write_parent(cluster: Cluster, parent: inv.Parent, info: ResourceInfo, state: inv.State, revision: str,

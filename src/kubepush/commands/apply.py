@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from kubepush import config as configuration
-from kubepush.cluster import cli
+from kubepush.cluster import cli, shared
 from kubepush.cluster.changes import summary
 from kubepush.commands import output
 from kubepush.errors import UsageError
@@ -33,6 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rollback-on-failure", action="store_true",
                         help="when health fails, re-apply the last revision that applied healthy (recorded on the "
                              "inventory; read with git worktree) - the run still exits 1")
+    parser.add_argument("--take-over", action="store_true",
+                        help="apply objects that belong to another inventory (ApplySet) and move them into this "
+                             "target's, reporting each (default: refuse them before any write)")
+    parser.add_argument("--adopt-inventory", action="store_true",
+                        help="move every member of the target's inventory of an earlier kubepush version "
+                             "(kubepush-<target>) into its current one, so prune treats them as its own")
     cli.add_validate_arguments(parser)
     output.add_arguments(parser)
 
@@ -53,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
         request_timeout=args.request_timeout,
         rollback=args.rollback_on_failure,
         load_revision=_load_revision,
+        take_over=args.take_over,
+        adopt_inventory=args.adopt_inventory,
     )
     versions = {t.name: t.kubernetes_version for t in cfg.targets}
     progress = cli.Progress(args, "apply")
@@ -74,7 +82,12 @@ def run(args: argparse.Namespace) -> int:
                 cli.report_findings(reporter, result, broken, lock)
                 continue
             loaded[spec.name] = (spec, items)
-        if len(loaded) == len(specs):  # an invalid target stops them all: apply is all or nothing
+        conflicts = shared.declared_twice(list(loaded.values()), specs[0].shared) if len(loaded) == len(specs) else []
+        if conflicts:  # two targets would claim one object: like invalid manifests, nothing is applied
+            cli.report_findings(reporter, result, conflicts, lock)
+            for name in loaded:
+                progress.for_target(name)("nothing applied: objects are declared by two targets (see findings)")
+        elif len(loaded) == len(specs):  # an invalid target stops them all: apply is all or nothing
             revisions = {name: _revision(args.revision, spec, progress.for_target(name))
                          for name, (spec, _) in loaded.items()}
 

@@ -10,7 +10,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from kubepush import config as configuration
-from kubepush.cluster import cli
+from kubepush.cluster import cli, shared
 from kubepush.cluster.changes import summary
 from kubepush.commands import output
 from kubepush.report.model import Result
@@ -65,6 +65,7 @@ def run(args: argparse.Namespace, preview: bool = False) -> int:
                 environment = True
                 continue
             loaded[spec.name] = (spec, items)
+        cli.report_findings(reporter, result, shared.declared_twice(list(loaded.values()), specs[0].shared), lock)
 
         def one(name: str) -> None:
             nonlocal environment

@@ -1,0 +1,237 @@
+"""A cluster shared by many repositories and targets: one inventory never touches another's objects.
+
+Two config repositories (different ``origin``) each with a target ``staging`` in one namespace,
+two plain directories, two targets sharing a CRD, ``--take-over`` and the migration of the
+inventories of earlier versions (``kubepush-<target>``) - against the fake apiserver.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from cluster_helpers import CRD, configmap, deployment, run, run_json, write
+from git_fixtures import git, make_remote
+
+pytest_plugins = ["git_fixtures"]
+
+PART_OF = "applyset.kubernetes.io/part-of"
+
+
+def backup(name, namespace="shop"):
+    return {"apiVersion": "example.com/v1", "kind": "Backup", "metadata": {"name": name, "namespace": namespace},
+            "spec": {"schedule": "0 3 * * *"}}
+
+
+def secret(name, namespace="shop"):
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": namespace},
+            "stringData": {"password": "hunter2"}}
+
+
+def app_objects(prefix):
+    return [deployment(f"{prefix}-web", "shop"), configmap(f"{prefix}-cfg", "shop"), secret(f"{prefix}-db"),
+            backup(f"{prefix}-nightly")]
+
+
+def config_repo(root: Path, name: str, objects, origin: str | None = None, **config) -> Path:
+    """A checkout of a config repository: kubepush.yaml with target ``staging`` (prune) in namespace shop."""
+    files = {"kubepush.yaml": yaml.safe_dump({**config, "targets": [
+        {"name": "staging", "path": "app", "namespace": "shop", "prune": True}]}),
+        "app/m.yaml": yaml.safe_dump_all(objects, sort_keys=False)}
+    remote = make_remote(root / "srv", name, files)
+    work = root / name
+    git("clone", "--quiet", remote.url, str(work))
+    if origin:
+        git("remote", "set-url", "origin", origin, cwd=work)
+    return work
+
+
+def apply_in(capsys, monkeypatch, fake, where, *args):
+    monkeypatch.chdir(where)
+    return run_json(capsys, "apply", "--kubeconfig", fake.kubeconfig_path, "--no-validate", "--no-wait", *args)
+
+
+def names(report, rule):
+    return sorted(f["object"]["name"] for f in report["findings"] if f["rule"] == rule)
+
+
+@pytest.fixture
+def shop(fake_kube):
+    fake_kube.create(CRD)
+    fake_kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
+    return fake_kube
+
+
+def test_two_repositories_with_target_staging_never_prune_each_other(shop, tmp_path, capsys, monkeypatch):
+    one = config_repo(tmp_path, "one", app_objects("one"), "https://github.com/acme/one.git")
+    two = config_repo(tmp_path, "two", app_objects("two"), "git@github.com:acme/two.git")
+    code, report, err = apply_in(capsys, monkeypatch, shop, one)
+    assert code == 0, err
+    code, report, err = apply_in(capsys, monkeypatch, shop, two)
+    assert code == 0, err
+    assert names(report, "pruned") == [] and names(report, "kept") == []
+    for kind, name in (("Deployment", "one-web"), ("ConfigMap", "one-cfg"), ("Secret", "one-db")):
+        assert shop.get(kind, "shop", name) is not None, f"{kind} {name} was pruned by the other repository"
+    assert shop.get("Backup", "shop", "one-nightly", "example.com/v1") is not None
+    code, report, err = apply_in(capsys, monkeypatch, shop, one)
+    assert code == 0, err
+    assert names(report, "pruned") == []
+    assert shop.get("ConfigMap", "shop", "two-cfg") is not None and shop.get("Secret", "shop", "two-db") is not None
+    # each repository's drift sees only its own set
+    monkeypatch.chdir(two)
+    code, report, err = run_json(capsys, "drift", "--kubeconfig", shop.kubeconfig_path)
+    assert code == 0, err
+    assert names(report, "extra") == []
+    # the parents say who owns them
+    parents = [s for s in shop.list("Secret", "shop") if s["metadata"]["name"].startswith("kubepush-staging-")]
+    assert len(parents) == 2
+    sources = {p["metadata"]["annotations"]["kubepush.dev/repository"] for p in parents}
+    assert sources == {"github.com/acme/one", "github.com/acme/two"}
+    assert {p["metadata"]["annotations"]["kubepush.dev/target"] for p in parents} == {"staging"}
+
+
+def test_two_plain_directories_do_not_see_each_other_as_extra(fake_kube, tmp_path, capsys):
+    a = write(tmp_path / "dirA", "m.yaml", configmap("a1"), configmap("a2"))
+    b = write(tmp_path / "dirB", "m.yaml", configmap("b1"))
+    base = ("--kubeconfig", fake_kube.kubeconfig_path)
+    for path in (a.parent, b.parent):
+        code, _, err = run(capsys, "apply", *base, "--no-validate", "--no-wait", str(path))
+        assert code == 0, err
+    code, report, err = run_json(capsys, "drift", *base, str(a.parent))
+    assert code == 0, err
+    assert names(report, "extra") == [] and names(report, "in-sync") == ["a1", "a2"]
+
+
+def test_an_object_of_another_set_is_refused_before_any_write_and_take_over_is_explicit(
+        shop, tmp_path, capsys, monkeypatch):
+    one = config_repo(tmp_path, "one", [configmap("cfg", "shop", owner="one")], "https://github.com/acme/one")
+    two = config_repo(tmp_path, "two", [configmap("cfg", "shop", owner="two"), configmap("mine", "shop")],
+                      "https://github.com/acme/two")
+    assert apply_in(capsys, monkeypatch, shop, one)[0] == 0
+    owner_label = shop.get("ConfigMap", "shop", "cfg")["metadata"]["labels"][PART_OF]
+    shop.reset_requests()
+    code, report, err = apply_in(capsys, monkeypatch, shop, two)
+    assert code == 1, err
+    refused = [f for f in report["findings"] if f["rule"] == "owned-elsewhere"]
+    assert [f["object"]["name"] for f in refused] == ["cfg"]
+    message = refused[0]["message"]
+    assert "kubepush-staging-" in message and "github.com/acme/one" in message and "--take-over" in message
+    assert shop.count(method="PATCH") == 0 and shop.count(method="DELETE") == 0  # nothing written
+    assert shop.get("ConfigMap", "shop", "mine") is None
+
+    code, report, err = apply_in(capsys, monkeypatch, shop, two, "--take-over")
+    assert code == 0, err
+    taken = next(f for f in report["findings"] if f["object"]["name"] == "cfg")
+    assert "taken over from" in taken["message"] and "github.com/acme/one" in taken["message"]
+    live = shop.get("ConfigMap", "shop", "cfg")
+    assert live["metadata"]["labels"][PART_OF] != owner_label and live["data"] == {"owner": "two"}
+
+    # the first repository now sees it as owned by another set, not as drift blaming Git
+    monkeypatch.chdir(one)
+    code, report, _ = run_json(capsys, "drift", "--kubeconfig", shop.kubeconfig_path)
+    assert code == 1
+    finding = next(f for f in report["findings"] if f["object"]["name"] == "cfg")
+    assert finding["rule"] == "owned-elsewhere" and "github.com/acme/two" in finding["message"]
+    code, report, _ = run_json(capsys, "diff", "--kubeconfig", shop.kubeconfig_path)
+    assert next(f for f in report["findings"] if f["object"]["name"] == "cfg")["rule"] == "owned-elsewhere"
+    # and its apply neither prunes nor takes it back
+    code, report, _ = apply_in(capsys, monkeypatch, shop, one)
+    assert code == 1 and names(report, "owned-elsewhere") == ["cfg"]
+    assert shop.get("ConfigMap", "shop", "cfg")["data"] == {"owner": "two"}
+
+
+def two_targets(tmp_path, shared=None):
+    """Two targets (two namespaces of one cluster) that both render the same CRD, relabelled per target."""
+    for env in ("staging", "production"):
+        crd = yaml.safe_load(yaml.safe_dump(CRD))
+        crd["metadata"]["labels"] = {"env": env}
+        write(tmp_path / env, "m.yaml", crd, configmap("app", env, env=env))
+    config = {"targets": [{"name": env, "path": env, "namespace": env,
+                           "prune": {"enabled": True, "customResourceDefinitions": True}}
+                          for env in ("staging", "production")]}
+    if shared is not None:
+        config["shared"] = shared
+    (tmp_path / "kubepush.yaml").write_text(yaml.safe_dump(config))
+
+
+def test_an_object_two_targets_declare_is_a_conflict_before_any_write(fake_kube, tmp_path, capsys, monkeypatch):
+    for env in ("staging", "production"):
+        fake_kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": env}})
+    two_targets(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    fake_kube.reset_requests()
+    code, report, err = run_json(capsys, "apply", "--kubeconfig", fake_kube.kubeconfig_path, "--no-validate",
+                                 "--no-wait")
+    assert code == 1, err
+    conflicts = [f for f in report["findings"] if f["rule"] == "declared-twice"]
+    assert conflicts and all(f["object"]["name"] == "backups.example.com" for f in conflicts)
+    assert all("staging" in f["message"] and "production" in f["message"] for f in conflicts)
+    assert "shared" in conflicts[0]["message"]
+    assert fake_kube.count(method="PATCH") == 0 and fake_kube.count(method="DELETE") == 0
+
+
+def test_a_shared_object_is_applied_by_both_targets_pruned_by_none_and_not_drift(fake_kube, tmp_path, capsys,
+                                                                                 monkeypatch):
+    for env in ("staging", "production"):
+        fake_kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": env}})
+    two_targets(tmp_path, shared=[{"kind": "CustomResourceDefinition", "name": "backups.example.com"}])
+    monkeypatch.chdir(tmp_path)
+    base = ("--kubeconfig", fake_kube.kubeconfig_path)
+    code, report, err = run_json(capsys, "apply", *base, "--no-validate", "--no-wait")
+    assert code == 0, err
+    live = fake_kube.get("CustomResourceDefinition", None, "backups.example.com")
+    assert PART_OF not in (live["metadata"].get("labels") or {})
+    for order in (["-t", "staging"], ["-t", "production"]):
+        code, report, err = run_json(capsys, "apply", *base, "--no-validate", "--no-wait", *order)
+        assert code == 0, err
+        assert names(report, "pruned") == [] and names(report, "kept") == []
+        for target in ("staging", "production"):
+            code, report, err = run_json(capsys, "drift", *base, "-t", target)
+            assert code == 0, (target, report)
+            assert names(report, "extra") == []
+    # a change by hand on the shared object is still drift
+    fake_kube.edit("CustomResourceDefinition", None, "backups.example.com", {"metadata": {"labels": {"env": "x"}}})
+    code, report, _ = run_json(capsys, "drift", *base, "-t", "staging")
+    assert code == 1 and names(report, "drift") == ["backups.example.com"]
+
+
+def legacy_inventory(fake, namespace, target, *members):
+    """The inventory an earlier kubepush wrote: Secret kubepush-<target>, members labelled with its id."""
+    from kubepush.cluster.inventory import Parent
+
+    parent = Parent(f"kubepush-{target}", namespace)
+    fake.apply({"apiVersion": "v1", "kind": "Secret", "metadata": {
+        "name": parent.name, "namespace": namespace, "labels": {"applyset.kubernetes.io/id": parent.id},
+        "annotations": {"applyset.kubernetes.io/tooling": "kubepush/v0.1.0",
+                        "applyset.kubernetes.io/contains-group-kinds": "ConfigMap"}}}, manager="kubepush")
+    for obj in members:
+        obj["metadata"]["labels"] = {PART_OF: parent.id}
+        fake.apply(obj, manager="kubepush")
+    return parent
+
+
+def test_legacy_inventory_migrates_without_refusal_and_is_dropped_when_empty(shop, tmp_path, capsys, monkeypatch):
+    one = config_repo(tmp_path, "one", [configmap("cfg", "shop")], "https://github.com/acme/one")
+    legacy_inventory(shop, "shop", "staging", configmap("cfg", "shop"))
+    code, report, err = apply_in(capsys, monkeypatch, shop, one)
+    assert code == 0, err
+    assert "kubepush-staging" in err and "earlier" in err
+    parent = next(s for s in shop.list("Secret", "shop") if s["metadata"]["name"].startswith("kubepush-staging-"))
+    assert shop.get("ConfigMap", "shop", "cfg")["metadata"]["labels"][PART_OF] == \
+        parent["metadata"]["labels"]["applyset.kubernetes.io/id"]
+    assert shop.get("Secret", "shop", "kubepush-staging") is None  # no member left: the old parent is gone
+
+
+def test_legacy_members_not_in_git_are_kept_unless_adopted(shop, tmp_path, capsys, monkeypatch):
+    one = config_repo(tmp_path, "one", [configmap("cfg", "shop")], "https://github.com/acme/one")
+    legacy_inventory(shop, "shop", "staging", configmap("cfg", "shop"), configmap("old", "shop"))
+    code, report, err = apply_in(capsys, monkeypatch, shop, one)
+    assert code == 0, err
+    assert shop.get("ConfigMap", "shop", "old") is not None  # may be another repository's: never pruned
+    assert shop.get("Secret", "shop", "kubepush-staging") is not None
+    assert "ConfigMap/shop/old" in err and "--adopt-inventory" in err
+    code, report, err = apply_in(capsys, monkeypatch, shop, one, "--adopt-inventory")
+    assert code == 0, err
+    assert names(report, "pruned") == ["old"]
+    assert shop.get("ConfigMap", "shop", "old") is None and shop.get("Secret", "shop", "kubepush-staging") is None
