@@ -214,6 +214,9 @@ def legacy_inventory(fake, namespace, target, *members):
 def test_legacy_inventory_migrates_without_refusal_and_is_dropped_when_empty(shop, tmp_path, capsys, monkeypatch):
     one = config_repo(tmp_path, "one", [configmap("cfg", "shop")], "https://github.com/acme/one")
     legacy_inventory(shop, "shop", "staging", configmap("cfg", "shop"))
+    monkeypatch.chdir(one)
+    code, report, err = run_json(capsys, "drift", "--kubeconfig", shop.kubeconfig_path)
+    assert code == 0 and names(report, "in-sync") == ["cfg"], report  # a member of the old set is not drift
     code, report, err = apply_in(capsys, monkeypatch, shop, one)
     assert code == 0, err
     assert "kubepush-staging" in err and "earlier" in err

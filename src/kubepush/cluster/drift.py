@@ -31,6 +31,7 @@ from kubepush.cluster.target import (
     Progress,
     TargetResult,
     TargetSpec,
+    claims,
     connect,
     foreign,
     list_members,
@@ -83,6 +84,7 @@ def _check(cluster: Cluster, spec: TargetSpec, items: list[Item], options: Drift
     with ThreadPoolExecutor(max_workers=1) as side:  # the inventory is read while the objects are listed
         recorded = side.submit(_read_parent, cluster, parent)
         live, listed = _live(cluster, prepared, infos, options.concurrency)
+        legacy = claims(spec, parent).legacy if parent else ""
         elsewhere = {item.key: owner for item, owner in foreign(cluster, spec, parent, prepared, {
             item.key: ownership.label_of(live.get(item.key)) for item in prepared})} if parent else {}
 
@@ -91,7 +93,7 @@ def _check(cluster: Cluster, spec: TargetSpec, items: list[Item], options: Drift
             owner = elsewhere.get(item.key)
             if owner is not None:  # its state is the other inventory's: not drift blaming Git
                 return ch.Change.of(item, ch.OWNED_ELSEWHERE, ownership.owned_elsewhere(owner, options.preview))
-            return _compare(cluster, item, infos[i], live, options, item in spec.shared)
+            return _compare(cluster, item, infos[i], live, options, item in spec.shared, legacy)
 
         with ThreadPoolExecutor(max_workers=max(1, min(options.concurrency, len(prepared)))) as pool:
             changes = list(pool.map(one, range(len(prepared))))
@@ -127,8 +129,8 @@ def _live(cluster: Cluster, items: list[Item], infos: list[ResourceInfo | Cluste
 
 
 def _compare(cluster: Cluster, item: Item, info: ResourceInfo | ClusterError,
-             live: dict[tuple[str, str, str, str], dict[str, Any]], options: DriftOptions, is_shared: bool = False
-             ) -> ch.Change:
+             live: dict[tuple[str, str, str, str], dict[str, Any]], options: DriftOptions, is_shared: bool = False,
+             legacy: str = "") -> ch.Change:
     def change(action: str, reason: str = "") -> ch.Change:
         return ch.Change.of(item, action, reason)
 
@@ -153,8 +155,7 @@ def _compare(cluster: Cluster, item: Item, info: ResourceInfo | ClusterError,
     lines, ignored = [], []
     for diff in diffs:
         line, who = compare.attribute(have, diff, secret)
-        if (who and all(o.manager in ignore.managers for o in who)
-                or is_shared and not who and diff.path[:2] in shared.METADATA):  # another target's labels
+        if _explained(diff, who, ignore, is_shared, legacy):
             ignored.append(diff.path)
         else:
             lines.append(line)
@@ -165,6 +166,16 @@ def _compare(cluster: Cluster, item: Item, info: ResourceInfo | ClusterError,
     head = (f"an apply would change {len(lines)} field{'s' if len(lines) > 1 else ''}" if options.preview
             else f"{len(lines)} field{'s' if len(lines) > 1 else ''} differ{'s' if len(lines) == 1 else ''} from Git")
     return change(ch.DRIFTED, "\n".join([head, *lines, compare.unified(shown_old, shown_new, name)]))
+
+
+def _explained(diff: compare.Difference, who: list[compare.Owner], ignore: compare.Ignore, is_shared: bool,
+               legacy: str) -> bool:
+    """Differences that are not drift: fields of ignored managers; on a shared object, labels and
+    annotations no other manager than kubepush owns (another target's); the membership label of
+    the target's inventory of an earlier version (the next apply moves it)."""
+    return bool(who and all(o.manager in ignore.managers for o in who)
+                or is_shared and not who and diff.path[:2] in shared.METADATA
+                or legacy and diff.path == ("metadata", "labels", inv.PART_OF_LABEL) and diff.live == legacy)
 
 
 def _read_parent(cluster: Cluster, parent: inv.Parent | None) -> dict[str, Any] | None:
