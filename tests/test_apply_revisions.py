@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import yaml
-from cluster_helpers import configmap, deployment, run_json, write
+from cluster_helpers import configmap, deployment, inventory, run_json, write
 
 IDENTITY = ("-c", "user.name=t", "-c", "user.email=t@example.com")
 
@@ -34,8 +34,8 @@ def new_repo(tmp_path: Path) -> Path:
     return repo
 
 
-def annotations(fake, name: str = "kubepush-default", namespace: str = "default") -> dict[str, str]:
-    return fake.get("Secret", namespace, name)["metadata"]["annotations"]
+def annotations(fake, target: str = "default", namespace: str = "default") -> dict[str, str]:
+    return inventory(fake, namespace, target)["metadata"]["annotations"]
 
 
 def apply(capsys, fake, *args: str):
@@ -138,7 +138,8 @@ def test_the_revision_is_the_target_repository_s_not_the_working_directory_s(fak
 def test_rollback_findings_name_repository_paths(fake_kube, tmp_path, capsys, monkeypatch):
     repo = new_repo(tmp_path)
     write(repo / "app", "cm.yaml", configmap("cfg", mode="one"))
-    (repo / "kubepush.yaml").write_text(yaml.safe_dump({"targets": [{"name": "shop", "path": "app"}]}))
+    (repo / "kubepush.yaml").write_text(yaml.safe_dump({"repository": "git.example.com/acme/config",
+                                                        "targets": [{"name": "shop", "path": "app"}]}))
     good = commit(repo, "good")
     monkeypatch.chdir(repo)
     assert apply(capsys, fake_kube)[0] == 0
@@ -160,7 +161,7 @@ def test_a_dirty_healthy_revision_on_the_inventory_is_never_rolled_back_to(fake_
     sha = commit(repo, "one")
     monkeypatch.chdir(repo)
     assert apply(capsys, fake_kube, "app")[0] == 0
-    fake_kube.edit("Secret", "default", "kubepush-default",
+    fake_kube.edit("Secret", "default", inventory(fake_kube, "default")["metadata"]["name"],
                    {"metadata": {"annotations": {"kubepush.dev/healthy-revision": f"{sha}-dirty"}}})
     write(repo / "app", "web.yaml", deployment())
     commit(repo, "bad")
