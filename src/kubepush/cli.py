@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diff": ("kubepush.commands.diff", "preview what apply would change in each cluster (server-side dry run)"),
     "drift": ("kubepush.commands.drift", "compare clusters with Git: drifted fields and who changed them; --heal"),
     "bump": ("kubepush.commands.bump", "update image tags in the config repo and open or update a pull request"),
+    "revert": ("kubepush.commands.revert", "open a pull request that reverts a commit, or a target's last applied revision"),
     "images": ("kubepush.commands.images", "list every image reference (what bump sees), with file and line"),
     "targets": ("kubepush.commands.targets", "list the targets a change affects, as a CI matrix (GitHub, GitLab, json)"),
     "comment": ("kubepush.commands.comment", "post or update one sticky pull-request comment per target from a report"),

@@ -311,25 +311,20 @@ def _pull_request(forge: Any, group: GroupResult, pushed: gitops.PushResult, tex
                   values: dict[str, str], options: Options, settings: dict[str, Any],
                   log: Callable[[str], None]) -> dict[str, Any] | None:
     """Find-or-create the PR after a push; close a stale one when the base already has the change."""
-    if pushed.status == gitops.NO_CHANGES:
-        stale = forge.find_open(group.branch, pushed.base)
-        if stale is not None:
-            forge.close(stale.number)
-            log(f"closed #{stale.number}: {pushed.base} already has these updates")
-            return {"number": stale.number, "url": stale.url, "state": "closed", "created": False}
-        return None
     title = gitops.commit_message(texts.title, **values).strip()
-    body = templates.body(group.updates, options.pipeline_url)
-    pr, created = forge.ensure(
-        group.branch, pushed.base, title, body, draft=_flag(options.draft, settings, "draft"),
+    pr, done = forge.follow_push(
+        group.branch, pushed.base, title, templates.body(group.updates, options.pipeline_url),
+        on_base=pushed.status == gitops.NO_CHANGES, draft=_flag(options.draft, settings, "draft"),
         labels=options.labels or tuple(settings.get("labels", ())),
         reviewers=options.reviewers or tuple(settings.get("reviewers", ())),
         assignees=options.assignees or tuple(settings.get("assignees", ())),
+        auto_merge=_flag(options.auto_merge, settings, "autoMerge"),
     )
-    if _flag(options.auto_merge, settings, "autoMerge"):
-        forge.enable_auto_merge(pr.number)
-    log(f"{'opened' if created else 'updated'} pull request #{pr.number}: {pr.url}")
-    return {"number": pr.number, "url": pr.url, "state": pr.state, "created": created}
+    if pr is None:
+        return None
+    log(f"closed #{pr.number}: {pushed.base} already has these updates" if done == "closed"
+        else f"{done} pull request #{pr.number}: {pr.url}")
+    return {"number": pr.number, "url": pr.url, "state": pr.state, "created": done == "opened"}
 
 
 def _from_base(done: Sequence[planner.Update], planned: Sequence[planner.Update]) -> list[planner.Update]:
@@ -358,33 +353,13 @@ def _flag(value: bool | None, settings: dict[str, Any], key: str) -> bool:
 
 
 def _identity(options: Options, settings: dict[str, Any]) -> gitops.Identity:
-    author = settings.get("author", {})
-    if options.author:
-        name, _, email = options.author.partition("<")
-        if not email.endswith(">") or not name.strip():
-            raise UsageError(f"--author {options.author!r}: expected 'Name <email>'")
-        return gitops.Identity(name.strip(), email[:-1].strip())
-    if author:
-        return gitops.Identity(author.get("name", "kubepush"), author.get("email", "kubepush@users.noreply.local"))
-    return gitops.Identity()
+    return gitops.Identity.parse(options.author, settings.get("author", {}))
 
 
 def _git_credentials(url: str, options: Options) -> gitops.Credentials | None:
-    """The push token: the forge's token variable, passed to git only through its environment."""
-    if not url.startswith(("https://", "http://")):
-        return None
-    from kubepush.forges.factory import TOKEN_ENV, detect_kind, parse_repo_url
+    from kubepush.forges.factory import git_credentials
 
-    kind = options.forge or detect_kind(parse_repo_url(url))
-    if kind is None:
-        return None
-    for name in TOKEN_ENV[kind]:
-        token = os.environ.get(name)
-        if token:
-            if name == "CI_JOB_TOKEN":
-                return gitops.Credentials.gitlab_job_token(token)
-            return gitops.Credentials.for_forge(kind, token, options.git_username)
-    return None
+    return git_credentials(url, options.forge, options.git_username)
 
 
 def _open_forge(repo: gitops.Repo, options: Options, settings: dict[str, Any]) -> Any:

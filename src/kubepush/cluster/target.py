@@ -182,12 +182,19 @@ def prepare(spec: TargetSpec, items: list[Item], cluster: Cluster) -> tuple[list
     scope = discovery_scope(cluster, static_scope(items))
     namespace = spec.namespace or cluster.namespace
     prepared = with_namespaces(items, scope, namespace)
-    parent = None
-    if spec.inventory:
-        parent = inv.Parent.for_target(spec.inventory_name or f"kubepush-{spec.name}", namespace, spec.inventory_kind,
-                                       spec.name, spec.source)
+    parent = inventory_parent(spec, namespace)
+    if parent:
         inv.label_members([item for item in prepared if item not in spec.shared], parent)
     return prepared, scope, parent
+
+
+def inventory_parent(spec: TargetSpec, namespace: str) -> inv.Parent | None:
+    """Where the target's inventory lives (``None`` with ``inventory: false``); ``namespace`` is the
+    target's, or the kubeconfig context's when the target names none."""
+    if not spec.inventory:
+        return None
+    return inv.Parent.for_target(spec.inventory_name or f"kubepush-{spec.name}", namespace, spec.inventory_kind,
+                                 spec.name, spec.source)
 
 
 def claims(spec: TargetSpec, parent: inv.Parent) -> ownership.Claims:

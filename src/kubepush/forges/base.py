@@ -241,3 +241,22 @@ class PullRequests(ABC):
         if labels:
             self.add_labels(pr.number, labels)
         return pr, False
+
+    def follow_push(self, head: str, base: str, title: str, body: str, *, on_base: bool, draft: bool = False,
+                    labels: Sequence[str] = (), reviewers: Sequence[str] = (), assignees: Sequence[str] = (),
+                    auto_merge: bool = False) -> tuple[PullRequest | None, str]:
+        """The pull request for ``head`` right after it was pushed (or found up to date).
+
+        Found-or-created (:meth:`ensure`), auto-merge enabled when asked. When the base already
+        has the change (``on_base``: nothing was pushed) an open one is stale and is closed.
+        Returns the pull request (``None``: nothing open to close) and what was done:
+        ``opened``, ``updated`` or ``closed``.
+        """
+        if on_base:
+            stale = self.find_open(head, base)
+            return (self.close(stale.number), "closed") if stale is not None else (None, "")
+        pr, created = self.ensure(head, base, title, body, draft=draft, labels=labels, reviewers=reviewers,
+                                  assignees=assignees)
+        if auto_merge:
+            self.enable_auto_merge(pr.number)
+        return pr, "opened" if created else "updated"

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kubepush.errors import UsageError
 
@@ -95,6 +95,25 @@ def default_api_url(kind: str, ref: RepoRef) -> str:
     if kind == "github":
         return "https://api.github.com" if ref.host == "github.com" else f"{root}/api/v3"
     return f"{root}/api/v4" if kind == "gitlab" else f"{root}/api/v1"
+
+
+def git_credentials(url: str, kind: str | None = None, username: str | None = None) -> Any:
+    """The push token for ``url`` (a :class:`kubepush.gitops.Credentials`, or ``None``): the forge's
+    token variable, passed to git only through its environment. SSH remotes use their key."""
+    if not url.startswith(("https://", "http://")):
+        return None
+    from kubepush.gitops import Credentials
+
+    kind = kind or detect_kind(parse_repo_url(url))
+    if kind is None:
+        return None
+    for name in TOKEN_ENV[kind]:
+        token = os.environ.get(name)
+        if token:
+            if name == "CI_JOB_TOKEN":
+                return Credentials.gitlab_job_token(token)
+            return Credentials.for_forge(kind, token, username)
+    return None
 
 
 def _mint_app_token(env: Mapping[str, str], ref: RepoRef, api_url: str | None,

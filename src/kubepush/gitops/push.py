@@ -90,6 +90,7 @@ def publish(
     identity: Identity = DEFAULT_IDENTITY,
     signoff: bool = False,
     attempts: int = 3,
+    carry_over: bool = True,
 ) -> PushResult:
     """Apply, commit and push; see the module docstring for the steps and guarantees.
 
@@ -98,6 +99,8 @@ def publish(
     ``attempts`` rejected pushes). The commit is made on a detached HEAD - no local
     branch is created or reset, so nothing local can go stale; in a CI checkout HEAD
     is left at the last commit made (pushed or not) and the work tree matches it.
+    ``carry_over=False``: the bot branch holds nothing of other runs to keep (a revert is
+    the whole change), so each attempt starts from the plain base.
     """
     if not direct and not branch:
         raise GitError("a branch name is needed to push a change for a pull request (or use --direct)")
@@ -110,7 +113,7 @@ def publish(
         if state is None or attempt > 1 or state.branch != (None if direct else branch) \
                 or (base is not None and state.base != base):
             state = repo.sync(base, None if direct else branch)
-        result = _attempt(repo, apply, state, message, branch, direct, identity, signoff, attempt)
+        result = _attempt(repo, apply, state, message, branch, direct, identity, signoff, attempt, carry_over)
         if result is not None:
             result = replace(result, seconds=time.monotonic() - started)
             log.info("%s", result.message)
@@ -126,11 +129,13 @@ def publish(
 
 
 def _attempt(repo: Repo, apply: Apply, state: RemoteState, message: str, branch: str | None,
-             direct: bool, identity: Identity, signoff: bool, attempt: int) -> PushResult | None:
+             direct: bool, identity: Identity, signoff: bool, attempt: int, carry_over: bool = True
+             ) -> PushResult | None:
     """One sync'd try; ``None`` when the push was rejected because the ref moved."""
     target = state.base if direct else str(branch)
     repo.checkout(state.base_sha)
-    carried = repo.carry_over(str(branch), state.branch_sha, state.base_sha) if state.branch_sha and not direct else []
+    carried = (repo.carry_over(str(branch), state.branch_sha, state.base_sha)
+               if state.branch_sha and not direct and carry_over else [])
     paths = tuple(sorted({*carried, *repo.relative(apply(repo.path))}))
     tree = repo.stage(paths, state.base_sha)
     done = {"branch": target, "base": state.base, "base_sha": state.base_sha, "attempts": attempt, "paths": paths}

@@ -49,6 +49,18 @@ class Identity:
     committer_name: str | None = None
     committer_email: str | None = None
 
+    @classmethod
+    def parse(cls, author: str | None, configured: dict[str, str] | None = None) -> Identity:
+        """From ``--author 'Name <email>'``, else kubepush.yaml's ``author: {name, email}``, else the default."""
+        if author:
+            name, _, email = author.partition("<")
+            if not email.endswith(">") or not name.strip():
+                raise GitError(f"--author {author!r}: expected 'Name <email>'")
+            return cls(name.strip(), email[:-1].strip())
+        if configured:
+            return cls(configured.get("name", cls.name), configured.get("email", cls.email))
+        return cls()
+
     def env(self) -> dict[str, str]:
         return {
             "GIT_AUTHOR_NAME": self.name,

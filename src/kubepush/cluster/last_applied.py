@@ -1,0 +1,38 @@
+"""The revision a target last applied, as its inventory parent records it (``kubepush.dev/revision``).
+
+``kubepush revert --last-applied -t TARGET`` reverts that commit: read-only, one GET of the
+parent after the connection check.
+"""
+
+from __future__ import annotations
+
+from kubepush.cluster import inventory as inv
+from kubepush.cluster.client import ClusterError
+from kubepush.cluster.target import ApplyOptions, TargetSpec, connect, inventory_parent
+from kubepush.errors import UsageError
+
+
+def last_applied(spec: TargetSpec, request_timeout: float = 30.0) -> str:
+    """``kubepush.dev/revision`` of ``spec``'s inventory; UsageError (exit 2) when none is recorded."""
+    cluster = connect(spec, ApplyOptions(request_timeout=request_timeout))
+    try:
+        parent = inventory_parent(spec, spec.namespace or cluster.namespace)
+        if parent is None:
+            raise UsageError(f"target {spec.name} keeps no inventory (inventory: false), so no applied revision "
+                             "is recorded: give the COMMIT to revert")
+        info = cluster.resource("v1", parent.kind)
+        try:
+            live = cluster.get(info, parent.namespace, parent.name)
+            if live is None and spec.legacy_inventory:  # not applied since inventories got their derived names
+                live = cluster.get(info, parent.namespace, spec.legacy_inventory)
+        except ClusterError as exc:
+            raise UsageError(f"cannot read the inventory {parent.kind}/{parent.namespace}/{parent.name} of "
+                             f"target {spec.name}: {exc}") from None
+    finally:
+        cluster.close()
+    revision = inv.State.read(parent, live).revision
+    if not revision:
+        raise UsageError(f"target {spec.name}: no {inv.REVISION} on {parent.kind}/{parent.namespace}/{parent.name}"
+                         + ("" if live else " (it does not exist: kubepush never applied this target there)")
+                         + ": give the COMMIT to revert")
+    return revision

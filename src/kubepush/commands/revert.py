@@ -1,0 +1,87 @@
+"""``kubepush revert``: open a pull request that reverts a commit, so a rollback stays in Git.
+
+``kubepush revert COMMIT`` or ``kubepush revert --last-applied -t TARGET`` (the commit the
+target's inventory records as applied). The repository, forge and pull-request flags are
+bump's. Exit codes: 0 done (pushed, or already up to date), 1 the revert conflicts with the
+base (each conflicting file is a finding; nothing pushed), 2 usage or environment error
+(an unknown commit, no applied revision, a rejected token, an unreachable cluster).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from kubepush.commands import output
+from kubepush.commands.bump import add_pull_request_arguments, add_repository_arguments
+from kubepush.errors import UsageError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    what = parser.add_argument_group("what to revert")
+    what.add_argument("commit", nargs="?", metavar="COMMIT", help="the commit to revert (a sha, or a branch of the remote: its tip)")
+    what.add_argument("--last-applied", action="store_true",
+                      help="the revision the target's inventory records as last applied (kubepush.dev/revision)")
+    what.add_argument("-t", "--target", action="append", default=[], metavar="NAME",
+                      help="the target of --last-applied (from kubepush.yaml)")
+    what.add_argument("--reason", metavar="TEXT", help="why, for the pull request")
+    cluster = parser.add_argument_group("cluster (with --last-applied)")
+    cluster.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (default: the target's, "
+                         "$KUBECONFIG or ~/.kube/config)")
+    cluster.add_argument("--context", metavar="NAME", help="kubeconfig context (default: the target's)")
+    cluster.add_argument("--request-timeout", type=float, default=30.0, metavar="SECONDS",
+                         help="timeout of one API request (default 30)")
+    add_repository_arguments(parser.add_argument_group("repository"))
+    add_pull_request_arguments(parser.add_argument_group("pull request"))
+    parser.add_argument("-o", "--output", choices=("text", "json"), default="text",
+                        help="json: the commit, branch, status and pull request, for the next step")
+    parser.set_defaults(paths=[], namespace=None)  # the target comes from kubepush.yaml, as apply reads it
+
+
+def run(args: argparse.Namespace) -> int:
+    from kubepush.bump.run import pipeline_url
+    from kubepush.revert import run as revert
+
+    commit, reason = _what(args)
+    options = revert.Options(
+        commit=commit, reason=reason, checkout=args.checkout, repo=args.repo, base=args.base, config=args.config,
+        no_pr=args.no_pr, labels=tuple(args.label), reviewers=tuple(args.reviewer), assignees=tuple(args.assignee),
+        draft=bool(args.draft), auto_merge=bool(args.auto_merge), author=args.author, signoff=args.signoff,
+        forge=args.forge, forge_url=args.forge_url, git_username=args.git_username, pipeline_url=pipeline_url())
+    result = revert.run(options, log=lambda message: output.log(args, 0, message) if not args.quiet else None)
+    if args.output == "json":
+        json.dump(result.to_dict(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for finding in result.findings:
+            sys.stdout.write(f"{finding.file}: error: {finding.message} [{finding.rule}]\n")
+        pr = result.pull_request
+        where = f", pull request #{pr['number']} {pr['url']} ({pr['state']})" if pr else ""
+        sys.stdout.write(f"revert {result.commit[:12]} ({result.subject}): {result.branch} {result.status}{where}\n")
+    return 1 if result.findings else 0
+
+
+def _what(args: argparse.Namespace) -> tuple[str, str]:
+    """The commit to revert and why: COMMIT, or the target's last applied revision."""
+    if bool(args.commit) == args.last_applied:
+        raise UsageError("say what to revert: a COMMIT, or --last-applied -t TARGET")
+    if not args.last_applied:
+        if args.target:
+            raise UsageError("-t/--target goes with --last-applied")
+        return args.commit, args.reason or ""
+    if len(args.target) != 1:
+        raise UsageError("--last-applied needs the one target whose inventory records it: -t TARGET")
+    from kubepush import config as configuration
+    from kubepush.cluster import cli
+    from kubepush.cluster.last_applied import last_applied
+    from kubepush.gitops.revisions import DIRTY_SUFFIX, is_dirty
+
+    name = args.target[0]
+    revision = last_applied(cli.targets(args, configuration.load(args.config))[0], args.request_timeout)
+    if is_dirty(revision):
+        raise UsageError(f"target {name} last applied {revision}: a working tree with uncommitted changes "
+                         f"on top of {revision.removesuffix(DIRTY_SUFFIX)}, not a commit, so there is nothing to "
+                         "revert; give the COMMIT (or apply a commit first)")
+    why = f"it is the revision last applied to target `{name}` (`kubepush.dev/revision`)"
+    return revision, f"{args.reason}; {why}" if args.reason else why
