@@ -112,3 +112,17 @@ def inventory(fake: Any, namespace: str, target: str = "default") -> dict[str, A
              if s["metadata"]["name"].startswith(f"kubepush-{target}-")]
     assert len(found) <= 1, [s["metadata"]["name"] for s in found]
     return found[0] if found else None
+
+
+def scale(kubeconfig: str, namespace: str, name: str, replicas: int, manager: str) -> None:
+    """Set a Deployment's replicas through its ``/scale`` subresource as ``manager`` - an Update,
+    which is how an HPA (kube-controller-manager) or ``kubectl scale`` changes them."""
+    from kubepush.cluster.client import Cluster
+
+    cluster = Cluster(kubeconfig)
+    try:
+        info = cluster.resource("apps/v1", "Deployment")
+        cluster.request("PATCH", info.path(namespace, name) + "/scale", query={"fieldManager": manager},
+                        body={"spec": {"replicas": replicas}}, content_type="application/merge-patch+json")
+    finally:
+        cluster.close()

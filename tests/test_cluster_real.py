@@ -10,7 +10,7 @@ import os
 import uuid
 
 import pytest
-from cluster_helpers import configmap, deployment, run_json, write
+from cluster_helpers import configmap, deployment, run_json, scale, write
 
 KUBECONFIG = os.environ.get("KUBEPUSH_E2E_KUBECONFIG", "")
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not KUBECONFIG, reason="set KUBEPUSH_E2E_KUBECONFIG to run")]
@@ -165,3 +165,42 @@ def test_rollback_after_a_rollout_that_cannot_finish_names_repository_paths(caps
     assert rolled and {f["file"] for f in rolled} == {"t/m.yaml"}
     assert cluster.get(cluster.resource("v1", "ConfigMap"), namespace, "cfg")["data"]["mode"] == "good"
     assert _revisions(cluster, namespace) == (good, good)
+def test_ignored_replicas_scaled_by_another_manager_are_left_alone_by_diff_and_apply(
+        capsys, tmp_path, namespace, cluster, monkeypatch):
+    """drift.ignore: diff and apply agree. Needs no node: nothing waits for pods to run."""
+    import yaml
+
+    def pods(image):
+        write(tmp_path / "t", "m.yaml", ns_object(namespace),
+              deployment(namespace=namespace, replicas=1, image=f"registry.k8s.io/pause:{image}"))
+
+    def live():
+        return cluster.get(cluster.resource("apps/v1", "Deployment"), namespace, "web")
+
+    pods("3.9")
+    (tmp_path / "kubepush.yaml").write_text(yaml.safe_dump({
+        "targets": [{"name": "e2e", "path": "t", "namespace": namespace}],
+        "drift": {"ignore": [{"kind": "Deployment", "name": "web", "paths": ["/spec/replicas"]}]}}))
+    monkeypatch.chdir(tmp_path)
+    assert run_json(capsys, "apply", "--kubeconfig", KUBECONFIG, "--no-wait", "--revision", "e2e")[0] == 0
+    assert live()["spec"]["replicas"] == 1  # created as Git has it
+    scale(KUBECONFIG, namespace, "web", 3, "e2e-scaler")
+
+    code, report, err = run_json(capsys, "diff", "--kubeconfig", KUBECONFIG)
+    assert code == 0 and by_name(report)["web"]["rule"] == "in-sync", err
+    code, report, err = run_json(capsys, "apply", "--kubeconfig", KUBECONFIG, "--no-wait", "--revision", "e2e")
+    assert code == 0, err
+    assert "left alone: spec.replicas stays 3 (Git: 1; ignored: /spec/replicas)" in by_name(report)["web"]["message"]
+    assert live()["spec"]["replicas"] == 3
+
+    pods("3.10")  # another field still follows Git
+    code, report, _ = run_json(capsys, "diff", "--kubeconfig", KUBECONFIG)
+    message = by_name(report)["web"]["message"]
+    assert code == 1 and "an apply would change 1 field\n" in message, message
+    assert "spec.template.spec.containers[0].image changed in Git" in message
+    code, report, err = run_json(capsys, "apply", "--kubeconfig", KUBECONFIG, "--no-wait", "--revision", "e2e")
+    assert code == 0 and by_name(report)["web"]["rule"] == "configured", err
+    assert live()["spec"]["replicas"] == 3
+    assert live()["spec"]["template"]["spec"]["containers"][0]["image"] == "registry.k8s.io/pause:3.10"
+    code, report, err = run_json(capsys, "drift", "--kubeconfig", KUBECONFIG)
+    assert code == 0, err

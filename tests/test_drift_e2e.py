@@ -83,7 +83,8 @@ def test_fields_owned_by_an_ignored_manager_or_pointer_are_not_drift(fake_kube, 
     message = by_name(report)["web"]["message"]
     assert "1 field differs" in message, message
     assert "spec.template.spec.containers[0].image set to evil:1 by kubectl-edit" in message
-    assert "replicas" not in message  # the ignored manager's field is not in the diff either
+    assert "replicas: 7" not in message and "replicas: 2" not in message  # not in the diff either
+    assert "left alone: spec.replicas stays 7 (Git: 2; owned by hpa-controller)" in message  # but said
     (tmp_path / "kubepush.yaml").write_text(yaml.safe_dump({
         "targets": [{"name": "default", "path": "m",  # the inventory of the ad-hoc runs
                      "inventory": {"name": identity.parent_name("default", identity.of_paths([path]))}}],

@@ -49,7 +49,7 @@ FLAGS: dict[str, tuple[Flag, ...]] = {
     # a pull request is expected to change the cluster: the preview does not fail on it by default
     "diff": (*_DRIFT, Flag("fail-on-drift", TRISTATE, "fail-on-drift", default=False)),
     "drift": (*_DRIFT, Flag("fail-on-drift", TRISTATE, "fail-on-drift"), Flag("heal", FLAG, "--heal")),
-    "apply": (*_CLUSTER, Flag("timeout", VALUE, "--timeout"), Flag("wait", NEGATE, "--no-wait"),
+    "apply": (*_CLUSTER, Flag("ignore-manager", LIST, "--ignore-manager"), Flag("timeout", VALUE, "--timeout"), Flag("wait", NEGATE, "--no-wait"),
               Flag("rollback-on-failure", FLAG, "--rollback-on-failure"), Flag("revision", VALUE, "--revision")),
     "bump": (Flag("config", VALUE, "--config"), Flag("target", LIST, "--target"), Flag("image", LIST, "--image"),
              Flag("from-registry", FLAG, "--from-registry"), Flag("repo", VALUE, "--repo"),

@@ -3,6 +3,8 @@
 Whether an object was created, configured or left unchanged is read from one list per
 kind and namespace taken just before the stage (the resourceVersion is kept by a no-op
 apply), so the stage costs one PATCH per object plus one LIST per kind and namespace.
+The same list gives the live objects that ``drift.ignore`` rules need: an ignored field is
+sent as it is live (:func:`~kubepush.cluster.compare.respect`), and the change says so.
 
 Conflicts (409, only without force) name the other field managers and their fields;
 an immutable-field change (422 "field is immutable") either fails naming the field or,
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubepush.cluster import changes as ch
+from kubepush.cluster import compare
 from kubepush.cluster.client import (
     ApiError,
     Cluster,
@@ -46,9 +49,10 @@ class Applier:
     """Applies items to one cluster as field manager ``kubepush``."""
 
     def __init__(self, cluster: Cluster, *, target: str = "", force: bool = True, recreate: bool = False,
-                 concurrency: int = 16, dry_run: bool = False,
+                 concurrency: int = 16, dry_run: bool = False, ignore: tuple[compare.IgnoreRule, ...] = (),
                  progress: Callable[[str], None] = lambda line: None) -> None:
         self.cluster = cluster
+        self.ignore = ignore
         self.target = target
         self.force = force
         self.recreate = recreate
@@ -73,8 +77,8 @@ class Applier:
             return list(pool.map(lambda i: self._one(items[i], infos[i], existing), range(len(items))))
 
     def _existing(self, items: list[Item], infos: dict[int, ResourceInfo | ClusterError]
-                  ) -> dict[tuple[str, str, str, str], str]:
-        """resourceVersion of every live object of the kinds and namespaces in ``items``."""
+                  ) -> dict[tuple[str, str, str, str], dict[str, Any]]:
+        """Every live object of the kinds and namespaces in ``items``."""
         wanted: dict[tuple[ResourceInfo, str | None], None] = {}
         for i, item in enumerate(items):
             info = infos[i]
@@ -87,37 +91,39 @@ class Applier:
             except ApiError:
                 return []  # e.g. list forbidden: the apply itself will tell
 
-        out: dict[tuple[str, str, str, str], str] = {}
+        out: dict[tuple[str, str, str, str], dict[str, Any]] = {}
         with ThreadPoolExecutor(max_workers=min(self.concurrency, max(1, len(wanted)))) as pool:
             for (info, _), objs in zip(wanted, pool.map(fetch, wanted), strict=True):
                 for obj in objs:
                     meta = obj["metadata"]
-                    out[(info.group, info.kind, meta.get("namespace", ""), meta["name"])] = meta["resourceVersion"]
+                    out[(info.group, info.kind, meta.get("namespace", ""), meta["name"])] = obj
         return out
 
     def _change(self, item: Item, action: str, reason: str = "", live: dict[str, Any] | None = None) -> ch.Change:
         return ch.Change.of(item, action, reason, self.target, live)
 
     def _one(self, item: Item, info: ResourceInfo | ClusterError,
-             existing: dict[tuple[str, str, str, str], str]) -> Applied:
+             existing: dict[tuple[str, str, str, str], dict[str, Any]]) -> Applied:
         if isinstance(info, ClusterError):
             return Applied(item, self._change(item, ch.FAILED, str(info)))
         before = existing.get(item.key)
+        sent = compare.respect(self.ignore, item.obj, before)
         try:
-            live = self.cluster.apply(info, item.obj, force=self.force, dry_run=self.dry_run)
+            live = self.cluster.apply(info, sent.obj, force=self.force, dry_run=self.dry_run)
         except ApiError as exc:
             return self._api_failure(item, info, exc)
         except ClusterError as exc:
             return Applied(item, self._change(item, ch.FAILED, str(exc)), info)
         if before is None:
             action = ch.CREATED
-        elif live.get("metadata", {}).get("resourceVersion") == before:
+        elif live.get("metadata", {}).get("resourceVersion") == before["metadata"].get("resourceVersion"):
             action = ch.UNCHANGED
         else:
             action = ch.CONFIGURED
-        if action != ch.UNCHANGED:
-            self.progress(f"{item.ref} {action}")
-        return Applied(item, self._change(item, action), info, live)
+        note = sent.note(compare.is_secret(item.obj))
+        if action != ch.UNCHANGED or note:
+            self.progress(f"{item.ref} {action}" + (f" ({note})" if note else ""))
+        return Applied(item, self._change(item, action, note), info, live)
 
     def _api_failure(self, item: Item, info: ResourceInfo, exc: ApiError) -> Applied:
         if exc.status == 409 and exc.causes:

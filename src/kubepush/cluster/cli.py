@@ -42,6 +42,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="timeout of one API request (default 30)")
 
 
+def add_ignore_argument(parser: argparse.ArgumentParser) -> None:
+    """``--ignore-manager``: apply, diff and drift take it alike, so the preview is what the apply does."""
+    parser.add_argument("--ignore-manager", action="append", default=[], metavar="NAME",
+                        help="leave alone fields whose live value this field manager owns, e.g. an HPA's "
+                             "replicas (repeatable; added to drift.ignore in kubepush.yaml)")
+
+
+def ignore_rules(args: argparse.Namespace, cfg: configuration.Config) -> tuple[Any, ...]:
+    """kubepush.yaml's ``drift.ignore`` plus ``--ignore-manager``: the fields apply, diff and heal leave alone."""
+    from kubepush.cluster.compare import IgnoreRule
+
+    rules = [IgnoreRule.from_config(r) for r in cfg.section("drift").get("ignore", ())]
+    if args.ignore_manager:
+        rules.append(IgnoreRule(managers=tuple(args.ignore_manager)))
+    return tuple(rules)
+
+
 def targets(args: argparse.Namespace, cfg: configuration.Config) -> list[Any]:
     """TargetSpecs from PATH arguments (one ad-hoc target) or from kubepush.yaml, each with the
     inventory identity derived from where its manifests come from (:mod:`kubepush.cluster.identity`)."""

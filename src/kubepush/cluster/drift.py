@@ -142,39 +142,38 @@ def _compare(cluster: Cluster, item: Item, info: ResourceInfo | ClusterError,
         masked = compare.mask(None, item.obj)[1]
         verb = "would be created" if options.preview else "missing from the cluster"
         return change(ch.MISSING, verb + "\n" + compare.unified(None, masked, name))
-    ignore = compare.Ignore.for_object(options.ignore, item.obj)
-    if not compare.may_differ(item.obj, have, ignore):
-        return change(ch.IN_SYNC)
+    sent = compare.respect(options.ignore, item.obj, have)  # exactly what apply and heal send
+    secret = compare.is_secret(item.obj)
+    note = sent.note(secret)
+    if not compare.may_differ(sent.obj, have):
+        return change(ch.IN_SYNC, note)
     try:
-        want = cluster.apply(info, item.obj, force=True, dry_run=True)
+        want = cluster.apply(info, sent.obj, force=True, dry_run=True)
     except ApiError as exc:
         return change(ch.FAILED, f"dry run failed: {exc}")
-    old, new = (ignore.strip(compare.clean(o)) for o in (have, want))
-    diffs = compare.differences(old, new)
-    secret = compare.is_secret(item.obj)
-    lines, ignored = [], []
-    for diff in diffs:
+    old, new = compare.clean(have), compare.clean(want)
+    lines, explained = [], []
+    for diff in compare.differences(old, new):
         line, who = compare.attribute(have, diff, secret)
-        if _explained(diff, who, ignore, is_shared, legacy):
-            ignored.append(diff.path)
+        if _explained(diff, who, is_shared, legacy):
+            explained.append(diff.path)
         else:
             lines.append(line)
     if not lines:
-        return change(ch.IN_SYNC)
-    shown_old, shown_new = compare.mask(old, compare.Ignore(tuple(ignored)).strip(new))
-    shown_old = compare.Ignore(tuple(ignored)).strip(shown_old)
+        return change(ch.IN_SYNC, note)
     head = (f"an apply would change {len(lines)} field{'s' if len(lines) > 1 else ''}" if options.preview
             else f"{len(lines)} field{'s' if len(lines) > 1 else ''} differ{'s' if len(lines) == 1 else ''} from Git")
-    return change(ch.DRIFTED, "\n".join([head, *lines, compare.unified(shown_old, shown_new, name)]))
+    shown_old, shown_new = (compare.without(o, explained) for o in compare.mask(old, new))
+    return change(ch.DRIFTED, "\n".join([head, *lines, *([note] if note else []),
+                                         compare.unified(shown_old, shown_new, name)]))
 
 
-def _explained(diff: compare.Difference, who: list[compare.Owner], ignore: compare.Ignore, is_shared: bool,
-               legacy: str) -> bool:
-    """Differences that are not drift: fields of ignored managers; on a shared object, labels and
-    annotations no other manager than kubepush owns (another target's); the membership label of
-    the target's inventory of an earlier version (the next apply moves it)."""
-    return bool(who and all(o.manager in ignore.managers for o in who)
-                or is_shared and not who and diff.path[:2] in shared.METADATA
+def _explained(diff: compare.Difference, who: list[compare.Owner], is_shared: bool, legacy: str) -> bool:
+    """Differences that are not drift: on a shared object, labels and annotations no other manager
+    than kubepush owns (another target's); the membership label of the target's inventory of an
+    earlier version (the next apply moves it). Ignored fields never get here: what is compared is
+    the dry run of what an apply sends, which leaves them as they are live."""
+    return bool(is_shared and not who and diff.path[:2] in shared.METADATA
                 or legacy and diff.path == ("metadata", "labels", inv.PART_OF_LABEL) and diff.live == legacy)
 
 
@@ -212,7 +211,7 @@ def _heal(cluster: Cluster, spec: TargetSpec, items: list[Item], changes: list[c
         return
     progress(f"healing {len(todo)} objects")
     applier = Applier(cluster, target=spec.name, force=True, recreate=spec.recreate,
-                      concurrency=options.concurrency, progress=progress)
+                      concurrency=options.concurrency, ignore=options.ignore, progress=progress)
     for i, applied in zip(todo, applier.apply([items[i] for i in todo]), strict=True):
         if applied.change.failed:
             changes[i].reason += f"\nheal failed: {applied.change.reason}"

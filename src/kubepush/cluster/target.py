@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kubepush.cluster import changes as ch
+from kubepush.cluster import compare
 from kubepush.cluster import inventory as inv
 from kubepush.cluster import ownership
 from kubepush.cluster.apply import Applied, Applier
@@ -106,6 +107,8 @@ class ApplyOptions:
     take_over: bool = False
     #: move the members of the target's inventory of an earlier version that Git does not declare
     adopt_inventory: bool = False
+    #: ``drift.ignore``: fields of live objects that apply leaves as they are
+    ignore: tuple[compare.IgnoreRule, ...] = ()
 
 
 @dataclass
@@ -278,7 +281,7 @@ def _apply(spec: TargetSpec, items: list[Item], options: ApplyOptions, progress:
 def _apply_stages(spec: TargetSpec, prepared: list[Item], scope: Scope, parent: inv.Parent | None,
                   options: ApplyOptions, progress: Progress, cluster: Cluster, result: TargetResult) -> TargetResult:
     applier = Applier(cluster, target=spec.name, force=options.force, recreate=spec.recreate,
-                      concurrency=options.concurrency, progress=progress)
+                      concurrency=options.concurrency, ignore=options.ignore, progress=progress)
     secret_info = cluster.resource("v1", parent.kind) if parent else None
     old_live = cluster.get(secret_info, parent.namespace, parent.name) if parent else None
     old_state = inv.State.read(parent, old_live) if parent else None

@@ -39,6 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--adopt-inventory", action="store_true",
                         help="move every member of the target's inventory of an earlier kubepush version "
                              "(kubepush-<target>) into its current one, so prune treats them as its own")
+    cli.add_ignore_argument(parser)
     cli.add_validate_arguments(parser)
     output.add_arguments(parser)
 
@@ -61,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
         load_revision=_load_revision,
         take_over=args.take_over,
         adopt_inventory=args.adopt_inventory,
+        ignore=cli.ignore_rules(args, cfg),
     )
     versions = {t.name: t.kubernetes_version for t in cfg.targets}
     progress = cli.Progress(args, "apply")

@@ -29,23 +29,17 @@ def add_arguments(parser: argparse.ArgumentParser, heal: bool = True) -> None:
                         help="exit 1 when something drifted (default; drift.failOnDrift in kubepush.yaml)")
     parser.add_argument("--no-fail-on-drift", dest="fail_on_drift", action="store_false",
                         help="exit 0 even when something drifted (the report still lists it)")
-    parser.add_argument("--ignore-manager", action="append", default=[], metavar="NAME",
-                        help="ignore fields whose live value this field manager owns, e.g. an HPA's "
-                             "replicas (repeatable; see drift.ignore in kubepush.yaml for JSON pointers)")
+    cli.add_ignore_argument(parser)
     output.add_arguments(parser)
 
 
 def run(args: argparse.Namespace, preview: bool = False) -> int:
-    from kubepush.cluster.compare import IgnoreRule
     from kubepush.cluster.drift import DriftOptions, check_target
 
     cfg = configuration.load(args.config)
     settings = cfg.section("drift")
     specs = cli.targets(args, cfg)
-    rules = [IgnoreRule.from_config(r) for r in settings.get("ignore", ())]
-    if args.ignore_manager:
-        rules.append(IgnoreRule(managers=tuple(args.ignore_manager)))
-    options = DriftOptions(ignore=tuple(rules), heal=getattr(args, "heal", False), preview=preview,
+    options = DriftOptions(ignore=cli.ignore_rules(args, cfg), heal=getattr(args, "heal", False), preview=preview,
                            concurrency=args.concurrency or int(cfg.section("apply").get("concurrency", 16)),
                            request_timeout=args.request_timeout)
     fail_on_drift = args.fail_on_drift if args.fail_on_drift is not None else settings.get("failOnDrift", True)
