@@ -104,8 +104,8 @@ def _repo_target(tmp_path, namespace, *objs):
 
     repo = tmp_path / "repo"
     write(repo / "t", "m.yaml", ns_object(namespace), *objs)
-    (repo / "kubepush.yaml").write_text(yaml.safe_dump({"targets": [{"name": "e2e", "path": "t",
-                                                                     "namespace": namespace}]}))
+    (repo / "kubepush.yaml").write_text(yaml.safe_dump({"repository": f"e2e.example/{namespace}", "targets": [
+        {"name": "e2e", "path": "t", "namespace": namespace}]}))  # no origin: the repository is named
     if not (repo / ".git").exists():
         _git(repo, "init", "-q")
     _git(repo, "add", "-A")
