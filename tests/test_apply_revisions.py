@@ -169,3 +169,13 @@ def test_a_dirty_healthy_revision_on_the_inventory_is_never_rolled_back_to(fake_
     assert code == 1
     note = next(f["message"] for f in report["findings"] if f["rule"] == "rollback")
     assert "ROLLBACK NOT POSSIBLE" in note and "uncommitted" in note, note
+
+
+def test_without_git_installed_there_is_no_revision_and_no_error(tmp_path, monkeypatch):
+    from kubepush.gitops import revisions
+
+    repo = new_repo(tmp_path)
+    write(repo / "app", "cm.yaml", configmap("cfg"))
+    commit(repo, "one")
+    monkeypatch.setenv("PATH", str(tmp_path / "no-such-bin"))
+    assert revisions.of_paths([str(repo / "app")]) == revisions.Revision()

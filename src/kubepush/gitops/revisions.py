@@ -72,7 +72,10 @@ def _repository(paths: Sequence[str]) -> Path | None:
     where = first if first.is_dir() else first.parent
     if not where.is_dir():
         return None
-    out = Git(where.resolve()).run("rev-parse", "--show-toplevel", what="finding the Git checkout", ok=(0, 128))
+    try:
+        out = Git(where.resolve()).run("rev-parse", "--show-toplevel", what="finding the Git checkout", ok=(0, 128))
+    except GitError:  # no git installed: then there is no revision to record either
+        return None
     return Path(out.stdout.strip()) if out.status == 0 else None
 
 
