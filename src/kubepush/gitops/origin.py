@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from kubepush.gitops.errors import GitError
 from kubepush.gitops.runner import Git
 
 #: scp-like syntax ``[user@]host:path`` (git treats it so when there is no ``://`` and the
@@ -64,7 +65,10 @@ def checkout_of(path: str | Path) -> Checkout | None:
     if not where.is_dir():
         return None
     git = Git(where, timeout=30)
-    top = git.run("rev-parse", "--show-toplevel", what="finding the git checkout", ok=(0, 128))
+    try:
+        top = git.run("rev-parse", "--show-toplevel", what="finding the git checkout", ok=(0, 128))
+    except GitError:  # git is not installed: no checkout can be found
+        return None
     if top.status:
         return None
     url = git.run("config", "--get", "remote.origin.url", what="reading the origin remote", ok=(0, 1))

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kubepush.gitops.errors import GitError
+from kubepush.gitops.origin import checkout_of
 from kubepush.gitops.runner import Git
 
 DIRTY_SUFFIX = "-dirty"
@@ -68,15 +69,8 @@ class Revision:
 
 def _repository(paths: Sequence[str]) -> Path | None:
     """The top of the Git checkout holding the first path, ``None`` outside one."""
-    first = Path(paths[0]) if paths and paths[0] != "-" else Path(".")
-    where = first if first.is_dir() else first.parent
-    if not where.is_dir():
-        return None
-    try:
-        out = Git(where.resolve()).run("rev-parse", "--show-toplevel", what="finding the Git checkout", ok=(0, 128))
-    except GitError:  # no git installed: then there is no revision to record either
-        return None
-    return Path(out.stdout.strip()) if out.status == 0 else None
+    found = checkout_of(paths[0] if paths and paths[0] != "-" else ".")
+    return found.root if found else None
 
 
 def of_paths(paths: Sequence[str]) -> Revision:
