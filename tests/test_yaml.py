@@ -55,11 +55,19 @@ def test_merge_keys_explicit_wins() -> None:
     assert doc["d"] == {"x": 1, "z": 2}
 
 
+def test_duplicate_key_in_a_later_document_names_both_lines_of_the_file() -> None:
+    """The line of the first occurrence is a line of the file, like the finding's own line."""
+    text = "kind: A\n---\nkind: B\ndata:\n  a: '1'\n  a: '2'\n"
+    (finding,) = [f for f in parse_text(text, "m.yaml") if isinstance(f, Finding)]
+    assert (finding.line, finding.column) == (6, 3)
+    assert "first defined at line 5" in finding.message
+
+
 def test_duplicate_key_is_an_error_at_the_second_occurrence() -> None:
     with pytest.raises(yaml11.YAMLError) as info:
         yaml11.parse_document("metadata:\n  name: a\n  namespace: x\n  namespace: y\n", line_offset=10)
     assert info.value.line == 14 and info.value.column == 3
-    assert 'duplicate key "namespace"' in info.value.message and "line 3" in info.value.message
+    assert 'duplicate key "namespace"' in info.value.message and "line 13" in info.value.message
 
 
 def test_alias_bomb_is_refused_fast() -> None:

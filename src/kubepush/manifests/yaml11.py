@@ -131,8 +131,9 @@ class ParsedDocument:
 class _Builder:
     """Turns a composed node tree into plain Python data with go-yaml semantics."""
 
-    def __init__(self) -> None:
+    def __init__(self, line_offset: int = 0) -> None:
         self._sizes: dict[int, int] = {}
+        self.line_offset = line_offset  # messages that quote another line name it in the whole file
 
     def expanded_size(self, node: Node) -> int:
         """Number of nodes ``node`` stands for once every alias is expanded (memoised)."""
@@ -192,7 +193,7 @@ class _Builder:
             first = explicit.get(key)
             if first is not None:
                 raise _error(
-                    f'duplicate key "{key}" (first defined at line {first.start_mark.line + 1}); '
+                    f'duplicate key "{key}" (first defined at line {first.start_mark.line + 1 + self.line_offset}); '
                     "parsers that accept it silently keep only the last value",
                     key_node,
                     hint=f'remove one of the two "{key}" entries',
@@ -239,7 +240,7 @@ def parse_document(text: str, line_offset: int = 0) -> ParsedDocument:
         raise YAMLError(f"invalid YAML: {exc}", line_offset + 1, 1) from None
     if node is None:
         return ParsedDocument(None, None)
-    builder = _Builder()
+    builder = _Builder(line_offset)
     try:
         size = builder.expanded_size(node)
         if size > MAX_EXPANDED_NODES:
