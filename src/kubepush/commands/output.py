@@ -69,7 +69,7 @@ def open_output(args: argparse.Namespace, root: str | None = None) -> MultiRepor
     specs = list(args.report)
     if args.summary_md:
         specs.append(f"markdown={args.summary_md}")
-    return open_reports(specs, stdout=stdout, root=root)
+    return open_reports(specs, stdout=stdout, root=root, command=getattr(args, "command", "") or "")
 
 
 def log(args: argparse.Namespace, level: int, message: str) -> None:

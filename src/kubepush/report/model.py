@@ -117,6 +117,8 @@ class Result:
     files: int = 0
     #: rule id -> one-line description, for formats that describe their rules (SARIF)
     rules: dict[str, str] = field(default_factory=dict)
+    #: the run ended on a usage or environment error (exit code 2); a finding names it
+    environment_error: bool = False
 
     @property
     def errors(self) -> int:
@@ -128,5 +130,5 @@ class Result:
 
     @property
     def exit_code(self) -> int:
-        """0 clean, 1 at least one error-severity finding."""
-        return 1 if self.errors else 0
+        """0 clean, 1 at least one error-severity finding, 2 an environment error."""
+        return 2 if self.environment_error else 1 if self.errors else 0

@@ -5,7 +5,10 @@ place only when the report is complete, so a crash, a ``KeyboardInterrupt`` or a
 failing reporter never leaves a half-written report for CI to upload (a
 truncated SARIF or JUnit file is worse than none: it fails the upload step and
 hides the real error). Use :class:`MultiReporter` as a context manager: leaving
-it with an exception, or without ``close``, discards the unfinished files.
+it with an exception, or without ``close``, discards the unfinished files - except
+a :class:`UsageError` (a usage or environment error, exit code 2): then every report
+is finished with what was found so far plus that error as a finding, so CI shows
+what happened instead of an empty or missing report.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from kubepush.errors import UsageError
 from kubepush.report import check_format, make_reporter
 from kubepush.report.base import Reporter
 from kubepush.report.model import Finding, ObjectRef, Result
+
+#: rule of the finding that reports a usage or environment error ending the run
+ENVIRONMENT_ERROR = "environment-error"
 
 
 def parse_report_spec(spec: str) -> tuple[str, str]:
@@ -79,16 +85,23 @@ class MultiReporter(Reporter):
     It has no stream of its own, so it does not call ``Reporter.__init__``.
     """
 
-    def __init__(self, reporters: Sequence[Reporter], files: Sequence[AtomicFile] = ()) -> None:  # noqa: D107
+    def __init__(self, reporters: Sequence[Reporter], files: Sequence[AtomicFile] = (),  # noqa: D107
+                 command: str = "") -> None:
         self.reporters = list(reporters)
         self.files = list(files)
+        self.command = command
         self._closed = False
+        #: what went through, for the report of a run that ends on an environment error
+        self._findings: list[Finding] = []
+        self._documents = 0
 
     def write(self, finding: Finding) -> None:
+        self._findings.append(finding)
         for reporter in self.reporters:
             reporter.write(finding)
 
     def document_done(self, file: str, document: int, obj: ObjectRef, ok: bool) -> None:
+        self._documents += 1
         for reporter in self.reporters:
             reporter.document_done(file, document, obj, ok)
 
@@ -121,18 +134,26 @@ class MultiReporter(Reporter):
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if not self._closed:
+        if self._closed:
+            return
+        if isinstance(exc, UsageError):
+            error = Finding(rule=ENVIRONMENT_ERROR, message=str(exc))
+            self.write(error)
+            self.close(Result(command=self.command, findings=list(self._findings), documents=self._documents,
+                              environment_error=True))
+        else:
             self.abort()
 
 
 def open_reports(
-    specs: Iterable[str], *, stdout: Reporter | None = None, **kw: Any
+    specs: Iterable[str], *, stdout: Reporter | None = None, command: str = "", **kw: Any
 ) -> MultiReporter:
     """A :class:`MultiReporter` for ``--report FORMAT=PATH`` specs (plus ``stdout``'s reporter).
 
     All specs are checked and all files created before anything runs, so a typo
     or an unwritable directory is exit code 2 at once, not after a long run.
-    ``kw`` (``color`` is forced off for files, ``root``) go to every file reporter.
+    ``kw`` (``color`` is forced off for files, ``root``) go to every file reporter;
+    ``command`` names the run in the report of an environment error.
     """
     parsed = [parse_report_spec(spec) for spec in specs]
     seen: dict[str, str] = {}
@@ -152,4 +173,4 @@ def open_reports(
         for file in files:
             file.abort()
         raise
-    return MultiReporter(reporters, files)
+    return MultiReporter(reporters, files, command)

@@ -124,8 +124,9 @@ class SARIFReporter(BufferingReporter):
             "results": [self.result(f, index[f.rule]) for f in findings if f.file],
         }
         fileless = [notification(f, index[f.rule]) for f in findings if not f.file]
-        if fileless:
-            run["invocations"] = [{"executionSuccessful": True, "toolExecutionNotifications": fileless}]
+        if fileless or result.environment_error:
+            run["invocations"] = [{"executionSuccessful": not result.environment_error,
+                                   "toolExecutionNotifications": fileless}]
         if self.root:
             run["originalUriBaseIds"] = {SRCROOT: {"uri": Path(self.root).as_uri().rstrip("/") + "/"}}
         log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
