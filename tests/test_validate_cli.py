@@ -159,10 +159,12 @@ def test_kustomize_findings_point_at_the_source_file(tmp_path: Path) -> None:
     assert finding["object"]["name"] == "prod-web"
 
 
-def test_broken_kustomization_is_exit_2(tmp_path: Path) -> None:
+def test_broken_kustomization_is_a_finding_at_the_line_that_names_the_missing_file(tmp_path: Path) -> None:
     (tmp_path / "kustomization.yaml").write_text("resources: [missing.yaml]\n")
-    proc = kubepush("validate", str(tmp_path))
-    assert proc.returncode == 2 and "kustomize build" in proc.stderr
+    proc = kubepush("validate", "kustomization.yaml", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert ("kustomization.yaml:1:13: error: kustomize build of . failed: 'missing.yaml' in resources: "
+            "missing.yaml: no such file or directory [render-error]") in proc.stdout
     assert_no_traceback(proc)
 
 

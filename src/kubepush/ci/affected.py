@@ -13,9 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-#: kustomization fields that name other kustomizations or files this one is built from
-REFERENCE_FIELDS = ("resources", "components", "bases")
+from kubepush.manifests import kustomization
 
 
 @dataclass
@@ -49,7 +47,7 @@ def dependencies(path: Path) -> set[Path]:
 def _references(directory: Path) -> list[Path]:
     from kubepush.manifests import yaml11
 
-    file = next((directory / n for n in KUSTOMIZATION_FILES if (directory / n).is_file()), None)
+    file = kustomization.find(directory)
     if file is None:
         return []
     try:
@@ -59,18 +57,13 @@ def _references(directory: Path) -> list[Path]:
     if not isinstance(data, dict):
         return []
     found = []
-    for key in REFERENCE_FIELDS:
+    for key in kustomization.NESTING:
         for entry in data.get(key) or ():
-            if isinstance(entry, str) and _is_local(entry):
+            if isinstance(entry, str) and kustomization.is_local(entry):
                 candidate = (directory / entry).resolve()
                 if candidate.exists():
                     found.append(candidate)
     return found
-
-
-def _is_local(reference: str) -> bool:
-    """Not a URL or a go-getter style remote (``github.com/org/repo//dir?ref=v1``)."""
-    return "://" not in reference and not reference.startswith("git@") and "?ref=" not in reference
 
 
 def affected(targets: Iterable[tuple[str, str]], changed: Iterable[str], root: Path,

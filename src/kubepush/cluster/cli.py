@@ -177,6 +177,13 @@ def validate(paths: list[str], kubernetes_version: str | None, cfg: configuratio
     return [f for f in engine.run(paths, options).findings if f.severity is Severity.ERROR]
 
 
+def describe_invalid(findings: list[Finding]) -> str:
+    """Why a target's manifests stop it, for its progress line: they do not render, or are invalid."""
+    if any(f.rule == "render-error" for f in findings):
+        return "the manifests do not render"
+    return f"{len(findings)} validation errors"
+
+
 class Progress:
     """One line per event on stderr, prefixed with the target (several run at once). ``-q`` hides it."""
 

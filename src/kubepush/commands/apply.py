@@ -71,54 +71,50 @@ def run(args: argparse.Namespace) -> int:
     environment = False
     with output.open_output(args) as reporter:
         loaded = {}
-        for spec in specs:
-            if args.validate:
-                invalid = cli.validate(spec.paths, versions.get(spec.name), cfg, args)
-                if invalid:
-                    cli.report_findings(reporter, result, invalid, lock)
-                    progress.for_target(spec.name)(f"{len(invalid)} validation errors: nothing applied")
-                    continue
-            items, broken, files = cli.load_items(spec.paths)
-            result.files += files
-            if broken:
-                cli.report_findings(reporter, result, broken, lock)
+        for spec in specs:  # a target whose manifests do not render or validate applies nothing
+            invalid = cli.validate(spec.paths, versions.get(spec.name), cfg, args) if args.validate else []
+            if not invalid:
+                items, invalid, files = cli.load_items(spec.paths)
+                result.files += files
+            if invalid:
+                cli.report_findings(reporter, result, invalid, lock)
+                progress.for_target(spec.name)(f"{cli.describe_invalid(invalid)}: nothing applied")
                 continue
             loaded[spec.name] = (spec, items)
-        conflicts = shared.declared_twice(list(loaded.values()), specs[0].shared) if len(loaded) == len(specs) else []
-        if conflicts:  # two targets would claim one object: like invalid manifests, nothing is applied
+        # two valid targets that would claim one object: nothing is applied (a target that does not
+        # render is left out - its objects are unknown - and is checked again once it renders)
+        conflicts = shared.declared_twice(list(loaded.values()), specs[0].shared)
+        if conflicts:
             cli.report_findings(reporter, result, conflicts, lock)
             for name in loaded:
                 progress.for_target(name)("nothing applied: objects are declared by two targets (see findings)")
-        elif len(loaded) == len(specs):  # an invalid target stops them all: apply is all or nothing
-            revisions = {name: _revision(args.revision, spec, progress.for_target(name))
-                         for name, (spec, _) in loaded.items()}
+            loaded.clear()
+        revisions = {name: _revision(args.revision, spec, progress.for_target(name))
+                     for name, (spec, _) in loaded.items()}
 
-            def one(name: str) -> None:
-                nonlocal environment
-                spec, items = loaded[name]
-                say = progress.for_target(name)
-                started = time.perf_counter()
-                outcome = apply_target(spec, items, replace(options, revision=revisions[name]), say)
-                cli.report_findings(reporter, result, outcome.refused, lock)
-                cli.report_changes(reporter, result, outcome.changes, lock)
-                cli.report_findings(reporter, result, [
-                    Finding(rule="rollback", message=f"[{name}] {note}", severity=Severity.WARNING,
-                            file=f"cluster:{name}") for note in outcome.notes], lock)
-                if outcome.error:
-                    environment = True
-                    cli.environment_error(reporter, result, name, outcome.error, lock)
-                elif outcome.refused:
-                    say(f"refused {len(outcome.refused)} objects: nothing applied")
-                else:
-                    state = "healthy" if outcome.healthy else "failed" if outcome.failed else "applied"
-                    say(f"{state}: {summary(outcome.changes)} in {time.perf_counter() - started:.1f}s"
-                        + (f" (revision {revisions[name][:12]})" if revisions[name] else ""))
+        def one(name: str) -> None:
+            nonlocal environment
+            spec, items = loaded[name]
+            say = progress.for_target(name)
+            started = time.perf_counter()
+            outcome = apply_target(spec, items, replace(options, revision=revisions[name]), say)
+            cli.report_findings(reporter, result, outcome.refused, lock)
+            cli.report_changes(reporter, result, outcome.changes, lock)
+            cli.report_findings(reporter, result, [
+                Finding(rule="rollback", message=f"[{name}] {note}", severity=Severity.WARNING,
+                        file=f"cluster:{name}") for note in outcome.notes], lock)
+            if outcome.error:
+                environment = True
+                cli.environment_error(reporter, result, name, outcome.error, lock)
+            elif outcome.refused:
+                say(f"refused {len(outcome.refused)} objects: nothing applied")
+            else:
+                state = "healthy" if outcome.healthy else "failed" if outcome.failed else "applied"
+                say(f"{state}: {summary(outcome.changes)} in {time.perf_counter() - started:.1f}s"
+                    + (f" (revision {revisions[name][:12]})" if revisions[name] else ""))
 
-            with ThreadPoolExecutor(max_workers=max(1, len(loaded))) as pool:
-                list(pool.map(one, list(loaded)))
-        else:
-            for name in loaded:
-                progress.for_target(name)("nothing applied: another target's manifests are invalid")
+        with ThreadPoolExecutor(max_workers=max(1, len(loaded))) as pool:
+            list(pool.map(one, list(loaded)))
         reporter.close(result)
     return cli.exit_code(environment, result.errors > 0)
 

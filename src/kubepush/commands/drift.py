@@ -54,9 +54,9 @@ def run(args: argparse.Namespace, preview: bool = False) -> int:
         for spec in specs:
             items, broken, files = cli.load_items(spec.paths)
             result.files += files
-            if broken:
+            if broken:  # a finding about Git (exit 1); the other targets are still compared
                 cli.report_findings(reporter, result, broken, lock)
-                environment = True
+                progress.for_target(spec.name)(f"{cli.describe_invalid(broken)}: not compared")
                 continue
             loaded[spec.name] = (spec, items)
         cli.report_findings(reporter, result, shared.declared_twice(list(loaded.values()), specs[0].shared), lock)

@@ -5,6 +5,10 @@ PATH, else ``kubectl kustomize``; Helm: ``helm template``). Rendered documents
 must still point back to the file a human edits, so kustomize is asked for
 ``originAnnotations`` (through a throw-away wrapper kustomization: the user's
 files are never touched) and Helm's ``# Source:`` comments are kept.
+
+A tool that runs and fails raises :class:`RenderFailed` (a finding about the manifests,
+see :mod:`kubepush.manifests.render_errors`); a tool that is missing, does not start or
+hangs is :class:`UsageError` (the environment).
 """
 
 from __future__ import annotations
@@ -16,10 +20,18 @@ import tempfile
 from pathlib import Path
 
 from kubepush.errors import UsageError
+from kubepush.manifests.kustomization import FILES as KUSTOMIZATION_FILES
 
-KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 RENDER_TIMEOUT_S = 120
+
+
+class RenderFailed(Exception):
+    """The renderer ran and exited non-zero; ``stderr`` is what it printed."""
+
+    def __init__(self, stderr: str, returncode: int) -> None:
+        super().__init__(stderr.strip() or f"exit code {returncode}")
+        self.stderr = stderr or f"exit code {returncode}"
 
 
 def is_kustomization_dir(path: Path) -> bool:
@@ -81,8 +93,7 @@ def _run(command: list[str], what: str) -> str:
     except OSError as exc:
         raise UsageError(f"{what} could not start: {exc}") from None
     if proc.returncode != 0:
-        detail = proc.stderr.strip().splitlines()
-        raise UsageError(f"{what} failed: {' '.join(detail[-3:]) or f'exit code {proc.returncode}'}")
+        raise RenderFailed(proc.stderr, proc.returncode)
     return proc.stdout
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kubepush.errors import UsageError
-from kubepush.manifests import render
+from kubepush.manifests import render, render_errors
 from kubepush.manifests.documents import Document, parse_text, yaml_error_finding
 from kubepush.manifests.errors import YAMLError
 from kubepush.report.model import Finding
@@ -178,11 +178,19 @@ def load(source: Source) -> Iterator[Document | Finding]:
         yield from parse_text(text, source.path, line_base=source.line_base)
         return
     directory = Path(source.path)
+    try:
+        if source.kind == "kustomize":
+            text, wrapper = render.kustomize(directory)
+        else:
+            text = render.helm_template(directory)
+    except render.RenderFailed as exc:  # the unit does not render: a finding, the other sources go on
+        explain = render_errors.kustomize_failure if source.kind == "kustomize" else render_errors.helm_failure
+        yield from explain(directory, exc.stderr)
+        return
     if source.kind == "kustomize":
-        text, wrapper = render.kustomize(directory)
         yield from _with_origins(parse_text(text, f"{source.path} (kustomize)"), wrapper)
     else:
-        yield from parse_text(render.helm_template(directory), f"{source.path} (helm template)")
+        yield from parse_text(text, f"{source.path} (helm template)")
 
 
 def _with_origins(items: Iterator[Document | Finding], wrapper: Path) -> Iterator[Document | Finding]:

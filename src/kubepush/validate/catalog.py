@@ -17,6 +17,12 @@ ENGINE_RULES: dict[str, Rule] = {
              "Syntax errors, duplicate keys (kubectl refuses them), tabs used for indentation, unterminated "
              "quotes (reported where the quote opens), invalid UTF-8, binary files and alias bombs. One broken "
              "document does not stop the others from being checked."),
+        Rule("render-error", "a kustomization or Helm chart does not render",
+             "kustomize build or helm template failed. The finding is placed in the file to fix: the "
+             "kustomization line that names a missing file or directory, the base file with a YAML error "
+             "(located by kubepush, not by kustomize's re-serialised copy), the unknown kustomization field, "
+             "or the chart template helm names. The other targets and paths are still checked; apply, "
+             "diff and drift leave the target alone."),
         Rule("not-an-object", "a document that is not a mapping",
              "Every manifest must be a YAML mapping with apiVersion and kind."),
         Rule("missing-type", "apiVersion or kind missing",

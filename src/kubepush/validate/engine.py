@@ -17,9 +17,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from kubepush.errors import UsageError
 from kubepush.manifests import sources as srcs
+from kubepush.manifests.render_errors import RULE as RENDER_ERROR
 from kubepush.manifests.documents import Document
-from kubepush.report.base import Reporter
+from kubepush.report.base import Reporter, location
 from kubepush.report.model import Finding, ObjectRef, Result, Severity
 from kubepush.validate import crds, rules
 from kubepush.validate.messages import schema_findings
@@ -209,11 +211,18 @@ def check_source(source: srcs.Source) -> SourceResult:
 
 
 def collect_crds(paths: Iterable[str], render: bool) -> Iterator[dict[str, Any]]:
-    """CRDs from ``--crd`` paths, and from plain input files that mention one."""
+    """CRDs from ``--crd`` paths, and from plain input files that mention one.
+
+    A ``--crd`` kustomization or chart that does not render is a usage error: without its CRDs
+    every custom resource would be reported instead of the one thing to fix.
+    """
     for source in srcs.discover(list(paths), render_dirs=render):
         for item in srcs.load(source):
             if isinstance(item, Document) and crds.is_crd(item.obj):
                 yield item.obj
+            elif isinstance(item, Finding) and item.rule == RENDER_ERROR:
+                raise UsageError(f"--crd {source.path}: {location(item.file, item.line, item.column)}: "
+                                 f"{item.message}")
 
 
 def _mentions_crd(source: srcs.Source) -> bool:
