@@ -13,16 +13,30 @@ import yaml
 
 from kubepush.cli import main
 
-#: a namespaced custom resource kind, Backup.example.com
-CRD = {
-    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-    "metadata": {"name": "backups.example.com"},
-    "spec": {"group": "example.com", "scope": "Namespaced",
-             "names": {"kind": "Backup", "plural": "backups", "singular": "backup", "listKind": "BackupList"},
-             "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
-                 "type": "object", "properties": {"spec": {"type": "object", "properties": {
-                     "schedule": {"type": "string"}}}}}}}]},
-}
+def crd(group: str = "example.com") -> dict[str, Any]:
+    """The CRD of a namespaced custom resource kind ``Backup`` in ``group``."""
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"backups.{group}"},
+        "spec": {"group": group, "scope": "Namespaced",
+                 "names": {"kind": "Backup", "plural": "backups", "singular": "backup", "listKind": "BackupList"},
+                 "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                     "type": "object", "properties": {"spec": {"type": "object", "properties": {
+                         "schedule": {"type": "string"}}}}}}}]},
+    }
+
+
+CRD = crd()
+
+
+def backup(name: str, namespace: str, group: str = "example.com") -> dict[str, Any]:
+    return {"apiVersion": f"{group}/v1", "kind": "Backup", "metadata": {"name": name, "namespace": namespace},
+            "spec": {"schedule": "0 3 * * *"}}
+
+
+def secret(name: str, namespace: str = "default") -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": namespace},
+            "stringData": {"password": "hunter2"}}
 
 
 def write(directory: Path, name: str, *objs: dict[str, Any]) -> Path:
@@ -126,3 +140,35 @@ def scale(kubeconfig: str, namespace: str, name: str, replicas: int, manager: st
                         body={"spec": {"replicas": replicas}}, content_type="application/merge-patch+json")
     finally:
         cluster.close()
+
+
+def config_repo(root: Path, name: str, objects: list[dict[str, Any]], origin: str, namespace: str,
+                target: str = "staging", **config: Any) -> Path:
+    """A clone (origin ``origin``) of a config repository whose kubepush.yaml has one pruning
+    target ``target`` in ``namespace`` holding ``objects`` (in ``app/m.yaml``)."""
+    from git_fixtures import git, make_remote
+
+    files = {"kubepush.yaml": yaml.safe_dump({**config, "targets": [
+        {"name": target, "path": "app", "namespace": namespace, "prune": True}]}),
+        "app/m.yaml": yaml.safe_dump_all(objects, sort_keys=False)}
+    remote = make_remote(root / "srv", name, files)
+    work = root / name
+    git("clone", "--quiet", remote.url, str(work))
+    git("remote", "set-url", "origin", origin, cwd=work)
+    return work
+
+
+def legacy_inventory(apply: Callable[[dict[str, Any]], Any], namespace: str, target: str,
+                     *members: dict[str, Any]) -> str:
+    """What an earlier kubepush left: Secret ``kubepush-<target>`` and ``members`` labelled with its
+    id, written through ``apply`` (server-side apply as kubepush); returns the id."""
+    from kubepush.cluster.inventory import ID_LABEL, PART_OF_LABEL, TOOLING, Parent
+
+    parent = Parent(f"kubepush-{target}", namespace)
+    apply({"apiVersion": "v1", "kind": "Secret", "metadata": {
+        "name": parent.name, "namespace": namespace, "labels": {ID_LABEL: parent.id},
+        "annotations": {TOOLING: "kubepush/v0.1.0", "applyset.kubernetes.io/contains-group-kinds": "ConfigMap"}}})
+    for obj in members:
+        obj["metadata"]["labels"] = {PART_OF_LABEL: parent.id}
+        apply(obj)
+    return parent.id

@@ -10,7 +10,8 @@ import os
 import uuid
 
 import pytest
-from cluster_helpers import configmap, deployment, run_json, scale, write
+import cluster_helpers as helpers
+from cluster_helpers import backup, configmap, crd, deployment, run_json, scale, secret, write
 
 KUBECONFIG = os.environ.get("KUBEPUSH_E2E_KUBECONFIG", "")
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not KUBECONFIG, reason="set KUBEPUSH_E2E_KUBECONFIG to run")]
@@ -57,15 +58,20 @@ def test_apply_waits_for_a_real_rollout_and_is_idempotent(capsys, tmp_path, name
 
 
 def test_drift_names_who_changed_a_field_and_heal_restores_it(capsys, tmp_path, namespace, cluster):
+    """Robust to whatever else the cluster holds: other inventories (also of earlier kubepush
+    versions, kubepush-default), other sets' members, kube-root-ca.crt - drift sees its own set only."""
     write(tmp_path, "m.yaml", ns_object(namespace), configmap("cfg", namespace, mode="git"))
-    assert apply(capsys, tmp_path, "--no-wait")[0] == 0
+    assert apply(capsys, tmp_path, "--no-wait", "-n", namespace)[0] == 0
     info = cluster.resource("v1", "ConfigMap")
     cluster.request("PATCH", info.path(namespace, "cfg"), query={"fieldManager": "kubectl-edit"},
                     body={"data": {"mode": "edited"}}, content_type="application/merge-patch+json")
-    code, report, _ = run_json(capsys, "drift", "--kubeconfig", KUBECONFIG, str(tmp_path))
+    drift = ("drift", "--kubeconfig", KUBECONFIG, "-n", namespace, str(tmp_path))
+    code, report, _ = run_json(capsys, *drift)
     assert code == 1
+    assert sorted((f["rule"], f["object"]["name"]) for f in report["findings"]) == [
+        ("drift", "cfg"), ("in-sync", namespace)]
     assert "data.mode set to edited by kubectl-edit (Update)" in by_name(report)["cfg"]["message"]
-    code, _, err = run_json(capsys, "drift", "--kubeconfig", KUBECONFIG, str(tmp_path), "--heal")
+    code, _, err = run_json(capsys, *drift, "--heal")
     assert code == 0, err
     assert cluster.get(info, namespace, "cfg")["data"]["mode"] == "git"
 
@@ -165,6 +171,8 @@ def test_rollback_after_a_rollout_that_cannot_finish_names_repository_paths(caps
     assert rolled and {f["file"] for f in rolled} == {"t/m.yaml"}
     assert cluster.get(cluster.resource("v1", "ConfigMap"), namespace, "cfg")["data"]["mode"] == "good"
     assert _revisions(cluster, namespace) == (good, good)
+
+
 def test_ignored_replicas_scaled_by_another_manager_are_left_alone_by_diff_and_apply(
         capsys, tmp_path, namespace, cluster, monkeypatch):
     """drift.ignore: diff and apply agree. Needs no node: nothing waits for pods to run."""
@@ -204,3 +212,122 @@ def test_ignored_replicas_scaled_by_another_manager_are_left_alone_by_diff_and_a
     assert live()["spec"]["template"]["spec"]["containers"][0]["image"] == "registry.k8s.io/pause:3.10"
     code, report, err = run_json(capsys, "drift", "--kubeconfig", KUBECONFIG)
     assert code == 0, err
+
+
+# --- a cluster shared by repositories and targets (no nodes needed: --no-wait, no pods) ---------------------------
+@pytest.fixture
+def group(cluster, namespace):
+    """A CRD group of this test only (CRDs are cluster-wide); the CRD is deleted afterwards."""
+    name = f"{namespace}.example.com"
+    yield name
+    cluster.delete(cluster.resource("apiextensions.k8s.io/v1", "CustomResourceDefinition"), None, f"backups.{name}")
+
+
+def in_repo(capsys, monkeypatch, where, command, *args):
+    monkeypatch.chdir(where)
+    extra = ("--no-validate", "--no-wait") if command == "apply" else ()
+    return run_json(capsys, command, "--kubeconfig", KUBECONFIG, *extra, *args)
+
+
+def rules(report):
+    return sorted((f["rule"], f["object"]["name"]) for f in report["findings"])
+
+
+def test_two_repositories_with_one_target_name_never_prune_each_other(capsys, tmp_path, namespace, group,
+                                                                       cluster, monkeypatch):
+    """Item 1 of the shared-cluster issue: Deployment, ConfigMap, Secret and custom resource of one repository
+    survive the other's pruning apply, both ways, and neither's drift calls the other's objects extra."""
+    cluster.apply(cluster.resource("v1", "Namespace"), ns_object(namespace))
+    helpers.write(tmp_path / "crd", "crd.yaml", crd(group))
+    assert run_json(capsys, "apply", "--kubeconfig", KUBECONFIG, "--no-wait", str(tmp_path / "crd"),
+                    "-n", namespace)[0] == 0
+
+    def objects(prefix):
+        return [deployment(f"{prefix}-web", namespace, replicas=0, image="registry.k8s.io/pause:3.9"),
+                configmap(f"{prefix}-cfg", namespace), secret(f"{prefix}-db", namespace),
+                backup(f"{prefix}-nightly", namespace, group)]
+
+    one = helpers.config_repo(tmp_path, "one", objects("one"), "https://github.com/acme/e2e-one.git", namespace)
+    two = helpers.config_repo(tmp_path, "two", objects("two"), "git@github.com:acme/e2e-two.git", namespace)
+    for repo in (one, two, one):
+        code, report, err = in_repo(capsys, monkeypatch, repo, "apply")
+        assert code == 0, err
+        assert [r for r in rules(report) if r[0] in ("pruned", "kept")] == [], rules(report)
+    for prefix, repo in (("one", one), ("two", two)):
+        code, report, err = in_repo(capsys, monkeypatch, repo, "drift")
+        assert code == 0, err
+        assert {name for _, name in rules(report)} == {f"{prefix}-web", f"{prefix}-cfg", f"{prefix}-db",
+                                                         f"{prefix}-nightly"}
+
+
+def test_another_repositorys_object_is_refused_and_taken_over_only_when_asked(capsys, tmp_path, namespace, cluster,
+                                                                              monkeypatch):
+    cluster.apply(cluster.resource("v1", "Namespace"), ns_object(namespace))
+    one = helpers.config_repo(tmp_path, "one", [configmap("cfg", namespace, owner="one")],
+                              "https://github.com/acme/e2e-one", namespace)
+    two = helpers.config_repo(tmp_path, "two", [configmap("cfg", namespace, owner="two")],
+                              "https://github.com/acme/e2e-two", namespace)
+    assert in_repo(capsys, monkeypatch, one, "apply")[0] == 0
+    code, report, _ = in_repo(capsys, monkeypatch, two, "apply")
+    assert code == 1 and rules(report) == [("owned-elsewhere", "cfg")]
+    assert "github.com/acme/e2e-one" in report["findings"][0]["message"]
+    info = cluster.resource("v1", "ConfigMap")
+    assert cluster.get(info, namespace, "cfg")["data"] == {"owner": "one"}
+    code, report, err = in_repo(capsys, monkeypatch, two, "apply", "--take-over")
+    assert code == 0, err
+    assert "taken over from" in report["findings"][0]["message"]
+    code, report, _ = in_repo(capsys, monkeypatch, one, "drift")
+    assert code == 1 and rules(report) == [("owned-elsewhere", "cfg")]
+
+
+def test_a_crd_two_targets_share_conflicts_unless_declared_shared(capsys, tmp_path, namespace, group, cluster,
+                                                                 monkeypatch):
+    """Item 2: a CRD both targets render (relabelled per target, as a kustomize overlay would)."""
+    import yaml
+
+    namespaces = [f"{namespace}-{env}" for env in ("staging", "production")]
+    try:
+        for env, ns in zip(("staging", "production"), namespaces, strict=True):
+            definition = crd(group)
+            definition["metadata"]["labels"] = {"env": env}
+            write(tmp_path / env, "m.yaml", ns_object(ns), definition, configmap("app", ns))
+        config = {"repository": f"git.example.com/e2e/{namespace}", "targets": [
+            {"name": env, "path": env, "namespace": ns, "prune": {"enabled": True, "customResourceDefinitions": True}}
+            for env, ns in zip(("staging", "production"), namespaces, strict=True)]}
+        (tmp_path / "kubepush.yaml").write_text(yaml.safe_dump(config))
+        code, report, _ = in_repo(capsys, monkeypatch, tmp_path, "apply")
+        assert code == 1
+        assert {r for r in rules(report)} == {("declared-twice", f"backups.{group}")}
+        crds = cluster.resource("apiextensions.k8s.io/v1", "CustomResourceDefinition")
+        assert cluster.get(crds, None, f"backups.{group}") is None  # nothing was written
+        config["shared"] = [{"kind": "CustomResourceDefinition", "name": f"backups.{group}"}]
+        (tmp_path / "kubepush.yaml").write_text(yaml.safe_dump(config))
+        for args in ((), ("-t", "staging"), ("-t", "production")):
+            code, report, err = in_repo(capsys, monkeypatch, tmp_path, "apply", *args)
+            assert code == 0, err
+            assert not [r for r in rules(report) if r[0] in ("pruned", "kept")]
+        live = cluster.get(crds, None, f"backups.{group}")
+        assert "applyset.kubernetes.io/part-of" not in (live["metadata"].get("labels") or {})
+        for env in ("staging", "production"):
+            code, report, err = in_repo(capsys, monkeypatch, tmp_path, "drift", "-t", env)
+            assert code == 0, (env, rules(report), err)
+    finally:
+        for ns in namespaces:
+            cluster.delete(cluster.resource("v1", "Namespace"), None, ns)
+
+
+def test_an_inventory_of_an_earlier_version_migrates(capsys, tmp_path, namespace, cluster, monkeypatch):
+    cluster.apply(cluster.resource("v1", "Namespace"), ns_object(namespace))
+    info = cluster.resource("v1", "ConfigMap")
+    secrets = cluster.resource("v1", "Secret")
+    helpers.legacy_inventory(lambda obj: cluster.apply(secrets if obj["kind"] == "Secret" else info, obj),
+                             namespace, "staging", configmap("cfg", namespace), configmap("old", namespace))
+    one = helpers.config_repo(tmp_path, "one", [configmap("cfg", namespace)], "https://github.com/acme/e2e-one",
+                              namespace)
+    code, report, err = in_repo(capsys, monkeypatch, one, "apply")
+    assert code == 0, err
+    assert "ConfigMap/" + namespace + "/old" in err and cluster.get(info, namespace, "old") is not None
+    code, report, err = in_repo(capsys, monkeypatch, one, "apply", "--adopt-inventory")
+    assert code == 0, err
+    assert ("pruned", "old") in rules(report)
+    assert cluster.get(info, namespace, "old") is None and cluster.get(secrets, namespace, "kubepush-staging") is None

@@ -11,8 +11,6 @@ from git_fixtures import git, make_remote
 from kubepush.cluster import identity
 from kubepush.gitops.origin import normalise
 
-pytest_plugins = ["git_fixtures"]
-
 
 @pytest.mark.parametrize("url", [
     "https://github.com/acme/config.git",

@@ -7,44 +7,21 @@ inventories of earlier versions (``kubepush-<target>``) - against the fake apise
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
-from cluster_helpers import CRD, configmap, deployment, run, run_json, write
-from git_fixtures import git, make_remote
-
-pytest_plugins = ["git_fixtures"]
+import cluster_helpers as helpers
+from cluster_helpers import CRD, backup, configmap, deployment, run, run_json, secret, write
 
 PART_OF = "applyset.kubernetes.io/part-of"
 
 
-def backup(name, namespace="shop"):
-    return {"apiVersion": "example.com/v1", "kind": "Backup", "metadata": {"name": name, "namespace": namespace},
-            "spec": {"schedule": "0 3 * * *"}}
-
-
-def secret(name, namespace="shop"):
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": namespace},
-            "stringData": {"password": "hunter2"}}
-
-
 def app_objects(prefix):
-    return [deployment(f"{prefix}-web", "shop"), configmap(f"{prefix}-cfg", "shop"), secret(f"{prefix}-db"),
-            backup(f"{prefix}-nightly")]
+    return [deployment(f"{prefix}-web", "shop"), configmap(f"{prefix}-cfg", "shop"), secret(f"{prefix}-db", "shop"),
+            backup(f"{prefix}-nightly", "shop")]
 
 
-def config_repo(root: Path, name: str, objects, origin: str | None = None, **config) -> Path:
-    """A checkout of a config repository: kubepush.yaml with target ``staging`` (prune) in namespace shop."""
-    files = {"kubepush.yaml": yaml.safe_dump({**config, "targets": [
-        {"name": "staging", "path": "app", "namespace": "shop", "prune": True}]}),
-        "app/m.yaml": yaml.safe_dump_all(objects, sort_keys=False)}
-    remote = make_remote(root / "srv", name, files)
-    work = root / name
-    git("clone", "--quiet", remote.url, str(work))
-    if origin:
-        git("remote", "set-url", "origin", origin, cwd=work)
-    return work
+def config_repo(root, name, objects, origin):
+    return helpers.config_repo(root, name, objects, origin, "shop")
 
 
 def apply_in(capsys, monkeypatch, fake, where, *args):
@@ -197,18 +174,7 @@ def test_a_shared_object_is_applied_by_both_targets_pruned_by_none_and_not_drift
 
 
 def legacy_inventory(fake, namespace, target, *members):
-    """The inventory an earlier kubepush wrote: Secret kubepush-<target>, members labelled with its id."""
-    from kubepush.cluster.inventory import Parent
-
-    parent = Parent(f"kubepush-{target}", namespace)
-    fake.apply({"apiVersion": "v1", "kind": "Secret", "metadata": {
-        "name": parent.name, "namespace": namespace, "labels": {"applyset.kubernetes.io/id": parent.id},
-        "annotations": {"applyset.kubernetes.io/tooling": "kubepush/v0.1.0",
-                        "applyset.kubernetes.io/contains-group-kinds": "ConfigMap"}}}, manager="kubepush")
-    for obj in members:
-        obj["metadata"]["labels"] = {PART_OF: parent.id}
-        fake.apply(obj, manager="kubepush")
-    return parent
+    return helpers.legacy_inventory(lambda obj: fake.apply(obj, manager="kubepush"), namespace, target, *members)
 
 
 def test_legacy_inventory_migrates_without_refusal_and_is_dropped_when_empty(shop, tmp_path, capsys, monkeypatch):
