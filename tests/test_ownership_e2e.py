@@ -93,7 +93,8 @@ def test_an_object_of_another_set_is_refused_before_any_write_and_take_over_is_e
     refused = [f for f in report["findings"] if f["rule"] == "owned-elsewhere"]
     assert [f["object"]["name"] for f in refused] == ["cfg"]
     message = refused[0]["message"]
-    assert "kubepush-staging-" in message and "github.com/acme/one" in message and "--take-over" in message
+    assert "kubepush-staging-" in message and "github.com/acme/one" in message
+    assert "--take-over" in refused[0]["hint"] and "shared:" in refused[0]["hint"]
     assert shop.count(method="PATCH") == 0 and shop.count(method="DELETE") == 0  # nothing written
     assert shop.get("ConfigMap", "shop", "mine") is None
 
@@ -144,7 +145,7 @@ def test_an_object_two_targets_declare_is_a_conflict_before_any_write(fake_kube,
     conflicts = [f for f in report["findings"] if f["rule"] == "declared-twice"]
     assert conflicts and all(f["object"]["name"] == "backups.example.com" for f in conflicts)
     assert all("staging" in f["message"] and "production" in f["message"] for f in conflicts)
-    assert "shared" in conflicts[0]["message"]
+    assert "shared: [{kind: CustomResourceDefinition, name: backups.example.com}]" in conflicts[0]["hint"]
     assert fake_kube.count(method="PATCH") == 0 and fake_kube.count(method="DELETE") == 0
 
 
@@ -152,9 +153,16 @@ def test_a_shared_object_is_applied_by_both_targets_pruned_by_none_and_not_drift
                                                                                  monkeypatch):
     for env in ("staging", "production"):
         fake_kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": env}})
-    two_targets(tmp_path, shared=[{"kind": "CustomResourceDefinition", "name": "backups.example.com"}])
+    two_targets(tmp_path)
     monkeypatch.chdir(tmp_path)
     base = ("--kubeconfig", fake_kube.kubeconfig_path)
+    # one target at a time, the other's apply is refused: the object is the first one's
+    assert run_json(capsys, "apply", *base, "--no-validate", "--no-wait", "-t", "production")[0] == 0
+    code, report, _ = run_json(capsys, "apply", *base, "--no-validate", "--no-wait", "-t", "staging")
+    assert code == 1 and names(report, "owned-elsewhere") == ["backups.example.com"]
+    assert "(target production of " in report["findings"][0]["message"]
+    # declared shared: both apply it, and the production set's label goes
+    two_targets(tmp_path, shared=[{"kind": "CustomResourceDefinition", "name": "backups.example.com"}])
     code, report, err = run_json(capsys, "apply", *base, "--no-validate", "--no-wait")
     assert code == 0, err
     live = fake_kube.get("CustomResourceDefinition", None, "backups.example.com")

@@ -144,7 +144,7 @@ class Claims:
 def refusal(target: str, item: Item, owner: Owner) -> Finding:
     return Finding(rule=RULE, file=item.file, line=item.line, document=item.document, object=item.ref,
                    message=f"[{target}] {item.ref} belongs to another inventory, {owner.describe()}: nothing "
-                           f"applied; {FIX}", hint=FIX)
+                           "applied", hint=FIX)
 
 
 def owned_elsewhere(owner: Owner, preview: bool) -> str:

@@ -88,7 +88,6 @@ def declared_twice(targets: list[tuple[Any, list[Item]]], shared: Shared) -> lis
                 rule=RULE, file=item.file, line=item.line, document=item.document, object=ref,
                 message=f"[{name}] {ref} is also declared by target {others} for the same cluster ({server}): "
                         "each apply would claim it for its own inventory (and the other's prune or drift would "
-                        f"act on it); nothing applied; keep it in one target, or declare it shared in "
-                        f"kubepush.yaml: shared: [{selector}]",
+                        "act on it); nothing applied",
                 hint=f"keep it in one target, or declare it shared in kubepush.yaml: shared: [{selector}]"))
     return findings
