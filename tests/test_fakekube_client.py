@@ -460,6 +460,19 @@ def test_injected_delay_times_out_client(dyn, fake_kube):
     assert time.monotonic() - start < 0.9
 
 
+def test_a_hung_server_accepts_requests_and_answers_none_until_resumed(dyn, fake_kube):
+    cms = dyn.resources.get(api_version="v1", kind="ConfigMap")
+    fake_kube.hang()
+    for _ in range(2):
+        start = time.monotonic()
+        with pytest.raises(urllib3.exceptions.ReadTimeoutError):
+            cms.get(namespace="default", _request_timeout=0.3)
+        assert time.monotonic() - start < 2
+    assert fake_kube.count(verb="list", resource="configmaps") == 2  # accepted and read, never answered
+    fake_kube.resume()
+    assert [i.metadata.name for i in cms.get(namespace="default", _request_timeout=5).items] == [ROOT_CA]
+
+
 def test_stopped_server_refuses_connections(dyn, fake_kube):
     cms = dyn.resources.get(api_version="v1", kind="ConfigMap")
     assert [i.metadata.name for i in cms.get(namespace="default").items] == [ROOT_CA]

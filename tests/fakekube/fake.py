@@ -92,6 +92,7 @@ class FakeKube:
             return
         self.running = False
         self.controllers.cancel()
+        self.faults.resume()  # hung requests end (their connections are dropped below)
         with self.store.lock:
             self.store.changed.notify_all()
         self._server.shutdown()
@@ -176,6 +177,15 @@ class FakeKube:
         """
         return self.faults.add(Fault(verb, path, times=times, status=status, message=message, delay=delay,
                                      close=close))
+
+    def hang(self) -> None:
+        """Keep accepting connections and reading requests, but answer none of them (a wedged
+        apiserver, or a load balancer in front of a dead one): only the client's request timeout
+        ends a request. ``resume()`` answers them and the following ones; ``stop()`` drops them."""
+        self.faults.hang()
+
+    def resume(self) -> None:
+        self.faults.resume()
 
     # --- direct object access (no HTTP, not counted) ---------------------------------------
     def _type(self, kind: str, api_version: str | None) -> ResourceType:

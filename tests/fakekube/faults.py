@@ -45,10 +45,24 @@ class Record:
     code: int | None = None
 
 
+def _answering() -> threading.Event:
+    event = threading.Event()
+    event.set()
+    return event
+
+
 @dataclass
 class Faults:
     lock: threading.Lock = field(default_factory=threading.Lock)
     pending: list[Fault] = field(default_factory=list)
+    #: Cleared while the server hangs: requests are accepted and read, then wait here unanswered.
+    answering: threading.Event = field(default_factory=_answering)
+
+    def hang(self) -> None:
+        self.answering.clear()
+
+    def resume(self) -> None:
+        self.answering.set()
 
     def add(self, fault: Fault) -> Fault:
         with self.lock:

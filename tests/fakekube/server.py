@@ -157,6 +157,11 @@ class Handler(BaseHTTPRequestHandler):
                              getattr(r, "namespace", None), getattr(r, "name", None),
                              self.headers.get("Content-Type", ""))
         fake._record(self.record)
+        if not fake.faults.answering.is_set():
+            fake.faults.answering.wait()  # hung: the client's own timeout is all that ends the request
+            if not fake.running:
+                self.close_connection = True
+                return
         latency = fake.latency(self.record) if callable(fake.latency) else fake.latency
         if latency:
             time.sleep(latency)

@@ -2,8 +2,9 @@
 
 Reporters render findings, so each change is also turned into a :class:`Finding`
 (``to_finding``): failures are errors (exit code 1), objects not applied because an
-earlier stage failed are warnings, and the rest are infos whose rule is the action -
-so every existing format (text, JSON, JUnit, Markdown...) lists every object unchanged.
+earlier stage failed, or whose health could not be verified, are warnings, and the rest
+are infos whose rule is the action - so every existing format (text, JSON, JUnit,
+Markdown...) lists every object unchanged.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from kubepush.report.model import Finding, ObjectRef, Severity
 
 CREATED, CONFIGURED, UNCHANGED, RECREATED = "created", "configured", "unchanged", "recreated"
 PRUNED, KEPT, FAILED, SKIPPED, UNHEALTHY = "pruned", "kept", "failed", "not-applied", "unhealthy"
+#: Applied, but the cluster stopped answering before its health was known (neither healthy nor not).
+NOT_VERIFIED = "not-verified"
 IN_SYNC, DRIFTED, MISSING, EXTRA, HEALED = "in-sync", "drift", "missing", "extra", "healed"
 #: diff/drift: the live object belongs to another inventory (see kubepush.cluster.ownership)
 OWNED_ELSEWHERE = "owned-elsewhere"
@@ -49,7 +52,8 @@ class Change:
         return self.action in FAILING
 
     def to_finding(self) -> Finding:
-        severity = Severity.ERROR if self.failed else Severity.WARNING if self.action == SKIPPED else Severity.INFO
+        severity = (Severity.ERROR if self.failed else Severity.WARNING if self.action in (SKIPPED, NOT_VERIFIED)
+                    else Severity.INFO)
         prefix = f"[{self.target}] " if self.target else ""
         message = f"{prefix}{self.action}" + (f": {self.reason}" if self.reason else "")
         return Finding(rule=self.action, message=message, severity=severity, file=self.file or _cluster(self),

@@ -16,7 +16,8 @@ The steps, each stopping the run when it fails:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -28,7 +29,7 @@ from kubepush.cluster import ownership
 from kubepush.cluster.apply import Applied, Applier
 from kubepush.cluster.client import ApiError, Cluster, ClusterError, ResourceInfo, Unreachable
 from kubepush.cluster.lock import ApplyLock, LockHeld
-from kubepush.cluster.health import FAILED
+from kubepush.cluster.health import CURRENT, FAILED, Health
 from kubepush.cluster.identity import Source
 from kubepush.cluster.migrate import Legacy
 from kubepush.cluster.plan import (
@@ -44,7 +45,7 @@ from kubepush.cluster.plan import (
     with_namespaces,
 )
 from kubepush.cluster.shared import Shared
-from kubepush.cluster.wait import Watched, wait_for
+from kubepush.cluster.wait import LostContact, Watched, wait_for
 from kubepush.errors import UsageError
 from kubepush.gitops.revisions import is_dirty
 from kubepush.manifests.documents import object_ref
@@ -229,12 +230,32 @@ def apply_target(spec: TargetSpec, items: list[Item], options: ApplyOptions, pro
     try:
         return _apply(spec, items, options, progress, cluster, result)
     except Unreachable as exc:
-        result.error = f"cluster {cluster.host} became unreachable: {exc}; re-run to converge"
+        during = f" during {exc.phase}" if isinstance(exc, Lost) else ""
+        result.error = f"cluster {cluster.host} became unreachable{during}: {exc}; re-run to converge"
         if not result.changes:  # lost before the first stage: say that nothing was applied
             _skip_rest([items], spec.name, result, "the cluster became unreachable before anything was applied")
         return result
     finally:
         cluster.close()
+
+
+class Lost(Unreachable):
+    """The cluster stopped answering in the middle of ``phase`` ("pruning", "waiting for health"...)."""
+
+    def __init__(self, phase: str, cause: Unreachable) -> None:
+        super().__init__(str(cause))
+        self.phase = phase
+
+
+@contextlib.contextmanager
+def _phase(phase: str) -> Iterator[None]:
+    """Name what the run was doing when the cluster went away (the innermost phase wins)."""
+    try:
+        yield
+    except Lost:
+        raise
+    except Unreachable as exc:
+        raise Lost(phase, exc) from None
 
 
 def _apply(spec: TargetSpec, items: list[Item], options: ApplyOptions, progress: Progress, cluster: Cluster,
@@ -308,14 +329,20 @@ def _apply_stages(spec: TargetSpec, prepared: list[Item], scope: Scope, parent: 
             done = applier.apply(stage)
         except Unreachable as exc:
             _skip_rest(planned[number:], spec.name, result, f"the cluster became unreachable ({exc})")
-            raise
+            raise Lost(f"stage {number + 1} ({STAGE_NAMES[number]})", exc) from None
         applied.extend(done)
         result.changes.extend(a.change for a in done)
         if any(a.change.failed for a in done):
             _skip_rest(planned[number + 1:], spec.name, result, f"stage {number + 1} had failures")
             return result
         if number == 0:
-            if not _ready(cluster, done, options.timeout, progress):
+            try:
+                ready = _ready(cluster, done, options.timeout, progress)
+            except Lost:
+                _skip_rest(planned[1:], spec.name, result, "the cluster became unreachable while waiting for "
+                                                          "CRDs and Namespaces")
+                raise
+            if not ready:
                 _skip_rest(planned[1:], spec.name, result, "CRDs or Namespaces did not become ready")
                 return result
             cluster.refresh()
@@ -323,7 +350,8 @@ def _apply_stages(spec: TargetSpec, prepared: list[Item], scope: Scope, parent: 
         if legacy is not None:
             _migrate(cluster, legacy, parent, secret_info, options.adopt_inventory, progress)
         if spec.prune:
-            _prune(cluster, spec, parent, wide, prepared, options, progress, result)
+            with _phase("pruning"):
+                _prune(cluster, spec, parent, wide, prepared, options, progress, result)
         _write_parent(cluster, parent, secret_info, final, options.revision, old_state.healthy_revision, result)
     if options.wait and not result.failed:
         result.healthy = _wait(cluster, applied, options, progress, result)
@@ -403,7 +431,7 @@ def _write_parent(cluster: Cluster, parent: inv.Parent, info: ResourceInfo, stat
         cluster.apply(info, parent.manifest(state))
     except ClusterError as exc:
         if isinstance(exc, Unreachable):
-            raise
+            raise Lost(f"writing the inventory {parent.kind}/{parent.namespace}/{parent.name}", exc) from None
         result.error = f"cannot write the inventory {parent.kind}/{parent.namespace}/{parent.name}: {exc}"
 
 
@@ -416,9 +444,13 @@ def _skip_rest(rest: Iterable[list[Item]], target: str, result: TargetResult, wh
 def _ready(cluster: Cluster, done: list[Applied], timeout: float, progress: Progress) -> bool:
     """Stage 1 gate (even with --no-wait): CRDs Established and Namespaces Active before anything uses them."""
     watched = [Watched(i, a.info, None, a.item.ref.name, a.live) for i, a in enumerate(done) if a.live]
-    states = wait_for(cluster, watched, timeout,
-                      on_change=lambda w, h: progress(f"{done[w.key].item.ref}: {h.state} {h.message}".rstrip())
-                      if h.state != "current" else None)
+    try:
+        states = wait_for(cluster, watched, timeout,
+                          on_change=lambda w, h: progress(f"{done[w.key].item.ref}: {h.state} {h.message}".rstrip())
+                          if h.state != "current" else None)
+    except LostContact as exc:
+        _not_verified(done, exc.states)
+        raise Lost("waiting for CRDs and Namespaces", exc) from None
     ok = True
     for key, state in states.items():
         if state.state == FAILED:
@@ -441,7 +473,12 @@ def _wait(cluster: Cluster, applied: list[Applied], options: ApplyOptions, progr
 
     reported: set[int] = set()
     progress(f"waiting for {len(watched)} objects to become healthy (timeout {options.timeout:g}s)")
-    states = wait_for(cluster, watched, options.timeout, on_change=on_change, workers=min(8, options.concurrency))
+    try:
+        states = wait_for(cluster, watched, options.timeout, on_change=on_change,
+                          workers=min(8, options.concurrency))
+    except LostContact as exc:
+        _not_verified(applied, exc.states)
+        raise Lost("waiting for health", exc) from None
     healthy = True
     for key, state in states.items():
         change = applied[key].change
@@ -451,6 +488,17 @@ def _wait(cluster: Cluster, applied: list[Applied], options: ApplyOptions, progr
         elif state.message and not change.reason:
             change.reason = state.message
     return healthy
+
+
+def _not_verified(applied: list[Applied], states: dict[Any, Health]) -> None:
+    """After losing the cluster mid-wait: what was not yet seen healthy is unknown, not unhealthy."""
+    for key, state in states.items():
+        if state.state != CURRENT:
+            change = applied[key].change
+            last = f" (last seen: {state.message})" if state.message else ""
+            change.reason = (f"applied ({change.action}), health not verified: the cluster stopped answering "
+                             f"while waiting{last}")
+            change.action = ch.NOT_VERIFIED
 
 
 def _prune(cluster: Cluster, spec: TargetSpec, parent: inv.Parent, state: inv.State, prepared: list[Item],

@@ -5,6 +5,11 @@ that are already current in the apply response (ConfigMaps, RBAC, ...) are never
 fetched again. Polling starts fast and backs off, so a rollout that finishes quickly
 is seen quickly and a slow one does not hammer the API server. Every change of an
 object's state is reported through ``on_change`` (one line per change in CI logs).
+
+A cluster that stops answering (connections refused, or requests that time out) is not
+waited on until the deadline: after ``LOST_AFTER`` polling rounds in a row in which no
+read got an answer, :class:`LostContact` is raised with the verdicts known so far. One
+failed round - an apiserver restarting, a load balancer failing over - is ridden out.
 """
 
 from __future__ import annotations
@@ -16,10 +21,21 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from kubepush.cluster.client import Cluster, ClusterError, ResourceInfo
+from kubepush.cluster.client import Cluster, ClusterError, ResourceInfo, Unreachable
 from kubepush.cluster.health import FAILED, IN_PROGRESS, Health, health
 
 FIRST_INTERVAL, MAX_INTERVAL = 0.1, 2.0
+#: Rounds in a row without any answer that mean the cluster is gone, and the pause before
+#: retrying after such a round (so a few seconds of outage are ridden out).
+LOST_AFTER, RETRY_UNREACHABLE = 3, 1.0
+
+
+class LostContact(Unreachable):
+    """The cluster stopped answering while waiting; ``states`` holds the verdicts known by then."""
+
+    def __init__(self, cause: Unreachable, states: dict[Hashable, Health]) -> None:
+        super().__init__(str(cause))
+        self.states = states
 
 
 @dataclass(slots=True)
@@ -36,7 +52,10 @@ class Watched:
 def wait_for(cluster: Cluster, objects: list[Watched], timeout: float, *,
              on_change: Callable[[Watched, Health], None] = lambda w, h: None, workers: int = 8,
              stop: threading.Event | None = None) -> dict[Hashable, Health]:
-    """Final health per key; objects still in progress at the deadline are failed ("timed out")."""
+    """Final health per key; objects still in progress at the deadline are failed ("timed out").
+
+    Raises :class:`LostContact` when the cluster stops answering (see the module docstring).
+    """
     deadline = time.monotonic() + timeout
     states: dict[Hashable, Health] = {}
     pending: list[Watched] = []
@@ -47,18 +66,29 @@ def wait_for(cluster: Cluster, objects: list[Watched], timeout: float, *,
             pending.append(w)
     interval = FIRST_INTERVAL
     stop = stop or threading.Event()
+    silent: list[Unreachable] = []  # the failures of the last rounds that got no answer at all
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         while pending:
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or stop.wait(min(interval, remaining)):
+            pause = max(interval, RETRY_UNREACHABLE) if silent else interval
+            if remaining <= 0 or stop.wait(min(pause, remaining)):
                 break
             interval = min(MAX_INTERVAL, interval * 1.5)
-            for w, fetched in zip(pending, pool.map(lambda w: _fetch(cluster, w), pending), strict=True):
-                new = fetched if isinstance(fetched, Health) else health(fetched)
+            fetched = list(pool.map(lambda w: _fetch(cluster, w), pending))
+            lost = [f for f in fetched if isinstance(f, Unreachable)]
+            silent = silent + lost[:1] if len(lost) == len(fetched) else []
+            if len(silent) >= LOST_AFTER:
+                raise LostContact(silent[-1], states)
+            for w, got in zip(pending, fetched, strict=True):
+                if isinstance(got, Unreachable):
+                    continue  # no news: the last verdict stands
+                new = got if isinstance(got, Health) else health(got)
                 if new != states[w.key]:
                     states[w.key] = new
                     on_change(w, new)
             pending = [w for w in pending if states[w.key].state == IN_PROGRESS]
+    if silent:  # the deadline came while the cluster was not answering: health is unknown, not failed
+        raise LostContact(silent[-1], states)
     for w in pending:
         last = states[w.key].message
         states[w.key] = Health(FAILED, f"timed out after {timeout:g}s waiting ({last})" if last
@@ -67,10 +97,13 @@ def wait_for(cluster: Cluster, objects: list[Watched], timeout: float, *,
     return states
 
 
-def _fetch(cluster: Cluster, w: Watched) -> dict[str, Any] | Health:
-    """The live object, or a verdict when it cannot be read (gone, or the API failing)."""
+def _fetch(cluster: Cluster, w: Watched) -> dict[str, Any] | Health | Unreachable:
+    """The live object, a verdict when it cannot be read (gone, the API failing), or the
+    connection failure when the cluster did not answer at all."""
     try:
         obj = cluster.get(w.info, w.namespace, w.name)
+    except Unreachable as exc:
+        return exc
     except ClusterError as exc:
         return Health(IN_PROGRESS, f"cannot read status: {exc}")
     if obj is None:
