@@ -269,3 +269,15 @@ def test_a_crd_kustomization_that_does_not_render_is_named(tmp_path: Path, capsy
     assert code == 2
     assert "--crd crds: crds/kustomization.yaml:2:3: kustomize build of crds failed: 'gone.yaml' in resources" in err
     assert json.loads(out)["summary"]["exitCode"] == 2
+
+
+@pytest.mark.parametrize("command", ["apply", "diff", "drift"])
+def test_a_cluster_error_report_has_the_exit_code_of_the_run(tmp_path: Path, capsys, fake_kube, command) -> None:  # type: ignore[no-untyped-def]
+    """An unreachable cluster exits 2; the JSON report must not claim 1."""
+    (tmp_path / "cm.yaml").write_text(HEALTHY["base/configmap.yaml"])
+    fake_kube.stop()
+    code, out, err = run(capsys, command, "--kubeconfig", fake_kube.kubeconfig_path, str(tmp_path / "cm.yaml"),
+                         "-o", "json", "--report", f"junit={tmp_path / 'r.xml'}")
+    assert code == 2, err
+    assert json.loads(out)["summary"]["exitCode"] == 2
+    assert ET.parse(tmp_path / "r.xml").getroot().find(".//failure") is not None

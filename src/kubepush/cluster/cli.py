@@ -229,13 +229,10 @@ def report_findings(reporter: Reporter, result: Result, findings: Iterable[Findi
 
 def environment_error(reporter: Reporter, result: Result, target: str, message: str, lock: threading.Lock) -> None:
     """A target that could not run at all (exit 2): reported as an error finding too, for CI reports."""
+    result.environment_error = True
     report_findings(reporter, result, [Finding(rule="cluster-error", message=f"[{target}] {message}",
                                                file=f"cluster:{target}", object=ObjectRef())], lock)
     sys.stderr.write(f"kubepush: error: [{target}] {message}\n")
-
-
-def exit_code(errors: bool, failed: bool) -> int:
-    return 2 if errors else 1 if failed else 0
 
 
 

@@ -68,7 +68,6 @@ def run(args: argparse.Namespace) -> int:
     progress = cli.Progress(args, "apply")
     lock = threading.Lock()
     result = Result(command="apply")
-    environment = False
     with output.open_output(args) as reporter:
         loaded = {}
         for spec in specs:  # a target whose manifests do not render or validate applies nothing
@@ -93,7 +92,6 @@ def run(args: argparse.Namespace) -> int:
                      for name, (spec, _) in loaded.items()}
 
         def one(name: str) -> None:
-            nonlocal environment
             spec, items = loaded[name]
             say = progress.for_target(name)
             started = time.perf_counter()
@@ -104,7 +102,6 @@ def run(args: argparse.Namespace) -> int:
                 Finding(rule="rollback", message=f"[{name}] {note}", severity=Severity.WARNING,
                         file=f"cluster:{name}") for note in outcome.notes], lock)
             if outcome.error:
-                environment = True
                 cli.environment_error(reporter, result, name, outcome.error, lock)
             elif outcome.refused:
                 say(f"refused {len(outcome.refused)} objects: nothing applied")
@@ -116,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         with ThreadPoolExecutor(max_workers=max(1, len(loaded))) as pool:
             list(pool.map(one, list(loaded)))
         reporter.close(result)
-    return cli.exit_code(environment, result.errors > 0)
+    return result.exit_code
 
 
 def _revision(explicit: str | None, spec: Any, say: Any) -> str:

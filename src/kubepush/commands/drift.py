@@ -48,7 +48,6 @@ def run(args: argparse.Namespace, preview: bool = False) -> int:
     progress = cli.Progress(args, command)
     lock = threading.Lock()
     result = Result(command=command)
-    environment = False
     with output.open_output(args) as reporter:
         loaded = {}
         for spec in specs:
@@ -62,14 +61,12 @@ def run(args: argparse.Namespace, preview: bool = False) -> int:
         cli.report_findings(reporter, result, shared.declared_twice(list(loaded.values()), specs[0].shared), lock)
 
         def one(name: str) -> None:
-            nonlocal environment
             spec, items = loaded[name]
             started = time.perf_counter()
             outcome = check_target(spec, items, options, progress.for_target(name))
             cli.report_findings(reporter, result, outcome.refused, lock)
             cli.report_changes(reporter, result, outcome.changes, lock, warn_rules)
             if outcome.error:
-                environment = True
                 cli.environment_error(reporter, result, name, outcome.error, lock)
             else:
                 progress.for_target(name)(f"{summary(outcome.changes)} in {time.perf_counter() - started:.1f}s")
@@ -77,4 +74,4 @@ def run(args: argparse.Namespace, preview: bool = False) -> int:
         with ThreadPoolExecutor(max_workers=max(1, len(loaded))) as pool:
             list(pool.map(one, list(loaded)))
         reporter.close(result)
-    return cli.exit_code(environment, result.errors > 0)
+    return result.exit_code
