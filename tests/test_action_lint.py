@@ -26,8 +26,8 @@ def load(path: Path) -> dict:
 
 
 def test_actions_and_example_workflows_match_the_schemastore_schemas():
-    assert set(ACTIONS) == {"kubepush", "validate", "bump", "apply", "drift", "diff"}
-    assert {p.stem for p in WORKFLOWS} == {"validate", "diff", "bump", "apply", "drift"}
+    assert set(ACTIONS) == {"kubepush", "validate", "bump", "apply", "drift", "diff", "revert"}
+    assert {p.stem for p in WORKFLOWS} == {"validate", "diff", "bump", "apply", "drift", "revert"}
     for schema, files in (("vendor.github-actions", ACTIONS.values()), ("vendor.github-workflows", WORKFLOWS)):
         proc = subprocess.run(["check-jsonschema", "--builtin-schema", schema, *map(str, files)],
                               capture_output=True, text=True, check=False)
@@ -85,4 +85,5 @@ def test_example_workflows_use_the_published_actions():
             for s in job["steps"] if "uses" in s}
     assert {"kubepush/kubepush", "kubepush/kubepush/actions/validate", "kubepush/kubepush/actions/diff",
             "kubepush/kubepush/actions/apply", "kubepush/kubepush/actions/drift",
-            "kubepush/kubepush/actions/bump", "github/codeql-action/upload-sarif"} <= uses
+            "kubepush/kubepush/actions/bump", "kubepush/kubepush/actions/revert",
+            "github/codeql-action/upload-sarif"} <= uses

@@ -177,3 +177,26 @@ def test_last_applied_reverts_what_the_target_s_inventory_records(github_rig, fa
     missing = revert(server, remote, fake, "--last-applied", "-t", "base", *cluster, cwd=checkout)
     assert missing.returncode == 2 and "kubepush never applied this target there" in missing.stderr
     assert_no_traceback(missing)
+
+
+def test_the_github_action_maps_inputs_to_revert_and_its_result_to_outputs(github_rig, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """actions/revert: kubepush.ci.github with the action's inputs, as the composite step runs it."""
+    import os
+    import sys
+
+    remote, server, fake = github_rig
+    bad = remote.commit("main", {"base/deploy.yaml": BUMPED}, "bump shop to 1.5.0")
+    out, summary = tmp_path / "out", tmp_path / "summary"
+    env = {**env_with(), "KUBEPUSH_COMMAND": "revert", "RUNNER_TEMP": str(tmp_path), "GITHUB_OUTPUT": str(out),
+           "GITHUB_STEP_SUMMARY": str(summary), "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+           "KUBEPUSH_INPUTS": json.dumps({"commit": bad, "repo": server.url(remote), "forge": "github",
+                                          "forge-url": fake.url, "token": fake.token, "labels": "rollback",
+                                          "reason": "crash loop", "last-applied": "false"})}
+    proc = subprocess.run([sys.executable, "-m", "kubepush.ci.github"], env=env, capture_output=True, text=True,
+                          check=False, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    outputs = out.read_text()
+    assert "pr-number<<" in outputs and "\n1\n" in outputs and f'["kubepush/revert-{bad[:12]}"]' in outputs
+    assert "## ↩️ kubepush revert" in summary.read_text() and "pull request [#1]" in summary.read_text()
+    assert list(fake.pulls[1]["labels"]) == ["rollback"] and "crash loop" in fake.pulls[1]["body"]
+    assert fake.token not in proc.stdout.replace(f"::add-mask::{fake.token}", "") + proc.stderr

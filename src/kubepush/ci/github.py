@@ -61,6 +61,13 @@ FLAGS: dict[str, tuple[Flag, ...]] = {
              Flag("forge", VALUE, "--forge"), Flag("forge-url", VALUE, "--forge-url"),
              Flag("author", VALUE, "--author"), Flag("registry-auth", LIST, "--registry-auth"),
              Flag("insecure-registry", LIST, "--insecure-registry")),
+    "revert": (Flag("config", VALUE, "--config"), Flag("target", LIST, "--target"), Flag("commit", PATHS),
+               Flag("last-applied", FLAG, "--last-applied"), Flag("reason", VALUE, "--reason"),
+               Flag("context", VALUE, "--context"), Flag("repo", VALUE, "--repo"), Flag("base", VALUE, "--base"),
+               Flag("labels", LIST, "--label"), Flag("reviewers", LIST, "--reviewer"),
+               Flag("assignees", LIST, "--assignee"), Flag("draft", FLAG, "--draft"),
+               Flag("auto-merge", FLAG, "--auto-merge"), Flag("forge", VALUE, "--forge"),
+               Flag("forge-url", VALUE, "--forge-url"), Flag("author", VALUE, "--author")),
     "targets": (Flag("config", VALUE, "--config"), Flag("changed-since", VALUE, "--changed-since")),
 }
 #: commands that write findings reports (annotations, SARIF, JSON, Markdown)
@@ -211,8 +218,8 @@ def run(command: str, inputs: Inputs, env: dict[str, str]) -> int:
     argv = build_argv(command, inputs)
     if command == "targets":
         return _targets(argv, env)
-    if command == "bump":
-        code, markdown, outputs = _bump(argv, env)
+    if command in ("bump", "revert"):
+        code, markdown, outputs = _pull_request_command(command, argv, env)
     else:
         code, markdown, outputs = _report(command, argv, inputs, env, work)
     if markdown and inputs.boolean("summary", True):
@@ -252,7 +259,8 @@ def _report(command: str, argv: list[str], inputs: Inputs, env: dict[str, str],
     return code, summary.read_text(encoding="utf-8") if summary.exists() else "", outputs
 
 
-def _bump(argv: list[str], env: dict[str, str]) -> tuple[int, str, dict[str, object]]:
+def _pull_request_command(command: str, argv: list[str], env: dict[str, str]) -> tuple[int, str, dict[str, object]]:
+    """bump or revert: their ``-o json`` result becomes the outputs (pull requests, branches) and the summary."""
     proc = kubepush([*argv[:1], "-o", "json", *argv[1:]], env, capture=True)
     try:
         result = json.loads(proc.stdout) if proc.stdout.strip() else None
@@ -261,14 +269,15 @@ def _bump(argv: list[str], env: dict[str, str]) -> tuple[int, str, dict[str, obj
     if result is None:
         return proc.returncode or 2, "", {}
     print(json.dumps(result, indent=2), flush=True)
-    prs = [g["pullRequest"] for g in result["groups"] if g.get("pullRequest")]
+    groups = result["groups"] if command == "bump" else [result]  # a revert is one branch, one pull request
+    prs = [g["pullRequest"] for g in groups if g.get("pullRequest")]
     outputs: dict[str, object] = {
         "changed": result["changed"], "pr-number": prs[0]["number"] if prs else "",
         "pr-url": prs[0]["url"] if prs else "", "pr-urls": [p["url"] for p in prs],
-        "branches": [g["branch"] for g in result["groups"]], "result": result,
+        "branches": [g["branch"] for g in groups], "result": result,
         "findings": len(result.get("findings", [])),
     }
-    return proc.returncode, bump_markdown(result), outputs
+    return proc.returncode, bump_markdown(result) if command == "bump" else revert_markdown(result), outputs
 
 
 def bump_markdown(result: Mapping[str, Any]) -> str:
@@ -289,6 +298,22 @@ def bump_markdown(result: Mapping[str, Any]) -> str:
     return "\n".join(out)
 
 
+def revert_markdown(result: Mapping[str, Any]) -> str:
+    """The step summary (and comment section) of a revert: the commit, its branch and pull request."""
+    from kubepush.report.markdown import cell
+
+    pr = result.get("pullRequest")
+    where = f"[#{pr['number']}]({pr['url']}) ({pr['state']})" if pr else cell(result["status"])
+    out = [f"## {'❌' if result.get('findings') else '↩️'} kubepush revert", "",
+           f"Reverts `{result['commit'][:12]}` ({cell(result['subject'])}) on `{result['base']}`: "
+           f"`{result['branch']}` {cell(result['status'])}, pull request {where}."]
+    if result.get("targets"):
+        out.append("\nTargets it changes: " + ", ".join(f"`{t}`" for t in result["targets"]))
+    for finding in result.get("findings", []):
+        out.append(f"\n❌ `{cell(finding['file'])}`: {cell(finding['message'])}")
+    return "\n".join(out)
+
+
 def _targets(argv: list[str], env: dict[str, str]) -> int:
     proc = kubepush([*argv[:1], "--format", "github-matrix", *argv[1:]], env, capture=True)
     if proc.returncode:
@@ -305,7 +330,7 @@ def _comment(command: str, inputs: Inputs, env: dict[str, str], work: Path, mark
     """Post the report as this target's sticky comment; a failure warns instead of failing the job."""
     from kubepush.ci.context import detect
 
-    pr = outputs.get("pr-number") if command == "bump" else detect(env).pr
+    pr = outputs.get("pr-number") if command in ("bump", "revert") else detect(env).pr
     if not pr:
         print(f"::notice title=kubepush {command}::comment: not a pull request run; no comment posted")
         return ""
@@ -315,7 +340,7 @@ def _comment(command: str, inputs: Inputs, env: dict[str, str], work: Path, mark
     body.write_text(markdown, encoding="utf-8")
     target = ", ".join(inputs.items("target")) or "all"
     argv = ["comment", "--pr", str(pr), "--target", target, "--section", command, "--from", str(body), "-o", "json"]
-    for name in ("repo", "forge", "forge-url") if command == "bump" else ("forge", "forge-url"):
+    for name in ("repo", "forge", "forge-url") if command in ("bump", "revert") else ("forge", "forge-url"):
         if inputs.get(name):
             argv += [f"--{name}", inputs.get(name)]
     proc = kubepush(argv, env, capture=True)
