@@ -212,3 +212,32 @@ def test_legacy_members_not_in_git_are_kept_unless_adopted(shop, tmp_path, capsy
     assert code == 0, err
     assert names(report, "pruned") == ["old"]
     assert shop.get("ConfigMap", "shop", "old") is None and shop.get("Secret", "shop", "kubepush-staging") is None
+
+
+def test_without_permission_to_list_across_namespaces_the_other_parent_is_looked_for_in_the_members_namespace(
+        shop, tmp_path, capsys, monkeypatch):
+    one = config_repo(tmp_path, "one", [configmap("cfg", "shop")], "https://github.com/acme/one")
+    two = config_repo(tmp_path, "two", [configmap("cfg", "shop")], "https://github.com/acme/two")
+    assert apply_in(capsys, monkeypatch, shop, one)[0] == 0
+    other = shop.get("ConfigMap", "shop", "cfg")["metadata"]["labels"][PART_OF]
+    shop.inject("get", "^/api/v1/(secrets|configmaps)$", status=403, times=2)  # no cluster-wide list
+    code, report, err = apply_in(capsys, monkeypatch, shop, two)
+    assert code == 1, err
+    assert "belongs to another inventory, Secret shop/kubepush-staging-" in report["findings"][0]["message"]
+    shop.inject("get", "^/api/v1/(namespaces/shop/)?secrets$", status=403, times=2)  # the parent, a Secret: nowhere
+    code, report, err = apply_in(capsys, monkeypatch, shop, two)
+    assert code == 1, err
+    assert f"the ApplySet {other} (its parent Secret/ConfigMap was not found)" in report["findings"][0]["message"]
+
+
+def test_an_ownership_check_the_server_refuses_applies_nothing(shop, tmp_path, capsys, monkeypatch):
+    one = config_repo(tmp_path, "one", [configmap("cfg", "shop")], "https://github.com/acme/one")
+    two = config_repo(tmp_path, "two", [configmap("cfg", "shop", owner="two")], "https://github.com/acme/two")
+    assert apply_in(capsys, monkeypatch, shop, one)[0] == 0
+    shop.reset_requests()
+    shop.inject("get", "^/api/v1/namespaces/shop/configmaps$", status=403)  # may not list: cannot prove ownership
+    code, report, err = apply_in(capsys, monkeypatch, shop, two)
+    assert code == 2
+    assert "cannot tell whether another inventory owns some of the objects" in err and "Traceback" not in err
+    assert names(report, "not-applied") == ["cfg"]
+    assert shop.count(method="PATCH") == 0 and shop.get("ConfigMap", "shop", "cfg")["data"] == {"k": "v"}

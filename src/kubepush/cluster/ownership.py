@@ -19,7 +19,8 @@ So an object labelled as part of *another* set is never adopted, pruned or calle
 
 The other set's parent is found by its ``applyset.kubernetes.io/id`` label: one LIST of
 Secrets and one of ConfigMaps (the parent kinds kubectl builds in) across namespaces, for all
-ids at once; without permission for that the message names the id only.
+ids at once; without permission for that, in the members' namespaces; failing that the
+message names the id only.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubepush.cluster import inventory as inv
-from kubepush.cluster.client import ApiError, Cluster, ClusterError, ResourceInfo, Unreachable
+from kubepush.cluster.client import Cluster, ClusterError, ResourceInfo, Unreachable
 from kubepush.cluster.identity import Source
 from kubepush.cluster.plan import Item
 from kubepush.report.model import Finding
@@ -79,7 +80,8 @@ def foreign_labels(cluster: Cluster, parent: inv.Parent, items: list[Item], conc
     """For each item whose live copy is part of another set: that set's id.
 
     One LIST per kind and namespace, filtered by the server to members of other sets
-    (``part-of,part-of!=<id>``), so the answer holds only what matters.
+    (``part-of,part-of!=<id>``), so the answer holds only what matters. A LIST the server
+    refuses raises: without it nothing proves the objects are not another set's.
     """
     groups: dict[tuple[ResourceInfo, str | None], None] = {}
     for item in items:
@@ -93,12 +95,8 @@ def foreign_labels(cluster: Cluster, parent: inv.Parent, items: list[Item], conc
     selector = f"{inv.PART_OF_LABEL},{inv.PART_OF_LABEL}!={parent.id}"
 
     def fetch(key: tuple[ResourceInfo, str | None]) -> list[dict[str, Any]]:
-        try:
-            return cluster.list(*key, label_selector=selector)
-        except Unreachable:
-            raise
-        except ApiError:
-            return []  # e.g. not allowed to list: the apply itself will tell
+        return cluster.list(*key, label_selector=selector)  # an error (not allowed to list) is the caller's
+
     wanted = {item.key for item in items}
     out: dict[tuple[str, str, str, str], str] = {}
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(groups)))) as pool:
@@ -109,20 +107,25 @@ def foreign_labels(cluster: Cluster, parent: inv.Parent, items: list[Item], conc
     return out
 
 
-def owners(cluster: Cluster, ids: Iterable[str]) -> dict[str, Owner]:
-    """The parents of ``ids`` (an Owner without parent when it cannot be found)."""
+def owners(cluster: Cluster, ids: Iterable[str], namespaces: Iterable[str] = ()) -> dict[str, Owner]:
+    """The parents of ``ids`` (an Owner without parent when it cannot be found). Without
+    permission to list across namespaces, ``namespaces`` (where the members are: a namespaced
+    parent's own namespace holds members too) are searched instead."""
     ids = sorted(set(ids) - {""})
     found: dict[str, dict[str, Any]] = {}
     if ids:
         selector = f"{inv.ID_LABEL} in ({','.join(ids)})"
         for kind in ("Secret", "ConfigMap"):
-            try:
-                for obj in cluster.list(cluster.resource("v1", kind), None, label_selector=selector):
-                    found.setdefault(obj["metadata"].get("labels", {}).get(inv.ID_LABEL, ""), obj)
-            except Unreachable:
-                raise
-            except ClusterError:
-                continue  # not allowed to list across namespaces: the id has to do
+            info = cluster.resource("v1", kind)
+            for where in (None, *sorted(set(namespaces))):
+                try:
+                    for obj in cluster.list(info, where, label_selector=selector):
+                        found.setdefault(obj["metadata"].get("labels", {}).get(inv.ID_LABEL, ""), obj)
+                    break
+                except Unreachable:
+                    raise
+                except ClusterError:
+                    continue  # not allowed here: the next namespace, or the id has to do
     return {i: Owner(i, found.get(i)) for i in ids}
 
 

@@ -211,7 +211,7 @@ def foreign(cluster: Cluster, spec: TargetSpec, parent: inv.Parent, items: list[
     """The items whose live copy (``labels``: its part-of label by key) belongs to another inventory."""
     rules = claims(spec, parent)
     suspects = {key: label for key, label in labels.items() if label not in ("", parent.id, rules.legacy)}
-    owners = ownership.owners(cluster, suspects.values())
+    owners = ownership.owners(cluster, suspects.values(), {key[2] for key in suspects if key[2]})
     return [(item, owners[suspects[item.key]]) for item in items if item.key in suspects
             and rules.foreign(item, suspects[item.key], owners[suspects[item.key]], item in spec.shared)]
 
@@ -266,8 +266,14 @@ def _apply(spec: TargetSpec, items: list[Item], options: ApplyOptions, progress:
         return result
     taken: dict[tuple[str, str, str, str], ownership.Owner] = {}
     if parent:  # before any write: what another inventory owns is refused, or taken over when asked to
-        others = foreign(cluster, spec, parent, prepared,
-                         ownership.foreign_labels(cluster, parent, prepared, options.concurrency))
+        try:
+            labels = ownership.foreign_labels(cluster, parent, prepared, options.concurrency)
+        except ApiError as exc:
+            result.error = (f"cannot tell whether another inventory owns some of the objects: {exc}; nothing "
+                            "applied (kubepush needs to list the kinds it applies)")
+            _skip_rest([prepared], spec.name, result, "ownership could not be checked")
+            return result
+        others = foreign(cluster, spec, parent, prepared, labels)
         if others and not options.take_over:
             result.refused = [ownership.refusal(spec.name, item, owner) for item, owner in others]
             return result
@@ -503,7 +509,11 @@ def _not_verified(applied: list[Applied], states: dict[Any, Health]) -> None:
 
 def _prune(cluster: Cluster, spec: TargetSpec, parent: inv.Parent, state: inv.State, prepared: list[Item],
            options: ApplyOptions, progress: Progress, result: TargetResult) -> None:
-    members = list_members(cluster, parent, state, options.concurrency)
+    try:
+        members = list_members(cluster, parent, state, options.concurrency)
+    except ApiError as exc:
+        result.error = f"cannot list the inventory's members to prune them: {exc}; nothing pruned"
+        return
     plan = inv.prune_plan(members, {item.key for item in prepared}, namespaces=spec.prune_namespaces,
                           crds=spec.prune_crds)
     for obj, why in plan.kept:
