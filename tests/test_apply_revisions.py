@@ -179,3 +179,19 @@ def test_without_git_installed_there_is_no_revision_and_no_error(tmp_path, monke
     commit(repo, "one")
     monkeypatch.setenv("PATH", str(tmp_path / "no-such-bin"))
     assert revisions.of_paths([str(repo / "app")]) == revisions.Revision()
+
+
+def test_revision_given_as_head_of_a_dirty_tree_is_marked_dirty_too(fake_kube, tmp_path, capsys, monkeypatch):
+    """CI templates pass their commit (GitLab: $CI_COMMIT_SHA): when that is HEAD and the tree has
+    changes on top, what was applied is still not that commit. Another value is recorded as given."""
+    repo = new_repo(tmp_path)
+    write(repo / "app", "cm.yaml", configmap("cfg", mode="one"))
+    sha = commit(repo, "one")
+    monkeypatch.chdir(repo)
+    write(repo / "app", "cm.yaml", configmap("cfg", mode="edited"))
+    code, _, err = apply(capsys, fake_kube, "app", "--revision", sha)
+    assert code == 0, err
+    assert "uncommitted changes" in err and annotations(fake_kube)["kubepush.dev/revision"] == f"{sha}-dirty"
+    code, _, err = apply(capsys, fake_kube, "app", "--revision", "build-42")
+    assert code == 0, err
+    assert annotations(fake_kube)["kubepush.dev/revision"] == "build-42"

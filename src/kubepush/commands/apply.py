@@ -29,7 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="stop on field-manager conflicts, naming the other manager and fields "
                              "(default: take ownership)")
     parser.add_argument("--revision", metavar="REV",
-                        help="Git revision being applied, recorded on the inventory (default: git rev-parse HEAD)")
+                        help="Git revision being applied, recorded on the inventory (default: HEAD of the target's "
+                             "repository; <sha>-dirty, with a warning, for uncommitted changes)")
     parser.add_argument("--rollback-on-failure", action="store_true",
                         help="when health fails, re-apply the last revision that applied healthy (recorded on the "
                              "inventory; read with git worktree) - the run still exits 1")
@@ -117,13 +118,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _revision(explicit: str | None, spec: Any, say: Any) -> str:
-    """What the inventory records for this target: ``--revision`` as given, else the HEAD of the
-    repository holding its paths - ``<sha>-dirty``, with a warning, when they differ from it."""
-    if explicit:
-        return explicit
+    """What the inventory records for this target: the HEAD of the repository holding its paths -
+    ``<sha>-dirty``, with a warning, when they differ from it; ``--revision`` as given unless it
+    names that HEAD (CI passes its commit: changes on top of it are still not that commit)."""
     from kubepush.gitops import revisions
 
     found = revisions.of_paths(spec.paths)
+    if explicit and not (found.sha and found.sha.startswith(explicit)):
+        return explicit
     if found.dirty:
         say(found.warning())
     return found.recorded
