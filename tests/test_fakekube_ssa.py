@@ -418,3 +418,39 @@ def test_apply_needs_a_field_manager_and_force_only_applies(fake_kube):
             urllib.request.urlopen(req, timeout=10)
         body = json.load(exc.value)
         assert (exc.value.code, body["reason"], body["details"]["kind"]) == (422, "Invalid", "PatchOptions")
+
+
+def test_duplicate_container_ports_fail_an_apply_but_only_warn_a_create_or_update(fake_kube):
+    """What the real apiserver does with the same duplicate list-map key on each path: SSA cannot type it
+    (a 500 from the fieldmanager), a create or update stores it and sends pod-spec Warning headers."""
+    dup = _deployment()
+    dup["metadata"]["namespace"] = "default"
+    ports = dup["spec"]["template"]["spec"]["containers"][0]["ports"]
+    ports.append({"containerPort": 80, "protocol": "TCP"})
+    url = f"{fake_kube.url}/apis/apps/v1/namespaces/default/deployments"
+
+    def send(method, path, content_type, query=""):
+        req = urllib.request.Request(url + path + query, method=method, data=json.dumps(dup).encode(),
+                                     headers={"Content-Type": content_type})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return resp.status, resp.headers.get_all("Warning") or [], json.load(resp)
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.headers.get_all("Warning") or [], json.load(exc)
+
+    code, warnings, body = send("PATCH", "/d", "application/apply-patch+yaml", "?fieldManager=m")
+    assert code == 500 and not body.get("reason")  # a plain error: StatusReasonUnknown
+    assert body["message"] == ('failed to create typed patch object (default/d; apps/v1, Kind=Deployment): '
+                               '.spec.template.spec.containers[name="app"].ports: duplicate entries for key '
+                               '[containerPort=80,protocol="TCP"]')
+    assert warnings == []
+    expected = ['299 - "spec.template.spec.containers[0].ports[1]: duplicate port definition with '
+                'spec.template.spec.containers[0].ports[0]"']
+    code, warnings, body = send("POST", "", "application/json")
+    assert code == 201 and warnings == expected
+    assert len(body["spec"]["template"]["spec"]["containers"][0]["ports"]) == 2
+    code, warnings, _ = send("PUT", "/d", "application/json")
+    assert code == 200 and warnings == []  # the same spec: a workload warns only when its generation moves
+    dup["spec"]["template"]["spec"]["containers"][0]["image"] = "a:2"
+    code, warnings, _ = send("PUT", "/d", "application/json")
+    assert code == 200 and warnings == expected

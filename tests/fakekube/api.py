@@ -18,6 +18,7 @@ import yaml
 from . import defaults, managed, patches, status, typed, validation
 from .jsonutil import clone, load_yaml_or_json
 from .schema import ResourceType, resolve
+from .warnings import pod_warnings
 from .selectors import field_selector, label_selector
 from .store import Store
 
@@ -271,6 +272,7 @@ class Api:
         if rt.generation:
             meta["generation"] = 1
         defaults.apply_defaults(rt, obj)
+        call.warnings.extend(pod_warnings(rt, obj))
         if managers is None:
             managers = managed.update({}, obj, [], call.manager, rt.group_version, self._node(rt),
                                       self._resets_status(rt))
@@ -333,6 +335,9 @@ class Api:
             self._crd_status(new)
         if rt.generation and self._spec(old) != self._spec(new):
             new["metadata"]["generation"] = int(old["metadata"].get("generation", 1)) + 1
+        if not rt.generation or new["metadata"].get("generation") != old["metadata"].get("generation"):
+            # workload strategies' WarningsOnUpdate warn only when the spec changed (the generation)
+            call.warnings.extend(pod_warnings(rt, new))
         if managers is None:
             base = old["metadata"].get("managedFields")
             if supplied_managed == [{}]:

@@ -137,7 +137,7 @@ class Applier:
                     f'{RECREATE_ANNOTATION}: "true" (or set recreate: true on the target) to let kubepush do it')),
                     info)
             return self._recreate(item, info, immutable)
-        return Applied(item, self._change(item, ch.FAILED, str(exc)), info)
+        return Applied(item, self._change(item, ch.FAILED, untyped_message(exc) or str(exc)), info)
 
     def _recreate(self, item: Item, info: ResourceInfo, fields: list[str]) -> Applied:
         ref = item.ref
@@ -179,3 +179,33 @@ def immutable_fields(exc: ApiError) -> list[str]:
     if not fields and "immutable" in str(exc):
         fields = ["(unnamed)"]
     return [f for f in fields if f] or []
+
+
+#: What to do about each reason structured-merge-diff gives for a config it cannot type.
+_UNTYPED_FIXES = (
+    ("duplicate entries for key", "remove or merge the duplicate entries (a plain create or update would only "
+                                  "warn and keep both)"),
+    ("omits key field", "give every entry of that list its key field"),
+    ("field not declared in schema", "remove the field or fix its name or indentation (the kind's schema does not "
+                                     "have it)"),
+)
+
+
+def untyped_message(exc: ApiError) -> str:
+    """The fieldmanager's reason for refusing a server-side apply, without the HTTP noise ('' if not one).
+
+    The apiserver returns this as a reasonless 500 (structured-merge-diff's error is a plain
+    error in the fieldmanager: kubernetes/kubernetes
+    staging/src/k8s.io/apimachinery/pkg/util/managedfields/internal/structuredmerge.go):
+    ``failed to create typed patch object (ns/name; apps/v1, Kind=Deployment): <path>: <reason>``,
+    several reasons as ``errors:`` lines.
+    """
+    marker = "failed to create typed patch object"
+    text = str(exc).partition(marker)[2]  # the scrubbed message
+    if exc.status != 500 or not text:
+        return ""
+    detail = text.split("): ", 1)[1] if "): " in text else text.lstrip(": ")
+    reasons = [line.strip() for line in detail.splitlines() if line.strip() and line.strip() != "errors:"]
+    fixes = [fix for needle, fix in _UNTYPED_FIXES if any(needle in r for r in reasons)]
+    return ("server-side apply cannot type the object: " + "; ".join(reasons)
+            + (f" - {'; '.join(fixes)}" if fixes else ""))
