@@ -107,7 +107,8 @@ def test_group_per_target_makes_one_branch_each(git_remote_root: Path) -> None:
     proc = kubepush("bump", "--image", "ghcr.io/acme/shop:1.6.0", "--repo", remote.url, "--no-pr", "--group",
                     "target", "-o", "json", env=env_with())
     branches = sorted(g["branch"] for g in json.loads(proc.stdout)["groups"])
-    assert branches == ["kubepush/base/shop", "kubepush/staging/shop"]
+    # base/deploy.yaml is rendered by both targets (staging builds on base): its change is for "all"
+    assert branches == ["kubepush/all/shop", "kubepush/staging/shop"]
     assert "1.6.0" in remote.read("kubepush/staging/shop", "overlays/staging/kustomization.yaml")
     assert "1.4.1" in remote.read("kubepush/staging/shop", "base/deploy.yaml")
 
@@ -328,4 +329,9 @@ def test_target_selection_follows_kustomize_bases_and_default_is_the_whole_repo(
     assert files_whole == ["base/deploy.yaml", "other/app.yaml"]
     staging = kubepush("bump", "--image", "ghcr.io/acme/shop:1.5.0", "--dry-run", "-o", "json",
                        "--target", "staging", cwd=tmp_path)
-    assert [u["file"] for u in json.loads(staging.stdout)["groups"][0]["updates"]] == ["base/deploy.yaml"]
+    # the image is found in the base staging builds from; target "base" renders that file too, so the
+    # tag goes into staging's own kustomization (tests/test_bump_targets.py has the details)
+    assert [u["file"] for u in json.loads(staging.stdout)["groups"][0]["updates"]] == [
+        "overlays/staging/kustomization.yaml"]
+    assert "+images:\n+  - name: ghcr.io/acme/shop\n+    newTag: 1.5.0\n" in kubepush(
+        "bump", "--image", "ghcr.io/acme/shop:1.5.0", "--dry-run", "--target", "staging", cwd=tmp_path).stdout

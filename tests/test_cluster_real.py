@@ -12,6 +12,8 @@ import uuid
 import pytest
 import cluster_helpers as helpers
 from cluster_helpers import backup, configmap, crd, deployment, run_json, scale, secret, write
+from git_fixtures import git
+from kubepush_cli import kubepush
 
 KUBECONFIG = os.environ.get("KUBEPUSH_E2E_KUBECONFIG", "")
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not KUBECONFIG, reason="set KUBEPUSH_E2E_KUBECONFIG to run")]
@@ -331,3 +333,49 @@ def test_an_inventory_of_an_earlier_version_migrates(capsys, tmp_path, namespace
     assert code == 0, err
     assert ("pruned", "old") in rules(report)
     assert cluster.get(info, namespace, "old") is None and cluster.get(secrets, namespace, "kubepush-staging") is None
+
+
+def test_a_bump_for_one_target_changes_only_that_targets_deployment(capsys, tmp_path, namespace, cluster,
+                                                                     monkeypatch):
+    """Issue 9 item 3: two targets built from one kustomize base in one namespace; ``bump -t staging``
+    then applying both must change staging's Deployment only (no nodes needed: the specs are compared)."""
+    import yaml
+
+    cluster.apply(cluster.resource("v1", "Namespace"), ns_object(namespace))
+    repo = tmp_path / "config"
+    write(repo / "base", "deployment.yaml",
+          deployment(namespace=namespace, replicas=0, image="registry.k8s.io/pause:3.9"))
+    (repo / "base/kustomization.yaml").write_text("resources:\n  - deployment.yaml\n")
+    for name in ("staging", "production"):
+        (repo / "overlays" / name).mkdir(parents=True)
+        (repo / "overlays" / name / "kustomization.yaml").write_text(
+            f"resources:\n  - ../../base\nnamePrefix: {name}-\n")
+    (repo / "kubepush.yaml").write_text(yaml.safe_dump({"targets": [
+        {"name": n, "path": f"overlays/{n}", "namespace": namespace} for n in ("staging", "production")]}))
+    git("init", "--quiet", "--bare", "-b", "main", str(tmp_path / "origin.git"))
+    git("init", "--quiet", "-b", "main", cwd=repo)
+    git("add", ".", cwd=repo)
+    git("commit", "--quiet", "-m", "config", cwd=repo)
+    git("remote", "add", "origin", str(tmp_path / "origin.git"), cwd=repo)
+    git("push", "--quiet", "origin", "main", cwd=repo)
+    monkeypatch.chdir(repo)
+    code, _, err = run_json(capsys, "apply", "--kubeconfig", KUBECONFIG, "--no-wait")
+    assert code == 0, err
+    deployments = cluster.resource("apps/v1", "Deployment")
+    production = cluster.get(deployments, namespace, "production-web")
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "GITHUB_", "GITLAB_", "CI_"))}
+    bumped = kubepush("bump", "-t", "staging", "--image", "registry.k8s.io/pause:3.10", "--direct", cwd=repo,
+                      env=env)
+    assert bumped.returncode == 0, bumped.stdout + bumped.stderr
+    git("fetch", "--quiet", "origin", cwd=repo)
+    git("reset", "--quiet", "--hard", "origin/main", cwd=repo)  # what CI checks out for the next apply
+    code, report, err = run_json(capsys, "apply", "--kubeconfig", KUBECONFIG, "--no-wait")
+    assert code == 0, err
+    assert by_name(report)["production-web"]["rule"] == "unchanged"
+    staging = cluster.get(deployments, namespace, "staging-web")
+    assert [c["image"] for c in staging["spec"]["template"]["spec"]["containers"]] == ["registry.k8s.io/pause:3.10"]
+    after = cluster.get(deployments, namespace, "production-web")
+    assert after["spec"] == production["spec"]
+    assert after["metadata"]["generation"] == production["metadata"]["generation"]
+    assert "pause:3.9" in (repo / "base/deployment.yaml").read_text()  # the shared base is untouched

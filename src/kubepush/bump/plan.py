@@ -17,6 +17,7 @@ from typing import Any
 from kubepush.errors import UsageError
 from kubepush.images.discover import ImageSite
 from kubepush.images.edit import Edit
+from kubepush.images.kustomization import NewEntry
 from kubepush.images.policy import Policy
 from kubepush.images.reference import ImageRef, InvalidReference, parse_reference
 from kubepush.report.model import Finding, Severity
@@ -37,13 +38,26 @@ class Update:
     digest: str | None
     reason: str  # "requested by --image" or the policy's description
     target: str = ""
+    entry: NewEntry | None = None  # an images: entry to add (``site`` then says where it will be)
 
-    def edit(self) -> Edit:
-        return Edit(self.site, tag=self.tag, digest=self.digest)
+    def edit(self) -> Edit | NewEntry:
+        return self.entry or Edit(self.site, tag=self.tag, digest=self.digest)
 
     def to_dict(self) -> dict[str, Any]:
         return {"file": self.site.file, "line": self.site.line, "image": self.repository, "old": self.old,
                 "new": self.new, "reason": self.reason, "target": self.target, "kind": self.site.kind.value}
+
+
+@dataclass(frozen=True, slots=True)
+class Wanted:
+    """What a site was asked to become (``None``: keep), current or not: a target-scoped bump
+    applies it to what the target renders, which an overlay may set instead of the site."""
+
+    site: ImageSite
+    repository: str
+    tag: str | None
+    digest: str | None
+    reason: str
 
 
 @dataclass(slots=True)
@@ -53,6 +67,7 @@ class Plan:
     updates: list[Update] = field(default_factory=list)
     up_to_date: list[ImageSite] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    wanted: list[Wanted] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,16 +193,30 @@ def repositories(sites: Iterable[ImageSite], rules: Sequence[PolicyRule]) -> lis
 
 def _add(plan: Plan, site: ImageSite, ref: ImageRef, tag: str | None, digest: str | None, reason: str,
          target: str) -> None:
+    plan.wanted.append(Wanted(site, ref.name, tag, digest, reason))
+    update = update_for(site, ref, tag, digest, reason, target)
+    if update is None:
+        plan.up_to_date.append(site)
+    else:
+        plan.updates.append(update)
+
+
+def update_for(site: ImageSite, ref: ImageRef, tag: str | None, digest: str | None, reason: str,
+               target: str) -> Update | None:
+    """The update moving ``site`` (written as ``ref``) to ``tag``/``digest``; None when it has them."""
     new_tag = tag if tag and tag != ref.tag else None
     new_digest = digest if digest and digest != ref.digest else None
     if tag and not digest and ref.digest:
         new_digest = ""  # a new tag must not keep the old pin (it would keep running the old image)
     if new_tag is None and new_digest is None:
-        plan.up_to_date.append(site)
-        return
-    old = "@".join(p for p in (ref.tag, ref.digest) if p) or "(none)"
-    new = "@".join(p for p in (tag or ref.tag, digest) if p)
-    plan.updates.append(Update(site, ref.name, old, new, new_tag, new_digest, reason, target))
+        return None
+    return Update(site, ref.name, show(ref.tag, ref.digest), show(tag or ref.tag, digest), new_tag, new_digest,
+                  reason, target)
+
+
+def show(tag: str | None, digest: str | None) -> str:
+    """``tag@digest`` as reports show it."""
+    return "@".join(p for p in (tag, digest) if p) or "(none)"
 
 
 def _site_finding(site: ImageSite, rule: str, message: str, severity: Severity = Severity.ERROR) -> Finding:

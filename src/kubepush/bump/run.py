@@ -24,9 +24,9 @@ from typing import Any
 from kubepush import config as configuration
 from kubepush import gitops
 from kubepush.bump import plan as planner
-from kubepush.bump import templates
+from kubepush.bump import scope, templates
 from kubepush.errors import UsageError
-from kubepush.images import edit
+from kubepush.images import edit, kustomization
 from kubepush.images.discover import ImageSite, discover_paths
 from kubepush.images.reference import ImageRef
 from kubepush.report.model import Finding
@@ -114,7 +114,7 @@ class Planner:
                              "or --from-registry (newest tag allowed by each image's policy)")
         self.options = options
         self.settings = settings
-        self.targets = targets
+        self.targets = targets  # every target of kubepush.yaml; options.targets says which are bumped
         self.requested = planner.parse_requested(options.images)
         self.rules = planner.parse_policies(settings.get("policies", ())) if options.from_registry else []
         if options.from_registry and not self.rules:
@@ -132,13 +132,12 @@ class Planner:
             return [str(root / p) for p in self.options.paths]
         if not self.options.targets:
             return [str(root)]
-        from kubepush.ci.affected import dependencies
+        return scope.search_paths(self.where(root).chosen)
 
-        found: set[Path] = set()
-        for target in self.targets:
-            found |= dependencies(root / target.path)
-        # a file inside a directory already listed would be read (and bumped) twice
-        return sorted(str(p) for p in found if not any(d in p.parents for d in found))
+    def where(self, root: Path) -> scope.Scope:
+        """The targets of kubepush.yaml as they are in ``root`` (a rebuilt tree may differ)."""
+        chosen = () if self.options.paths else self.options.targets
+        return scope.Scope(root, scope.target_files(root, ((t.name, t.path) for t in self.targets)), chosen)
 
     def mentions(self) -> list[str]:
         """Text every file holding a wanted image contains (its last path component).
@@ -161,23 +160,16 @@ class Planner:
 
     def plan(self, root: Path, repo: gitops.Repo | None = None) -> planner.Plan:
         sites, findings = self.sites(root, repo)
-        target_of = self._target_of(root)
+        where = self.where(root)
         if self.requested:
-            result = planner.plan_requested(sites, self.requested, target_of)
+            result = planner.plan_requested(sites, self.requested, where.target_of)
         else:
             self._fetch_tags(planner.repositories(sites, self.rules))
-            result = planner.plan_policies(sites, self.rules, self._tags, self._digest, target_of)
+            result = planner.plan_policies(sites, self.rules, self._tags, self._digest, where.target_of)
+        if where.chosen:
+            result = where.apply(result)
         result.findings[:0] = [f for f in findings if f.severity.value == "error"]
         return result
-
-    def _target_of(self, root: Path) -> Callable[[str], str]:
-        spots = sorted(((str((root / t.path).resolve()), t.name) for t in self.targets), key=lambda s: -len(s[0]))
-
-        def target_of(file: str) -> str:
-            full = str(Path(file).resolve())
-            return next((name for prefix, name in spots if full == prefix or full.startswith(prefix + os.sep)), "")
-
-        return target_of
 
     def _registry(self) -> Any:
         if self._client is None:
@@ -226,7 +218,7 @@ def _same_group(how: str, key: str) -> Callable[[planner.Update], bool]:
 
 
 def _edits_for(updates: Sequence[planner.Update]) -> list[edit.FileEdit]:
-    return edit.plan(u.edit() for u in updates)
+    return kustomization.plan(u.edit() for u in updates)
 
 
 def run(options: Options, log: Callable[[str], None] = lambda m: None) -> BumpResult:
@@ -249,8 +241,10 @@ def _run_in(root: Path, repo: gitops.Repo | None, options: Options, log: Callabl
     cfg = configuration.load(options.config or (str(root / configuration.DEFAULT_NAME)
                                                 if (root / configuration.DEFAULT_NAME).is_file() else None))
     settings = cfg.section("bump")
-    targets = [configuration.Target(t.name, os.path.relpath(t.path, root) if os.path.isabs(t.path) else t.path,
-                                    t.kubernetes_version, t.raw) for t in cfg.select(list(options.targets))]
+    # repository-relative, so that a re-planned tree (a fresh clone after a moved base) finds them
+    cfg.select(list(options.targets))  # an unknown -t name is a usage error before anything else
+    targets = [configuration.Target(t.name, os.path.relpath(os.path.abspath(t.path), root), t.kubernetes_version,
+                                    t.raw) for t in cfg.targets]
     work = Planner(options, settings, targets)
     planned_at = repo.head() if repo is not None else ""
     first = work.plan(root, repo)

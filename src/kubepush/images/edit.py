@@ -333,7 +333,7 @@ def _replace(text: str, scalar: Scalar, value: str, where: str) -> list[_Splice]
     if style == "":
         if not scalar.value and a == b:
             # an empty (null) value: `tag:` needs a blank before the new text
-            return [_Splice(a, b, (" " if text[a - 1:a] == ":" else "") + _render(value), where)]
+            return [_Splice(a, b, (" " if text[a - 1:a] == ":" else "") + render_scalar(value), where)]
         if _plain_ok(value):
             return [_minimal(text, a, b, value, where)]
         return [_Splice(a, b, _double(value), where)]  # quoting keeps it a string
@@ -371,7 +371,7 @@ def _plain_ok(value: str) -> bool:
     )
 
 
-def _render(value: str) -> str:
+def render_scalar(value: str) -> str:
     """A new scalar's text: plain when that reads back as the same string, else double-quoted."""
     return value if _plain_ok(value) else _double(value)
 
@@ -412,7 +412,7 @@ def _insert(text: str, site: ImageSite, role: str, value: str, planned: _Planned
     key = _KEY_FOR[role]
     anchor = next((s for s in (site.field(r) for r in _ANCHORS[role]) if s is not None), None)
     assert anchor is not None  # a kustomize site always has name or newName
-    rendered = _render(value)
+    rendered = render_scalar(value)
     if site.entry.flow:
         planned.splices.append(_Splice(anchor.end, anchor.end, f", {key}: {rendered}", where))
     else:
