@@ -263,3 +263,32 @@ def test_target_placeholder_without_t_is_not_one_targets_name(tmp_path: Path) ->
     only_staging = kubepush("bump", "-t", "staging", "--image", "ghcr.io/acme/web:1.1.0", "--dry-run", "-o", "json",
                             cwd=root)
     assert json.loads(only_staging.stdout)["groups"][0]["branch"] == "kubepush/staging/web"
+
+
+def test_overlays_that_cannot_take_an_entry_are_refused_and_nothing_changes(tmp_path: Path) -> None:
+    other = DEPLOYMENT.replace("name: web\nspec", "name: old\nspec").replace("web:1.0.0", "web:0.9.0")
+    cases = {
+        "flow-style overlay": ({"overlays/staging/kustomization.yaml": "{resources: [../../base]}\n"},
+                               "ghcr.io/acme/web:1.1.0", "cannot be added: overlays/staging/kustomization.yaml: not a block-style"),
+        "two tags in the base, one digest": ({"base/old.yaml": other,
+                                              "base/kustomization.yaml": "resources: [deployment.yaml, old.yaml]\n"},
+                                             f"ghcr.io/acme/web@{DIGEST}", "would need two values"),
+    }
+    for name, (files, image, message) in cases.items():
+        root = write_tree(tmp_path / name.replace(" ", "-"), {**FILES, **files})
+        snapshot = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+        proc = kubepush("bump", "-t", "staging", "--image", image, "--dry-run", cwd=root)
+        assert proc.returncode == 1 and message in proc.stdout and "[bump-shared-file]" in proc.stdout, (
+            name, proc.stdout + proc.stderr)
+        assert_no_traceback(proc)
+        assert "->" not in proc.stdout, name
+        assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == snapshot, name
+
+
+def test_a_checkout_given_from_another_directory_finds_its_targets(tmp_path: Path) -> None:
+    write_tree(tmp_path / "config", FILES)
+    proc = kubepush("bump", "--checkout", "config", "-t", "staging", "--image", "ghcr.io/acme/web:1.1.0",
+                    "--dry-run", "-o", "json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert [u["file"] for u in json.loads(proc.stdout)["groups"][0]["updates"]] == [
+        "overlays/staging/kustomization.yaml"]

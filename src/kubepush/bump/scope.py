@@ -40,7 +40,7 @@ from kubepush.ci.affected import dependencies
 from kubepush.images.discover import KUSTOMIZATION_FILES, ImageSite, SiteKind, discover_paths, ref_layout
 from kubepush.images.edit import EditError
 from kubepush.images.kustomization import NewEntry, entry_line
-from kubepush.images.reference import parse_reference
+from kubepush.images.reference import InvalidReference, parse_reference
 from kubepush.report.model import Finding, Severity
 
 RULE = "bump-shared-file"
@@ -83,8 +83,10 @@ class TargetFiles:
     deps: frozenset[Path]
 
     def renders(self, file: str | Path) -> bool:
-        full = Path(file).resolve()
-        return any(full == d or d in full.parents for d in self.deps)
+        return self.renders_resolved(Path(file).resolve())
+
+    def renders_resolved(self, full: Path) -> bool:
+        return full in self.deps or any(d in self.deps for d in full.parents)
 
 
 def target_files(root: Path, targets: Iterable[tuple[str, str]]) -> list[TargetFiles]:
@@ -123,7 +125,8 @@ class Scope:
         self._entries: dict[str, list[ImageSite]] = {}
 
     def renderers(self, file: str | Path) -> list[str]:
-        return [t.name for t in self.targets if t.renders(file)]
+        full = Path(file).resolve()
+        return [t.name for t in self.targets if t.renders_resolved(full)]
 
     def target_of(self, file: str) -> str:
         """The ``target`` of an update written to ``file``: the target(s) whose render it changes."""
@@ -175,9 +178,9 @@ class Scope:
         if entry is not None:
             return Placement(site, target.name, How.OVERLAY_ENTRY, overlay, entry.line, name, entry, others)
         try:
-            line = entry_line(Path(overlay).read_bytes(), NewEntry(overlay, name, "x", None))
+            line = entry_line(Path(overlay).read_bytes(), NewEntry(_rel(overlay, self.root), name, "x", None))
         except (OSError, EditError) as exc:
-            return refuse(f"an images: entry cannot be added to {_rel(overlay, self.root)}: {exc}")
+            return refuse(f"an images: entry cannot be added: {exc}")
         return Placement(site, target.name, How.NEW_OVERLAY_ENTRY, overlay, line, name, shared_with=others)
 
     def _build(self, target: TargetFiles) -> Build | None:
@@ -243,8 +246,12 @@ class Scope:
         if (tag, digest) == (site.tag, site.digest):
             return None  # the base already has it, and nothing in the overlay overrides it
         text = p.name + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
+        try:
+            reference = parse_reference(text)
+        except InvalidReference:  # kustomize names need not be references; the report still says where
+            reference = None
         ghost = replace(site, file=p.file, document=0, kind=SiteKind.KUSTOMIZE, path=("images", p.name),
-                        line=p.line, column=1, reference=parse_reference(text), text=text, fields=(), entry=None)
+                        line=p.line, column=1, reference=reference, text=text, fields=(), entry=None)
         return planner.Update(ghost, wanted.repository, planner.show(*current), planner.show(tag, digest), tag, digest,
                               why, p.target, entry=NewEntry(p.file, p.name, tag, digest))
 
