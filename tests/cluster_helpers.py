@@ -172,3 +172,42 @@ def legacy_inventory(apply: Callable[[dict[str, Any]], Any], namespace: str, tar
         obj["metadata"]["labels"] = {PART_OF_LABEL: parent.id}
         apply(obj)
     return parent.id
+
+
+#: Taint effects that keep a pod without tolerations off a node (NoExecute also evicts it).
+BLOCKING_TAINTS = ("NoSchedule", "NoExecute")
+
+
+def pods_cannot_run(cluster: Any) -> str:
+    """Why no pod of these tests could be scheduled on the cluster, or '' when one node can take it.
+
+    A control-plane-only cluster (API server and controller-manager) has no Node objects at all;
+    a cordoned node (``spec.unschedulable``), one whose Ready condition is not True, and one with
+    a NoSchedule/NoExecute taint (the tests' pods tolerate none) take no new pod either - the
+    scheduler's NodeUnschedulable, NodeReady-taint and TaintToleration filters
+    (https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/).
+    """
+    from kubepush.cluster.client import ClusterError
+
+    try:
+        nodes = cluster.list(cluster.resource("v1", "Node"))
+    except ClusterError as exc:
+        return f"cannot tell whether pods can run: listing Nodes failed ({exc})"
+    if not nodes:
+        return "the cluster has no Node objects (control plane only): pods are never scheduled"
+    why = []
+    for node in nodes:
+        name, spec = node["metadata"]["name"], node.get("spec") or {}
+        ready = next((c for c in (node.get("status") or {}).get("conditions") or [] if c.get("type") == "Ready"),
+                     None)
+        taints = [f"{t.get('key')}:{t.get('effect')}" for t in spec.get("taints") or []
+                  if t.get("effect") in BLOCKING_TAINTS]
+        if spec.get("unschedulable"):
+            why.append(f"{name} is cordoned")
+        elif not ready or ready.get("status") != "True":
+            why.append(f"{name} is not Ready")
+        elif taints:
+            why.append(f"{name} is tainted {', '.join(taints)}")
+        else:
+            return ""
+    return "no node can take a pod: " + "; ".join(why)

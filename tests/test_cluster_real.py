@@ -1,7 +1,9 @@
 """The same scenarios against a real cluster - opt-in: ``KUBEPUSH_E2E_KUBECONFIG=~/.kube/kind pytest -m e2e``.
 
 Each test works in its own namespace (deleted afterwards); real controllers roll out the
-Deployments, so waits are real. Skipped when the variable is not set.
+Deployments, so waits are real. Skipped when the variable is not set. A test that needs pods
+to run (``pods_run``) skips, saying why, on a cluster where no node can take one - such as a
+control plane without nodes, where every other scenario still runs.
 """
 
 from __future__ import annotations
@@ -30,6 +32,21 @@ def cluster():
 
 
 @pytest.fixture
+def pods_run(cluster):
+    """For tests that need pods to run: skipped, with the reason, on a cluster where none can."""
+    reason = helpers.pods_cannot_run(cluster)
+    if reason:
+        pytest.skip(f"needs a schedulable node: {reason}")
+
+
+@pytest.fixture
+def pods_never_run(cluster):
+    """For tests that need a rollout that cannot finish: skipped where pods can run."""
+    if not helpers.pods_cannot_run(cluster):
+        pytest.skip("needs a cluster where pods cannot run (no schedulable node), so that health fails")
+
+
+@pytest.fixture
 def namespace(cluster):
     name = f"kubepush-e2e-{uuid.uuid4().hex[:8]}"
     yield name
@@ -48,7 +65,7 @@ def ns_object(name):
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
 
 
-def test_apply_waits_for_a_real_rollout_and_is_idempotent(capsys, tmp_path, namespace):
+def test_apply_waits_for_a_real_rollout_and_is_idempotent(capsys, tmp_path, namespace, pods_run):
     write(tmp_path, "m.yaml", ns_object(namespace), configmap("cfg", namespace),
           deployment(namespace=namespace, replicas=1, image="registry.k8s.io/pause:3.9"))
     code, report, err = apply(capsys, tmp_path, "--timeout", "180")
@@ -156,7 +173,7 @@ def test_only_a_clean_revision_that_proved_healthy_is_recorded_healthy(capsys, t
 
 
 def test_rollback_after_a_rollout_that_cannot_finish_names_repository_paths(capsys, tmp_path, namespace, cluster,
-                                                                            monkeypatch):
+                                                                            monkeypatch, pods_never_run):
     """Without nodes a Deployment never becomes available: health fails at --timeout, the failed
     revision is not recorded healthy, and rollback goes back to the ConfigMap-only revision."""
     repo, good = _repo_target(tmp_path, namespace, configmap("cfg", namespace, mode="good"))

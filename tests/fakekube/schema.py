@@ -98,6 +98,7 @@ _BUILTINS = [
     ("", "v1", "Pod", "pods", True, ("po",), True, False, False),
     ("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", True, ("pvc",), True, False, False),
     ("", "v1", "Event", "events", True, ("ev",), False, False, False),
+    ("", "v1", "Node", "nodes", False, ("no",), True, False, False),
     ("apps", "v1", "Deployment", "deployments", True, ("deploy",), True, True, True),
     ("apps", "v1", "StatefulSet", "statefulsets", True, ("sts",), True, True, True),
     ("apps", "v1", "DaemonSet", "daemonsets", True, ("ds",), True, False, True),
