@@ -50,7 +50,8 @@ FLAGS = [("config", "value", "--config"), ("target", "list", "--target"), ("imag
          ("draft", "flag", "--draft"), ("auto-merge", "flag", "--auto-merge"), ("direct", "flag", "--direct"),
          ("dry-run", "flag", "--dry-run"), ("forge", "value", "--forge"), ("forge-url", "value", "--forge-url"),
          ("author", "value", "--author"), ("registry-auth", "list", "--registry-auth"),
-         ("insecure-registry", "list", "--insecure-registry"), ("paths", "paths", "")]
+         ("insecure-registry", "list", "--insecure-registry"), ("last-applied", "flag", "--last-applied"),
+         ("reason", "value", "--reason"), ("commit", "paths", ""), ("paths", "paths", "")]
 
 
 def value(name):
@@ -74,7 +75,7 @@ for name, kind, flag in FLAGS:
         for item in items(name):
             argv += [flag, item]
     elif kind == "paths":
-        positional = items(name)
+        positional += items(name)
     elif given and kind in ("flag", "negate", "tristate") and given not in ("true", "false"):
         print(f"kubepush: input {name}: expected true or false, got {given!r}", file=sys.stderr)
         sys.exit(2)
@@ -83,7 +84,7 @@ for name, kind, flag in FLAGS:
     elif kind == "tristate" and given:
         argv.append(f"--{flag}" if given == "true" else f"--no-{flag}")
 argv += shlex.split(value("args"))
-if command == "bump":
+if command in ("bump", "revert"):  # their result is JSON on stdout, no findings reports
     argv[1:1] = ["-o", "json"]
 else:
     argv += ["--report", f"junit={reports}/{command}.junit.xml", "--report",
@@ -92,23 +93,28 @@ else:
 argv += ["--", *positional] if positional else []
 for stale in reports.glob(f"{command}.*"):  # never an earlier run's result
     stale.unlink()
-proc = subprocess.run(["kubepush", *argv], stdout=subprocess.PIPE if command == "bump" else None, text=True)
+proc = subprocess.run(["kubepush", *argv], stdout=subprocess.PIPE if command in ("bump", "revert") else None,
+                      text=True)
 code = proc.returncode
 
 # The dotenv report, KUBEPUSH_<COMMAND>_<OUTPUT> (a job may need several kubepush jobs); the
 # outputs are the GitHub Action's: exit-code, errors, warnings, drifted, changed, pr-url, ...
 out = {"exit-code": code}
-if command == "bump":
+if command in ("bump", "revert"):
     try:
         result = json.loads(proc.stdout)
     except ValueError:
         result = {}
-    prs = [g["pullRequest"] for g in result.get("groups", []) if g.get("pullRequest")]
+    # a revert is one branch and one merge request
+    groups = result.get("groups", []) if command == "bump" else [result] if result else []
+    prs = [g["pullRequest"] for g in groups if g.get("pullRequest")]
     out.update({"changed": bool(result.get("changed")), "pr-number": prs[0]["number"] if prs else "",
-                "pr-url": prs[0]["url"] if prs else "", "branches": [g["branch"] for g in result.get("groups", [])],
+                "pr-url": prs[0]["url"] if prs else "", "branches": [g["branch"] for g in groups],
                 "findings": len(result.get("findings", []))})
-    for group in result.get("groups", []):
-        for u in group["updates"]:
+    if command == "revert" and result:
+        print(f"revert {result['commit'][:12]} ({result['subject']}) on {result['base']}")
+    for group in groups:
+        for u in group.get("updates", []):
             print(f"{u['file']}:{u['line']}: {u['image']} {u['old']} -> {u['new']}")
         pr = group.get("pullRequest")
         print(f"{group['branch']}: {group['status']}" + (f", merge request !{pr['number']} {pr['url']}" if pr else ""))
@@ -139,7 +145,7 @@ print("kubepush outputs (dotenv):", " ".join(f"{k}={v}" for k, v in env.items())
 # comment: true -> this command's section of the target's sticky merge request comment.
 # Not commenting (no MR, an old kubepush, a refused token) warns: the result stands.
 summary = reports / f"{command}.md"
-if value("comment") == "true" and command != "bump":
+if value("comment") == "true" and command not in ("bump", "revert"):
     target = ", ".join(items("target")) or "all"
     if not os.environ.get("CI_MERGE_REQUEST_IID"):
         print("kubepush: comment: not a merge request pipeline, no comment")

@@ -133,7 +133,7 @@ def test_templates_are_in_sync_with_the_shared_parts_and_pin_this_version() -> N
     assert proc.returncode == 0, proc.stderr
     version = re.search(r'^version = "(.+)"', (REPO / "pyproject.toml").read_text(), re.MULTILINE)[1]
     templates = sorted(GITLAB.glob("templates/*.yml"))
-    assert [t.stem for t in templates] == ["apply", "bump", "diff", "drift", "validate"]
+    assert [t.stem for t in templates] == ["apply", "bump", "diff", "drift", "revert", "validate"]
     for path in templates:
         header, jobs = yaml.safe_load_all(path.read_text())
         inputs = header["spec"]["inputs"]
@@ -300,6 +300,32 @@ def test_bump_from_a_trigger_opens_a_merge_request_and_hands_its_url_on(
     assert outputs["KUBEPUSH_BUMP_PR_NUMBER"] == "1" and outputs["KUBEPUSH_BUMP_PR_URL"].endswith("/merge_requests/1")
     assert "ghcr.io/acme/shop:1.5.0" in remote.read(outputs["KUBEPUSH_BUMP_BRANCHES"], "base/deploy.yaml")
     assert fake_gitlab.token not in out  # the secret reached kubepush and nothing printed it
+
+
+def test_revert_by_hand_opens_a_merge_request_and_hands_its_url_on(
+        tmp_path: Path, kubepush_wheel: Path, fake_gitlab: Any, git_remote_root: Path) -> None:
+    from test_bump import DEPLOY
+    from test_revert import gitlab_remote
+
+    remote, server, bad = gitlab_remote(git_remote_root, fake_gitlab)
+    try:
+        ci = {"stages": ["deploy", "report"],
+              "include": [include("revert", repo=server.url(remote), **{"forge-url": fake_gitlab.url},
+                                  reason="crash loop", **install_inputs(kubepush_wheel))],
+              **dotenv_printer("after-revert", "kubepush-revert", "KUBEPUSH_REVERT_")}
+        project = make_project(tmp_path, ci)
+        proc = gitlab_ci_local(project, variables={"CI_PIPELINE_SOURCE": "web", "KUBEPUSH_REVERT": bad,
+                                                   "GITLAB_TOKEN": fake_gitlab.token})
+    finally:
+        server.stop()
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert fake_gitlab.mrs[1]["title"] == 'Revert "bump shop to 1.5.0"' and "crash loop" in fake_gitlab.mrs[1]["description"]
+    outputs = seen(proc.stdout, "after-revert")
+    assert outputs["KUBEPUSH_REVERT_EXIT_CODE"] == "0" and outputs["KUBEPUSH_REVERT_CHANGED"] == "true"
+    assert outputs["KUBEPUSH_REVERT_PR_NUMBER"] == "1" and outputs["KUBEPUSH_REVERT_BRANCHES"] == f"kubepush/revert-{bad[:12]}"
+    assert remote.read(outputs["KUBEPUSH_REVERT_BRANCHES"], "base/deploy.yaml") == DEPLOY
+    assert fake_gitlab.token not in out
 
 
 @pytest.mark.parametrize(("template", "name", "value", "message"), [

@@ -25,7 +25,8 @@ pytest_plugins = ["git_fixtures", "registry_fixtures"]
 REPO = Path(__file__).resolve().parent.parent
 HARNESS = REPO / "tests" / "data" / "jenkins" / "harness.groovy"
 JAVA_HOME = "/usr/lib/jvm/java-17-openjdk-amd64"
-STEPS = ("kubepushValidate", "kubepushBump", "kubepushDiff", "kubepushApply", "kubepushDrift", "kubepushTargets")
+STEPS = ("kubepushValidate", "kubepushBump", "kubepushDiff", "kubepushApply", "kubepushDrift", "kubepushRevert",
+         "kubepushTargets")
 JENKINSFILE = REPO / "examples" / "jenkins" / "Jenkinsfile"
 
 
@@ -168,6 +169,38 @@ def test_bump_opens_a_merge_request_with_a_token_credential_that_never_shows(
     # the secrets reached kubepush (a merge request exists) and no step ever printed them
     for secret in (fake_gitlab.token, "glpat-wrong-0123456789"):
         assert secret not in out["raw"] and secret not in out["log"]
+
+
+def test_revert_opens_one_merge_request_and_a_conflict_fails_the_step(
+        tmp_path: Path, kubepush_wheel: Path, fake_gitlab: Any, git_remote_root: Path) -> None:
+    from test_bump import DEPLOY
+    from test_revert import gitlab_remote
+
+    remote, server, bad = gitlab_remote(git_remote_root, fake_gitlab)
+    config = {"commit": bad, "repo": server.url(remote), "forge": "gitlab", "forgeUrl": fake_gitlab.url,
+              "tokenCredentialsId": "gitlab-token", "reason": "crash loop", **install(kubepush_wheel)}
+    try:
+        out = run_pipeline(tmp_path, workspace(tmp_path), [
+            {"step": "kubepushRevert", "config": config},
+            {"step": "kubepushRevert", "config": config},  # again: the same merge request, up to date
+        ], credentials={"gitlab-token": {"type": "string", "secret": fake_gitlab.token}})
+        remote.commit("main", {"base/deploy.yaml": DEPLOY.replace("1.4.1", "1.6.0")}, "bump shop to 1.6.0")
+        later = tmp_path / "later"
+        later.mkdir()
+        conflict = run_pipeline(later, workspace(later), [{"step": "kubepushRevert", "config": config}],
+                                credentials={"gitlab-token": {"type": "string", "secret": fake_gitlab.token}})
+    finally:
+        server.stop()
+    first, again = out["results"]
+    assert first["error"] is None, out["log"]
+    assert first["result"]["changed"] is True and first["result"]["prNumber"] == 1
+    assert first["result"]["branches"] == [f"kubepush/revert-{bad[:12]}"]
+    assert again["result"]["changed"] is False and again["result"]["prNumber"] == 1 and len(fake_gitlab.mrs) == 1
+    assert f"kubepush revert {bad[:12]} (bump shop to 1.5.0) on main" in out["log"]
+    (failed,) = conflict["results"]
+    assert failed["result"] is None and "findings (exit 1)" in failed["error"]
+    assert "base/deploy.yaml: error: reverting" in conflict["log"]
+    assert fake_gitlab.token not in out["raw"] + out["log"] + conflict["raw"] + conflict["log"]
 
 
 def config_repo(tmp_path: Path) -> tuple[Path, str]:

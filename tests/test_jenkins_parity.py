@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
-COMMANDS = ("validate", "diff", "apply", "drift", "bump")
+COMMANDS = ("validate", "diff", "apply", "drift", "bump", "revert")
 #: what only GitLab has: job placement and install (Jenkins: node, lock, kubepushSource/pipArgs)
 GITLAB_ONLY = {"stage", "job-name", "rules", "job-image", "kubepush-source", "pip-args", "environment"}
 #: what every step takes besides its command's flags, on both

@@ -17,6 +17,15 @@ pytest_plugins = ["git_fixtures"]
 BUMPED = DEPLOY.replace("shop:1.4.1", "shop:1.5.0")
 
 
+def gitlab_remote(git_remote_root: Path, fake_gitlab):  # type: ignore[no-untyped-def]
+    """A config repository on a token-guarded git server whose last commit is a bump to revert, for the
+    GitLab-backed CI tests: (remote, started server, the commit)."""
+    remote = make_remote(git_remote_root, "octo/app.git", FILES)
+    fake_gitlab.branches = RemoteBranches(remote)
+    bad = remote.commit("main", {"base/deploy.yaml": BUMPED}, "bump shop to 1.5.0")
+    return remote, GitHTTPServer(git_remote_root, user="oauth2", token=fake_gitlab.token).start(), bad
+
+
 def revert(server: GitHTTPServer, remote, fake, *args: str, token: str | None = None,
            cwd: Path | None = None) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
     return kubepush("revert", "--repo", server.url(remote), "--forge", "github", "--forge-url", fake.url,

@@ -1,5 +1,5 @@
 // Shared by the kubepush* steps (kubepushValidate, kubepushBump, kubepushDiff, kubepushApply,
-// kubepushDrift, kubepushTargets): install kubepush, map the step's config to flags - the GitHub Action's and the
+// kubepushDrift, kubepushRevert, kubepushTargets): install kubepush, map the step's config to flags - the GitHub Action's and the
 // GitLab templates' inputs, in camelCase - run it with the credentials bound, publish JUnit, and
 // return what the pipeline acts on. Usable directly too: kubepush(command: 'validate', ...).
 //
@@ -26,6 +26,7 @@ final Map FLAGS = [
     direct: ['flag', '--direct'], dryRun: ['flag', '--dry-run'], forge: ['value', '--forge'],
     forgeUrl: ['value', '--forge-url'], author: ['value', '--author'],
     insecureRegistry: ['list', '--insecure-registry'], changedSince: ['value', '--changed-since'],
+    commit: ['paths', ''], lastApplied: ['flag', '--last-applied'], reason: ['value', '--reason'],
 ]
 
 @groovy.transform.Field
@@ -38,8 +39,14 @@ final Map INPUTS = [
     bump: ['config', 'target', 'image', 'fromRegistry', 'repo', 'base', 'group', 'branch', 'title', 'labels',
            'reviewers', 'assignees', 'draft', 'autoMerge', 'direct', 'dryRun', 'forge', 'forgeUrl', 'author',
            'insecureRegistry'],
+    revert: ['config', 'target', 'commit', 'lastApplied', 'reason', 'context', 'repo', 'base', 'labels', 'reviewers',
+             'assignees', 'draft', 'autoMerge', 'forge', 'forgeUrl', 'author'],
     targets: ['config', 'changedSince'],
 ]
+
+/** The commands whose result is JSON on stdout (no findings reports, no JUnit). */
+@groovy.transform.Field
+final List STDOUT_JSON = ['bump', 'revert', 'targets']
 
 /** Keys every step takes besides its command's inputs. */
 @groovy.transform.Field
@@ -76,13 +83,15 @@ def runStep(String command, Map config) {
         }
         withEnv(environment) {
             withSecrets(config) {
-                // bump and targets print their JSON on stdout, the others write it with --report json=
-                String script = command in ['bump', 'targets'] ? 'kubepush "$@" > "$KP_OUTPUT"' : 'kubepush "$@"'
+                // bump, revert and targets print their JSON on stdout, the others write it with --report json=
+                String script = command in STDOUT_JSON ? 'kubepush "$@" > "$KP_OUTPUT"' : 'kubepush "$@"'
                 int code = sh(returnStatus: true, script: 'eval "set -- $KP_ARGV"; mkdir -p "$KP_REPORTS"; ' +
                               'rm -f "$KP_REPORTS/$KP_COMMAND".*; ' + script)  // no earlier run's reports
                 result = outputs(command, code, fileExists(output) ? readFile(output) : '')
                 if (command == 'bump') {
                     echo(bumpSummary(result.report))
+                } else if (command == 'revert') {
+                    echo(revertSummary(result.report))
                 } else if (command == 'targets') {
                     echo("kubepush targets: ${result.targets.join(', ') ?: 'none affected'}")
                 } else if (option(config, 'comment', false)) {
@@ -91,7 +100,7 @@ def runStep(String command, Map config) {
             }
         }
     }
-    if (!(command in ['bump', 'targets']) && option(config, 'junit', true) &&
+    if (!(command in STDOUT_JSON) && option(config, 'junit', true) &&
             fileExists("${reports}/${command}.junit.xml")) {
         junit(testResults: "kubepush-reports/${command}.junit.xml", allowEmptyResults: true)
     }
@@ -168,7 +177,7 @@ List arguments(String command, Map config, String reports) {
         argv << '--no-fail-on-drift'  // a preview expects changes, like the Action's and GitLab's diff
     }
     argv += items(config.args ?: '', false, true)
-    if (command == 'bump') {
+    if (command in ['bump', 'revert']) {
         argv += ['-o', 'json']
     } else if (command == 'targets') {
         argv += ['--format', 'json']
@@ -287,12 +296,13 @@ Map outputs(String command, int code, String json) {
         out.count = rows.size()
         return out
     }
-    if (command == 'bump') {
-        List prs = (data.groups ?: []).findAll { it.pullRequest }.collect { it.pullRequest }
+    if (command in ['bump', 'revert']) {
+        List groups = command == 'bump' ? (data.groups ?: []) : (data ? [data] : [])  // a revert: one branch, one PR
+        List prs = groups.findAll { it.pullRequest }.collect { it.pullRequest }
         out.changed = data.changed == true
         out.prNumber = prs ? prs[0].number : null
         out.prUrl = prs ? prs[0].url : null
-        out.branches = (data.groups ?: []).collect { it.branch }
+        out.branches = groups.collect { it.branch }
         out.findings = (data.findings ?: []).size()
         return out
     }
@@ -325,4 +335,16 @@ String bumpSummary(Map report) {
     }
     (report.findings ?: []).each { f -> lines << "${f.severity}: ${f.message} [${f.rule}]" }
     return lines ? lines.join('\n') : "kubepush bump: up to date (${report.upToDate ?: 0} image references current)"
+}
+
+@NonCPS
+String revertSummary(Map report) {
+    if (!report) {
+        return 'kubepush revert: no result'
+    }
+    String pr = report.pullRequest ? ", pull request #${report.pullRequest.number} ${report.pullRequest.url}" : ''
+    List lines = ["kubepush revert ${report.commit?.take(12)} (${report.subject}) on ${report.base}: " +
+                  "${report.branch} ${report.status}${pr}"]
+    (report.findings ?: []).each { f -> lines << "${f.file}: ${f.severity}: ${f.message} [${f.rule}]" }
+    return lines.join('\n')
 }
