@@ -96,3 +96,29 @@ def test_a_short_blip_while_waiting_is_ridden_out(fake_kube, tmp_path, capsys, c
     code, report, err, _ = apply(capsys, fake_kube, str(tmp_path / "d.yaml"))
     assert code == 0, err
     assert rules(report) == {"web": "created"}
+
+
+@pytest.mark.parametrize("how", ["stop", "hang"])
+def test_a_cluster_lost_in_the_middle_of_a_stage_is_exit_2_naming_the_stage(make_fake_kube, tmp_path, capsys,
+                                                                             controller, how):
+    fake = make_fake_kube(latency=lambda r: 0.05 if r.verb == "patch" else 0.0)
+    write(tmp_path, "m.yaml", *[configmap(f"c{i:02}") for i in range(12)])
+    controller.when(lambda: fake.count(verb="patch", resource="configmaps") >= 3, getattr(fake, how))
+    code, report, err, took = apply(capsys, fake, str(tmp_path), "--concurrency", "1", "--no-wait")
+    assert code == 2, err
+    assert took < 30, f"took {took:.0f}s"
+    [line] = error_lines(err)
+    assert "became unreachable during stage 3 (resources)" in line
+    found = rules(report)
+    assert len(found) == 12, found
+    assert sorted(set(found.values())) == ["created", "failed", "not-applied"], found
+    assert list(found.values()).count("failed") == 1  # the request that went unanswered; the rest not sent
+
+
+def test_single_requests_dropped_by_a_cluster_that_still_answers_fail_only_those_objects(fake_kube, tmp_path,
+                                                                                          capsys):
+    write(tmp_path, "m.yaml", configmap("a"), configmap("b"))
+    fake_kube.inject("patch", "/configmaps/a$", close=True)
+    code, report, err, _ = apply(capsys, fake_kube, str(tmp_path), "--no-wait")
+    assert code == 1, err
+    assert rules(report) == {"a": "failed", "b": "created"}

@@ -10,10 +10,15 @@ Conflicts (409, only without force) name the other field managers and their fiel
 an immutable-field change (422 "field is immutable") either fails naming the field or,
 when the object (``kubepush.dev/recreate: "true"``) or the target opts in, deletes the
 object, waits until it is gone and applies it again.
+
+A request that gets no answer fails its object; if the cluster then does not answer
+``/version`` either, it is gone: the objects not yet sent are not-applied and
+:class:`StageLost` carries what the stage did. One dropped request is just a failure.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -45,6 +50,14 @@ class Applied:
     live: dict[str, Any] | None = None
 
 
+class StageLost(Unreachable):
+    """The cluster stopped answering during a stage; ``applied`` holds every item's outcome."""
+
+    def __init__(self, cause: Unreachable, applied: list[Applied]) -> None:
+        super().__init__(str(cause))
+        self.applied = applied
+
+
 class Applier:
     """Applies items to one cluster as field manager ``kubepush``."""
 
@@ -59,6 +72,8 @@ class Applier:
         self.concurrency = max(1, concurrency)
         self.dry_run = dry_run
         self.progress = progress
+        self._lost: Unreachable | None = None  # set once the cluster is known to be gone
+        self._probe = threading.Lock()
 
     def apply(self, items: list[Item]) -> list[Applied]:
         """Apply ``items`` concurrently; results in input order. Never raises for one object's failure."""
@@ -74,7 +89,10 @@ class Applier:
                 infos[i] = exc
         existing = self._existing(items, infos)
         with ThreadPoolExecutor(max_workers=min(self.concurrency, len(items))) as pool:
-            return list(pool.map(lambda i: self._one(items[i], infos[i], existing), range(len(items))))
+            done = list(pool.map(lambda i: self._one(items[i], infos[i], existing), range(len(items))))
+        if self._lost is not None:
+            raise StageLost(self._lost, done)
+        return done
 
     def _existing(self, items: list[Item], infos: dict[int, ResourceInfo | ClusterError]
                   ) -> dict[tuple[str, str, str, str], dict[str, Any]]:
@@ -106,12 +124,18 @@ class Applier:
              existing: dict[tuple[str, str, str, str], dict[str, Any]]) -> Applied:
         if isinstance(info, ClusterError):
             return Applied(item, self._change(item, ch.FAILED, str(info)))
+        if self._lost is not None:
+            return Applied(item, self._change(item, ch.SKIPPED, f"the cluster became unreachable ({self._lost})"),
+                           info)
         before = existing.get(item.key)
         sent = compare.respect(self.ignore, item.obj, before)
         try:
             live = self.cluster.apply(info, sent.obj, force=self.force, dry_run=self.dry_run)
         except ApiError as exc:
             return self._api_failure(item, info, exc)
+        except Unreachable as exc:
+            self._check_gone(exc)
+            return Applied(item, self._change(item, ch.FAILED, f"{exc} (it may or may not have been applied)"), info)
         except ClusterError as exc:
             return Applied(item, self._change(item, ch.FAILED, str(exc)), info)
         if before is None:
@@ -124,6 +148,18 @@ class Applier:
         if action != ch.UNCHANGED or note:
             self.progress(f"{item.ref} {action}" + (f" ({note})" if note else ""))
         return Applied(item, self._change(item, action, note), info, live)
+
+    def _check_gone(self, failure: Unreachable) -> None:
+        """After a request got no answer: is the whole cluster gone, or was it this request?"""
+        with self._probe:
+            if self._lost is not None:
+                return
+            try:
+                self.cluster.request("GET", "/version", timeout=min(self.cluster.timeout, 15.0))
+            except Unreachable:
+                self._lost = failure
+            except ClusterError:
+                pass  # it answered: not gone
 
     def _api_failure(self, item: Item, info: ResourceInfo, exc: ApiError) -> Applied:
         if exc.status == 409 and exc.causes:

@@ -26,7 +26,7 @@ from kubepush.cluster import changes as ch
 from kubepush.cluster import compare
 from kubepush.cluster import inventory as inv
 from kubepush.cluster import ownership
-from kubepush.cluster.apply import Applied, Applier
+from kubepush.cluster.apply import Applied, Applier, StageLost
 from kubepush.cluster.client import ApiError, Cluster, ClusterError, ResourceInfo, Unreachable
 from kubepush.cluster.lock import ApplyLock, LockHeld
 from kubepush.cluster.health import CURRENT, FAILED, Health
@@ -334,7 +334,10 @@ def _apply_stages(spec: TargetSpec, prepared: list[Item], scope: Scope, parent: 
         try:
             done = applier.apply(stage)
         except Unreachable as exc:
-            _skip_rest(planned[number:], spec.name, result, f"the cluster became unreachable ({exc})")
+            if isinstance(exc, StageLost):
+                result.changes.extend(a.change for a in exc.applied)
+            _skip_rest(planned[number + 1:] if isinstance(exc, StageLost) else planned[number:], spec.name, result,
+                       f"the cluster became unreachable ({exc})")
             raise Lost(f"stage {number + 1} ({STAGE_NAMES[number]})", exc) from None
         applied.extend(done)
         result.changes.extend(a.change for a in done)
