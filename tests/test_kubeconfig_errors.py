@@ -62,6 +62,23 @@ def with_token(config: dict[str, Any]) -> None:
     config["users"][0]["user"]["token"] = SECRET_TOKEN
 
 
+def with_user(user: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+    def change(config: dict[str, Any]) -> None:
+        config["users"][0]["user"] = user
+    return change
+
+
+def with_server(server: str) -> Callable[[dict[str, Any]], None]:
+    def change(config: dict[str, Any]) -> None:
+        cluster_entry(config)["server"] = server
+    return change
+
+
+def exec_plugin(command: str, *args: str) -> dict[str, Any]:
+    return {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": command, "args": list(args),
+                     "interactiveMode": "Never"}}
+
+
 GARBLED_PEM = b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n"
 
 #: name -> (file content: text, or a change to the working kubeconfig; what the line must say)
@@ -80,6 +97,18 @@ CASES: dict[str, tuple[str | Callable[[dict[str, Any]], None] | None, list[str]]
     "ca-other": (with_ca_data(other_ca()), ["certificate verify failed", "not signed by the certificate authority",
                                             "certificate-authority"]),
     "token-rejected": (with_token, ["(401)", "rejected", "token"]),
+    "user-undefined": (lambda c: c["contexts"][0]["context"].__setitem__("user", "nobody"),
+                       ["uses user 'nobody', which is not defined", "users: fakekube-user"]),
+    "exec-plugin-missing": (with_user(exec_plugin("no-such-credential-plugin")),
+                            ["exec plugin 'no-such-credential-plugin'", "not installed"]),
+    "exec-plugin-fails": (with_user(exec_plugin(sys.executable, "-c", f"print('{SECRET_TOKEN}'); "
+                                                "import sys; sys.exit('session expired, log in again')")),
+                          ["exec credential plugin", "process returned 1", "session expired, log in again"]),
+    "client-key-missing": (with_user({"client-certificate": "/nonexistent/c.crt", "client-key": "/nonexistent/k"}),
+                           ["client-certificate /nonexistent/c.crt does not exist"]),
+    "token-file-missing": (with_user({"tokenFile": "/nonexistent/token"}), ["tokenFile /nonexistent/token does not"
+                                                                            " exist"]),
+    "server-not-a-url": (with_server("not a url"), ["server 'not a url' is not a URL"]),
 }
 
 

@@ -16,10 +16,11 @@ and connection failures a :class:`Unreachable` - never a urllib3 traceback.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,8 +114,12 @@ class Cluster:
                 files = kubeconfig or os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
                 name, defined_in = checked_kubeconfig(files, context)  # a broken file: one line naming it
                 self.where = f"context {name!r} in {defined_in}"
-                config.load_kube_config(config_file=files, context=name, client_configuration=configuration,
-                                        persist_config=False)
+                with _logged_errors() as logged:  # the loader logs a failing exec plugin instead of raising
+                    config.load_kube_config(config_file=files, context=name, client_configuration=configuration,
+                                            persist_config=False)
+                if logged:
+                    raise UsageError(f"the exec credential plugin ({self.where}) failed: {_one_line(logged[0])[:300]}"
+                                     "; run it by hand to see why, or fix users[].user.exec") from None
                 contexts, _ = config.list_kube_config_contexts(config_file=files)
                 active = next(c for c in contexts if c["name"] == name)
                 self.namespace = (active.get("context") or {}).get("namespace") or "default"
@@ -309,6 +314,27 @@ class Cluster:
                 return False
             raise
         return True
+
+
+@contextlib.contextmanager
+def _logged_errors() -> Iterator[list[str]]:
+    """Error records this thread logs meanwhile, captured instead of printed (``ERROR:root:...``)."""
+    import logging
+
+    found: list[str] = []
+    thread = threading.get_ident()
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.thread == thread:
+                found.append(record.getMessage())
+
+    root, handler = logging.getLogger(), Capture(logging.ERROR)
+    root.addHandler(handler)  # also keeps logging.error() from installing a stderr handler
+    try:
+        yield found
+    finally:
+        root.removeHandler(handler)
 
 
 def _in_cluster() -> bool:

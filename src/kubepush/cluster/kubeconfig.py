@@ -15,9 +15,11 @@ import base64
 import binascii
 import os
 import re
+import shutil
 import ssl
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -64,6 +66,12 @@ def check(files: str, context: str | None) -> tuple[str, str]:
         raise UsageError(f"kubeconfig {where}: context {name!r} uses cluster {body['cluster']!r}, which is not "
                          f"defined (clusters: {config.names('clusters')})")
     _check_cluster(str(body["cluster"]), *cluster)
+    if body.get("user"):
+        user = config.entries["users"].get(str(body["user"]))
+        if user is None:  # client-go refuses it too: user "x" was not found for context "y"
+            raise UsageError(f"kubeconfig {where}: context {name!r} uses user {body['user']!r}, which is not "
+                             f"defined (users: {config.names('users')})")
+        _check_user(str(body["user"]), *user)
     return name, where
 
 
@@ -110,11 +118,35 @@ def _load(path: str) -> dict[str, Any]:
     return document
 
 
+def _resolve(path: str, value: Any) -> str:
+    """A path from the kubeconfig, relative to the file that names it (as the loader resolves it)."""
+    return os.path.join(os.path.dirname(os.path.abspath(path)), os.path.expanduser(str(value)))
+
+
+def _check_user(name: str, entry: dict[str, Any], path: str) -> None:
+    """Files the user's credentials come from exist, and an exec plugin is installed (never quotes values)."""
+    user = entry.get("user")
+    if not isinstance(user, dict):
+        return
+    for key, embedded in (("client-certificate", "client-certificate-data"), ("client-key", "client-key-data"),
+                          ("tokenFile", "token")):
+        if user.get(key) and not user.get(embedded) and not os.path.isfile(_resolve(path, user[key])):
+            raise UsageError(f"kubeconfig {path}: user {name!r}: {key} {user[key]} does not exist; fix the path "
+                             f"or embed it as {embedded}")
+    command = (user.get("exec") or {}).get("command") if isinstance(user.get("exec"), dict) else None
+    if command and not shutil.which(str(command)) and not os.path.isfile(_resolve(path, command)):
+        raise UsageError(f"kubeconfig {path}: user {name!r} gets its credentials from the exec plugin "
+                         f"{command!r}, which is not installed (not on PATH); install it or fix users[].user.exec")
+
+
 def _check_cluster(name: str, entry: dict[str, Any], path: str) -> None:
     cluster = entry.get("cluster")
     if not isinstance(cluster, dict) or not cluster.get("server"):
         raise UsageError(f"kubeconfig {path}: cluster {name!r} has no server; add 'server: https://HOST:PORT'")
     where = f"kubeconfig {path}: cluster {name!r}"
+    server = urlsplit(str(cluster["server"]))
+    if server.scheme not in ("http", "https") or not server.hostname or " " in str(cluster["server"]):
+        raise UsageError(f"{where}: server {cluster['server']!r} is not a URL; set it to https://HOST:PORT")
     if cluster.get("certificate-authority-data"):
         try:
             pem = base64.b64decode(str(cluster["certificate-authority-data"]), validate=True)
@@ -123,8 +155,7 @@ def _check_cluster(name: str, entry: dict[str, Any], path: str) -> None:
                              "CA certificate's PEM") from None
         _check_pem(f"{where}: certificate-authority-data", cadata=pem)
     elif cluster.get("certificate-authority"):
-        relative_to = os.path.dirname(os.path.abspath(path))  # as the loader resolves it
-        ca = os.path.join(relative_to, os.path.expanduser(str(cluster["certificate-authority"])))
+        ca = _resolve(path, cluster["certificate-authority"])
         if not os.path.isfile(ca):
             raise UsageError(f"{where}: certificate-authority {cluster['certificate-authority']} does not exist; "
                              "fix the path or embed the CA as certificate-authority-data")
