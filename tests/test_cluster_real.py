@@ -396,3 +396,31 @@ def test_a_bump_for_one_target_changes_only_that_targets_deployment(capsys, tmp_
     assert after["spec"] == production["spec"]
     assert after["metadata"]["generation"] == production["metadata"]["generation"]
     assert "pause:3.9" in (repo / "base/deployment.yaml").read_text()  # the shared base is untouched
+
+
+# --- errors that must be clear (item 8 of the shared-cluster issue; no nodes needed) -------------------------------
+def test_a_kubeconfig_whose_ca_did_not_sign_the_server_is_one_clear_line(capsys, tmp_path):
+    """The real server's certificate checked against another CA: exit 2, one line naming the file, no secret."""
+    import base64
+
+    import yaml
+
+    if os.pathsep in KUBECONFIG:
+        pytest.skip("KUBEPUSH_E2E_KUBECONFIG lists several files")
+    config = yaml.safe_load(open(KUBECONFIG, encoding="utf-8"))
+    current = next(c for c in config["contexts"] if c["name"] == config.get("current-context"))["context"]
+    cluster = next(c for c in config["clusters"] if c["name"] == current["cluster"])["cluster"]
+    if not str(cluster.get("server", "")).startswith("https") or cluster.get("insecure-skip-tls-verify"):
+        pytest.skip("the cluster's server is not verified over TLS")
+    cluster.pop("certificate-authority", None)
+    cluster["certificate-authority-data"] = base64.b64encode(helpers.other_ca()).decode()
+    bad = tmp_path / "kubeconfig"
+    bad.write_text(yaml.safe_dump(config))
+    write(tmp_path / "m", "m.yaml", configmap("cfg", "default"))
+    code, _, err = helpers.run(capsys, "drift", "--kubeconfig", str(bad), str(tmp_path / "m"))
+    lines = [line for line in err.splitlines() if line.startswith("kubepush: error")]
+    assert code == 2 and len(lines) == 1 and "Traceback" not in err, err
+    assert f"in {bad}) is not trusted" in lines[0] and "certificate verify failed" in lines[0], lines[0]
+    user = next((u["user"] for u in config.get("users") or [] if u["name"] == current.get("user")), {}) or {}
+    for secret in (user.get("token"), user.get("client-key-data")):
+        assert not secret or secret not in err

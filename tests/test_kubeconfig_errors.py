@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import datetime
 import subprocess
 import sys
 from collections.abc import Callable
@@ -17,28 +16,10 @@ from typing import Any
 
 import pytest
 import yaml
-from cluster_helpers import configmap, run, write
+from cluster_helpers import configmap, other_ca, run, write
 
 COMMANDS = ("apply", "diff", "drift")
 SECRET_TOKEN = "sekret-token-4711"
-
-
-def other_ca() -> bytes:
-    """A CA certificate that did not sign the fake's serving certificate."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "some other CA")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(1).not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    return cert.public_bytes(serialization.Encoding.PEM)
 
 
 def cluster_entry(config: dict[str, Any]) -> dict[str, Any]:
