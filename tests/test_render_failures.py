@@ -281,3 +281,13 @@ def test_a_cluster_error_report_has_the_exit_code_of_the_run(tmp_path: Path, cap
     assert code == 2, err
     assert json.loads(out)["summary"]["exitCode"] == 2
     assert ET.parse(tmp_path / "r.xml").getroot().find(".//failure") is not None
+
+
+@pytest.mark.parametrize("command", ["validate", "apply"])
+def test_a_bad_flag_value_writes_no_report(tmp_path: Path, capsys, monkeypatch, command) -> None:  # type: ignore[no-untyped-def]
+    """A usage error is found before anything runs: exit 2 at once, and no report file (not a stale one)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cm.yaml").write_text(HEALTHY["base/configmap.yaml"])
+    code, out, err = run(capsys, command, "-k", "0.1", "cm.yaml", "-o", "json", "--report", "junit=j.xml")
+    assert code == 2 and "0.1" in err
+    assert out == "" and not (tmp_path / "j.xml").exists()

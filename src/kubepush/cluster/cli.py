@@ -153,9 +153,11 @@ def add_validate_arguments(parser: argparse.ArgumentParser) -> None:
                        help="switch off a validation rule (repeatable; see kubepush validate --list-rules)")
 
 
-def validate(paths: list[str], kubernetes_version: str | None, cfg: configuration.Config,
-             args: argparse.Namespace) -> list[Finding]:
-    """Error findings of ``kubepush validate`` on ``paths``: kubepush.yaml's settings, flags first."""
+def validation_options(kubernetes_version: str | None, cfg: configuration.Config, args: argparse.Namespace) -> Any:
+    """The options of ``kubepush validate`` for one target: kubepush.yaml's settings, flags first.
+
+    Called before anything runs (or any report is opened): a bad version is exit 2 at once.
+    """
     from kubepush.validate import engine
     from kubepush.validate.schemas import resolve_version
 
@@ -164,7 +166,7 @@ def validate(paths: list[str], kubernetes_version: str | None, cfg: configuratio
     def pick(flag: Any, key: str, default: Any) -> Any:
         return flag if flag is not None else settings.get(key, default)
 
-    options = engine.Options(
+    return engine.Options(
         kubernetes_version=resolve_version(args.kubernetes_version or kubernetes_version
                                            or settings.get("kubernetesVersion")),
         strict=pick(args.strict, "strict", True),
@@ -174,6 +176,12 @@ def validate(paths: list[str], kubernetes_version: str | None, cfg: configuratio
         schema_locations=tuple(settings.get("schemaLocations", ())),
         render=settings.get("render", True),
     )
+
+
+def validate(paths: list[str], options: Any) -> list[Finding]:
+    """Error findings of ``kubepush validate`` on ``paths`` (a render failure among them)."""
+    from kubepush.validate import engine
+
     return [f for f in engine.run(paths, options).findings if f.severity is Severity.ERROR]
 
 

@@ -69,10 +69,12 @@ def run(args: argparse.Namespace) -> int:
     progress = cli.Progress(args, "apply")
     lock = threading.Lock()
     result = Result(command="apply")
+    checks = {spec.name: cli.validation_options(versions.get(spec.name), cfg, args) for spec in specs
+              } if args.validate else {}
     with output.open_output(args) as reporter:
         loaded = {}
         for spec in specs:  # a target whose manifests do not render or validate applies nothing
-            invalid = cli.validate(spec.paths, versions.get(spec.name), cfg, args) if args.validate else []
+            invalid = cli.validate(spec.paths, checks[spec.name]) if args.validate else []
             if not invalid:
                 items, invalid, files = cli.load_items(spec.paths)
                 result.files += files

@@ -56,20 +56,20 @@ def run(args: argparse.Namespace) -> int:
     unknown = sorted((set(args.disable) | set(settings.get("disabledRules", ()))) - set(rules))
     if unknown:
         raise UsageError(f"--disable: unknown rule {', '.join(unknown)} (see kubepush validate --list-rules)")
-    jobs = _jobs(args, cfg)
+    # every flag and setting is checked before the reports open: a usage error writes no report
+    jobs = [(paths, engine.Options(
+        kubernetes_version=resolve_version(args.kubernetes_version or version or settings.get("kubernetesVersion")),
+        strict=_pick(args.strict, settings.get("strict"), True),
+        ignore_missing_schemas=_pick(args.ignore_missing_schemas, settings.get("ignoreMissingSchemas"), False),
+        disabled_rules=frozenset(args.disable) | frozenset(settings.get("disabledRules", ())),
+        crd_paths=tuple(args.crd or settings.get("crds", ())),
+        schema_locations=tuple(args.schema_location or settings.get("schemaLocations", ())),
+        render=_pick(args.render, settings.get("render"), True),
+        workers=max(0, args.workers),
+    )) for paths, version in _jobs(args, cfg)]
     with output.open_output(args) as reporter:
         results = []
-        for paths, version in jobs:
-            options = engine.Options(
-                kubernetes_version=resolve_version(args.kubernetes_version or version or settings.get("kubernetesVersion")),
-                strict=_pick(args.strict, settings.get("strict"), True),
-                ignore_missing_schemas=_pick(args.ignore_missing_schemas, settings.get("ignoreMissingSchemas"), False),
-                disabled_rules=frozenset(args.disable) | frozenset(settings.get("disabledRules", ())),
-                crd_paths=tuple(args.crd or settings.get("crds", ())),
-                schema_locations=tuple(args.schema_location or settings.get("schemaLocations", ())),
-                render=_pick(args.render, settings.get("render"), True),
-                workers=max(0, args.workers),
-            )
+        for paths, options in jobs:
             started = time.perf_counter()
             result = engine.run(paths, options, reporter)
             output.log(args, 1, f"{' '.join(paths)}: {result.documents} resources in {result.files} sources, "
