@@ -292,3 +292,24 @@ def test_a_checkout_given_from_another_directory_finds_its_targets(tmp_path: Pat
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert [u["file"] for u in json.loads(proc.stdout)["groups"][0]["updates"]] == [
         "overlays/staging/kustomization.yaml"]
+
+
+@needs_kubectl
+def test_a_base_only_chosen_targets_share_is_edited_in_place_else_each_overlay_is(tmp_path: Path) -> None:
+    two = write_tree(tmp_path / "two", FILES)
+    proc = kubepush("bump", "-t", "staging", "-t", "production", "--image", "ghcr.io/acme/web:1.1.0", "--dry-run",
+                    "-o", "json", cwd=two)
+    assert [u["file"] for u in json.loads(proc.stdout)["groups"][0]["updates"]] == ["base/deployment.yaml"]
+
+    three = write_tree(tmp_path / "three", {
+        **FILES, "kubepush.yaml": CONFIG + "  - name: qa\n    path: overlays/qa\n",
+        "overlays/qa/kustomization.yaml": "resources:\n  - ../../base\nnamePrefix: qa-\n"})
+    qa = render(three, "overlays/qa")
+    proc = _commit_and_bump(three, tmp_path, "-t", "staging", "-t", "production", "--image", "ghcr.io/acme/web:1.1.0")
+    group = json.loads(proc.stdout)["groups"][0]
+    assert group["branch"] == "kubepush/all/web"
+    assert sorted((u["file"], u["target"]) for u in group["updates"]) == [
+        ("overlays/production/kustomization.yaml", "production"), ("overlays/staging/kustomization.yaml", "staging")]
+    assert render(three, "overlays/qa") == qa
+    for overlay in ("overlays/staging", "overlays/production"):
+        assert "ghcr.io/acme/web:1.1.0" in images_in(render(three, overlay))

@@ -3,7 +3,8 @@
 From an application pipeline: ``kubepush bump --image ghcr.io/acme/shop:1.4.2``.
 By registry policy: ``kubepush bump --from-registry`` (policies in kubepush.yaml).
 Exit codes: 0 done (changed or already up to date), 1 findings (an image not
-found, a registry that could not be read), 2 usage or environment error.
+found, a registry that could not be read, a target-scoped bump refused because
+the file is shared with other targets), 2 usage or environment error.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     what.add_argument("--from-registry", action="store_true",
                       help="move each image to the newest tag its policy (bump.policies) allows")
     what.add_argument("-t", "--target", action="append", default=[], metavar="NAME",
-                      help="only files of this target (repeatable; default: all targets)")
+                      help="change only what this target renders: a base other targets share gets the tag "
+                           "in this target's own kustomization images: (repeatable; default: the whole "
+                           "repository)")
     what.add_argument("--path", action="append", default=[], metavar="PATH",
                       help="only files under this path of the repository (repeatable)")
     where = parser.add_argument_group("repository")
