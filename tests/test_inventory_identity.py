@@ -82,3 +82,18 @@ def test_a_checkout_without_origin_needs_repository_or_inventory_name(tmp_path, 
     (repo / "kubepush.yaml").write_text(yaml.safe_dump(config))
     code, _, err = run(capsys, "drift", "--kubeconfig", fake_kube.kubeconfig_path)
     assert code == 0, err
+
+
+@pytest.mark.skipif(__import__("os").geteuid() != 0, reason="needs to give the checkout to another user")
+def test_a_checkout_git_will_not_read_is_an_error_not_another_identity(tmp_path):
+    import os
+
+    from kubepush.errors import UsageError
+
+    repo = checkout(tmp_path, "a", {"kubepush.yaml": "targets: []\n"}, "https://github.com/acme/config")
+    for root, dirs, files in os.walk(repo):
+        for name in (*dirs, *files):
+            os.chown(os.path.join(root, name), 65534, 65534)
+    os.chown(repo, 65534, 65534)
+    with pytest.raises(UsageError, match="dubious ownership.*safe.directory"):
+        identity.of_config(str(repo / "kubepush.yaml"), None)

@@ -69,6 +69,10 @@ def checkout_of(path: str | Path) -> Checkout | None:
         top = git.run("rev-parse", "--show-toplevel", what="finding the git checkout", ok=(0, 128))
     except GitError:  # git is not installed: no checkout can be found
         return None
+    if top.status and "dubious ownership" in top.stderr:
+        # a checkout git will not read must not silently count as "no checkout": another identity
+        raise GitError(f"git refuses to read the checkout at {where}: it belongs to another user (dubious "
+                       f"ownership); run 'git config --global --add safe.directory {where}' first")
     if top.status:
         return None
     url = git.run("config", "--get", "remote.origin.url", what="reading the origin remote", ok=(0, 1))
