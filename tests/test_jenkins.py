@@ -203,11 +203,14 @@ def test_revert_opens_one_merge_request_and_a_conflict_fails_the_step(
     assert fake_gitlab.token not in out["raw"] + out["log"] + conflict["raw"] + conflict["log"]
 
 
-def config_repo(tmp_path: Path) -> tuple[Path, str]:
-    """The example config repository as a git checkout (kubepush.yaml at the root); its first commit."""
+def config_repo(tmp_path: Path, origin: str | None = "https://git.example.test/acme/config.git") -> tuple[Path, str]:
+    """The example config repository as a git checkout (kubepush.yaml at the root, ``origin`` as a
+    Jenkins checkout has it - it names the targets' inventories); its first commit."""
     ws = tmp_path / "workspace"
     shutil.copytree(REPO / "examples" / "config-repo", ws)
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=ws, check=True)
+    if origin:
+        subprocess.run(["git", "remote", "add", "origin", origin], cwd=ws, check=True)
     return ws, commit(ws, "config")
 
 
@@ -241,9 +244,10 @@ def test_example_jenkinsfile_on_main_applies_only_the_targets_the_push_changed(
 
 
 def test_example_jenkinsfile_on_a_pull_request_validates_and_comments_the_diff(
-        tmp_path: Path, kubepush_wheel: Path, fake_kube: Any, fake_gitlab: Any) -> None:
+        tmp_path: Path, kubepush_wheel: Path, make_fake_kube: Any, fake_gitlab: Any) -> None:
     from fakeforge.rig import make_client
 
+    staging, production = make_fake_kube(), make_fake_kube()  # two clusters, as the example's contexts are
     fake_gitlab.branches.add("feature")
     mr = make_client("gitlab", fake_gitlab).create("feature", "main", "config change", "")
     ws, _ = config_repo(tmp_path)
@@ -252,8 +256,8 @@ def test_example_jenkinsfile_on_a_pull_request_validates_and_comments_the_diff(
         "BUILD_URL": "https://jenkins.example/job/config/job/PR-1/1/", "KUBEPUSH_FORGE": "gitlab",
         "KUBEPUSH_FORGE_URL": fake_gitlab.url, "KUBEPUSH_SOURCE": str(kubepush_wheel),
         "KUBEPUSH_PIP_ARGS": "--no-deps --no-index"}, credentials={
-        "kubeconfig": {"type": "file", "content": kubeconfig_for(tmp_path / "kubeconfig", staging=fake_kube,
-                                                                 production=fake_kube).read_text()},
+        "kubeconfig": {"type": "file", "content": kubeconfig_for(tmp_path / "kubeconfig", staging=staging,
+                                                                 production=production).read_text()},
         "forge-token": {"type": "string", "secret": fake_gitlab.token}})
     (result,) = out["results"]
     assert result["error"] is None, out["log"]
@@ -261,13 +265,14 @@ def test_example_jenkinsfile_on_a_pull_request_validates_and_comments_the_diff(
     (note,) = [n["body"] for n in fake_gitlab.notes.values() if n["iid"] == mr.number]
     assert "kubepush-section:validate" in note and "kubepush-section:diff" in note  # one sticky comment
     assert "jenkins.example/job/config" in note
-    assert "would be created" in note and fake_kube.get("Namespace", None, "shop") is None  # a preview only
+    assert "would be created" in note  # a preview only
+    assert staging.get("Namespace", None, "shop") is None and production.get("Namespace", None, "shop") is None
     assert fake_gitlab.token not in out["raw"]
 
 
 def test_example_jenkinsfile_bumps_when_an_application_build_passes_images(
         tmp_path: Path, kubepush_wheel: Path) -> None:
-    ws, _ = config_repo(tmp_path)
+    ws, _ = config_repo(tmp_path, origin=None)
     out = run_pipeline(tmp_path, ws, jenkinsfile=JENKINSFILE, params={"KUBEPUSH_IMAGES": "ghcr.io/acme/shop:9.9.9"},
                        env={"BRANCH_NAME": "main", "KUBEPUSH_SOURCE": str(kubepush_wheel),
                             "KUBEPUSH_PIP_ARGS": "--no-deps --no-index"},
@@ -279,10 +284,12 @@ def test_example_jenkinsfile_bumps_when_an_application_build_passes_images(
 
 
 def test_example_jenkinsfile_nightly_reports_drift_as_unstable(tmp_path: Path, kubepush_wheel: Path,
-                                                               fake_kube: Any) -> None:
-    fake_kube.create(yaml.safe_load((REPO / "examples/config-repo/crds/backup-crd.yaml").read_text()))
+                                                               make_fake_kube: Any) -> None:
+    staging, production = make_fake_kube(), make_fake_kube()  # two clusters, as the example's contexts are
+    for fake in (staging, production):
+        fake.create(yaml.safe_load((REPO / "examples/config-repo/crds/backup-crd.yaml").read_text()))
     ws, _ = config_repo(tmp_path)
-    kubeconfig = kubeconfig_for(tmp_path / "kubeconfig", staging=fake_kube, production=fake_kube).read_text()
+    kubeconfig = kubeconfig_for(tmp_path / "kubeconfig", staging=staging, production=production).read_text()
     out = run_pipeline(tmp_path, ws, jenkinsfile=JENKINSFILE, causes=["hudson.triggers.TimerTrigger$TimerTriggerCause"],
                        env={"BRANCH_NAME": "main", "KUBEPUSH_SOURCE": str(kubepush_wheel),
                             "KUBEPUSH_PIP_ARGS": "--no-deps --no-index"},
