@@ -155,7 +155,7 @@ def _compare(cluster: Cluster, item: Item, info: ResourceInfo | ClusterError,
     lines, explained = [], []
     for diff in compare.differences(old, new):
         line, who = compare.attribute(have, diff, secret)
-        if _explained(diff, who, is_shared, legacy):
+        if _explained(diff, who, is_shared and not options.preview, legacy):
             explained.append(diff.path)
         else:
             lines.append(line)
@@ -170,7 +170,8 @@ def _compare(cluster: Cluster, item: Item, info: ResourceInfo | ClusterError,
 
 def _explained(diff: compare.Difference, who: list[compare.Owner], is_shared: bool, legacy: str) -> bool:
     """Differences that are not drift: on a shared object, labels and annotations no other manager
-    than kubepush owns (another target's); the membership label of the target's inventory of an
+    than kubepush owns (another target's - drift only: the preview, ``diff``, shows them, because
+    this target's apply will write them); the membership label of the target's inventory of an
     earlier version (the next apply moves it). Ignored fields never get here: what is compared is
     the dry run of what an apply sends, which leaves them as they are live."""
     return bool(is_shared and not who and diff.path[:2] in shared.METADATA
