@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from kubepush.report.model import ObjectRef
+from kubepush.model import ObjectRef
 from kubepush.validate.rules import DuplicateTracker, check_document
 
 

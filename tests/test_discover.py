@@ -17,7 +17,7 @@ from kubepush.images.discover import (
     list_images,
     parse_value_paths,
 )
-from kubepush.report.model import Severity
+from kubepush.model import Severity
 
 DIGEST = "sha256:" + "ab" * 32
 
@@ -32,7 +32,7 @@ def images(text: str, file: str = "manifest.yaml", **kw: object) -> list[tuple[s
 
 
 def _path(site: ImageSite) -> str:
-    from kubepush.report.model import format_path
+    from kubepush.model import format_path
 
     return format_path(site.path)
 

@@ -10,7 +10,7 @@ from cluster_helpers import deployment, run_json, scale, write
 
 from kubepush.cluster import compare
 from kubepush.cluster.client import Cluster
-from kubepush.report.model import format_path
+from kubepush.model import format_path
 
 REPLICAS = [{"kind": "Deployment", "name": "web", "paths": ["/spec/replicas"]}]
 CONTROLLER = [{"managers": ["kube-controller-manager"]}]

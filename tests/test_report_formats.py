@@ -17,7 +17,7 @@ import pytest
 
 from kubepush.report import FORMATS, make_reporter
 from kubepush.report.base import Reporter
-from kubepush.report.model import Finding, ObjectRef, Result, Severity
+from kubepush.model import Finding, ObjectRef, Result, Severity
 
 DATA = Path(__file__).parent / "data" / "report"
 ROOT = "/srv/repo"

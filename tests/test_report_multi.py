@@ -12,7 +12,7 @@ import pytest
 
 from kubepush.errors import UsageError
 from kubepush.report import FORMATS, check_format, make_reporter
-from kubepush.report.model import Finding, ObjectRef, Result
+from kubepush.model import Finding, ObjectRef, Result
 from kubepush.report.multi import AtomicFile, MultiReporter, open_reports, parse_report_spec
 
 OBJ = ObjectRef("apps/v1", "Deployment", "prod", "web")

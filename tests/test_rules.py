@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kubepush.report.model import ObjectRef, Severity
+from kubepush.model import ObjectRef, Severity
 from kubepush.validate.rules import DEFAULT_ENABLED, RULES, DuplicateTracker, check_document, diagnose_unknown
 from kubepush.validate.rules.deprecations import DEPRECATIONS
 from kubepush.validate.rules.kinds import KIND_CHECKS

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kubepush.report.model import Finding
+from kubepush.model import Finding
 from kubepush.validate.rules import RULES, DuplicateTracker, check_document, diagnose_unknown
 from kubepush.manifests.documents import object_ref
 from kubepush.validate.rules.schema_index import served_apis

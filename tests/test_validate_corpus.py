@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from kubepush.report.base import Reporter
-from kubepush.report.model import Finding, ObjectRef, Result, Severity
+from kubepush.model import Finding, ObjectRef, Result, Severity
 from kubepush.validate import engine
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"

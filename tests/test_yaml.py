@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from kubepush.manifests import fastyaml, yaml11
 from kubepush.manifests.documents import Document, parse_text
-from kubepush.report.model import Finding
+from kubepush.model import Finding
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kubepush.errors import UsageError
-from kubepush.report.model import format_path
+from kubepush.model import format_path
 
 DEFAULT_NAME = "kubepush.yaml"
 

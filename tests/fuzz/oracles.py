@@ -22,7 +22,7 @@ from kubepush.images.reference import InvalidReference, parse_reference
 from kubepush.manifests import fastyaml, yaml11
 from kubepush.manifests.documents import Document, parse_text
 from kubepush.manifests.errors import YAMLError
-from kubepush.report.model import Finding
+from kubepush.model import Finding
 
 
 def examples(default: int) -> int:

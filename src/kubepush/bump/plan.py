@@ -20,7 +20,7 @@ from kubepush.images.edit import Edit
 from kubepush.images.kustomization import NewEntry
 from kubepush.images.policy import Policy
 from kubepush.images.reference import ImageRef, InvalidReference, parse_reference
-from kubepush.report.model import Finding, Severity
+from kubepush.model import Finding, Severity
 
 #: keys of a ``bump.policies`` entry that are not part of the policy itself
 _ENTRY_KEYS = ("image", "name", "pinDigest")

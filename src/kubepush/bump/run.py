@@ -29,7 +29,7 @@ from kubepush.errors import UsageError
 from kubepush.images import edit, kustomization
 from kubepush.images.discover import ImageSite, discover_paths
 from kubepush.images.reference import ImageRef
-from kubepush.report.model import Finding
+from kubepush.model import Finding
 
 GROUPINGS = ("all", "image", "target")
 

@@ -41,7 +41,7 @@ from kubepush.images.discover import KUSTOMIZATION_FILES, ImageSite, SiteKind, d
 from kubepush.images.edit import EditError
 from kubepush.images.kustomization import NewEntry, entry_line
 from kubepush.images.reference import InvalidReference, parse_reference
-from kubepush.report.model import Finding, Severity
+from kubepush.model import Finding, Severity
 
 RULE = "bump-shared-file"
 #: container lists kustomize's images transformer rewrites (api/filters/imagetag/legacy.go)

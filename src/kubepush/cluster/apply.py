@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from kubepush.cluster import changes as ch
+from kubepush import model as ch
 from kubepush.cluster import compare
 from kubepush.cluster.client import (
     ApiError,

@@ -18,7 +18,7 @@ from typing import Any
 from kubepush import config as configuration
 from kubepush.errors import UsageError
 from kubepush.report.base import Reporter
-from kubepush.report.model import Finding, ObjectRef, Result, Severity
+from kubepush.model import Finding, ObjectRef, Result, Severity
 
 EXIT_HELP = ("exit codes: 0 ok, 1 invalid manifests, guardrail refusal, failed/unhealthy objects or drift, "
              "2 usage or environment error (bad kubeconfig, failed authentication, unreachable cluster)")

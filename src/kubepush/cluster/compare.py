@@ -28,7 +28,7 @@ from typing import Any
 
 from kubepush.cluster.client import FIELD_MANAGER
 from kubepush.cluster.plan import group_of
-from kubepush.report.model import format_path
+from kubepush.model import format_path
 
 #: Metadata the API server owns; never part of a difference.
 SERVER_METADATA = ("managedFields", "resourceVersion", "generation", "uid", "creationTimestamp", "selfLink",

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from kubepush.cluster import changes as ch
+from kubepush import model as ch
 from kubepush.cluster import compare
 from kubepush.cluster import inventory as inv
 from kubepush.cluster import ownership, shared

@@ -34,7 +34,7 @@ from kubepush.cluster import inventory as inv
 from kubepush.cluster.client import Cluster, ClusterError, ResourceInfo, Unreachable
 from kubepush.cluster.identity import Source
 from kubepush.cluster.plan import Item
-from kubepush.report.model import Finding
+from kubepush.model import Finding
 
 RULE = "owned-elsewhere"
 FIX = ("remove it from this target, declare it shared in kubepush.yaml (shared:) if both sets must apply it, "

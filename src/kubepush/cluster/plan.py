@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from kubepush.report.model import Finding, ObjectRef
+from kubepush.model import Finding, ObjectRef
 
 #: Built-in cluster-scoped kinds (the rest of the built-ins are namespaced).
 CLUSTER_SCOPED = frozenset({

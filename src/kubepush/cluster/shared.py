@@ -23,7 +23,7 @@ from typing import Any
 from kubepush.cluster.compare import IgnoreRule
 from kubepush.cluster.plan import Item, static_scope, with_namespaces
 from kubepush.errors import UsageError
-from kubepush.report.model import Finding
+from kubepush.model import Finding
 
 RULE = "declared-twice"
 #: differences on a shared object that another target's apply explains

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from kubepush.cluster import changes as ch
+from kubepush import model as ch
 from kubepush.cluster import compare
 from kubepush.cluster import inventory as inv
 from kubepush.cluster import ownership
@@ -49,7 +49,7 @@ from kubepush.cluster.wait import LostContact, Watched, wait_for
 from kubepush.errors import UsageError
 from kubepush.gitops.revisions import is_dirty
 from kubepush.manifests.documents import object_ref
-from kubepush.report.model import Finding
+from kubepush.model import Finding
 
 
 @dataclass

@@ -12,10 +12,10 @@ from typing import Any
 
 from kubepush import config as configuration
 from kubepush.cluster import cli, shared
-from kubepush.cluster.changes import summary
+from kubepush.model import summary
 from kubepush.commands import output
 from kubepush.errors import UsageError
-from kubepush.report.model import Finding, Result, Severity
+from kubepush.model import Finding, Result, Severity
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -11,9 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from kubepush import config as configuration
 from kubepush.cluster import cli, shared
-from kubepush.cluster.changes import summary
+from kubepush.model import summary
 from kubepush.commands import output
-from kubepush.report.model import Result
+from kubepush.model import Result
 
 EXIT_HELP = ("exit codes: 0 in sync (or drift with --no-fail-on-drift), 1 drift, missing or extra objects, "
              "2 usage or environment error (bad kubeconfig, failed authentication, unreachable cluster)")

@@ -12,7 +12,7 @@ import sys
 
 from kubepush.report import FORMATS, check_format, make_reporter
 from kubepush.report.base import Reporter
-from kubepush.report.model import Finding, ObjectRef, Result, Severity
+from kubepush.model import Finding, ObjectRef, Result, Severity
 from kubepush.report.multi import MultiReporter, open_reports
 
 

@@ -8,7 +8,7 @@ import time
 from kubepush import config as configuration
 from kubepush.commands import output
 from kubepush.errors import UsageError
-from kubepush.report.model import Result
+from kubepush.model import Result
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -65,7 +65,7 @@ from kubepush.images import markers
 from kubepush.images.reference import ImageRef, InvalidReference, parse_reference
 from kubepush.manifests import yaml11
 from kubepush.manifests.nesting import MAX_NESTING, too_deep
-from kubepush.report.model import Finding, ObjectRef, Severity, format_path
+from kubepush.model import Finding, ObjectRef, Severity, format_path
 
 Path_ = tuple[str | int, ...]
 

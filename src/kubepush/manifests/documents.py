@@ -14,7 +14,7 @@ from typing import Any
 
 from kubepush.manifests import fastyaml
 from kubepush.manifests.errors import YAMLError
-from kubepush.report.model import Finding, ObjectRef
+from kubepush.model import Finding, ObjectRef
 
 
 @dataclass(slots=True)

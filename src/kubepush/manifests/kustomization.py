@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kubepush.manifests.documents import Document, parse_text
-from kubepush.report.model import Finding
+from kubepush.model import Finding
 
 FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 

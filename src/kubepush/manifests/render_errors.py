@@ -29,7 +29,7 @@ from kubepush.manifests import kustomization
 from kubepush.errors import UsageError
 from kubepush.manifests.documents import Document, parse_text, yaml_error_finding
 from kubepush.manifests.errors import YAMLError
-from kubepush.report.model import Finding
+from kubepush.model import Finding
 
 RULE = "render-error"
 

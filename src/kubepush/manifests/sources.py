@@ -24,7 +24,7 @@ from kubepush.errors import UsageError
 from kubepush.manifests import render, render_errors
 from kubepush.manifests.documents import Document, parse_text, yaml_error_finding
 from kubepush.manifests.errors import YAMLError
-from kubepush.report.model import Finding
+from kubepush.model import Finding
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 

@@ -26,7 +26,7 @@ import re
 from abc import ABC, abstractmethod
 from typing import TextIO
 
-from kubepush.report.model import Finding, ObjectRef, Result, Severity
+from kubepush.model import Finding, ObjectRef, Result, Severity
 
 #: Where users read about kubepush and its rules (SARIF ``informationUri``/``helpUri``).
 PROJECT_URL = "https://github.com/kubepush/kubepush"

@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from kubepush.report.base import BufferingReporter, fingerprint
-from kubepush.report.model import Finding, Result, Severity
+from kubepush.model import Finding, Result, Severity
 
 #: The mapping linters' GitLab formatters (ESLint, Stylelint, ...) use.
 SEVERITIES = {Severity.ERROR: "major", Severity.WARNING: "minor", Severity.INFO: "info"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from kubepush.report.base import BufferingReporter
-from kubepush.report.model import Result, Severity
+from kubepush.model import Result, Severity
 
 
 class JSONReporter(BufferingReporter):

@@ -16,7 +16,7 @@ import re
 from typing import Any, TextIO
 
 from kubepush.report.base import Reporter, location, printable
-from kubepush.report.model import Finding, Result, Severity
+from kubepush.model import Finding, Result, Severity
 from kubepush.report.text import plural
 
 _ICONS = {Severity.ERROR: "❌", Severity.WARNING: "⚠️", Severity.INFO: "ℹ️"}

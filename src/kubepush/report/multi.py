@@ -22,7 +22,7 @@ from typing import Any, TextIO
 from kubepush.errors import UsageError
 from kubepush.report import check_format, make_reporter
 from kubepush.report.base import Reporter
-from kubepush.report.model import Finding, ObjectRef, Result
+from kubepush.model import Finding, ObjectRef, Result
 
 #: rule of the finding that reports a usage or environment error ending the run
 ENVIRONMENT_ERROR = "environment-error"

@@ -25,7 +25,7 @@ from typing import Any
 
 from kubepush import __version__
 from kubepush.report.base import PROJECT_URL, RULES_URL, SEVERITY_RANK, BufferingReporter, fingerprint
-from kubepush.report.model import Finding, Result, Severity
+from kubepush.model import Finding, Result, Severity
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"

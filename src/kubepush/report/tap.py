@@ -13,7 +13,7 @@ import functools
 from typing import Any
 
 from kubepush.report.base import Reporter, location, orphan_name, resource_name
-from kubepush.report.model import Finding, ObjectRef, Result, Severity
+from kubepush.model import Finding, ObjectRef, Result, Severity
 
 
 def escape_description(text: str) -> str:

@@ -15,7 +15,7 @@ messages are indented, so no line a manifest controls can start at column 0
 from __future__ import annotations
 
 from kubepush.report.base import Reporter, location, printable
-from kubepush.report.model import Finding, Result, Severity
+from kubepush.model import Finding, Result, Severity
 
 _RESET = "\033[0m"
 _BOLD = "\033[1m"

@@ -24,7 +24,7 @@ from kubepush import config as configuration
 from kubepush import gitops
 from kubepush.errors import UsageError
 from kubepush.gitops import revert as reverting
-from kubepush.report.model import Finding, ObjectRef, Severity
+from kubepush.model import Finding, ObjectRef, Severity
 
 BRANCH = "kubepush/revert-{short}"
 

@@ -22,7 +22,7 @@ from kubepush.manifests import sources as srcs
 from kubepush.manifests.render_errors import RULE as RENDER_ERROR
 from kubepush.manifests.documents import Document
 from kubepush.report.base import Reporter, location
-from kubepush.report.model import Finding, ObjectRef, Result, Severity
+from kubepush.model import Finding, ObjectRef, Result, Severity
 from kubepush.validate import crds, rules
 from kubepush.validate.messages import schema_findings
 from kubepush.validate.remote import SchemaLocations

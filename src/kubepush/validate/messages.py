@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from kubepush.report.model import Finding, format_path
+from kubepush.model import Finding, format_path
 from kubepush.validate.schemas import CompiledSchema
 
 _JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}

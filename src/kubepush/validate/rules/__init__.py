@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from kubepush.report.model import Finding
+from kubepush.model import Finding
 
 from .apis import check_api_version, diagnose_unknown
 from .base import Emitter, Path, Rule

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import functools
 
-from kubepush.report.model import Finding
+from kubepush.model import Finding
 
 from .base import Emitter, Severity
 from .deprecations import DEPRECATIONS, Deprecation

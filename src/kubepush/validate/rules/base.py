@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, TypeVar
 
 from kubepush.manifests.documents import object_ref
-from kubepush.report.model import Finding, ObjectRef, Severity
+from kubepush.model import Finding, ObjectRef, Severity
 
 T = TypeVar("T")
 Path = tuple  # tuple[str | int, ...]; spelled loosely because it is built in hot loops

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Hashable
 
-from kubepush.report.model import Finding, ObjectRef
+from kubepush.model import Finding, ObjectRef
 
 from .names import group_of
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from kubepush.report.model import format_path
+from kubepush.model import format_path
 
 from .base import Emitter, Path
 from .schema_index import ARRAY, OBJECT, Node, listmap_index

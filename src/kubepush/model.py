@@ -1,14 +1,21 @@
 """The one result model every stage produces and every reporter renders.
 
+It sits below every layer - manifests, validate, images, bump, cluster, config
+and report all import it, and it imports nothing of kubepush - so data flows one
+way: load -> check/plan -> act -> report.
+
 Stages never print: they yield :class:`Finding` objects (validate, bump discovery)
-or :class:`Change` objects (apply, diff, drift) into a :class:`Result`, and the
-reporters in this package turn that into text, JSON, JUnit, SARIF, ... The exit
-code is computed from the result, never from what was printed.
+or :class:`Change` objects (apply, diff, drift: each becomes a finding through
+:meth:`Change.to_finding`) into a :class:`Result`, and the reporters in
+:mod:`kubepush.report` turn that into text, JSON, JUnit, SARIF, ... The exit code
+is computed from the result, never from what was printed.
 """
 
 from __future__ import annotations
 
 import enum
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,11 +70,6 @@ class Finding:
     def json_path(self) -> str:
         """``spec.template.spec.containers[0].image`` - the form kubectl prints."""
         return format_path(self.path)
-
-    @property
-    def json_pointer(self) -> str:
-        """RFC 6901 pointer, the form JSON Schema tools print."""
-        return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in self.path)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON-like reporters (stable key order)."""
@@ -132,3 +134,65 @@ class Result:
     def exit_code(self) -> int:
         """0 clean, 1 at least one error-severity finding, 2 an environment error."""
         return 2 if self.environment_error else 1 if self.errors else 0
+
+
+# The change set of a cluster action (apply, diff, drift): one entry per object, like
+# Flux's ``ssa.ChangeSet``. It is model, not cluster logic: reporters and CI outputs
+# read the actions below, and each change is also a Finding (``to_finding``) -
+# failures are errors (exit code 1), objects not applied because an earlier stage
+# failed, or whose health could not be verified, are warnings, and the rest are
+# infos whose rule is the action - so every format lists every object unchanged.
+
+CREATED, CONFIGURED, UNCHANGED, RECREATED = "created", "configured", "unchanged", "recreated"
+PRUNED, KEPT, FAILED, SKIPPED, UNHEALTHY = "pruned", "kept", "failed", "not-applied", "unhealthy"
+#: Applied, but the cluster stopped answering before its health was known (neither healthy nor not).
+NOT_VERIFIED = "not-verified"
+IN_SYNC, DRIFTED, MISSING, EXTRA, HEALED = "in-sync", "drift", "missing", "extra", "healed"
+#: diff/drift: the live object belongs to another inventory (see kubepush.cluster.ownership)
+OWNED_ELSEWHERE = "owned-elsewhere"
+
+#: Actions that make the command fail (exit code 1).
+FAILING = frozenset({FAILED, UNHEALTHY, DRIFTED, MISSING, EXTRA, OWNED_ELSEWHERE})
+
+
+@dataclass(slots=True)
+class Change:
+    """What happened to (or was found about) one object, and why."""
+
+    ref: ObjectRef
+    action: str
+    reason: str = ""
+    file: str = ""
+    document: int = 0
+    target: str = ""
+    live: dict[str, Any] | None = None
+    line: int = 0
+
+    @classmethod
+    def of(cls, item: Any, action: str, reason: str = "", target: str = "", live: dict[str, Any] | None = None
+           ) -> Change:
+        """The change of a desired object (a plan ``Item``): it carries the item's file and line."""
+        return cls(item.ref, action, reason, item.file, item.document, target, live, item.line)
+
+    @property
+    def failed(self) -> bool:
+        return self.action in FAILING
+
+    def to_finding(self) -> Finding:
+        severity = (Severity.ERROR if self.failed else Severity.WARNING if self.action in (SKIPPED, NOT_VERIFIED)
+                    else Severity.INFO)
+        prefix = f"[{self.target}] " if self.target else ""
+        message = f"{prefix}{self.action}" + (f": {self.reason}" if self.reason else "")
+        return Finding(rule=self.action, message=message, severity=severity, file=self.file or _cluster(self),
+                       line=self.line, document=self.document, object=self.ref)
+
+
+def _cluster(change: Change) -> str:
+    """Objects that exist only in the cluster (pruned, extra) have no file; name the target."""
+    return f"cluster:{change.target}" if change.target else "cluster"
+
+
+def summary(changes: Iterable[Change]) -> str:
+    """``3 created, 1 failed``: counts per action, for progress lines."""
+    counts = Counter(c.action for c in changes)
+    return ", ".join(f"{n} {action}" for action, n in sorted(counts.items())) or "nothing to do"
