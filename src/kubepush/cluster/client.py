@@ -28,6 +28,7 @@ import orjson
 
 from kubepush.cluster.kubeconfig import check as checked_kubeconfig
 from kubepush.errors import UsageError
+from kubepush.net.retry import retry_after
 
 FIELD_MANAGER = "kubepush"
 #: Where a pod's service account is mounted (token, ca.crt, namespace).
@@ -365,10 +366,9 @@ def _api_error(method: str, path: str, status: int, http_reason: str | None, dat
 
 
 def _retry_after(header: str | None) -> float:
-    try:
-        return min(RETRY_AFTER_CAP, max(0.1, float(header or 1)))
-    except (TypeError, ValueError):
-        return 1.0
+    """The apiserver's ``Retry-After`` (whole seconds), 1s without one, kept short for a CLI."""
+    wait = retry_after(header, time.time())
+    return min(RETRY_AFTER_CAP, max(0.1, 1.0 if wait is None else wait))
 
 
 def _transport_error(exc: Exception) -> ClusterError:

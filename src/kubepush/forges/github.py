@@ -16,7 +16,7 @@ import requests
 from kubepush.forges import errors as E
 from kubepush.forges.base import Comment, PullRequest, PullRequests, split_team
 from kubepush.forges.errors import ForgeError
-from kubepush.forges.http import Dialect, RetryPolicy, TokenAuth, Transport, _retry_after
+from kubepush.forges.http import Dialect, RetryPolicy, TokenAuth, Transport, header_retry_after
 
 DEFAULT_API_URL = "https://api.github.com"
 _MERGE_METHODS = {"merge": "MERGE", "squash": "SQUASH", "rebase": "REBASE"}
@@ -57,7 +57,7 @@ class GitHubDialect(Dialect):
         """Primary limit: wait for ``x-ratelimit-reset``; secondary: ``retry-after`` or 60s."""
         if resp.status_code not in (403, 429):
             return None
-        after = _retry_after(resp, now)
+        after = header_retry_after(resp, now)
         if after is not None:
             return after
         if resp.headers.get("x-ratelimit-remaining") == "0":

@@ -20,7 +20,7 @@ import requests
 from kubepush.forges import errors as E
 from kubepush.forges.base import Comment, PullRequest, PullRequests
 from kubepush.forges.errors import ForgeError
-from kubepush.forges.http import Dialect, RetryPolicy, TokenAuth, Transport, _retry_after
+from kubepush.forges.http import Dialect, RetryPolicy, TokenAuth, Transport, header_retry_after
 
 DEFAULT_API_URL = "https://gitlab.com/api/v4"
 DRAFT_PREFIX = "Draft: "
@@ -42,7 +42,7 @@ class GitLabDialect(Dialect):
     def rate_limit_wait(self, resp: requests.Response, now: float) -> float | None:
         if resp.status_code != 429:
             return None
-        after = _retry_after(resp, now)
+        after = header_retry_after(resp, now)
         if after is not None:
             return after
         try:

@@ -19,7 +19,6 @@ describe *what* to call. Rules that matter for a CI bot:
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -32,6 +31,8 @@ from requests.auth import AuthBase
 
 from kubepush.forges import errors as E
 from kubepush.forges.errors import ForgeError
+from kubepush.net.origin import origin, same_origin
+from kubepush.net.retry import backoff, retry_after
 
 log = logging.getLogger("kubepush.forges")
 
@@ -111,7 +112,7 @@ class Dialect:
     def rate_limit_wait(self, resp: requests.Response, now: float) -> float | None:
         """Seconds to wait if ``resp`` is a rate-limit answer, else ``None``."""
         if resp.status_code == 429:
-            return _retry_after(resp, now) or 1.0
+            return header_retry_after(resp, now) or 1.0
         return None
 
     def next_page(self, resp: requests.Response) -> str | None:
@@ -131,19 +132,9 @@ def _flatten(value: Any) -> str:
     return str(value)
 
 
-def _retry_after(resp: requests.Response, now: float) -> float | None:
-    """``Retry-After`` as seconds (delta-seconds or HTTP-date), if present and sane."""
-    raw = resp.headers.get("Retry-After")
-    if raw is None:
-        return None
-    raw = raw.strip()
-    if raw.isdigit():
-        return float(raw)
-    try:
-        when = email.utils.parsedate_to_datetime(raw).timestamp()
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when - now)
+def header_retry_after(resp: requests.Response, now: float) -> float | None:
+    """The answer's ``Retry-After`` in seconds, if present and readable."""
+    return retry_after(resp.headers.get("Retry-After"), now)
 
 
 @dataclass
@@ -163,7 +154,7 @@ class Transport:
         self.api_url = self.api_url.rstrip("/")
         if urlsplit(self.api_url).scheme not in ("http", "https"):
             raise ValueError(f"forge API URL must be http(s): {self.api_url!r}")
-        self._origin = _origin(self.api_url)
+        self._origin = origin(self.api_url)
         self.session = _Session()
         self.session.auth = self.auth
         if self.auth is not None:
@@ -204,7 +195,7 @@ class Transport:
             except requests.RequestException as exc:
                 if last or not _retryable_exc(exc, method):
                     raise self._network_error(exc, operation, attempt) from None
-                wait = min(policy.backoff * 2 ** (attempt - 1), policy.max_wait)
+                wait = min(backoff(attempt, policy.backoff), policy.max_wait)
                 log.warning("%s %s: %s; retrying in %.1fs (attempt %d/%d)", self.dialect.forge,
                             operation, type(exc).__name__, wait, attempt, policy.attempts)
                 policy.sleep(wait)
@@ -223,9 +214,9 @@ class Transport:
                 policy.sleep(wait)
                 continue
             if resp.status_code >= 500 and not last:
-                wait = _retry_after(resp, policy.clock())
+                wait = header_retry_after(resp, policy.clock())
                 if wait is None:
-                    wait = policy.backoff * 2 ** (attempt - 1)
+                    wait = backoff(attempt, policy.backoff)
                 wait = min(wait, policy.max_wait)
                 log.warning("%s %s: server error %d; retrying in %.1fs (attempt %d/%d)",
                             self.dialect.forge, operation, resp.status_code, wait, attempt,
@@ -270,10 +261,10 @@ class Transport:
     # -- internals ------------------------------------------------------------
     def _url(self, path: str, operation: str) -> str:
         if path.startswith(("http://", "https://")):
-            if _origin(path) != self._origin:
+            if not same_origin(path, self._origin):
                 raise ForgeError(
                     f"{self.dialect.forge} {operation}: refusing to follow a link to "
-                    f"{_origin(path)} (not the API host {self._origin}); the token stays here",
+                    f"{origin(path)} (not the API host {self._origin}); the token stays here",
                     operation=operation, kind=E.OTHER)
             return path
         return self.api_url + "/" + path.lstrip("/")
@@ -351,8 +342,3 @@ def _retryable_exc(exc: Exception, method: str) -> bool:
     if isinstance(exc, (requests.Timeout, requests.ConnectionError)):
         return method.upper() in IDEMPOTENT
     return False
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()

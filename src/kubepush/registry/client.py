@@ -39,7 +39,6 @@ The protocol bits, per the distribution spec:
 from __future__ import annotations
 
 import base64
-import email.utils
 import hashlib
 import re
 import threading
@@ -53,6 +52,8 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from kubepush.images.reference import ImageRef, digest_reason, parse_reference
+from kubepush.net.origin import origin, same_origin
+from kubepush.net.retry import backoff, retry_after
 from kubepush.registry.credentials import (
     DOCKER_HUB_ALIASES,
     Credentials,
@@ -208,9 +209,9 @@ class RegistryClient:
             link = response.links.get("next", {}).get("url")
             if link:
                 url, params = urljoin(response.url, link), None
-                if _origin(url) != _origin(base):
+                if not same_origin(url, base):
                     raise RegistryError(PROTOCOL, ref.registry, f"{ref.registry} sent a pagination "
-                                        f"link to another host ({_origin(url)}); not following it")
+                                        f"link to another host ({origin(url)}); not following it")
             elif len(page) >= self.page_size:  # full page, no Link: ask for more
                 url, params = f"{base}/v2/{ref.repository}/tags/list", {"n": self.page_size, "last": page[-1]}
             else:
@@ -267,10 +268,10 @@ class RegistryClient:
             except requests.exceptions.ConnectionError:
                 if attempt < self.retries:
                     attempt += 1
-                    time.sleep(self.backoff * 2 ** (attempt - 1))
+                    time.sleep(backoff(attempt, self.backoff))
                     continue
                 raise RegistryError(UNREACHABLE, registry, f"registry {registry} is unreachable "
-                                    f"(cannot connect to {_origin(url)}) for the {what}") from None
+                                    f"(cannot connect to {origin(url)}) for the {what}") from None
             except requests.exceptions.RequestException as exc:  # broken encoding, redirect loop, ...
                 raise RegistryError(PROTOCOL, registry, f"registry {registry} sent a broken answer for "
                                     f"the {what} ({exc.__class__.__name__})") from None
@@ -285,17 +286,11 @@ class RegistryClient:
             return response
 
     def _retry_delay(self, response: requests.Response, attempt: int) -> float:
-        """``Retry-After`` (seconds or an HTTP date), else exponential backoff;
-        capped so a registry cannot stall the pipeline."""
-        header = response.headers.get("Retry-After", "").strip()
-        try:
-            if header.isdigit():
-                delay = float(header)
-            else:
-                delay = email.utils.parsedate_to_datetime(header).timestamp() - time.time()
-        except (TypeError, ValueError):
-            delay = self.backoff * 2 ** (attempt - 1)
-        return max(0.0, min(delay, self.max_retry_after))
+        """``Retry-After``, else exponential backoff; capped so a registry cannot stall the pipeline."""
+        delay = retry_after(response.headers.get("Retry-After"), time.time())
+        if delay is None:
+            delay = backoff(attempt, self.backoff)
+        return min(delay, self.max_retry_after)
 
     # Auth -------------------------------------------------------------------
 
@@ -441,11 +436,6 @@ def _settle(future: Future[list[str]], fn: Any, *args: Any) -> None:
         future.set_result(fn(*args))
     except BaseException as exc:  # noqa: BLE001 - delivered to every waiter via the future
         future.set_exception(exc)
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _tag_page(response: requests.Response, ref: ImageRef) -> list[str]:
