@@ -188,7 +188,7 @@ def pods_cannot_run(cluster: Any) -> str:
     scheduler's NodeUnschedulable, NodeReady-taint and TaintToleration filters
     (https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/).
     """
-    from kubepush.cluster.client import ClusterError
+    from kubepush.cluster.errors import ClusterError
 
     try:
         nodes = cluster.list(cluster.resource("v1", "Node"))

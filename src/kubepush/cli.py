@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from kubepush import __version__
-from kubepush.errors import UsageError
+from kubepush.errors import EXIT_OK, EXIT_USAGE, UsageError
 
 #: name -> (module, one-line help). Order is the order ``--help`` lists them.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -30,9 +30,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "targets": ("kubepush.commands.targets", "list the targets a change affects, as a CI matrix (GitHub, GitLab, json)"),
     "comment": ("kubepush.commands.comment", "post or update one sticky pull-request comment per target from a report"),
 }
-
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-
 
 class _Parser(argparse.ArgumentParser):
     """argparse exits 2 on bad usage, which is our contract too; only the wording is ours."""

@@ -1,7 +1,7 @@
 """The one result model every stage produces and every reporter renders.
 
 It sits below every layer - manifests, validate, images, bump, cluster, config
-and report all import it, and it imports nothing of kubepush - so data flows one
+and report all import it, and it imports nothing of kubepush but the exit codes - so data flows one
 way: load -> check/plan -> act -> report.
 
 Stages never print: they yield :class:`Finding` objects (validate, bump discovery)
@@ -18,6 +18,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from kubepush.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 
 
 class Severity(str, enum.Enum):
@@ -133,7 +135,7 @@ class Result:
     @property
     def exit_code(self) -> int:
         """0 clean, 1 at least one error-severity finding, 2 an environment error."""
-        return 2 if self.environment_error else 1 if self.errors else 0
+        return EXIT_USAGE if self.environment_error else EXIT_FINDINGS if self.errors else EXIT_OK
 
 
 # The change set of a cluster action (apply, diff, drift): one entry per object, like

@@ -28,13 +28,8 @@ from typing import Any
 
 from kubepush import model as ch
 from kubepush.cluster import compare
-from kubepush.cluster.client import (
-    ApiError,
-    Cluster,
-    ClusterError,
-    ResourceInfo,
-    Unreachable,
-)
+from kubepush.cluster.client import Cluster, ResourceInfo
+from kubepush.cluster.errors import ApiError, ClusterError, Unreachable
 from kubepush.cluster.plan import Item
 
 RECREATE_ANNOTATION = "kubepush.dev/recreate"

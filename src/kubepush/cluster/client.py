@@ -26,6 +26,7 @@ from typing import Any
 
 import orjson
 
+from kubepush.cluster.errors import ApiError, ClusterError, Unreachable, Untrusted
 from kubepush.cluster.kubeconfig import check as checked_kubeconfig
 from kubepush.errors import UsageError
 from kubepush.net.retry import retry_after
@@ -36,32 +37,6 @@ SERVICE_ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
 #: Attempts for 429/503 answers (the apiserver asks to come back after ``Retry-After``).
 RETRIES = 3
 RETRY_AFTER_CAP = 5.0
-
-
-class ClusterError(Exception):
-    """An API call failed; ``str()`` is a complete, secret-free message."""
-
-
-class Unreachable(ClusterError):
-    """The cluster did not answer at all (refused, reset, timed out)."""
-
-
-class Untrusted(Unreachable):
-    """TLS verification of the server failed: the kubeconfig's CA (or server URL) does not match it."""
-
-
-class ApiError(ClusterError):
-    """The API answered with an error Status."""
-
-    def __init__(self, status: int, reason: str, message: str, body: dict[str, Any]) -> None:
-        super().__init__(message)
-        self.status = status
-        self.reason = reason
-        self.body = body
-
-    @property
-    def causes(self) -> list[dict[str, Any]]:
-        return list((self.body.get("details") or {}).get("causes") or [])
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,8 @@ from kubepush.cluster import compare
 from kubepush.cluster import inventory as inv
 from kubepush.cluster import ownership, shared
 from kubepush.cluster.apply import Applier
-from kubepush.cluster.client import (
-    ApiError,
-    Cluster,
-    ClusterError,
-    ResourceInfo,
-    Unreachable,
-)
+from kubepush.cluster.client import Cluster, ResourceInfo
+from kubepush.cluster.errors import ApiError, ClusterError, Unreachable
 from kubepush.cluster.plan import Item
 from kubepush.cluster.target import (
     ApplyOptions,

@@ -7,7 +7,7 @@ parent after the connection check.
 from __future__ import annotations
 
 from kubepush.cluster import inventory as inv
-from kubepush.cluster.client import ClusterError
+from kubepush.cluster.errors import ClusterError
 from kubepush.cluster.target import ApplyOptions, TargetSpec, connect, inventory_parent
 from kubepush.errors import UsageError
 

@@ -20,15 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubepush.cluster.client import ApiError, Cluster, ClusterError, ResourceInfo
+from kubepush.cluster.client import Cluster, ResourceInfo
+from kubepush.cluster.errors import ApiError, ClusterError, LockHeld
 from kubepush.cluster.inventory import Parent
 
 LOCK_ANNOTATION = "kubepush.dev/apply-lock"
 LEASE_SECONDS = 15.0
-
-
-class LockHeld(Exception):
-    """The lock stayed with another run for longer than we may wait."""
 
 
 @dataclass

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubepush.cluster import inventory as inv
-from kubepush.cluster.client import Cluster, ClusterError, ResourceInfo, Unreachable
+from kubepush.cluster.client import Cluster, ResourceInfo
+from kubepush.cluster.errors import ClusterError, Unreachable
 from kubepush.manifests.documents import object_ref
 
 SHOWN = 5  # leftover members named in the note

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubepush.cluster import inventory as inv
-from kubepush.cluster.client import Cluster, ClusterError, ResourceInfo, Unreachable
+from kubepush.cluster.client import Cluster, ResourceInfo
+from kubepush.cluster.errors import ClusterError, Unreachable
 from kubepush.cluster.identity import Source
 from kubepush.cluster.plan import Item
 from kubepush.model import Finding

@@ -27,8 +27,9 @@ from kubepush.cluster import compare
 from kubepush.cluster import inventory as inv
 from kubepush.cluster import ownership
 from kubepush.cluster.apply import Applied, Applier, StageLost
-from kubepush.cluster.client import ApiError, Cluster, ClusterError, ResourceInfo, Unreachable
-from kubepush.cluster.lock import ApplyLock, LockHeld
+from kubepush.cluster.client import Cluster, ResourceInfo
+from kubepush.cluster.errors import ApiError, ClusterError, LockHeld, Unreachable
+from kubepush.cluster.lock import ApplyLock
 from kubepush.cluster.health import CURRENT, FAILED, Health
 from kubepush.cluster.identity import Source
 from kubepush.cluster.migrate import Legacy

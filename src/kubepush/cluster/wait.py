@@ -21,7 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from kubepush.cluster.client import Cluster, ClusterError, ResourceInfo, Unreachable
+from kubepush.cluster.client import Cluster, ResourceInfo
+from kubepush.cluster.errors import ClusterError, Unreachable
 from kubepush.cluster.health import FAILED, IN_PROGRESS, Health, health
 
 FIRST_INTERVAL, MAX_INTERVAL = 0.1, 2.0

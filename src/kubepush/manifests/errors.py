@@ -6,7 +6,7 @@ catch or raise YAML errors import this instead.
 """
 
 
-class YAMLError(Exception):
+class YAMLError(Exception):  # not a UsageError: a broken document is a finding (exit code 1)
     """A document is not valid Kubernetes YAML; ``line``/``column`` are 1-based."""
 
     def __init__(self, message: str, line: int = 0, column: int = 0, hint: str = "") -> None:
