@@ -14,7 +14,9 @@
   (``cut_next("git-receive-pack")``) to simulate a network failure mid-push.
 
 Fixtures: ``git_remote_root`` (a directory for bare repos), ``git_http``
-(a running server with user ``bot`` / token :data:`TOKEN`, stopped afterwards).
+(a running server with user ``bot`` / token :data:`TOKEN`, stopped afterwards). A server
+given ``authorize(user, token)`` asks it instead, so the forge that issued a token (a fake
+GitHub minting App installation tokens) decides whether git may use it.
 Test modules load them with ``pytest_plugins = ["git_fixtures"]`` and import
 the helpers directly; that import comes first, so pytest cannot rewrite this
 module's asserts (PYTEST_DONT_REWRITE says so instead of a warning).
@@ -26,7 +28,7 @@ import base64
 import os
 import subprocess
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -117,6 +119,7 @@ class GitHTTPServer:
     root: Path
     user: str = USER
     token: str = field(default=TOKEN, repr=False)
+    authorize: Callable[[str, str], bool] | None = None
     requests: list[Recorded] = field(default_factory=list)
     _cuts: dict[str, int] = field(default_factory=dict)
     _server: ThreadingHTTPServer | None = None
@@ -124,6 +127,13 @@ class GitHTTPServer:
     @property
     def expected_auth(self) -> str:
         return "Basic " + base64.b64encode(f"{self.user}:{self.token}".encode()).decode()
+
+    def accepts(self, header: str | None) -> bool:
+        """Whether an ``Authorization`` header lets the request through."""
+        if self.authorize is None or not header or not header.startswith("Basic "):
+            return header == self.expected_auth
+        user, _, token = base64.b64decode(header.removeprefix("Basic ")).decode().partition(":")
+        return self.authorize(user, token)
 
     def start(self) -> GitHTTPServer:
         handler = type("Handler", (_Handler,), {"rig": self})
@@ -192,7 +202,7 @@ class _Handler(BaseHTTPRequestHandler):
                                      {k: v for k, v in self.headers.items() if k.lower() != "authorization"},
                                      authorized=auth is not None))
         body = self._body() if self.command == "POST" else b""
-        if auth != rig.expected_auth:
+        if not rig.accepts(auth):
             message = b"authentication required\n"
             self.send_response(401)
             self.send_header("WWW-Authenticate", 'Basic realm="kubepush test git"')

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import os
+
 import pytest
+from git_fixtures import GitHTTPServer, make_remote
+from kubepush_cli import assert_no_traceback, kubepush
 
 from kubepush.errors import UsageError
 from kubepush.forges.errors import ForgeError
 from kubepush.forges.factory import open_forge
 from kubepush.forges.github_app import app_jwt, installation_token, load_private_key
+
+pytest_plugins = ["git_fixtures"]
 
 rsa = pytest.importorskip("cryptography.hazmat.primitives.asymmetric.rsa")
 serialization = pytest.importorskip("cryptography.hazmat.primitives.serialization")
@@ -73,3 +80,46 @@ def test_bad_key_material_is_a_usage_error(tmp_path):
     with pytest.raises(UsageError) as info:
         load_private_key(str(tmp_path / "missing.pem"))
     assert "missing.pem" in str(info.value)
+
+
+DEPLOY = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: shop
+spec:
+  template:
+    spec:
+      containers:
+        - name: shop
+          image: ghcr.io/acme/shop:1.4.1
+"""
+
+
+def test_the_app_token_pushes_the_branch_too(fake_github, app_key, git_remote_root, tmp_path):
+    """With App credentials, ``git push`` uses the installation token the API calls use, not the
+    ambient GITHUB_TOKEN: a push by the App triggers the repository's workflows, one by the
+    Actions token does not - and here the ambient token may not push at all."""
+    fake_github.enable_app(1234, app_key.public_key())
+    minted = lambda user, token: (user == "x-access-token" and token.startswith("ghs_")  # noqa: E731
+                                  and token in fake_github.tokens)
+    remote = make_remote(git_remote_root, "octo/app.git", {"base/deploy.yaml": DEPLOY,
+                                                           "base/kustomization.yaml": "resources: [deploy.yaml]\n"})
+    server = GitHTTPServer(git_remote_root, authorize=minted).start()
+    fake_github.branches = {"main", "kubepush/repo/shop"}  # the pull request's head, once pushed
+    key_file = tmp_path / "app.pem"
+    key_file.write_text(_pem(app_key))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GITLAB_", "GIT_", "CI_"))}
+    env.update(GITHUB_APP_ID="1234", GITHUB_APP_PRIVATE_KEY=str(key_file), GITHUB_TOKEN="ghp_ambient0000000000")
+    try:
+        proc = kubepush("bump", "--repo", server.url(remote), "--forge", "github", "--forge-url", fake_github.url,
+                        "--image", "ghcr.io/acme/shop:1.5.0", "-o", "json", env=env)
+    finally:
+        server.stop()
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    assert "1.5.0" in remote.read("kubepush/repo/shop", "base/deploy.yaml")
+    assert json.loads(proc.stdout)["prNumber"] == 1
+    pushes = [r for r in server.requests if r.target.endswith("/git-receive-pack")]
+    assert pushes and all(r.authorized for r in pushes)
+    assert len(fake_github.calls("apps/create-installation-access-token")) == 1, "one token per run"
+    assert "ghs_" not in proc.stdout + proc.stderr

@@ -353,7 +353,7 @@ def _identity(options: Options, settings: dict[str, Any]) -> gitops.Identity:
 def _git_credentials(url: str, options: Options) -> gitops.Credentials | None:
     from kubepush.forges.factory import git_credentials
 
-    return git_credentials(url, options.forge, options.git_username)
+    return git_credentials(url, options.forge, options.git_username, api_url=options.forge_url)
 
 
 def _open_forge(repo: gitops.Repo, options: Options, settings: dict[str, Any]) -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from typing import TYPE_CHECKING, Any
@@ -97,38 +97,79 @@ def default_api_url(kind: str, ref: RepoRef) -> str:
     return f"{root}/api/v4" if kind == "gitlab" else f"{root}/api/v1"
 
 
-def git_credentials(url: str, kind: str | None = None, username: str | None = None) -> Any:
-    """The push token for ``url`` (a :class:`kubepush.gitops.Credentials`, or ``None``): the forge's
-    token variable, passed to git only through its environment. SSH remotes use their key."""
+@dataclass(frozen=True)
+class Token:
+    """A forge token and where it came from (``source``, named in messages; never the value)."""
+
+    value: str = field(repr=False)
+    source: str
+    #: GitLab's ``CI_JOB_TOKEN``: sent in its own header, pushed as ``gitlab-ci-token``
+    job_token: bool = False
+
+
+#: installation tokens minted in this process: (api, app, installation, repo, key) -> (token, when)
+_MINTED: dict[tuple[str, ...], tuple[str, float]] = {}
+#: GitHub's installation tokens expire after an hour; one is reused for less than that
+_MINTED_REUSE_S = 45 * 60
+
+
+def find_token(kind: str, ref: RepoRef, env: Mapping[str, str], *, api_url: str | None = None,
+               verify: bool | str = True, retry: RetryPolicy | None = None,
+               timeout: tuple[float, float] = (10.0, 30.0)) -> Token | None:
+    """The token for ``ref`` on a ``kind`` forge, the same for its API and for ``git push``.
+
+    GitHub App credentials (``GITHUB_APP_ID`` + ``GITHUB_APP_PRIVATE_KEY``, PEM or path;
+    optionally ``GITHUB_APP_INSTALLATION_ID``) beat an ambient token: they are explicit.
+    Else the forge's variables (``TOKEN_ENV``), first found wins.
+    """
+    if kind == "github" and env.get("GITHUB_APP_ID") and env.get("GITHUB_APP_PRIVATE_KEY"):
+        return Token(_app_token(env, ref, api_url or default_api_url("github", ref), verify, retry, timeout),
+                     "GITHUB_APP_ID / GITHUB_APP_PRIVATE_KEY (installation token)")
+    for name in TOKEN_ENV[kind]:
+        if env.get(name):
+            return Token(env[name], name, job_token=name == "CI_JOB_TOKEN")
+    return None
+
+
+def _app_token(env: Mapping[str, str], ref: RepoRef, api_url: str, verify: bool | str,
+               retry: RetryPolicy | None, timeout: tuple[float, float]) -> str:
+    """An installation token for ``ref``, minted once per run: the push and the API calls share it."""
+    import time
+
+    from kubepush.forges.github_app import installation_token, load_private_key
+
+    installation = env.get("GITHUB_APP_INSTALLATION_ID")
+    key = (api_url.rstrip("/"), env["GITHUB_APP_ID"], installation or "", ref.path, env["GITHUB_APP_PRIVATE_KEY"])
+    minted = _MINTED.get(key)
+    if minted is not None and time.monotonic() - minted[1] < _MINTED_REUSE_S:
+        return minted[0]
+    token = installation_token(
+        api_url, env["GITHUB_APP_ID"], load_private_key(env["GITHUB_APP_PRIVATE_KEY"]), *ref.owner_repo,
+        installation_id=int(installation) if installation else None, verify=verify,
+        retry=retry, timeout=timeout)
+    _MINTED[key] = (token, time.monotonic())
+    return token
+
+
+def git_credentials(url: str, kind: str | None = None, username: str | None = None, *,
+                    api_url: str | None = None, env: Mapping[str, str] | None = None) -> Any:
+    """The push token for ``url`` (a :class:`kubepush.gitops.Credentials`, or ``None``): the token
+    :func:`open_forge` uses (:func:`find_token`; ``api_url`` is where a GitHub App token is minted),
+    passed to git only through its environment. SSH remotes use their key."""
     if not url.startswith(("https://", "http://")):
         return None
     from kubepush.gitops import Credentials
 
-    kind = kind or detect_kind(parse_repo_url(url))
+    ref = parse_repo_url(url)
+    kind = kind or detect_kind(ref)
     if kind is None:
         return None
-    for name in TOKEN_ENV[kind]:
-        token = os.environ.get(name)
-        if token:
-            if name == "CI_JOB_TOKEN":
-                return Credentials.gitlab_job_token(token)
-            return Credentials.for_forge(kind, token, username)
-    return None
-
-
-def _mint_app_token(env: Mapping[str, str], ref: RepoRef, api_url: str | None,
-                    verify: bool | str, retry: RetryPolicy | None,
-                    timeout: tuple[float, float]) -> tuple[str, str]:
-    """GitHub App credentials in the environment beat an ambient token: they are explicit."""
-    from kubepush.forges.github_app import installation_token, load_private_key
-
-    installation = env.get("GITHUB_APP_INSTALLATION_ID")
-    token = installation_token(
-        api_url or default_api_url("github", ref), env["GITHUB_APP_ID"],
-        load_private_key(env["GITHUB_APP_PRIVATE_KEY"]), *ref.owner_repo,
-        installation_id=int(installation) if installation else None, verify=verify,
-        retry=retry, timeout=timeout)
-    return token, "GITHUB_APP_ID / GITHUB_APP_PRIVATE_KEY (installation token)"
+    token = find_token(kind, ref, os.environ if env is None else env, api_url=api_url)
+    if token is None:
+        return None
+    if token.job_token:
+        return Credentials.gitlab_job_token(token.value)
+    return Credentials.for_forge(kind, token.value, username)
 
 
 def open_forge(repo_url: str, *, kind: str | None = None, api_url: str | None = None,
@@ -139,10 +180,9 @@ def open_forge(repo_url: str, *, kind: str | None = None, api_url: str | None = 
     """The client for ``repo_url``'s pull requests.
 
     ``kind`` (``--forge``) is needed only for self-hosted servers whose host name does
-    not say what they are. The token comes from ``token`` or the forge's variables
-    (``TOKEN_ENV``); GitLab's ``CI_JOB_TOKEN`` is sent as a job token. For GitHub,
-    ``GITHUB_APP_ID`` + ``GITHUB_APP_PRIVATE_KEY`` (PEM or path; optionally
-    ``GITHUB_APP_INSTALLATION_ID``) mint an installation token instead.
+    not say what they are. The token comes from ``token``, else :func:`find_token` (a
+    GitHub App's installation token, or the forge's variables); GitLab's ``CI_JOB_TOKEN``
+    is sent as a job token.
     """
     env = os.environ if env is None else env
     ref = parse_repo_url(repo_url)
@@ -152,18 +192,11 @@ def open_forge(repo_url: str, *, kind: str | None = None, api_url: str | None = 
     if kind is None:
         raise UsageError(f"cannot tell which forge {ref.host} runs: pass --forge "
                          f"{'|'.join(KINDS)}")
-    token_env = " or ".join(TOKEN_ENV[kind])
-    job_token = False
-    if token is None and kind == "github" and env.get("GITHUB_APP_ID") and \
-            env.get("GITHUB_APP_PRIVATE_KEY"):
-        token, token_env = _mint_app_token(env, ref, api_url, verify, retry, timeout)
-    if token is None:
-        for name in TOKEN_ENV[kind]:
-            if env.get(name):
-                token, token_env, job_token = env[name], name, name == "CI_JOB_TOKEN"
-                break
-    if not token:
-        raise UsageError(f"no {kind} token: set {token_env} (or pass a token explicitly)")
+    found = Token(token, " or ".join(TOKEN_ENV[kind])) if token is not None else \
+        find_token(kind, ref, env, api_url=api_url, verify=verify, retry=retry, timeout=timeout)
+    if found is None or not found.value:
+        raise UsageError(f"no {kind} token: set {' or '.join(TOKEN_ENV[kind])} (or pass a token explicitly)")
+    token, token_env, job_token = found.value, found.source, found.job_token
     api = (api_url or default_api_url(kind, ref)).rstrip("/")
     common = dict(token=token, api_url=api, token_env=token_env, verify=verify,
                   bot_login=bot_login, retry=retry, timeout=timeout)

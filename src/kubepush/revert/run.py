@@ -78,11 +78,11 @@ def run(options: Options, log: Callable[[str], None] = lambda m: None) -> Revert
     from kubepush.forges.factory import git_credentials
 
     if options.repo:
-        with gitops.workspace(url=options.repo, base=options.base,
-                              credentials=git_credentials(options.repo, options.forge, options.git_username)) as repo:
+        credentials = git_credentials(options.repo, options.forge, options.git_username, api_url=options.forge_url)
+        with gitops.workspace(url=options.repo, base=options.base, credentials=credentials) as repo:
             return _run_in(repo, options, log)
     with gitops.workspace(options.checkout) as repo:
-        credentials = git_credentials(repo.url, options.forge, options.git_username)
+        credentials = git_credentials(repo.url, options.forge, options.git_username, api_url=options.forge_url)
     with gitops.workspace(options.checkout, credentials=credentials) as repo:
         return _run_in(repo, options, log)
 
