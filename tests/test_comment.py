@@ -66,6 +66,24 @@ def test_one_comment_per_target_sections_replaced_in_place(forge_rig, tmp_path):
     assert ("alice", "please check staging") in r.comments(pr.number)
 
 
+LIST_COMMENTS = {"github": "issues/list-comments", "gitlab": "list notes", "gitea": "issueGetComments"}
+
+
+def test_each_run_lists_the_comments_once(forge_rig, tmp_path):
+    """Finding the sticky comment is one listing per run, whether it is created, edited or left."""
+    r = forge_rig
+    r.branch("feature")
+    pr = r.client.create("feature", "main", "t", "b")
+    r.human_comment(pr.number, "looks good")
+    for section, text, action in (("validate", "## validate\nok", "created"), ("diff", "## diff\n1 change", "updated"),
+                                  ("diff", "## diff\n1 change", "unchanged")):
+        before = len(r.fake.calls(LIST_COMMENTS[r.kind]))
+        proc = post(r, tmp_path, pr.number, "prod", section, text)
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["action"] == action
+        assert len(r.fake.calls(LIST_COMMENTS[r.kind])) - before == 1, f"{action}: the comments were listed again"
+
+
 def test_long_reports_fold_and_fit_the_forge_limit_with_a_link(fake_github, tmp_path):
     from fakeforge.rig import Rig, Sleeps, make_client
 

@@ -17,7 +17,7 @@ SECTION_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _SECTION = re.compile(r"<!-- kubepush-section:([a-z0-9-]+) -->\n(.*?)\n<!-- /kubepush-section:\1 -->", re.DOTALL)
 #: sections longer than this many lines are folded (the heading stays visible)
 FOLD_LINES = 25
-_SLACK = 200  # for the marker upsert_comment adds and rounding
+_SLACK = 200  # for the marker save_comment adds and rounding
 
 
 def marker(target: str) -> str:

@@ -38,7 +38,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from kubepush.ci import context, sticky
-    from kubepush.forges.base import comment_marker
     from kubepush.forges.factory import open_forge
 
     if not sticky.SECTION_NAME.match(args.section):
@@ -51,13 +50,11 @@ def run(args: argparse.Namespace) -> int:
     text = _redact_tokens(_read(args.source))
     repo_url = args.repo or ci.repo_url or _origin()
     forge = open_forge(repo_url, kind=args.forge or ci.forge, api_url=args.forge_url or ci.api_url or None)
-    tag = comment_marker(sticky.marker(args.target))
-    me = forge.bot_login()
-    existing = next((c for c in forge.comments(number) if tag in c.body and (me is None or c.author == me)), None)
+    existing = forge.find_comment(number, sticky.marker(args.target))
     body = sticky.compose(args.target, existing.body if existing else "", args.section, text,
                           forge.max_body_chars, link=args.link or ci.run_url,
                           footer=f"Updated by kubepush on every run{_run(args.link or ci.run_url)}.")
-    comment = forge.upsert_comment(number, sticky.marker(args.target), body)
+    comment = forge.save_comment(number, sticky.marker(args.target), body, existing)
     action = "created" if existing is None else "unchanged" if existing.body == comment.body else "updated"
     if args.output == "json":
         json.dump({"number": number, "commentId": comment.id, "url": comment.url, "action": action},

@@ -197,21 +197,30 @@ class PullRequests(ABC):
     def fit(self, body: str) -> str:
         return fit_body(body, self.max_body_chars)
 
-    def upsert_comment(self, number: int, marker: str, body: str) -> Comment:
-        """Create the sticky comment tagged ``marker`` once, then edit it on every later run.
-
-        Only a comment by the bot itself is edited (a human quoting the marker is left
-        alone); an unchanged body is not re-sent, so re-runs do not notify anyone.
-        """
+    def find_comment(self, number: int, marker: str) -> Comment | None:
+        """The sticky comment tagged ``marker``: the bot's own (a human quoting the marker is
+        not it), found in one listing of the pull request's comments."""
         tag = comment_marker(marker)
-        text = self.fit(f"{tag}\n{body}")
         me = self.bot_login()
-        for comment in self.comments(number):
-            if tag in comment.body and (me is None or comment.author == me):
-                if comment.body == text:
-                    return comment
-                return self.edit_comment(number, comment.id, text)
-        return self.add_comment(number, text)
+        return next((c for c in self.comments(number) if tag in c.body and (me is None or c.author == me)), None)
+
+    def upsert_comment(self, number: int, marker: str, body: str) -> Comment:
+        """Create the sticky comment tagged ``marker`` once, then edit it on every later run."""
+        return self.save_comment(number, marker, body, self.find_comment(number, marker))
+
+    def save_comment(self, number: int, marker: str, body: str, existing: Comment | None) -> Comment:
+        """Write the sticky comment :meth:`find_comment` found (``existing``), or create it.
+
+        For a caller that read the comment first (to keep its other sections): the comments
+        are not listed a second time. An unchanged body is not re-sent, so re-runs do not
+        notify anyone.
+        """
+        text = self.fit(f"{comment_marker(marker)}\n{body}")
+        if existing is None:
+            return self.add_comment(number, text)
+        if existing.body == text:
+            return existing
+        return self.edit_comment(number, existing.id, text)
 
     def ensure(self, head: str, base: str, title: str, body: str, *, draft: bool = False,
                labels: Sequence[str] = (), reviewers: Sequence[str] = (),
