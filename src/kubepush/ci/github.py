@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kubepush.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+
 #: how an input becomes flags: value (``--f V``), list (``--f A --f B``), flag (``--f`` when
 #: true), negate (``--f`` when false), tristate (``--f`` / ``--no-f``), paths (positional)
 VALUE, LIST, FLAG, NEGATE, TRISTATE, PATHS = "value", "list", "flag", "negate", "tristate", "paths"
@@ -70,8 +72,6 @@ FLAGS: dict[str, tuple[Flag, ...]] = {
                Flag("forge-url", VALUE, "--forge-url"), Flag("author", VALUE, "--author")),
     "targets": (Flag("config", VALUE, "--config"), Flag("changed-since", VALUE, "--changed-since")),
 }
-#: commands that write findings reports (annotations, SARIF, JSON, Markdown)
-REPORTING = ("validate", "diff", "drift", "apply")
 #: finding rules that mean "the cluster is not what Git says" (diff, drift) or "apply changed it"
 DRIFT_RULES = frozenset({"drift", "missing", "extra"})
 CHANGE_RULES = frozenset({"created", "configured", "recreated", "pruned", "healed"})
@@ -130,7 +130,7 @@ def build_argv(command: str, inputs: Inputs) -> list[str]:
 
 def _fail(message: str) -> int:
     print(f"::error title=kubepush::{_escape(message)}", flush=True)
-    return 2
+    return EXIT_USAGE
 
 
 def _escape(text: str) -> str:
@@ -228,9 +228,9 @@ def run(command: str, inputs: Inputs, env: dict[str, str]) -> int:
         outputs["comment-url"] = _comment(command, inputs, env, work, markdown, outputs)
     outputs["exit-code"] = code
     set_outputs(outputs, env)
-    if code == 1 and inputs.boolean("fail-on-findings", True) is False:
+    if code == EXIT_FINDINGS and inputs.boolean("fail-on-findings", True) is False:
         print(f"::notice title=kubepush {command}::findings reported; not failing (fail-on-findings: false)")
-        return 0
+        return EXIT_OK
     return code
 
 
@@ -267,7 +267,7 @@ def _pull_request_command(command: str, argv: list[str], env: dict[str, str]) ->
     except ValueError:
         result = None
     if result is None:
-        return proc.returncode or 2, "", {}
+        return proc.returncode or EXIT_USAGE, "", {}
     print(json.dumps(result, indent=2), flush=True)
     groups = result["groups"] if command == "bump" else [result]  # a revert is one branch, one pull request
     prs = [g["pullRequest"] for g in groups if g.get("pullRequest")]
@@ -322,7 +322,7 @@ def _targets(argv: list[str], env: dict[str, str]) -> int:
     names = [row["target"] for row in matrix["include"]]
     print(f"kubepush targets: {', '.join(names) or 'none affected'}", flush=True)
     set_outputs({"matrix": matrix, "count": len(names), "targets": names}, env)
-    return 0
+    return EXIT_OK
 
 
 def _comment(command: str, inputs: Inputs, env: dict[str, str], work: Path, markdown: str,

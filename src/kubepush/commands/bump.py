@@ -15,6 +15,7 @@ import os
 import sys
 
 from kubepush.commands import output
+from kubepush.errors import EXIT_FINDINGS, EXIT_OK
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -95,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         _text(result)
-    return 1 if any(f.severity.value == "error" for f in result.findings) else 0
+    return EXIT_FINDINGS if any(f.severity.value == "error" for f in result.findings) else EXIT_OK
 
 
 def _text(result: object) -> None:

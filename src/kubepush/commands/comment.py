@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 
-from kubepush.errors import UsageError
+from kubepush.errors import EXIT_OK, UsageError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     elif not args.quiet:
         print(f"{action} comment for target {args.target} on #{number}{': ' + comment.url if comment.url else ''}")
-    return 0
+    return EXIT_OK
 
 
 def _run(link: str) -> str:

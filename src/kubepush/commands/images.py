@@ -18,7 +18,7 @@ from pathlib import Path
 
 from kubepush import config as configuration
 from kubepush.bump.scope import How, Placement, Scope, search_paths, target_files
-from kubepush.errors import UsageError
+from kubepush.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(f"{finding.file}:{finding.line}:{finding.column}: {finding.severity.value}: "
                              f"{finding.message} [{finding.rule}]\n")
         sys.stdout.write(f"{len(found.sites)} image references in {found.files} files\n")
-    return 1 if any(f.severity.value == "error" for f in findings) else 0
+    return EXIT_FINDINGS if any(f.severity.value == "error" for f in findings) else EXIT_OK
 
 
 def _scope(cfg: configuration.Config, names: list[str]) -> Scope:

@@ -15,7 +15,7 @@ import sys
 
 from kubepush.commands import output
 from kubepush.commands.bump import add_pull_request_arguments, add_repository_arguments
-from kubepush.errors import UsageError
+from kubepush.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         pr = result.pull_request
         where = f", pull request #{pr['number']} {pr['url']} ({pr['state']})" if pr else ""
         sys.stdout.write(f"revert {result.commit[:12]} ({result.subject}): {result.branch} {result.status}{where}\n")
-    return 1 if result.findings else 0
+    return EXIT_FINDINGS if result.findings else EXIT_OK
 
 
 def _what(args: argparse.Namespace) -> tuple[str, str]:

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from kubepush import config as configuration
-from kubepush.errors import UsageError
+from kubepush.errors import EXIT_OK, UsageError
 
 FORMATS = ("text", "json", "github-matrix", "gitlab")
 
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         selected = [Affected(name, path, ["all targets"]) for name, path in pairs]
     sys.stdout.write(render(selected, args.format, args.gitlab_extends, args.gitlab_include))
-    return 0
+    return EXIT_OK
 
 
 def _changed_files(ref: str) -> tuple[Path, list[str]]:

@@ -7,7 +7,7 @@ import time
 
 from kubepush import config as configuration
 from kubepush.commands import output
-from kubepush.errors import UsageError
+from kubepush.errors import EXIT_OK, UsageError
 from kubepush.model import Result
 
 
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     if args.list_rules:
         for rule_id, rule in rules.items():
             print(f"{rule_id:24} {rule.description}")
-        return 0
+        return EXIT_OK
     cfg = configuration.load(args.config)
     settings = cfg.section("validate")
     unknown = sorted((set(args.disable) | set(settings.get("disabledRules", ()))) - set(rules))

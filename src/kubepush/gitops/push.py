@@ -30,9 +30,8 @@ that what is replaced is what this run looked at).
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from kubepush.gitops import errors as E
@@ -67,7 +66,6 @@ class PushResult:
     base_sha: str
     attempts: int
     paths: tuple[str, ...] = ()
-    seconds: float = 0.0
 
     @property
     def message(self) -> str:
@@ -107,7 +105,6 @@ def publish(
     if attempts < 1:
         raise GitError(f"push attempts must be at least 1, not {attempts}")
     _refuse_secrets(repo, message, identity, branch)
-    started = time.monotonic()
     state, repo.state = repo.state, None  # a fresh clone's sync serves one first attempt, no more
     for attempt in range(1, attempts + 1):
         if state is None or attempt > 1 or state.branch != (None if direct else branch) \
@@ -115,7 +112,6 @@ def publish(
             state = repo.sync(base, None if direct else branch)
         result = _attempt(repo, apply, state, message, branch, direct, identity, signoff, attempt, carry_over)
         if result is not None:
-            result = replace(result, seconds=time.monotonic() - started)
             log.info("%s", result.message)
             return result
         target = state.base if direct else branch

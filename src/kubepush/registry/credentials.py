@@ -23,7 +23,6 @@ from pathlib import Path
 
 from kubepush.registry.errors import AUTH, RegistryError
 
-DOCKER_HUB = "docker.io"
 DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 DOCKER_HUB_SERVER = "https://index.docker.io/v1/"
 HELPER_TIMEOUT = 30.0
