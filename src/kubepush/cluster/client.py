@@ -30,6 +30,7 @@ from kubepush.cluster.errors import ApiError, ClusterError, Unreachable, Untrust
 from kubepush.cluster.kubeconfig import check as checked_kubeconfig
 from kubepush.errors import UsageError
 from kubepush.net.retry import retry_after
+from kubepush.redact import redact_auth
 
 FIELD_MANAGER = "kubepush"
 #: Where a pod's service account is mounted (token, ca.crt, namespace).
@@ -336,7 +337,7 @@ def _api_error(method: str, path: str, status: int, http_reason: str | None, dat
     body = body if isinstance(body, dict) else {}
     reason = body.get("reason") or http_reason or ""
     message = body.get("message") or http_reason or "no message"
-    text = f"{_VERBS.get(method, method)} {path}: {status} {reason}: {_scrub(str(message))}"
+    text = f"{_VERBS.get(method, method)} {path}: {status} {reason}: {redact_auth(str(message))}"
     return ApiError(int(status or 0), str(reason), text, body)
 
 
@@ -382,11 +383,4 @@ def _verify_failure(text: str) -> str:
 
 def _one_line(exc: object) -> str:
     """A library message on one line, scrubbed of credentials."""
-    return " ".join(_scrub(str(exc)).split())
-
-
-def _scrub(text: str) -> str:
-    """Drop anything after ``Bearer``/``token`` so a library message cannot leak a credential."""
-    import re
-
-    return re.sub(r"(?i)(bearer|token)[\s:=]+\S+", r"\1 <redacted>", text)
+    return " ".join(redact_auth(str(exc)).split())

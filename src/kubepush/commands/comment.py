@@ -75,12 +75,10 @@ def _redact_tokens(text: str) -> str:
     import os
 
     from kubepush.forges.factory import TOKEN_ENV
+    from kubepush.redact import redact
 
-    for name in {n for names in TOKEN_ENV.values() for n in names}:
-        value = os.environ.get(name, "")
-        if len(value) >= 8:
-            text = text.replace(value, "***")
-    return text
+    values = (os.environ.get(name, "") for names in TOKEN_ENV.values() for name in names)
+    return redact(text, [value for value in values if len(value) >= 8])
 
 
 def _read(source: str) -> str:

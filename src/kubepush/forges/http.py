@@ -33,6 +33,7 @@ from kubepush.forges import errors as E
 from kubepush.forges.errors import ForgeError
 from kubepush.net.origin import origin, same_origin
 from kubepush.net.retry import backoff, retry_after
+from kubepush.redact import MASK, redact
 
 log = logging.getLogger("kubepush.forges")
 
@@ -55,10 +56,10 @@ class TokenAuth(AuthBase):
         return r
 
     def redact(self, text: str) -> str:
-        return text.replace(self._token, "***") if text else text
+        return redact(text, (self._token,))
 
     def __repr__(self) -> str:
-        return f"TokenAuth(header={self.header!r}, token=***)"
+        return f"TokenAuth(header={self.header!r}, token={MASK})"
 
     __str__ = __repr__
 
@@ -270,7 +271,7 @@ class Transport:
         return self.api_url + "/" + path.lstrip("/")
 
     def _redact(self, text: str) -> str:
-        return self.auth.redact(text) if self.auth else text
+        return self.auth.redact(text) if self.auth else redact(text)
 
     def _body_message(self, resp: requests.Response) -> str:
         try:

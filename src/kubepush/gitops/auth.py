@@ -32,12 +32,12 @@ Gitea the account name the token belongs to.
 from __future__ import annotations
 
 import base64
-import re
 from dataclasses import dataclass, field
-from urllib.parse import SplitResult, quote, unquote, urlsplit, urlunsplit
+from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
 from kubepush.gitops import errors as E
 from kubepush.gitops.errors import GitError
+from kubepush.redact import redact
 
 #: default username per forge; ``None``: the forge needs the real account name
 FORGE_USERNAMES: dict[str, str | None] = {
@@ -46,9 +46,6 @@ FORGE_USERNAMES: dict[str, str | None] = {
     "gitea": None,
 }
 GITLAB_JOB_TOKEN_USER = "gitlab-ci-token"
-MASK = "***"
-
-_URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^/@\s:]*):[^/@\s]*@")
 
 
 @dataclass(frozen=True)
@@ -96,19 +93,12 @@ class Credentials:
 
     def redact(self, text: str) -> str:
         """``text`` with the token (raw, URL-quoted, in Basic form) and URL passwords masked."""
-        for secret in (self._basic, self.token, quote(self.token, safe="")):
-            text = text.replace(secret, MASK)
-        return redact_urls(text)
+        return redact(text, (self._basic, self.token))
 
 
-def redact_urls(text: str) -> str:
-    """Mask the password part of any ``scheme://user:password@`` in ``text``."""
-    return _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
-
-
-def redact(text: str, credentials: Credentials | None) -> str:
+def redact_with(text: str, credentials: Credentials | None) -> str:
     """Redact with ``credentials`` when there are any, URL passwords always."""
-    return credentials.redact(text) if credentials else redact_urls(text)
+    return credentials.redact(text) if credentials else redact(text)
 
 
 def split_url_credentials(url: str) -> tuple[str, Credentials | None]:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kubepush.gitops import errors as E
-from kubepush.gitops.auth import Credentials, config_entries, redact
+from kubepush.gitops.auth import Credentials, config_entries, redact_with
 from kubepush.gitops.errors import GitError
 
 log = logging.getLogger("kubepush.gitops")
@@ -164,7 +164,7 @@ class Git:
                         self.redact(self.url))
 
     def redact(self, text: str) -> str:
-        return redact(text, self.credentials)
+        return redact_with(text, self.credentials)
 
     def run(
         self,

@@ -54,6 +54,7 @@ import requests
 from kubepush.images.reference import ImageRef, digest_reason, parse_reference
 from kubepush.net.origin import origin, same_origin
 from kubepush.net.retry import backoff, retry_after
+from kubepush.redact import redact
 from kubepush.registry.credentials import (
     DOCKER_HUB_ALIASES,
     Credentials,
@@ -422,9 +423,7 @@ class RegistryClient:
             secrets = [*self._tokens.values()]
             secrets += [s for c in self._creds.values() if c is not None for s in c.secrets()]
         secrets += [s for c in self._explicit.values() for s in c.secrets()]
-        for secret in secrets:
-            text = text.replace(secret, "***")
-        return text
+        return redact(text, secrets)
 
 
 def _as_ref(value: ImageRef | str) -> ImageRef:

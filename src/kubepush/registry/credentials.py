@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from kubepush.redact import MASK
 from kubepush.registry.errors import AUTH, RegistryError
 
 DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
@@ -46,7 +47,7 @@ class Credentials:
 
     def __repr__(self) -> str:
         kinds = [name for name in ("password", "identity_token", "registry_token") if getattr(self, name)]
-        hidden = "".join(f", {name}=***" for name in kinds)
+        hidden = "".join(f", {name}={MASK}" for name in kinds)
         return f"Credentials(username={self.username!r}{hidden})"
 
     __str__ = __repr__
