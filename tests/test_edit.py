@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from kubepush.images.discover import ImageSite, discover, discover_paths
-from kubepush.images.edit import Edit, EditError, apply, plan, write, write_atomic
+from kubepush.images.edit import Edit, EditError, apply, plan, write
 
 D1 = "sha256:" + "1" * 64
 D2 = "sha256:" + "2" * 64
@@ -288,20 +288,6 @@ def test_plan_and_write_atomically_keep_mode_and_symlinks(tmp_path: Path) -> Non
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link.yaml", "real.yaml"]  # no temp file left
     (again,) = plan([Edit(discover_paths([real]).sites[0], tag="1.28.0")])
     assert write(again) is False
-
-
-def test_write_atomic_cleans_up_on_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    target = tmp_path / "f.yaml"
-    target.write_bytes(b"old\n")
-
-    def boom(src: str, dst: str) -> None:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(os, "replace", boom)
-    with pytest.raises(OSError, match="No space"):
-        write_atomic(target, b"new\n")
-    assert target.read_bytes() == b"old\n"
-    assert [p.name for p in tmp_path.iterdir()] == ["f.yaml"]
 
 
 def test_plan_names_an_unreadable_file(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 from kubepush.errors import UsageError
 from kubepush.report import FORMATS, check_format, make_reporter
 from kubepush.model import Finding, ObjectRef, Result
-from kubepush.report.multi import AtomicFile, MultiReporter, open_reports, parse_report_spec
+from kubepush.report.multi import MultiReporter, ReportFile, open_reports, parse_report_spec
 
 OBJ = ObjectRef("apps/v1", "Deployment", "prod", "web")
 
@@ -131,7 +131,7 @@ def test_a_failing_reporter_publishes_no_file(tmp_path: Path) -> None:
         def write(self, text: str) -> int:
             raise OSError(28, "No space left on device")
 
-    good = AtomicFile(str(tmp_path / "good.json"))
+    good = ReportFile(str(tmp_path / "good.json"))
     # JSON writes only at close, so the failure happens inside MultiReporter.close,
     # after the first report was already complete
     reporters = [make_reporter("json", good.stream), make_reporter("json", DiskFull())]

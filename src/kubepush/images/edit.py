@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import difflib
 import itertools
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +29,7 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from kubepush.atomic import write_atomic
 from kubepush.errors import UsageError
 from kubepush.images.discover import STR_TAG, ImageSite, Scalar, SiteKind, reads_as_string, ref_layout
 from kubepush.images.reference import ImageRef, InvalidReference, parse_reference
@@ -147,40 +146,6 @@ def write(change: FileEdit) -> bool:
         return False
     write_atomic(change.file, change.new)
     return True
-
-
-def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    """Replace ``path`` with ``data`` via a temporary file in the same directory.
-
-    A reader (or a crash) sees the old file or the new one, never half of it.
-    The mode and, where permitted, the owner are kept; a symlink is followed so
-    the link itself stays a link.
-    """
-    target = os.path.realpath(os.fspath(path))
-    directory = os.path.dirname(target) or "."
-    try:
-        st = os.stat(target)
-    except FileNotFoundError:
-        st = None
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(target) + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-            if st is not None:
-                os.fchmod(fh.fileno(), st.st_mode & 0o7777)
-                try:
-                    os.fchown(fh.fileno(), st.st_uid, st.st_gid)
-                except PermissionError:
-                    pass  # not ours to give away; the mode is what matters
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 # ----------------------------------------------------------- one site

@@ -14,11 +14,11 @@ what happened instead of an empty or missing report.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from types import TracebackType
-from typing import Any, TextIO
+from typing import Any
 
+from kubepush.atomic import AtomicFile
 from kubepush.errors import UsageError
 from kubepush.report import check_format, make_reporter
 from kubepush.report.base import Reporter
@@ -41,42 +41,22 @@ def parse_report_spec(spec: str) -> tuple[str, str]:
         raise UsageError(f"bad --report {spec!r}: {exc}") from None
 
 
-class AtomicFile:
-    """A text file that appears at ``path`` only on :meth:`commit`."""
+class ReportFile(AtomicFile):
+    """A report file (:class:`kubepush.atomic.AtomicFile`) whose failures are usage errors naming it."""
 
     def __init__(self, path: str) -> None:
-        self.path = path
-        directory = os.path.dirname(os.path.abspath(path))
         if os.path.isdir(path):
             raise UsageError(f"cannot write report {path}: it is a directory; name a file")
         try:
-            fd, self.tmp = tempfile.mkstemp(
-                prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory
-            )
+            super().__init__(path)
         except OSError as exc:
             raise UsageError(f"cannot write report {path}: {exc.strerror or exc}") from None
-        self.stream: TextIO = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
 
     def commit(self) -> None:
-        """Flush to disk and move into place (atomic on POSIX: readers see old or new)."""
         try:
-            self.stream.flush()
-            os.fsync(self.stream.fileno())
-            self.stream.close()
-            os.chmod(self.tmp, 0o644)  # mkstemp's 0600 would hide the report from other CI steps
-            os.replace(self.tmp, self.path)
+            super().commit()
         except OSError as exc:
-            self.abort()
             raise UsageError(f"cannot write report {self.path}: {exc.strerror or exc}") from None
-
-    def abort(self) -> None:
-        """Drop the unfinished file; the target is left as it was."""
-        if not self.stream.closed:
-            self.stream.close()
-        try:
-            os.unlink(self.tmp)
-        except FileNotFoundError:
-            pass
 
 
 class MultiReporter(Reporter):
@@ -85,7 +65,7 @@ class MultiReporter(Reporter):
     It has no stream of its own, so it does not call ``Reporter.__init__``.
     """
 
-    def __init__(self, reporters: Sequence[Reporter], files: Sequence[AtomicFile] = (),  # noqa: D107
+    def __init__(self, reporters: Sequence[Reporter], files: Sequence[ReportFile] = (),  # noqa: D107
                  command: str = "") -> None:
         self.reporters = list(reporters)
         self.files = list(files)
@@ -162,11 +142,11 @@ def open_reports(
         if key in seen:
             raise UsageError(f"--report {name}={path}: {path} is already the target of {seen[key]}")
         seen[key] = f"--report {name}={path}"
-    files: list[AtomicFile] = []
+    files: list[ReportFile] = []
     reporters: list[Reporter] = [stdout] if stdout else []
     try:
         for name, path in parsed:
-            file = AtomicFile(path)
+            file = ReportFile(path)
             files.append(file)
             reporters.append(make_reporter(name, file.stream, **{**kw, "color": False}))
     except BaseException:

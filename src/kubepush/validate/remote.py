@@ -23,6 +23,7 @@ from typing import Any
 
 import orjson
 
+from kubepush.atomic import write_atomic
 from kubepush.errors import UsageError
 from kubepush.validate.schemas import CompiledSchema, compile_schema
 
@@ -123,7 +124,5 @@ def _fetch(url: str) -> Any | None:
     except orjson.JSONDecodeError:
         raise UsageError(f"schema {url} is not JSON") from None
     cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_bytes(response.content)
-    os.replace(tmp, cached)
+    write_atomic(cached, response.content)  # a concurrent run reads the whole schema or none
     return schema
