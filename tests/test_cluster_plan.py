@@ -8,6 +8,7 @@ import hashlib
 import pytest
 
 from kubepush.cluster import inventory as inv
+from kubepush.cluster import prune
 from kubepush.cluster.health import CURRENT, FAILED, IN_PROGRESS, health
 from kubepush.cluster.plan import (
     Guardrails,
@@ -206,19 +207,19 @@ def test_prune_plan_deletes_what_left_git_but_protects_namespaces_crds_and_opted
 
     members = [live("ConfigMap", "keep", "a"), live("ConfigMap", "gone", "a"), live("Namespace", "old"),
                live("CustomResourceDefinition", "x.io", api_version="apiextensions.k8s.io/v1"),
-               live("Secret", "precious", "a", annotations={inv.PRUNE_ANNOTATION: "disabled"})]
+               live("Secret", "precious", "a", annotations={prune.PRUNE_ANNOTATION: "disabled"})]
     desired = {("", "ConfigMap", "a", "keep")}
-    plan = inv.prune_plan(members, desired)
+    plan = prune.prune_plan(members, desired)
     assert [o["metadata"]["name"] for o in plan.delete] == ["gone"]
     assert sorted(o["metadata"]["name"] for o, _ in plan.kept) == ["old", "precious", "x.io"]
-    plan = inv.prune_plan(members, desired, namespaces=True, crds=True)
+    plan = prune.prune_plan(members, desired, namespaces=True, crds=True)
     assert sorted(o["metadata"]["name"] for o in plan.delete) == ["gone", "old", "x.io"]
 
 
 # --- kubepush.yaml: the cluster settings ----------------------------------------------------------
 def test_config_accepts_the_cluster_settings_and_suggests_misspelt_keys(tmp_path):
     from kubepush import config
-    from kubepush.cluster.target import TargetSpec
+    from kubepush.cluster.spec import TargetSpec
     from kubepush.errors import UsageError
 
     good = tmp_path / "kubepush.yaml"

@@ -8,8 +8,8 @@ import pytest
 import yaml
 from cluster_helpers import deployment, run_json, scale, write
 
-from kubepush.cluster import compare
 from kubepush.cluster.client import Cluster
+from kubepush.cluster.compare import diff, normalise, owners
 from kubepush.model import format_path
 
 REPLICAS = [{"kind": "Deployment", "name": "web", "paths": ["/spec/replicas"]}]
@@ -102,7 +102,7 @@ def test_git_changing_an_ignored_field_kubepush_still_owns_changes_nothing(fake_
     assert "spec.replicas stays 2 (Git: 4; ignored: /spec/replicas)" in web(report)["message"]
     assert replicas(fake_kube) == 2
     live = fake_kube.get("Deployment", "default", "web")
-    assert compare.owners(live, ("spec", "replicas"))[0].manager == "kubepush"
+    assert owners.owners(live, ("spec", "replicas"))[0].manager == "kubepush"
 
 
 def test_fields_of_an_ignored_manager_are_left_alone(fake_kube, tmp_path, capsys, monkeypatch):
@@ -164,11 +164,11 @@ def test_diff_reports_exactly_what_apply_then_changes(fake_kube, tmp_path, capsy
         lines = lines[:lines.index(next(line for line in lines if line.startswith("--- live/")))]
         previewed = {line.split(" ")[0] for line in lines if not line.startswith("left alone:")}
         assert len(previewed) == count, message
-    before = compare.clean(fake_kube.get("Deployment", "default", "web"))
+    before = normalise.clean(fake_kube.get("Deployment", "default", "web"))
     code, report, err = kp(capsys, fake_kube, "apply")
     assert code == 0, err
-    after = compare.clean(fake_kube.get("Deployment", "default", "web"))
-    applied = {format_path(d.path) for d in compare.differences(before, after)}
+    after = normalise.clean(fake_kube.get("Deployment", "default", "web"))
+    applied = {format_path(d.path) for d in diff.differences(before, after)}
     assert applied == previewed, message
     expect_kept = scenario in ("path rule", "manager rule")
     assert after["spec"]["replicas"] == (3 if expect_kept else git_replicas)

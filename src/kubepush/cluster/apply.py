@@ -1,242 +1,318 @@
-"""Server-side apply of one stage: one SSA call per object, concurrently, with a bound.
+"""Apply one target, end to end: the steps between a rendered set and an inventory that records it.
 
-Whether an object was created, configured or left unchanged is read from one list per
-kind and namespace taken just before the stage (the resourceVersion is kept by a no-op
-apply), so the stage costs one PATCH per object plus one LIST per kind and namespace.
-The same list gives the live objects that ``drift.ignore`` rules need: an ignored field is
-sent as it is live (:func:`~kubepush.cluster.compare.respect`), and the change says so.
+The steps, each stopping the run when it fails:
 
-Conflicts (409, only without force) name the other field managers and their fields;
-an immutable-field change (422 "field is immutable") either fails naming the field or,
-when the object (``kubepush.dev/recreate: "true"``) or the target opts in, deletes the
-object, waits until it is gone and applies it again.
+1. guardrails on the rendered objects, before any call to the cluster (and, for custom
+   kinds whose scope only discovery knows, before any write);
+2. connect and prove the cluster answers (``/version``) - nothing changes otherwise;
+3. objects whose live copy belongs to another inventory are refused (unless taken over,
+   see :mod:`kubepush.cluster.ownership`); the target's lock is taken
+   (:mod:`kubepush.cluster.lock`); the inventory parent is read and widened (after stage 1,
+   whose Namespace it may need);
+4. the stages (:mod:`kubepush.cluster.applier`), each waiting for its CRDs/Namespaces to be
+   usable before the next;
+5. prune what left Git (:mod:`kubepush.cluster.prune`), then narrow the inventory and record
+   the revision;
+6. wait for health (:mod:`kubepush.cluster.wait`); record the revision as healthy (only a
+   commit - not a dirty working tree - whose objects all became healthy; never with
+   ``--no-wait``), or roll back when asked to.
 
-A request that gets no answer fails its object; if the cluster then does not answer
-``/version`` either, it is gone: the objects not yet sent are not-applied and
-:class:`StageLost` carries what the stage did. One dropped request is just a failure.
+What drift shares with it - connecting, preparing the objects, the inventory parent, the
+ownership check - is :mod:`kubepush.cluster.session`; this module is the order of the
+steps and what a failure of each leaves behind (``not-applied`` for the rest, the phase
+named when the cluster goes away), like Flux's ``ssa/manager_apply.go``.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import defaultdict
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 
 from kubepush import model as ch
-from kubepush.cluster import compare
+from kubepush.cluster import inventory as inv
+from kubepush.cluster import ownership, session, wait
+from kubepush.cluster.applier import Applied, Applier, StageLost
 from kubepush.cluster.client import Cluster, ResourceInfo
-from kubepush.cluster.errors import ApiError, ClusterError, Unreachable
-from kubepush.cluster.plan import Item
-
-RECREATE_ANNOTATION = "kubepush.dev/recreate"
-
-
-@dataclass(slots=True)
-class Applied:
-    """The outcome for one item: its change, and the live object (for waiting) when applied."""
-
-    item: Item
-    change: ch.Change
-    info: ResourceInfo | None = None
-    live: dict[str, Any] | None = None
+from kubepush.cluster.compare.ignore import IgnoreRule
+from kubepush.cluster.errors import ApiError, ClusterError, LockHeld, Unreachable
+from kubepush.cluster.lock import ApplyLock
+from kubepush.cluster.migrate import Legacy
+from kubepush.cluster.plan import STAGE_NAMES, Item, Scope, group_of, stages, static_scope
+from kubepush.cluster.prune import prune
+from kubepush.cluster.session import Progress, TargetResult
+from kubepush.cluster.spec import TargetSpec
+from kubepush.errors import UsageError
+from kubepush.gitops.revisions import is_dirty
+from kubepush.model import Finding
 
 
-class StageLost(Unreachable):
-    """The cluster stopped answering during a stage; ``applied`` holds every item's outcome."""
+@dataclass
+class ApplyOptions:
+    """How to apply (the flags and kubepush.yaml's ``apply:``), complete: the command layer merges them."""
 
-    def __init__(self, cause: Unreachable, applied: list[Applied]) -> None:
-        super().__init__(str(cause))
-        self.applied = applied
+    force: bool = True
+    wait: bool = True
+    timeout: float = 300.0
+    concurrency: int = 16
+    revision: str = ""
+    request_timeout: float = 30.0
+    #: On failed health, re-apply the last revision that applied healthy (read through ``load_revision``).
+    rollback: bool = False
+    load_revision: Callable[[TargetSpec, str], list[Item]] | None = None
+    #: apply objects another inventory owns, moving them into this one (reported per object)
+    take_over: bool = False
+    #: move the members of the target's inventory of an earlier version that Git does not declare
+    adopt_inventory: bool = False
+    #: ``drift.ignore``: fields of live objects that apply leaves as they are
+    ignore: tuple[IgnoreRule, ...] = ()
 
 
-class Applier:
-    """Applies items to one cluster as field manager ``kubepush``."""
-
-    def __init__(self, cluster: Cluster, *, target: str = "", force: bool = True, recreate: bool = False,
-                 concurrency: int = 16, dry_run: bool = False, ignore: tuple[compare.IgnoreRule, ...] = (),
-                 progress: Callable[[str], None] = lambda line: None) -> None:
-        self.cluster = cluster
-        self.ignore = ignore
-        self.target = target
-        self.force = force
-        self.recreate = recreate
-        self.concurrency = max(1, concurrency)
-        self.dry_run = dry_run
-        self.progress = progress
-        self._lost: Unreachable | None = None  # set once the cluster is known to be gone
-        self._probe = threading.Lock()
-
-    def apply(self, items: list[Item]) -> list[Applied]:
-        """Apply ``items`` concurrently; results in input order. Never raises for one object's failure."""
-        if not items:
-            return []
-        infos: dict[int, ResourceInfo | ClusterError] = {}
-        for i, item in enumerate(items):
-            try:
-                infos[i] = self.cluster.resource(item.obj["apiVersion"], item.obj["kind"])
-            except Unreachable:
-                raise
-            except ClusterError as exc:
-                infos[i] = exc
-        existing = self._existing(items, infos)
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(items))) as pool:
-            done = list(pool.map(lambda i: self._one(items[i], infos[i], existing), range(len(items))))
-        if self._lost is not None:
-            raise StageLost(self._lost, done)
-        return done
-
-    def _existing(self, items: list[Item], infos: dict[int, ResourceInfo | ClusterError]
-                  ) -> dict[tuple[str, str, str, str], dict[str, Any]]:
-        """Every live object of the kinds and namespaces in ``items``."""
-        wanted: dict[tuple[ResourceInfo, str | None], None] = {}
-        for i, item in enumerate(items):
-            info = infos[i]
-            if isinstance(info, ResourceInfo):
-                wanted[(info, item.ref.namespace if info.namespaced else None)] = None
-
-        def fetch(key: tuple[ResourceInfo, str | None]) -> list[dict[str, Any]]:
-            try:
-                return self.cluster.list(*key)
-            except ApiError:
-                return []  # e.g. list forbidden: the apply itself will tell
-
-        out: dict[tuple[str, str, str, str], dict[str, Any]] = {}
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, max(1, len(wanted)))) as pool:
-            for (info, _), objs in zip(wanted, pool.map(fetch, wanted), strict=True):
-                for obj in objs:
-                    meta = obj["metadata"]
-                    out[(info.group, info.kind, meta.get("namespace", ""), meta["name"])] = obj
-        return out
-
-    def _change(self, item: Item, action: str, reason: str = "", live: dict[str, Any] | None = None) -> ch.Change:
-        return ch.Change.of(item, action, reason, self.target, live)
-
-    def _one(self, item: Item, info: ResourceInfo | ClusterError,
-             existing: dict[tuple[str, str, str, str], dict[str, Any]]) -> Applied:
-        if isinstance(info, ClusterError):
-            return Applied(item, self._change(item, ch.FAILED, str(info)))
-        if self._lost is not None:
-            return Applied(item, self._change(item, ch.SKIPPED, f"the cluster became unreachable ({self._lost})"),
-                           info)
-        before = existing.get(item.key)
-        sent = compare.respect(self.ignore, item.obj, before)
-        try:
-            live = self.cluster.apply(info, sent.obj, force=self.force, dry_run=self.dry_run)
-        except ApiError as exc:
-            return self._api_failure(item, info, exc)
-        except Unreachable as exc:
-            self._check_gone(exc)
-            return Applied(item, self._change(item, ch.FAILED, f"{exc} (it may or may not have been applied)"), info)
-        except ClusterError as exc:
-            return Applied(item, self._change(item, ch.FAILED, str(exc)), info)
-        if before is None:
-            action = ch.CREATED
-        elif live.get("metadata", {}).get("resourceVersion") == before["metadata"].get("resourceVersion"):
-            action = ch.UNCHANGED
-        else:
-            action = ch.CONFIGURED
-        note = sent.note(compare.is_secret(item.obj))
-        if action != ch.UNCHANGED or note:
-            self.progress(f"{item.ref} {action}" + (f" ({note})" if note else ""))
-        return Applied(item, self._change(item, action, note), info, live)
-
-    def _check_gone(self, failure: Unreachable) -> None:
-        """After a request got no answer: is the whole cluster gone, or was it this request?"""
-        with self._probe:
-            if self._lost is not None:
-                return
-            try:
-                self.cluster.request("GET", "/version", timeout=min(self.cluster.timeout, 15.0))
-            except Unreachable:
-                self._lost = failure
-            except ClusterError:
-                pass  # it answered: not gone
-
-    def _api_failure(self, item: Item, info: ResourceInfo, exc: ApiError) -> Applied:
-        if exc.status == 409 and exc.causes:
-            return Applied(item, self._change(item, ch.FAILED, conflict_message(exc)), info)
-        immutable = immutable_fields(exc)
-        if immutable:
-            opted_in = self.recreate or item.annotations.get(RECREATE_ANNOTATION) == "true"
-            if not opted_in:
-                return Applied(item, self._change(item, ch.FAILED, (
-                    f"field {', '.join(immutable)} is immutable; delete and recreate the object, or annotate it "
-                    f'{RECREATE_ANNOTATION}: "true" (or set recreate: true on the target) to let kubepush do it')),
-                    info)
-            return self._recreate(item, info, immutable)
-        return Applied(item, self._change(item, ch.FAILED, untyped_message(exc) or str(exc)), info)
-
-    def _recreate(self, item: Item, info: ResourceInfo, fields: list[str]) -> Applied:
+def unknown_kinds(spec: TargetSpec, items: list[Item], scope: Scope) -> list[Finding]:
+    """Objects whose kind the cluster does not serve and no CRD in the set defines: refused up
+    front, so a missing CRD does not leave a half-applied target behind."""
+    found = []
+    for item in items:
         ref = item.ref
-        self.progress(f"{ref} recreating: field {', '.join(fields)} is immutable")
+        if scope(ref.api_version, ref.kind) is None:
+            found.append(Finding(
+                rule="unknown-kind", file=item.file, line=item.line, document=item.document, object=ref,
+                message=f"[{spec.name}] the cluster does not serve {ref.kind} in {ref.api_version} and no "
+                        "CustomResourceDefinition for it is in this target: nothing applied",
+                hint="install the CRD first, or add it to the target's manifests"))
+    return found
+
+
+def apply_target(spec: TargetSpec, items: list[Item], options: ApplyOptions, progress: Progress) -> TargetResult:
+    """Apply one target; never raises for cluster trouble (it lands in the result)."""
+    result = TargetResult(spec.name)
+    result.refused = session.refuse(spec, items, static_scope(items))
+    if result.refused:
+        return result
+    cluster = session.open_for(spec, items, result, concurrency=options.concurrency,
+                               request_timeout=options.request_timeout)
+    if cluster is None:
+        return result
+    try:
+        return _apply(spec, items, options, progress, cluster, result)
+    except Unreachable as exc:
+        during = f" during {exc.phase}" if isinstance(exc, Lost) else ""
+        result.error = f"cluster {cluster.host} became unreachable{during}: {exc}; re-run to converge"
+        if not result.changes:  # lost before the first stage: say that nothing was applied
+            _skip_rest([items], spec.name, result, "the cluster became unreachable before anything was applied")
+        return result
+    finally:
+        cluster.close()
+
+
+class Lost(Unreachable):
+    """The cluster stopped answering in the middle of ``phase`` ("pruning", "waiting for health"...)."""
+
+    def __init__(self, phase: str, cause: Unreachable) -> None:
+        super().__init__(str(cause))
+        self.phase = phase
+
+
+@contextlib.contextmanager
+def _phase(phase: str) -> Iterator[None]:
+    """Name what the run was doing when the cluster went away (the innermost phase wins)."""
+    try:
+        yield
+    except Lost:
+        raise
+    except Unreachable as exc:
+        raise Lost(phase, exc) from None
+
+
+def _apply(spec: TargetSpec, items: list[Item], options: ApplyOptions, progress: Progress, cluster: Cluster,
+           result: TargetResult, lock: bool = True) -> TargetResult:
+    prepared, scope, parent = session.prepare(spec, items, cluster)
+    result.refused = session.refuse(spec, prepared, scope) + unknown_kinds(spec, prepared, scope)
+    if result.refused:
+        return result
+    taken: dict[tuple[str, str, str, str], ownership.Owner] = {}
+    if parent:  # before any write: what another inventory owns is refused, or taken over when asked to
         try:
-            self.cluster.delete(info, ref.namespace or None, ref.name)
-            deadline = time.monotonic() + self.cluster.timeout
-            interval = 0.05
-            while self.cluster.get(info, ref.namespace or None, ref.name) is not None:
-                if time.monotonic() > deadline:
-                    return Applied(item, self._change(item, ch.FAILED, "deleted for recreation but still present "
-                                                      f"after {self.cluster.timeout:g}s (finalizers?)"), info)
-                time.sleep(interval)
-                interval = min(1.0, interval * 2)
-            live = self.cluster.apply(info, item.obj, force=self.force)
-        except ClusterError as exc:
-            return Applied(item, self._change(item, ch.FAILED, f"recreating (immutable {', '.join(fields)}): {exc}"),
-                           info)
-        return Applied(item, self._change(item, ch.RECREATED, f"field {', '.join(fields)} is immutable"), info, live)
+            labels = ownership.foreign_labels(cluster, parent, prepared, options.concurrency)
+        except ApiError as exc:
+            result.error = (f"cannot tell whether another inventory owns some of the objects: {exc}; nothing "
+                            "applied (kubepush needs to list the kinds it applies)")
+            _skip_rest([prepared], spec.name, result, "ownership could not be checked")
+            return result
+        others = session.foreign(cluster, spec, parent, prepared, labels)
+        if others and not options.take_over:
+            result.refused = [ownership.refusal(spec.name, item, owner) for item, owner in others]
+            return result
+        taken = {item.key: owner for item, owner in others}
+    held = ApplyLock(cluster, cluster.resource("v1", parent.kind), parent, wait=options.timeout,
+                     progress=progress) if parent and lock else None
+    if held is not None:
+        try:
+            held.acquire()
+        except LockHeld as exc:
+            result.error = str(exc)
+            _skip_rest([prepared], spec.name, result, "another apply holds the target")
+            return result
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            held = None  # its namespace does not exist yet: a first apply, nothing to serialize against
+    try:
+        _apply_stages(spec, prepared, scope, parent, options, progress, cluster, result)
+        for change in result.changes:
+            owner = taken.get((group_of(change.ref.api_version), change.ref.kind, change.ref.namespace,
+                               change.ref.name))
+            if owner is not None and change.action in (ch.CONFIGURED, ch.UNCHANGED, ch.RECREATED):
+                change.reason = "; ".join(r for r in (f"taken over from {owner.describe()}", change.reason) if r)
+                progress(f"{change.ref} taken over from {owner.describe()}")
+        return result
+    finally:
+        if held is not None:
+            held.release()
 
 
-def conflict_message(exc: ApiError) -> str:
-    """``conflict with "kubectl-edit": .spec.replicas, .spec.paused`` per other manager."""
-    by_manager: dict[str, list[str]] = defaultdict(list)
-    for cause in exc.causes:
-        message = cause.get("message", "")
-        manager = message.split('"')[1] if message.count('"') >= 2 else message
-        by_manager[manager].append(cause.get("field", "?"))
-    parts = [f'field manager "{m}" owns {", ".join(fields)}' for m, fields in by_manager.items()]
-    return ("apply conflict: " + "; ".join(parts) +
-            " (run without --no-force-conflicts to take ownership, or remove the fields from the manifest)")
+def _apply_stages(spec: TargetSpec, prepared: list[Item], scope: Scope, parent: inv.Parent | None,
+                  options: ApplyOptions, progress: Progress, cluster: Cluster, result: TargetResult) -> TargetResult:
+    applier = Applier(cluster, target=spec.name, force=options.force, recreate=spec.recreate,
+                      concurrency=options.concurrency, ignore=options.ignore, progress=progress)
+    secret_info = cluster.resource("v1", parent.kind) if parent else None
+    old_live = cluster.get(secret_info, parent.namespace, parent.name) if parent else None
+    old_state = inv.State.read(parent, old_live) if parent else None
+    wide = old_state.union(inv.State.of(parent, prepared)) if parent else None  # while applying: old and new
+    first = inv.TOOLING not in (((old_live or {}).get("metadata") or {}).get("annotations") or {})  # (the lock's only)
+    legacy = (Legacy.find(cluster, secret_info, spec.legacy_inventory, parent, {i.key for i in prepared},
+                          lambda c, p, s: session.list_members(c, p, s, options.concurrency))
+              if parent and (first or options.adopt_inventory) else None)
+    if legacy is not None and options.adopt_inventory:
+        wide = wide.union(legacy.state)  # the new parent covers the adopted members before they move
+    final = inv.State.of(parent, prepared) if parent and spec.prune else wide  # after pruning: the new set
+    applied: list[Applied] = []
+    planned = stages(prepared, scope)
+    for number, stage in enumerate(planned):
+        if parent and number == 1:
+            _write_parent(cluster, parent, secret_info, wide, options.revision, old_state.healthy_revision, result)
+            if result.error:  # without an inventory a later prune could not find what this run creates
+                _skip_rest(planned[1:], spec.name, result, "the inventory could not be written")
+                return result
+        if not stage:
+            continue
+        progress(f"stage {number + 1}/{len(planned)} ({STAGE_NAMES[number]}): applying {len(stage)} objects")
+        try:
+            done = applier.apply(stage)
+        except Unreachable as exc:
+            if isinstance(exc, StageLost):
+                result.changes.extend(a.change for a in exc.applied)
+            _skip_rest(planned[number + 1:] if isinstance(exc, StageLost) else planned[number:], spec.name, result,
+                       f"the cluster became unreachable ({exc})")
+            raise Lost(f"stage {number + 1} ({STAGE_NAMES[number]})", exc) from None
+        applied.extend(done)
+        result.changes.extend(a.change for a in done)
+        if any(a.change.failed for a in done):
+            _skip_rest(planned[number + 1:], spec.name, result, f"stage {number + 1} had failures")
+            return result
+        if number == 0:
+            try:
+                with _phase("waiting for CRDs and Namespaces"):
+                    ready = wait.ready(cluster, done, options.timeout, progress)
+            except Lost:
+                _skip_rest(planned[1:], spec.name, result, "the cluster became unreachable while waiting for "
+                                                          "CRDs and Namespaces")
+                raise
+            if not ready:
+                _skip_rest(planned[1:], spec.name, result, "CRDs or Namespaces did not become ready")
+                return result
+            cluster.refresh()
+    if parent and not result.error:
+        if legacy is not None:
+            _migrate(cluster, legacy, parent, secret_info, options.adopt_inventory, progress)
+        if spec.prune:
+            with _phase("pruning"):
+                prune(cluster, spec, parent, wide, prepared, options.concurrency, progress, result)
+        _write_parent(cluster, parent, secret_info, final, options.revision, old_state.healthy_revision, result)
+    if options.wait and not result.failed:
+        with _phase("waiting for health"):
+            result.healthy = wait.healthy(cluster, applied, options.timeout, options.concurrency, progress)
+        if result.healthy and parent and options.revision:
+            why_not = _not_healthy_revision(options.revision, applied)
+            if why_not:
+                progress(f"revision {options.revision} is not recorded as healthy: {why_not}")
+            else:
+                _write_parent(cluster, parent, secret_info, final, options.revision, options.revision, result)
+        elif not result.healthy and options.rollback:
+            _rollback(cluster, spec, old_state.healthy_revision if old_state else "", options, progress, result)
+    return result
 
 
-def immutable_fields(exc: ApiError) -> list[str]:
-    """Fields a 422 names as immutable (empty when the 422 is about something else)."""
-    if exc.status != 422:
-        return []
-    fields = [c.get("field", "") for c in exc.causes if "immutable" in (c.get("message") or "")]
-    if not fields and "immutable" in str(exc):
-        fields = ["(unnamed)"]
-    return [f for f in fields if f] or []
+def _not_healthy_revision(revision: str, applied: list[Applied]) -> str:
+    """Why a revision that applied and waited healthy still must not become the one rollback
+    returns to ("" when it may): a dirty working tree is no commit, and an empty set proves nothing.
+    (``--no-wait`` never gets here: it proved no health at all.)"""
+    if is_dirty(revision):
+        return "the working tree had uncommitted changes"
+    if not applied:
+        return "the target rendered no objects"
+    return ""
 
 
-#: What to do about each reason structured-merge-diff gives for a config it cannot type.
-_UNTYPED_FIXES = (
-    ("duplicate entries for key", "remove or merge the duplicate entries (a plain create or update would only "
-                                  "warn and keep both)"),
-    ("omits key field", "give every entry of that list its key field"),
-    ("field not declared in schema", "remove the field or fix its name or indentation (the kind's schema does not "
-                                     "have it)"),
-)
+def _rollback(cluster: Cluster, spec: TargetSpec, revision: str, options: ApplyOptions, progress: Progress,
+              result: TargetResult) -> None:
+    """Re-apply the last healthy revision (no prune: nothing is deleted on the way back)."""
+    if not revision or revision == options.revision or is_dirty(revision) or options.load_revision is None:
+        why = ("no healthy revision is recorded on the inventory" if not revision else
+               "the last healthy revision is the one that failed" if revision == options.revision else
+               f"the healthy revision on the inventory, {revision}, is a tree with uncommitted changes, "
+               "not a commit" if is_dirty(revision) else
+               "no way to read old revisions")
+        result.notes.append(f"ROLLBACK NOT POSSIBLE: {why}")
+        progress(result.notes[-1])
+        return
+    progress(f"ROLLING BACK to {revision}: health failed for revision {options.revision or '(unknown)'}")
+    try:
+        items = options.load_revision(spec, revision)
+    except UsageError as exc:
+        result.notes.append(f"ROLLBACK FAILED: cannot read revision {revision}: {exc}")
+        progress(result.notes[-1])
+        return
+    back = TargetResult(spec.name)
+    _apply(replace(spec, prune=False), items, replace(options, revision=revision, rollback=False),
+           progress, cluster, back, lock=False)  # this run already holds the target
+    if back.refused:
+        result.notes.append(f"ROLLBACK FAILED: the manifests at {revision} were refused: {back.refused[0].message}")
+        progress(result.notes[-1])
+        return
+    for change in back.changes:
+        change.target = f"{spec.name} rollback {revision[:12]}"
+    result.changes.extend(back.changes)
+    outcome = "healthy" if back.healthy and not back.failed else "NOT healthy"
+    result.notes.append(f"ROLLED BACK to {revision} after health failed for {options.revision or 'this apply'}: "
+                        f"{ch.summary(back.changes)}; the rolled-back revision is {outcome}"
+                        + (f" ({back.error})" if back.error else ""))
+    progress(result.notes[-1])
 
 
-def untyped_message(exc: ApiError) -> str:
-    """The fieldmanager's reason for refusing a server-side apply, without the HTTP noise ('' if not one).
+def _migrate(cluster: Cluster, legacy: Legacy, parent: inv.Parent, info: ResourceInfo, adopt: bool,
+             progress: Progress) -> None:
+    """Move what is left of the earlier inventory (see :mod:`kubepush.cluster.migrate`)."""
+    if adopt and legacy.leftover:
+        progress(f"adopting {len(legacy.leftover)} members of {legacy.parent.kind} {legacy.parent.namespace}/"
+                 f"{legacy.parent.name} (--adopt-inventory)")
+        legacy.adopt(cluster, parent)
+    progress(legacy.note(parent))
+    legacy.retire(cluster, info)
 
-    The apiserver returns this as a reasonless 500 (structured-merge-diff's error is a plain
-    error in the fieldmanager: kubernetes/kubernetes
-    staging/src/k8s.io/apimachinery/pkg/util/managedfields/internal/structuredmerge.go):
-    ``failed to create typed patch object (ns/name; apps/v1, Kind=Deployment): <path>: <reason>``,
-    several reasons as ``errors:`` lines.
-    """
-    marker = "failed to create typed patch object"
-    text = str(exc).partition(marker)[2]  # the scrubbed message
-    if exc.status != 500 or not text:
-        return ""
-    detail = text.split("): ", 1)[1] if "): " in text else text.lstrip(": ")
-    reasons = [line.strip() for line in detail.splitlines() if line.strip() and line.strip() != "errors:"]
-    fixes = [fix for needle, fix in _UNTYPED_FIXES if any(needle in r for r in reasons)]
-    return ("server-side apply cannot type the object: " + "; ".join(reasons)
-            + (f" - {'; '.join(fixes)}" if fixes else ""))
+
+def _write_parent(cluster: Cluster, parent: inv.Parent, info: ResourceInfo, state: inv.State, revision: str,
+                  healthy: str, result: TargetResult) -> None:
+    state = inv.State(state.group_kinds, state.namespaces, revision, healthy)
+    try:
+        cluster.apply(info, parent.manifest(state))
+    except ClusterError as exc:
+        if isinstance(exc, Unreachable):
+            raise Lost(f"writing the inventory {parent.kind}/{parent.namespace}/{parent.name}", exc) from None
+        result.error = f"cannot write the inventory {parent.kind}/{parent.namespace}/{parent.name}: {exc}"
+
+
+def _skip_rest(rest: Iterable[list[Item]], target: str, result: TargetResult, why: str) -> None:
+    for stage in rest:
+        for item in stage:
+            result.changes.append(ch.Change.of(item, ch.SKIPPED, why, target))

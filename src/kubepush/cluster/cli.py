@@ -17,8 +17,8 @@ from typing import Any
 
 from kubepush import config as configuration
 from kubepush.errors import UsageError
-from kubepush.report.base import Reporter
 from kubepush.model import Finding, ObjectRef, Result, Severity
+from kubepush.report.base import Reporter
 
 EXIT_HELP = ("exit codes: 0 ok, 1 invalid manifests, guardrail refusal, failed/unhealthy objects or drift, "
              "2 usage or environment error (bad kubeconfig, failed authentication, unreachable cluster)")
@@ -51,7 +51,7 @@ def add_ignore_argument(parser: argparse.ArgumentParser) -> None:
 
 def ignore_rules(args: argparse.Namespace, cfg: configuration.Config) -> tuple[Any, ...]:
     """kubepush.yaml's ``drift.ignore`` plus ``--ignore-manager``: the fields apply, diff and heal leave alone."""
-    from kubepush.cluster.compare import IgnoreRule
+    from kubepush.cluster.compare.ignore import IgnoreRule
 
     rules = [IgnoreRule.from_config(r) for r in cfg.section("drift").get("ignore", ())]
     if args.ignore_manager:
@@ -64,7 +64,7 @@ def targets(args: argparse.Namespace, cfg: configuration.Config) -> list[Any]:
     inventory identity derived from where its manifests come from (:mod:`kubepush.cluster.identity`)."""
     from kubepush.cluster import identity
     from kubepush.cluster.shared import Shared
-    from kubepush.cluster.target import TargetSpec
+    from kubepush.cluster.spec import TargetSpec
 
     if args.paths:
         if args.target:

@@ -1,10 +1,15 @@
 """Drift (and the PR preview, ``diff``): is the cluster what Git says, and if not, who changed it?
 
 Cost is what makes a scheduled drift check usable: live objects are read with one LIST
-per kind and namespace, :func:`~kubepush.cluster.compare.may_differ` clears the objects
+per kind and namespace, :func:`~kubepush.cluster.compare.diff.may_differ` clears the objects
 that cannot differ from the live object alone, and only the rest get a server-side
 apply dry run - the comparison without noise. With an inventory, members the cluster
 has and Git does not are reported as extra. ``heal`` re-applies what drifted.
+
+What drift must see exactly as apply does - the prepared objects, the inventory parent,
+which live objects another set owns - comes from :mod:`kubepush.cluster.session`, and what
+it sends is what apply sends (:func:`~kubepush.cluster.compare.ignore.respect`), so
+``diff`` previews the apply without depending on the apply flow.
 """
 
 from __future__ import annotations
@@ -14,32 +19,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubepush import model as ch
-from kubepush.cluster import compare
 from kubepush.cluster import inventory as inv
-from kubepush.cluster import ownership, shared
-from kubepush.cluster.apply import Applier
+from kubepush.cluster import ownership, session, shared
+from kubepush.cluster.applier import Applier
 from kubepush.cluster.client import Cluster, ResourceInfo
+from kubepush.cluster.compare.diff import Difference, differences, may_differ, unified
+from kubepush.cluster.compare.fields import without
+from kubepush.cluster.compare.ignore import IgnoreRule, respect
+from kubepush.cluster.compare.mask import mask
+from kubepush.cluster.compare.normalise import clean, is_secret
+from kubepush.cluster.compare.owners import Owner, attribute
 from kubepush.cluster.errors import ApiError, ClusterError, Unreachable
 from kubepush.cluster.plan import Item
-from kubepush.cluster.target import (
-    ApplyOptions,
-    Progress,
-    TargetResult,
-    TargetSpec,
-    claims,
-    connect,
-    foreign,
-    list_members,
-    prepare,
-    refuse,
-)
-from kubepush.errors import UsageError
+from kubepush.cluster.session import Progress, TargetResult
+from kubepush.cluster.spec import TargetSpec
 from kubepush.manifests.documents import object_ref
 
 
 @dataclass
 class DriftOptions:
-    ignore: tuple[compare.IgnoreRule, ...] = ()
+    ignore: tuple[IgnoreRule, ...] = ()
     heal: bool = False
     preview: bool = False  # ``diff``: word entries as what an apply would do
     concurrency: int = 16
@@ -49,11 +48,9 @@ class DriftOptions:
 def check_target(spec: TargetSpec, items: list[Item], options: DriftOptions, progress: Progress) -> TargetResult:
     """Compare one target; never raises for cluster trouble (it lands in the result)."""
     result = TargetResult(spec.name)
-    try:
-        cluster = connect(spec, ApplyOptions(concurrency=options.concurrency, request_timeout=options.request_timeout),
-                          items)
-    except UsageError as exc:
-        result.error = str(exc)
+    cluster = session.open_for(spec, items, result, concurrency=options.concurrency,
+                               request_timeout=options.request_timeout)
+    if cluster is None:
         return result
     try:
         _check(cluster, spec, items, options, progress, result)
@@ -66,8 +63,8 @@ def check_target(spec: TargetSpec, items: list[Item], options: DriftOptions, pro
 
 def _check(cluster: Cluster, spec: TargetSpec, items: list[Item], options: DriftOptions, progress: Progress,
            result: TargetResult) -> None:
-    prepared, scope, parent = prepare(spec, items, cluster)
-    result.refused = refuse(spec, prepared, scope)  # Git holds objects the target may not touch
+    prepared, scope, parent = session.prepare(spec, items, cluster)
+    result.refused = session.refuse(spec, prepared, scope)  # Git holds objects the target may not touch
     infos: list[ResourceInfo | ClusterError] = []
     for item in prepared:
         try:
@@ -79,8 +76,8 @@ def _check(cluster: Cluster, spec: TargetSpec, items: list[Item], options: Drift
     with ThreadPoolExecutor(max_workers=1) as side:  # the inventory is read while the objects are listed
         recorded = side.submit(_read_parent, cluster, parent)
         live, listed = _live(cluster, prepared, infos, options.concurrency)
-        legacy = claims(spec, parent).legacy if parent else ""
-        elsewhere = {item.key: owner for item, owner in foreign(cluster, spec, parent, prepared, {
+        legacy = session.claims(spec, parent).legacy if parent else ""
+        elsewhere = {item.key: owner for item, owner in session.foreign(cluster, spec, parent, prepared, {
             item.key: ownership.label_of(live.get(item.key)) for item in prepared})} if parent else {}
 
         def one(i: int) -> ch.Change:
@@ -134,22 +131,22 @@ def _compare(cluster: Cluster, item: Item, info: ResourceInfo | ClusterError,
         return change(ch.MISSING, f"{info}")
     have = live.get(item.key)
     if have is None:
-        masked = compare.mask(None, item.obj)[1]
+        masked = mask(None, item.obj)[1]
         verb = "would be created" if options.preview else "missing from the cluster"
-        return change(ch.MISSING, verb + "\n" + compare.unified(None, masked, name))
-    sent = compare.respect(options.ignore, item.obj, have)  # exactly what apply and heal send
-    secret = compare.is_secret(item.obj)
+        return change(ch.MISSING, verb + "\n" + unified(None, masked, name))
+    sent = respect(options.ignore, item.obj, have)  # exactly what apply and heal send
+    secret = is_secret(item.obj)
     note = sent.note(secret)
-    if not compare.may_differ(sent.obj, have):
+    if not may_differ(sent.obj, have):
         return change(ch.IN_SYNC, note)
     try:
         want = cluster.apply(info, sent.obj, force=True, dry_run=True)
     except ApiError as exc:
         return change(ch.FAILED, f"dry run failed: {exc}")
-    old, new = compare.clean(have), compare.clean(want)
+    old, new = clean(have), clean(want)
     lines, explained = [], []
-    for diff in compare.differences(old, new):
-        line, who = compare.attribute(have, diff, secret)
+    for diff in differences(old, new):
+        line, who = attribute(have, diff, secret)
         if _explained(diff, who, is_shared and not options.preview, legacy):
             explained.append(diff.path)
         else:
@@ -158,12 +155,12 @@ def _compare(cluster: Cluster, item: Item, info: ResourceInfo | ClusterError,
         return change(ch.IN_SYNC, note)
     head = (f"an apply would change {len(lines)} field{'s' if len(lines) > 1 else ''}" if options.preview
             else f"{len(lines)} field{'s' if len(lines) > 1 else ''} differ{'s' if len(lines) == 1 else ''} from Git")
-    shown_old, shown_new = (compare.without(o, explained) for o in compare.mask(old, new))
+    shown_old, shown_new = (without(o, explained) for o in mask(old, new))
     return change(ch.DRIFTED, "\n".join([head, *lines, *([note] if note else []),
-                                         compare.unified(shown_old, shown_new, name)]))
+                                         unified(shown_old, shown_new, name)]))
 
 
-def _explained(diff: compare.Difference, who: list[compare.Owner], is_shared: bool, legacy: str) -> bool:
+def _explained(diff: Difference, who: list[Owner], is_shared: bool, legacy: str) -> bool:
     """Differences that are not drift: on a shared object, labels and annotations no other manager
     than kubepush owns (another target's - drift only: the preview, ``diff``, shows them, because
     this target's apply will write them); the membership label of the target's inventory of an
@@ -194,7 +191,7 @@ def _extras(cluster: Cluster, spec: TargetSpec, parent: inv.Parent, state: inv.S
                                              " (prune is off for this target)")
     members = [o for o in live.values()
                if ((o.get("metadata") or {}).get("labels") or {}).get(inv.PART_OF_LABEL) == parent.id]
-    members += list_members(cluster, parent, state, options.concurrency, skip=listed)
+    members += session.list_members(cluster, parent, state, options.concurrency, skip=listed)
     return [ch.Change(object_ref(obj), ch.EXTRA, why, target=spec.name)
             for obj in members if inv.live_key(obj) not in desired]
 

@@ -36,7 +36,6 @@ CONTAINS_GROUP_KINDS = "applyset.kubernetes.io/contains-group-kinds"
 ADDITIONAL_NAMESPACES = "applyset.kubernetes.io/additional-namespaces"
 REVISION = "kubepush.dev/revision"
 HEALTHY_REVISION = "kubepush.dev/healthy-revision"
-PRUNE_ANNOTATION = "kubepush.dev/prune"
 TARGET = "kubepush.dev/target"
 REPOSITORY = "kubepush.dev/repository"
 SOURCE = "kubepush.dev/source"
@@ -157,32 +156,3 @@ def live_key(obj: dict[str, Any]) -> Key:
     meta = obj.get("metadata") or {}
     return (group_of(obj.get("apiVersion", "")), obj.get("kind", ""), meta.get("namespace", ""), meta.get("name", ""))
 
-
-@dataclass
-class PrunePlan:
-    """Members no longer in Git: those to delete, and those kept with the reason."""
-
-    delete: list[dict[str, Any]] = field(default_factory=list)
-    kept: list[tuple[dict[str, Any], str]] = field(default_factory=list)
-
-
-def prune_plan(members: Iterable[dict[str, Any]], desired: set[Key], *, namespaces: bool = False,
-               crds: bool = False) -> PrunePlan:
-    """Which live members to delete: not desired, not protected, not a Namespace/CRD unless allowed."""
-    plan = PrunePlan()
-    for obj in members:
-        key = live_key(obj)
-        if key in desired:
-            continue
-        annotations = (obj.get("metadata") or {}).get("annotations") or {}
-        kind = key[1]
-        if annotations.get(PRUNE_ANNOTATION) == "disabled":
-            plan.kept.append((obj, f'{PRUNE_ANNOTATION}: "disabled"'))
-        elif kind == "Namespace" and not namespaces:
-            plan.kept.append((obj, "Namespaces are never pruned unless the target sets prune.namespaces: true"))
-        elif kind == "CustomResourceDefinition" and not crds:
-            plan.kept.append((obj, ("CRDs are never pruned unless the target sets "
-                                   "prune.customResourceDefinitions: true")))
-        else:
-            plan.delete.append(obj)
-    return plan

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from kubepush.cluster import inventory as inv
 from kubepush.cluster.errors import ClusterError
-from kubepush.cluster.target import ApplyOptions, TargetSpec, connect, inventory_parent
+from kubepush.cluster.session import connect, inventory_parent
+from kubepush.cluster.spec import TargetSpec
 from kubepush.errors import UsageError
 
 
 def last_applied(spec: TargetSpec, request_timeout: float = 30.0) -> str:
     """``kubepush.dev/revision`` of ``spec``'s inventory; UsageError (exit 2) when none is recorded."""
-    cluster = connect(spec, ApplyOptions(request_timeout=request_timeout))
+    cluster = connect(spec, request_timeout=request_timeout)
     try:
         parent = inventory_parent(spec, spec.namespace or cluster.namespace)
         if parent is None:

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from kubepush.cluster.compare import IgnoreRule
+from kubepush.cluster.compare.ignore import IgnoreRule
 from kubepush.cluster.plan import Item, static_scope, with_namespaces
 from kubepush.errors import UsageError
 from kubepush.model import Finding

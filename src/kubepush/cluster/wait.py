@@ -1,6 +1,8 @@
 """Waiting for health: poll the objects still in progress until all are done or the deadline.
 
-The rules are :func:`kubepush.cluster.health.health`; this module only fetches. Objects
+The rules are :func:`kubepush.cluster.health.health`; this module fetches (:func:`wait_for`)
+and records the verdicts on what an apply did (:func:`ready` for the CRDs and Namespaces
+later stages need, :func:`healthy` at the end), like Flux's ``ssa/manager_wait.go``. Objects
 that are already current in the apply response (ConfigMaps, RBAC, ...) are never
 fetched again. Polling starts fast and backs off, so a rollout that finishes quickly
 is seen quickly and a slow one does not hammer the API server. Every change of an
@@ -10,6 +12,7 @@ A cluster that stops answering (connections refused, or requests that time out) 
 waited on until the deadline: after ``LOST_AFTER`` polling rounds in a row in which no
 read got an answer, :class:`LostContact` is raised with the verdicts known so far. One
 failed round - an apiserver restarting, a load balancer failing over - is ridden out.
+Objects applied but not yet seen healthy by then are ``not-verified``, never ``unhealthy``.
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from kubepush import model as ch
+from kubepush.cluster.applier import Applied
 from kubepush.cluster.client import Cluster, ResourceInfo
 from kubepush.cluster.errors import ClusterError, Unreachable
-from kubepush.cluster.health import FAILED, IN_PROGRESS, Health, health
+from kubepush.cluster.health import CURRENT, FAILED, IN_PROGRESS, Health, health
 
 FIRST_INTERVAL, MAX_INTERVAL = 0.1, 2.0
 #: Rounds in a row without any answer that mean the cluster is gone, and the pause before
@@ -111,3 +116,69 @@ def _fetch(cluster: Cluster, w: Watched) -> dict[str, Any] | Health | Unreachabl
         return Health(FAILED, "the object disappeared while waiting")
     w.obj = obj
     return obj
+
+
+def ready(cluster: Cluster, done: list[Applied], timeout: float, progress: Callable[[str], None]) -> bool:
+    """Stage 1 gate (even with --no-wait): CRDs Established and Namespaces Active before anything uses them.
+
+    Raises :class:`LostContact` (what was not yet seen ready marked ``not-verified``) when the cluster goes.
+    """
+    watched = [Watched(i, a.info, None, a.item.ref.name, a.live) for i, a in enumerate(done) if a.live]
+    try:
+        states = wait_for(cluster, watched, timeout,
+                          on_change=lambda w, h: progress(f"{done[w.key].item.ref}: {h.state} {h.message}".rstrip())
+                          if h.state != "current" else None)
+    except LostContact as exc:
+        _not_verified(done, exc.states)
+        raise
+    ok = True
+    for key, state in states.items():
+        if state.state == FAILED:
+            change = done[key].change
+            change.action, change.reason = ch.UNHEALTHY, state.message
+            ok = False
+    return ok
+
+
+def healthy(cluster: Cluster, applied: list[Applied], timeout: float, concurrency: int,
+            progress: Callable[[str], None]) -> bool:
+    """Wait until every applied object is healthy (its change becomes ``unhealthy`` when it is not).
+
+    Raises :class:`LostContact` (what was not yet seen healthy marked ``not-verified``) when the cluster goes.
+    """
+    watched = [Watched(i, a.info, a.item.ref.namespace or None, a.item.ref.name, a.live)
+               for i, a in enumerate(applied) if a.live is not None]
+
+    def on_change(w: Watched, h: Any) -> None:
+        if h.state != "current" or w.key in reported:
+            progress(f"{applied[w.key].item.ref}: {h.state}{': ' + h.message if h.message else ''}")
+        if h.state != "current":
+            reported.add(w.key)
+
+    reported: set[int] = set()
+    progress(f"waiting for {len(watched)} objects to become healthy (timeout {timeout:g}s)")
+    try:
+        states = wait_for(cluster, watched, timeout, on_change=on_change, workers=min(8, concurrency))
+    except LostContact as exc:
+        _not_verified(applied, exc.states)
+        raise
+    ok = True
+    for key, state in states.items():
+        change = applied[key].change
+        if state.state == FAILED:
+            change.action, change.reason = ch.UNHEALTHY, state.message
+            ok = False
+        elif state.message and not change.reason:
+            change.reason = state.message
+    return ok
+
+
+def _not_verified(applied: list[Applied], states: dict[Any, Health]) -> None:
+    """After losing the cluster mid-wait: what was not yet seen healthy is unknown, not unhealthy."""
+    for key, state in states.items():
+        if state.state != CURRENT:
+            change = applied[key].change
+            last = f" (last seen: {state.message})" if state.message else ""
+            change.reason = (f"applied ({change.action}), health not verified: the cluster stopped answering "
+                             f"while waiting{last}")
+            change.action = ch.NOT_VERIFIED

@@ -46,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kubepush.cluster.target import ApplyOptions, apply_target
+    from kubepush.cluster.apply import ApplyOptions, apply_target
 
     cfg = configuration.load(args.config)
     settings = cfg.section("apply")

@@ -1,0 +1,119 @@
+"""The differences between live and desired, cheaply ruled out first, then listed and rendered.
+
+A scheduled drift check must not cost a dry run per object: :func:`may_differ` clears,
+from the live object alone, every object an apply cannot change. For the rest the live
+object and the dry run are compared leaf by leaf (:func:`differences`), named list items
+aligned by name so one inserted container is one difference, not a cascade; and shown as
+a unified YAML diff (:func:`unified`) - masked first by the caller (:mod:`.mask`).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+from kubepush.cluster.client import FIELD_MANAGER
+from kubepush.cluster.compare.fields import ABSENT, Path
+from kubepush.cluster.compare.normalise import fold_string_data
+
+
+def may_differ(desired: dict[str, Any], live: dict[str, Any]) -> bool:
+    """False only when applying ``desired`` (as :func:`~.ignore.respect` made it) cannot change ``live``.
+
+    That holds when every value in ``desired`` is already live (lists compared whole,
+    position by position) and kubepush owns no field that ``desired`` no longer has
+    (which an apply would remove). Anything else - including values the server
+    normalises - is left to the dry run.
+    """
+    want = fold_string_data(desired)
+    if not subset(want, live):
+        return True
+    ours = next((m for m in (live.get("metadata") or {}).get("managedFields") or []
+                 if m.get("manager") == FIELD_MANAGER and m.get("operation") == "Apply"), None)
+    if ours is None:
+        return True
+    declared = _field_paths(want) | _field_paths(desired)  # a Secret's stringData as written, too
+    return not _field_paths_of_fieldset(ours.get("fieldsV1") or {}) <= declared
+
+
+def subset(want: Any, have: Any) -> bool:
+    """Every value of ``want`` is in ``have`` (maps may have more keys; lists match whole, by position)."""
+    if isinstance(want, dict):
+        return isinstance(have, dict) and all(k in have and subset(v, have[k]) for k, v in want.items())
+    if isinstance(want, list):
+        return isinstance(have, list) and len(want) == len(have) and all(
+            subset(w, h) for w, h in zip(want, have, strict=True))
+    return want == have and type(want) is type(have)
+
+
+def _field_paths(obj: Any, prefix: Path = ()) -> set[Path]:
+    """Paths of every map field, not descending into lists (their items are matched by value)."""
+    out: set[Path] = set()
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            out.add((*prefix, key))
+            if isinstance(value, dict):
+                out |= _field_paths(value, (*prefix, key))
+    return out
+
+
+def _field_paths_of_fieldset(fields: dict[str, Any], prefix: Path = ()) -> set[Path]:
+    """The same for a FieldsV1 set: ``f:`` members only, stopping at list members."""
+    out: set[Path] = set()
+    for key, value in fields.items():
+        if key.startswith("f:"):
+            path = (*prefix, key[2:])
+            out.add(path)
+            if isinstance(value, dict) and not any(k[:2] in ("k:", "v:", "i:") for k in value):
+                out |= _field_paths_of_fieldset(value, path)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    path: Path
+    live: Any
+    want: Any
+
+
+def differences(live: Any, want: Any, path: Path = ()) -> list[Difference]:
+    """Leaf-level differences; lists of named items are aligned by name, others by position."""
+    if isinstance(live, dict) and isinstance(want, dict):
+        out: list[Difference] = []
+        for key in list(want) + [k for k in live if k not in want]:
+            out += differences(live.get(key, ABSENT), want.get(key, ABSENT), (*path, key))
+        return out
+    if isinstance(live, list) and isinstance(want, list):
+        if _named(live) and _named(want):
+            by_name = {item["name"]: i for i, item in enumerate(live)}
+            out = []
+            for item in want:
+                i = by_name.pop(item["name"], None)
+                out += differences(live[i] if i is not None else ABSENT, item,
+                                   (*path, i if i is not None else len(live)))
+            out += [Difference((*path, i), live[i], ABSENT) for i in sorted(by_name.values())]
+            return out
+        if len(live) == len(want):
+            out = []
+            for i, (a, b) in enumerate(zip(live, want, strict=True)):
+                out += differences(a, b, (*path, i))
+            return out
+    if live is ABSENT and want is ABSENT or live == want and type(live) is type(want):
+        return []
+    return [Difference(path, live, want)]
+
+
+def _named(items: list[Any]) -> bool:
+    return bool(items) and all(isinstance(i, dict) and isinstance(i.get("name"), str) for i in items)
+
+
+def unified(live: dict[str, Any] | None, want: dict[str, Any] | None, name: str) -> str:
+    """A unified diff of the two objects as YAML, ``live`` first (``---``) and desired (``+++``)."""
+    import yaml
+
+    def lines(obj: dict[str, Any] | None) -> list[str]:
+        return [] if obj is None else yaml.safe_dump(obj, sort_keys=True, default_flow_style=False).splitlines()
+
+    return "\n".join(difflib.unified_diff(lines(live), lines(want), f"live/{name}", f"git/{name}", lineterm="",
+                                          n=3))
