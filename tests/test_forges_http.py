@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from kubepush.forges import errors as E
 from kubepush.forges.base import comment_marker, fit_body
 from kubepush.forges.errors import ForgeError
-from kubepush.forges.http import Dialect, RetryPolicy, TokenAuth, Transport
+from kubepush.forges.http import Dialect, TokenAuth, Transport
+from kubepush.net.retry import RetryPolicy
 
 HEAD, BASE = "kubepush/bump", "main"
 

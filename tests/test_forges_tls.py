@@ -14,7 +14,7 @@ import pytest
 from kubepush.forges import errors as E
 from kubepush.forges.errors import ForgeError
 from kubepush.forges.gitea import Gitea
-from kubepush.forges.http import RetryPolicy
+from kubepush.net.retry import RetryPolicy
 
 x509 = pytest.importorskip("cryptography.x509")
 from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402

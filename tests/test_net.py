@@ -7,7 +7,7 @@ import pytest
 
 from kubepush.forges.http import Dialect, TokenAuth, Transport
 from kubepush.net.origin import origin, same_origin
-from kubepush.net.retry import backoff, retry_after
+from kubepush.net.retry import RetryPolicy, backoff, retry_after
 
 
 @pytest.mark.parametrize(("a", "b"), [
@@ -59,3 +59,11 @@ def test_retry_after(header: str | None, wait: float | None) -> None:
 
 def test_backoff_doubles_from_the_first_step() -> None:
     assert [backoff(n, 0.5) for n in (1, 2, 3, 4)] == [0.5, 1.0, 2.0, 4.0]
+
+
+def test_retry_policy_delay_prefers_the_server_and_is_capped() -> None:
+    policy = RetryPolicy(max_wait=30.0, backoff=0.5, clock=lambda: 40.0)
+    assert [policy.delay(n) for n in (1, 2, 3)] == [0.5, 1.0, 2.0]
+    assert policy.delay(1, "7") == 7.0 and policy.delay(3, "0") == 0.0
+    assert policy.delay(1, "3600") == 30.0 and policy.delay(1, "Thu, 01 Jan 1970 00:01:00 GMT") == 20.0
+    assert policy.delay(2, "garbage") == 1.0

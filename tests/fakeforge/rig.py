@@ -10,7 +10,7 @@ from kubepush.forges.base import PullRequests
 from kubepush.forges.gitea import Gitea
 from kubepush.forges.github import GitHub
 from kubepush.forges.gitlab import GitLab
-from kubepush.forges.http import RetryPolicy
+from kubepush.net.retry import RetryPolicy
 
 from .gitlab import FakeGitLab
 from .server import FakeForge

@@ -12,15 +12,14 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
-
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from kubepush.errors import UsageError
 
 if TYPE_CHECKING:  # the clients pull in requests (~0.1 s): only open_forge needs them
     from kubepush.forges.base import PullRequests
-    from kubepush.forges.http import RetryPolicy
+    from kubepush.net.retry import RetryPolicy
 
 KINDS = ("github", "gitlab", "gitea")
 #: token variables per forge, first found wins

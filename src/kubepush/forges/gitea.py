@@ -16,7 +16,8 @@ from urllib.parse import quote
 from kubepush.forges import errors as E
 from kubepush.forges.base import Comment, PullRequest, PullRequests, split_team
 from kubepush.forges.errors import ForgeError
-from kubepush.forges.http import Dialect, RetryPolicy, TokenAuth, Transport
+from kubepush.forges.http import Dialect, TokenAuth, Transport
+from kubepush.net.retry import RetryPolicy
 
 WIP_PREFIX = "WIP: "
 _WIP_RE = re.compile(r"^\s*(wip:|\[wip\])\s*", re.IGNORECASE)  # Gitea's default prefixes

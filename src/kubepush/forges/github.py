@@ -16,7 +16,8 @@ import requests
 from kubepush.forges import errors as E
 from kubepush.forges.base import Comment, PullRequest, PullRequests, split_team
 from kubepush.forges.errors import ForgeError
-from kubepush.forges.http import Dialect, RetryPolicy, TokenAuth, Transport, header_retry_after
+from kubepush.forges.http import Dialect, TokenAuth, Transport, header_retry_after
+from kubepush.net.retry import RetryPolicy
 
 DEFAULT_API_URL = "https://api.github.com"
 _MERGE_METHODS = {"merge": "MERGE", "squash": "SQUASH", "rebase": "REBASE"}

@@ -19,7 +19,8 @@ from urllib.parse import quote
 
 from kubepush.errors import UsageError
 from kubepush.forges.github import GitHubDialect
-from kubepush.forges.http import RetryPolicy, TokenAuth, Transport
+from kubepush.forges.http import TokenAuth, Transport
+from kubepush.net.retry import RetryPolicy
 
 
 def _b64(data: bytes) -> str:

@@ -20,7 +20,8 @@ import requests
 from kubepush.forges import errors as E
 from kubepush.forges.base import Comment, PullRequest, PullRequests
 from kubepush.forges.errors import ForgeError
-from kubepush.forges.http import Dialect, RetryPolicy, TokenAuth, Transport, header_retry_after
+from kubepush.forges.http import Dialect, TokenAuth, Transport, header_retry_after
+from kubepush.net.retry import RetryPolicy
 
 DEFAULT_API_URL = "https://gitlab.com/api/v4"
 DRAFT_PREFIX = "Draft: "

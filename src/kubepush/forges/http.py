@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,7 +32,7 @@ from requests.auth import AuthBase
 from kubepush.forges import errors as E
 from kubepush.forges.errors import ForgeError
 from kubepush.net.origin import origin, same_origin
-from kubepush.net.retry import backoff, retry_after
+from kubepush.net.retry import RetryPolicy, retry_after
 from kubepush.redact import MASK, redact
 
 log = logging.getLogger("kubepush.forges")
@@ -77,17 +77,6 @@ class _Session(requests.Session):
         if self.should_strip_auth(response.request.url, prepared_request.url):
             prepared_request.headers.pop(self.auth_header, None)
         super().rebuild_auth(prepared_request, response)
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Bounds on retrying: total attempts, the longest single wait, first backoff step."""
-
-    attempts: int = 4
-    max_wait: float = 60.0
-    backoff: float = 1.0
-    sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.time
 
 
 @dataclass
@@ -196,7 +185,7 @@ class Transport:
             except requests.RequestException as exc:
                 if last or not _retryable_exc(exc, method):
                     raise self._network_error(exc, operation, attempt) from None
-                wait = min(backoff(attempt, policy.backoff), policy.max_wait)
+                wait = policy.delay(attempt)
                 log.warning("%s %s: %s; retrying in %.1fs (attempt %d/%d)", self.dialect.forge,
                             operation, type(exc).__name__, wait, attempt, policy.attempts)
                 policy.sleep(wait)
@@ -215,10 +204,7 @@ class Transport:
                 policy.sleep(wait)
                 continue
             if resp.status_code >= 500 and not last:
-                wait = header_retry_after(resp, policy.clock())
-                if wait is None:
-                    wait = backoff(attempt, policy.backoff)
-                wait = min(wait, policy.max_wait)
+                wait = policy.delay(attempt, resp.headers.get("Retry-After"))
                 log.warning("%s %s: server error %d; retrying in %.1fs (attempt %d/%d)",
                             self.dialect.forge, operation, resp.status_code, wait, attempt,
                             policy.attempts)

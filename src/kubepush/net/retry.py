@@ -8,6 +8,9 @@ backoff steps are the same for the forges, the registries and the API server.
 from __future__ import annotations
 
 import email.utils
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 
 def retry_after(header: str | None, now: float) -> float | None:
@@ -27,3 +30,21 @@ def retry_after(header: str | None, now: float) -> float | None:
 def backoff(attempt: int, first: float) -> float:
     """The wait before retry number ``attempt`` (1, 2, ...): ``first``, doubled each time."""
     return first * 2 ** (attempt - 1)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounds on retrying: total attempts, the longest single wait, the first backoff step;
+    ``sleep`` and ``clock`` are injectable so tests neither wait nor depend on the time."""
+
+    attempts: int = 4
+    max_wait: float = 60.0
+    backoff: float = 1.0
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.time
+
+    def delay(self, attempt: int, header: str | None = None) -> float:
+        """The wait before retry ``attempt``: the server's ``Retry-After`` ``header`` if it sent
+        one, else the backoff step; never longer than ``max_wait``."""
+        wait = retry_after(header, self.clock())
+        return min(backoff(attempt, self.backoff) if wait is None else wait, self.max_wait)

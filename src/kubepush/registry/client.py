@@ -42,7 +42,6 @@ import base64
 import hashlib
 import re
 import threading
-import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -53,7 +52,7 @@ import requests
 
 from kubepush.images.reference import ImageRef, digest_reason, parse_reference
 from kubepush.net.origin import origin, same_origin
-from kubepush.net.retry import backoff, retry_after
+from kubepush.net.retry import RetryPolicy
 from kubepush.redact import redact
 from kubepush.registry.credentials import (
     DOCKER_HUB_ALIASES,
@@ -113,8 +112,9 @@ class RegistryClient:
         self._insecure = frozenset(registry.lower() for registry in insecure)
         self.timeout = timeout
         self.retries = retries
-        self.backoff = backoff
-        self.max_retry_after = max_retry_after
+        #: 429/5xx honour Retry-After and connection errors back off, capped at max_retry_after
+        #: (waited out, not failed fast: a registry's limit resets within the run)
+        self.retry = RetryPolicy(attempts=retries + 1, max_wait=max_retry_after, backoff=backoff)
         self.page_size = page_size
         self.max_pages = max_pages
         self._lock = threading.Lock()
@@ -269,7 +269,7 @@ class RegistryClient:
             except requests.exceptions.ConnectionError:
                 if attempt < self.retries:
                     attempt += 1
-                    time.sleep(backoff(attempt, self.backoff))
+                    self.retry.sleep(self.retry.delay(attempt))
                     continue
                 raise RegistryError(UNREACHABLE, registry, f"registry {registry} is unreachable "
                                     f"(cannot connect to {origin(url)}) for the {what}") from None
@@ -282,16 +282,9 @@ class RegistryClient:
                     continue
             if response.status_code in RETRY_STATUSES and attempt < self.retries:
                 attempt += 1
-                time.sleep(self._retry_delay(response, attempt))
+                self.retry.sleep(self.retry.delay(attempt, response.headers.get("Retry-After")))
                 continue
             return response
-
-    def _retry_delay(self, response: requests.Response, attempt: int) -> float:
-        """``Retry-After``, else exponential backoff; capped so a registry cannot stall the pipeline."""
-        delay = retry_after(response.headers.get("Retry-After"), time.time())
-        if delay is None:
-            delay = backoff(attempt, self.backoff)
-        return min(delay, self.max_retry_after)
 
     # Auth -------------------------------------------------------------------
 
