@@ -175,22 +175,12 @@ def _apply_stages(spec: TargetSpec, prepared: list[Item], scope: Scope, parent: 
                   options: ApplyOptions, progress: Progress, cluster: Cluster, result: TargetResult) -> TargetResult:
     applier = Applier(cluster, target=spec.name, force=options.force, recreate=spec.recreate,
                       concurrency=options.concurrency, ignore=options.ignore, progress=progress)
-    secret_info = cluster.resource("v1", parent.kind) if parent else None
-    old_live = cluster.get(secret_info, parent.namespace, parent.name) if parent else None
-    old_state = inv.State.read(parent, old_live) if parent else None
-    wide = old_state.union(inv.State.of(parent, prepared)) if parent else None  # while applying: old and new
-    first = inv.TOOLING not in (((old_live or {}).get("metadata") or {}).get("annotations") or {})  # (the lock's only)
-    legacy = (Legacy.find(cluster, secret_info, spec.legacy_inventory, parent, {i.key for i in prepared},
-                          lambda c, p, s: session.list_members(c, p, s, options.concurrency))
-              if parent and (first or options.adopt_inventory) else None)
-    if legacy is not None and options.adopt_inventory:
-        wide = wide.union(legacy.state)  # the new parent covers the adopted members before they move
-    final = inv.State.of(parent, prepared) if parent and spec.prune else wide  # after pruning: the new set
+    record = _Record.read(cluster, spec, parent, prepared, options) if parent else None
     applied: list[Applied] = []
     planned = stages(prepared, scope)
     for number, stage in enumerate(planned):
-        if parent and number == 1:
-            _write_parent(cluster, parent, secret_info, wide, options.revision, old_state.healthy_revision, result)
+        if record and number == 1:
+            record.write(cluster, record.wide, options.revision, record.old.healthy_revision, result)
             if result.error:  # without an inventory a later prune could not find what this run creates
                 _skip_rest(planned[1:], spec.name, result, "the inventory could not be written")
                 return result
@@ -222,24 +212,23 @@ def _apply_stages(spec: TargetSpec, prepared: list[Item], scope: Scope, parent: 
                 _skip_rest(planned[1:], spec.name, result, "CRDs or Namespaces did not become ready")
                 return result
             cluster.refresh()
-    if parent and not result.error:
-        if legacy is not None:
-            _migrate(cluster, legacy, parent, secret_info, options.adopt_inventory, progress)
+    if record and not result.error:
+        record.migrate(cluster, options.adopt_inventory, progress)
         if spec.prune:
             with _phase("pruning"):
-                prune(cluster, spec, parent, wide, prepared, options.concurrency, progress, result)
-        _write_parent(cluster, parent, secret_info, final, options.revision, old_state.healthy_revision, result)
+                prune(cluster, spec, record.parent, record.wide, prepared, options.concurrency, progress, result)
+        record.write(cluster, record.final, options.revision, record.old.healthy_revision, result)
     if options.wait and not result.failed:
         with _phase("waiting for health"):
             result.healthy = wait.healthy(cluster, applied, options.timeout, options.concurrency, progress)
-        if result.healthy and parent and options.revision:
+        if result.healthy and record and options.revision:
             why_not = _not_healthy_revision(options.revision, applied)
             if why_not:
                 progress(f"revision {options.revision} is not recorded as healthy: {why_not}")
             else:
-                _write_parent(cluster, parent, secret_info, final, options.revision, options.revision, result)
+                record.write(cluster, record.final, options.revision, options.revision, result)
         elif not result.healthy and options.rollback:
-            _rollback(cluster, spec, old_state.healthy_revision if old_state else "", options, progress, result)
+            _rollback(cluster, spec, record.old.healthy_revision if record else "", options, progress, result)
     return result
 
 
@@ -290,26 +279,63 @@ def _rollback(cluster: Cluster, spec: TargetSpec, revision: str, options: ApplyO
     progress(result.notes[-1])
 
 
-def _migrate(cluster: Cluster, legacy: Legacy, parent: inv.Parent, info: ResourceInfo, adopt: bool,
-             progress: Progress) -> None:
-    """Move what is left of the earlier inventory (see :mod:`kubepush.cluster.migrate`)."""
-    if adopt and legacy.leftover:
-        progress(f"adopting {len(legacy.leftover)} members of {legacy.parent.kind} {legacy.parent.namespace}/"
-                 f"{legacy.parent.name} (--adopt-inventory)")
-        legacy.adopt(cluster, parent)
-    progress(legacy.note(parent))
-    legacy.retire(cluster, info)
+@dataclass
+class _Record:
+    """The target's inventory parent as this run reads and writes it.
 
+    Like kubectl's ApplySet, the parent covers the old and the new members while applying
+    (``wide``), so an interrupted run never forgets members it may have created, and only
+    the new ones after pruning (``final``; with prune off the old ones stay, as nothing
+    deleted them).
+    """
 
-def _write_parent(cluster: Cluster, parent: inv.Parent, info: ResourceInfo, state: inv.State, revision: str,
-                  healthy: str, result: TargetResult) -> None:
-    state = inv.State(state.group_kinds, state.namespaces, revision, healthy)
-    try:
-        cluster.apply(info, parent.manifest(state))
-    except ClusterError as exc:
-        if isinstance(exc, Unreachable):
-            raise Lost(f"writing the inventory {parent.kind}/{parent.namespace}/{parent.name}", exc) from None
-        result.error = f"cannot write the inventory {parent.kind}/{parent.namespace}/{parent.name}: {exc}"
+    parent: inv.Parent
+    info: ResourceInfo
+    old: inv.State
+    wide: inv.State
+    final: inv.State
+    #: the inventory of an earlier version, looked for on a first apply (or to adopt it)
+    legacy: Legacy | None
+
+    @classmethod
+    def read(cls, cluster: Cluster, spec: TargetSpec, parent: inv.Parent, prepared: list[Item],
+             options: ApplyOptions) -> _Record:
+        info = cluster.resource("v1", parent.kind)
+        old_live = cluster.get(info, parent.namespace, parent.name)
+        old = inv.State.read(parent, old_live)
+        wide = old.union(inv.State.of(parent, prepared))
+        # a parent without the tooling annotation is new, or only the lock's so far
+        first = inv.TOOLING not in (((old_live or {}).get("metadata") or {}).get("annotations") or {})
+        legacy = (Legacy.find(cluster, info, spec.legacy_inventory, parent, {i.key for i in prepared},
+                              lambda c, p, s: session.list_members(c, p, s, options.concurrency))
+                  if first or options.adopt_inventory else None)
+        if legacy is not None and options.adopt_inventory:
+            wide = wide.union(legacy.state)  # the new parent covers the adopted members before they move
+        final = inv.State.of(parent, prepared) if spec.prune else wide
+        return cls(parent, info, old, wide, final, legacy)
+
+    def migrate(self, cluster: Cluster, adopt: bool, progress: Progress) -> None:
+        """Move what is left of the earlier inventory (see :mod:`kubepush.cluster.migrate`)."""
+        legacy, parent = self.legacy, self.parent
+        if legacy is None:
+            return
+        if adopt and legacy.leftover:
+            progress(f"adopting {len(legacy.leftover)} members of {legacy.parent.kind} {legacy.parent.namespace}/"
+                     f"{legacy.parent.name} (--adopt-inventory)")
+            legacy.adopt(cluster, parent)
+        progress(legacy.note(parent))
+        legacy.retire(cluster, self.info)
+
+    def write(self, cluster: Cluster, state: inv.State, revision: str, healthy: str, result: TargetResult) -> None:
+        """The parent with ``state``'s kinds and namespaces and the two revisions (a failure lands in ``result``)."""
+        parent = self.parent
+        state = inv.State(state.group_kinds, state.namespaces, revision, healthy)
+        try:
+            cluster.apply(self.info, parent.manifest(state))
+        except ClusterError as exc:
+            if isinstance(exc, Unreachable):
+                raise Lost(f"writing the inventory {parent.kind}/{parent.namespace}/{parent.name}", exc) from None
+            result.error = f"cannot write the inventory {parent.kind}/{parent.namespace}/{parent.name}: {exc}"
 
 
 def _skip_rest(rest: Iterable[list[Item]], target: str, result: TargetResult, why: str) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -39,7 +39,7 @@ LOST_AFTER, RETRY_UNREACHABLE = 3, 1.0
 class LostContact(Unreachable):
     """The cluster stopped answering while waiting; ``states`` holds the verdicts known by then."""
 
-    def __init__(self, cause: Unreachable, states: dict[Hashable, Health]) -> None:
+    def __init__(self, cause: Unreachable, states: dict[int, Health]) -> None:
         super().__init__(str(cause))
         self.states = states
 
@@ -48,7 +48,7 @@ class LostContact(Unreachable):
 class Watched:
     """One object to wait for: how to fetch it, and its last known state."""
 
-    key: Hashable
+    key: int  #: the object's position in what the caller watches
     info: ResourceInfo
     namespace: str | None
     name: str
@@ -57,13 +57,13 @@ class Watched:
 
 def wait_for(cluster: Cluster, objects: list[Watched], timeout: float, *,
              on_change: Callable[[Watched, Health], None] = lambda w, h: None, workers: int = 8,
-             stop: threading.Event | None = None) -> dict[Hashable, Health]:
+             stop: threading.Event | None = None) -> dict[int, Health]:
     """Final health per key; objects still in progress at the deadline are failed ("timed out").
 
     Raises :class:`LostContact` when the cluster stops answering (see the module docstring).
     """
     deadline = time.monotonic() + timeout
-    states: dict[Hashable, Health] = {}
+    states: dict[int, Health] = {}
     pending: list[Watched] = []
     for w in objects:
         states[w.key] = health(w.obj)
@@ -123,7 +123,8 @@ def ready(cluster: Cluster, done: list[Applied], timeout: float, progress: Calla
 
     Raises :class:`LostContact` (what was not yet seen ready marked ``not-verified``) when the cluster goes.
     """
-    watched = [Watched(i, a.info, None, a.item.ref.name, a.live) for i, a in enumerate(done) if a.live]
+    watched = [Watched(i, a.info, None, a.item.ref.name, a.live) for i, a in enumerate(done)
+               if a.live and a.info is not None]
     try:
         states = wait_for(cluster, watched, timeout,
                           on_change=lambda w, h: progress(f"{done[w.key].item.ref}: {h.state} {h.message}".rstrip())
@@ -147,9 +148,9 @@ def healthy(cluster: Cluster, applied: list[Applied], timeout: float, concurrenc
     Raises :class:`LostContact` (what was not yet seen healthy marked ``not-verified``) when the cluster goes.
     """
     watched = [Watched(i, a.info, a.item.ref.namespace or None, a.item.ref.name, a.live)
-               for i, a in enumerate(applied) if a.live is not None]
+               for i, a in enumerate(applied) if a.live is not None and a.info is not None]
 
-    def on_change(w: Watched, h: Any) -> None:
+    def on_change(w: Watched, h: Health) -> None:
         if h.state != "current" or w.key in reported:
             progress(f"{applied[w.key].item.ref}: {h.state}{': ' + h.message if h.message else ''}")
         if h.state != "current":
@@ -173,7 +174,7 @@ def healthy(cluster: Cluster, applied: list[Applied], timeout: float, concurrenc
     return ok
 
 
-def _not_verified(applied: list[Applied], states: dict[Any, Health]) -> None:
+def _not_verified(applied: list[Applied], states: dict[int, Health]) -> None:
     """After losing the cluster mid-wait: what was not yet seen healthy is unknown, not unhealthy."""
     for key, state in states.items():
         if state.state != CURRENT:
