@@ -88,10 +88,17 @@ def fit_body(text: str, limit: int) -> str:
     return out
 
 
-def split_team(name: str) -> tuple[str | None, str]:
-    """``"org/team"`` -> ``("org", "team")``; a plain user name -> ``(None, name)``."""
-    org, _, team = name.rpartition("/")
-    return (org or None), team
+def split_reviewers(reviewers: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Users and team slugs of ``reviewers``: ``"org/team"`` is the team ``team``, a plain name a user."""
+    split = [name.rpartition("/") for name in reviewers]
+    return [name for org, _, name in split if not org], [team for org, _, team in split if org]
+
+
+def issue_comment(data: dict[str, Any]) -> Comment:
+    """A comment as GitHub's issue-comment API returns it (Gitea's follows it)."""
+    return Comment(id=data["id"], body=data.get("body") or "",
+                   author=(data.get("user") or {}).get("login", ""),
+                   url=data.get("html_url", ""))
 
 
 class PullRequests(ABC):

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from kubepush.forges import errors as E
-from kubepush.forges.base import Comment, PullRequest, PullRequests, split_team
+from kubepush.forges.base import Comment, PullRequest, PullRequests, issue_comment, split_reviewers
 from kubepush.forges.errors import ForgeError
 from kubepush.forges.http import Dialect, TokenAuth, Transport
 from kubepush.net.retry import RetryPolicy
@@ -125,8 +125,7 @@ class Gitea(PullRequests):
         return ids
 
     def request_reviewers(self, number: int, reviewers: Sequence[str]) -> None:
-        users = [r for r in reviewers if split_team(r)[0] is None]
-        teams = [split_team(r)[1] for r in reviewers if split_team(r)[0] is not None]
+        users, teams = split_reviewers(reviewers)
         if users or teams:
             self.http.call("POST", f"{self._pull(number)}/requested_reviewers",
                            operation="repoCreatePullReviewRequests", ok=(201,),
@@ -153,18 +152,13 @@ class Gitea(PullRequests):
                 return  # already scheduled: what we wanted
             raise
 
-    def _comment(self, data: dict[str, Any]) -> Comment:
-        return Comment(id=data["id"], body=data.get("body") or "",
-                       author=(data.get("user") or {}).get("login", ""),
-                       url=data.get("html_url", ""))
-
     def comments(self, number: int) -> Iterator[Comment]:
         for item in self.http.paginate(f"{self._base}/issues/{int(number)}/comments",
                                        operation="issueGetComments"):
-            yield self._comment(item)
+            yield issue_comment(item)
 
     def add_comment(self, number: int, body: str) -> Comment:
-        return self._comment(self.http.json(
+        return issue_comment(self.http.json(
             "POST", f"{self._base}/issues/{int(number)}/comments",
             operation="issueCreateComment", ok=(201,), json={"body": self.fit(body)}))
 
@@ -172,7 +166,7 @@ class Gitea(PullRequests):
         data = self.http.json("PATCH", f"{self._base}/issues/comments/{int(comment_id)}",
                               operation="issueEditComment", ok=(200, 204),
                               json={"body": self.fit(body)})
-        return self._comment(data) if data else Comment(comment_id, self.fit(body),
+        return issue_comment(data) if data else Comment(comment_id, self.fit(body),
                                                          self.bot_login() or "")
 
     def _whoami(self) -> str | None:

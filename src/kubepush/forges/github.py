@@ -14,7 +14,7 @@ from urllib.parse import quote
 import requests
 
 from kubepush.forges import errors as E
-from kubepush.forges.base import Comment, PullRequest, PullRequests, split_team
+from kubepush.forges.base import Comment, PullRequest, PullRequests, issue_comment, split_reviewers
 from kubepush.forges.errors import ForgeError
 from kubepush.forges.http import Dialect, TokenAuth, Transport, header_retry_after
 from kubepush.net.retry import RetryPolicy
@@ -157,8 +157,7 @@ class GitHub(PullRequests):
                            json={"labels": list(labels)})
 
     def request_reviewers(self, number: int, reviewers: Sequence[str]) -> None:
-        users = [r for r in reviewers if split_team(r)[0] is None]
-        teams = [split_team(r)[1] for r in reviewers if split_team(r)[0] is not None]
+        users, teams = split_reviewers(reviewers)
         if users or teams:
             self.http.call("POST", f"{self._base}/pulls/{int(number)}/requested_reviewers",
                            operation="pulls/request-reviewers", ok=(201,),
@@ -190,23 +189,18 @@ class GitHub(PullRequests):
                 operation="graphql enablePullRequestAutoMerge", status=200, kind=E.VALIDATION,
                 forge_message=text)
 
-    def _comment(self, data: dict[str, Any]) -> Comment:
-        return Comment(id=data["id"], body=data.get("body") or "",
-                       author=(data.get("user") or {}).get("login", ""),
-                       url=data.get("html_url", ""))
-
     def comments(self, number: int) -> Iterator[Comment]:
         for item in self.http.paginate(f"{self._base}/issues/{int(number)}/comments",
                                        operation="issues/list-comments", params={"per_page": 100}):
-            yield self._comment(item)
+            yield issue_comment(item)
 
     def add_comment(self, number: int, body: str) -> Comment:
-        return self._comment(self.http.json(
+        return issue_comment(self.http.json(
             "POST", f"{self._base}/issues/{int(number)}/comments",
             operation="issues/create-comment", ok=(201,), json={"body": self.fit(body)}))
 
     def edit_comment(self, number: int, comment_id: int, body: str) -> Comment:
-        return self._comment(self.http.json(
+        return issue_comment(self.http.json(
             "PATCH", f"{self._base}/issues/comments/{int(comment_id)}",
             operation="issues/update-comment", ok=(200,), json={"body": self.fit(body)}))
 
