@@ -1,6 +1,6 @@
 """The GitHub Actions' files, checked statically: SchemaStore schemas (via check-jsonschema's
 vendored copies), one step layout for all actions, inputs only through env, and the input ->
-flag table of kubepush.ci.github agreeing with what each action declares."""
+flag table of kubepush.ci.spec agreeing with what each action declares."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kubepush.ci import github
+from kubepush.ci import spec
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTIONS = {"kubepush": ROOT / "action.yml",
            **{p.parent.name: p for p in sorted((ROOT / "actions").glob("*/action.yml"))}}
 WORKFLOWS = sorted((ROOT / "examples" / "github").glob("*.yml"))
-#: inputs kubepush.ci.github reads itself (not through FLAGS)
+#: inputs kubepush.ci.github reads itself (not flags in the spec)
 HANDLED = {"working-directory", "args", "token", "comment", "summary", "fail-on-findings", "annotations",
            "sarif-path", "kubeconfig", "command"}
 
@@ -72,7 +72,7 @@ def test_inputs_reach_scripts_through_env_only(name):
 @pytest.mark.parametrize("name", [n for n in ACTIONS if n != "kubepush"])
 def test_declared_inputs_and_the_flag_table_agree(name):
     declared = set(load(ACTIONS[name])["inputs"])
-    mapped = {flag.input for flag in github.FLAGS[name]}
+    mapped = {flag.input for flag in spec.flags(name)}
     assert mapped <= declared, f"{name}: flags for undeclared inputs {mapped - declared}"
     assert declared <= mapped | HANDLED, f"{name}: inputs nothing reads {declared - mapped - HANDLED}"
     root = set(load(ACTIONS["kubepush"])["inputs"])

@@ -128,8 +128,8 @@ def seen(output: str, job: str) -> dict[str, str]:
 
 
 def test_templates_are_in_sync_with_the_shared_parts_and_pin_this_version() -> None:
-    proc = subprocess.run([sys.executable, str(GITLAB / "sync.py"), "--check"], capture_output=True, text=True,
-                          check=False)
+    proc = subprocess.run([sys.executable, "-m", "kubepush.ci.generate", "--check"], capture_output=True, text=True,
+                          check=False, cwd=REPO)
     assert proc.returncode == 0, proc.stderr
     version = re.search(r'^version = "(.+)"', (REPO / "pyproject.toml").read_text(), re.MULTILINE)[1]
     templates = sorted(GITLAB.glob("templates/*.yml"))

@@ -8,40 +8,73 @@
 // never interpolates a secret - or an argument - into shell text.
 import groovy.json.JsonSlurperClassic
 
-/** input -> flag, per command: value (--f V), list (--f A --f B), flag (--f when true),
- *  negate (--f when false), tristate (--f / --no-f), paths (positional). */
+/** option -> flag: value (--f V), list (--f A --f B), flag (--f when true), negate (--f when false),
+ *  tristate (--f / --no-f), paths (positional). */
 @groovy.transform.Field
 final Map FLAGS = [
-    config: ['value', '--config'], target: ['list', '--target'], paths: ['paths', ''],
-    kubernetesVersion: ['value', '--kubernetes-version'], strict: ['tristate', 'strict'],
-    ignoreMissingSchemas: ['flag', '--ignore-missing-schemas'], crds: ['list', '--crd'],
-    disable: ['list', '--disable'], context: ['value', '--context'], namespace: ['value', '--namespace'],
-    ignoreManager: ['list', '--ignore-manager'], failOnDrift: ['tristate', 'fail-on-drift'],
-    heal: ['flag', '--heal'], timeout: ['value', '--timeout'], wait: ['negate', '--no-wait'],
-    rollbackOnFailure: ['flag', '--rollback-on-failure'], revision: ['value', '--revision'],
-    image: ['list', '--image'], fromRegistry: ['flag', '--from-registry'], repo: ['value', '--repo'],
-    base: ['value', '--base'], group: ['value', '--group'], branch: ['value', '--branch'],
-    title: ['value', '--title'], labels: ['list', '--label'], reviewers: ['list', '--reviewer'],
-    assignees: ['list', '--assignee'], draft: ['flag', '--draft'], autoMerge: ['flag', '--auto-merge'],
-    direct: ['flag', '--direct'], dryRun: ['flag', '--dry-run'], forge: ['value', '--forge'],
-    forgeUrl: ['value', '--forge-url'], author: ['value', '--author'],
-    insecureRegistry: ['list', '--insecure-registry'], changedSince: ['value', '--changed-since'],
-    commit: ['paths', ''], lastApplied: ['flag', '--last-applied'], reason: ['value', '--reason'],
+    // >>> flags (generated from src/kubepush/ci/spec.json by python -m kubepush.ci.generate; edit it there)
+    config: ['value', '--config'],
+    target: ['list', '--target'],
+    paths: ['paths', ''],
+    kubernetesVersion: ['value', '--kubernetes-version'],
+    strict: ['tristate', 'strict'],
+    ignoreMissingSchemas: ['flag', '--ignore-missing-schemas'],
+    crds: ['list', '--crd'],
+    disable: ['list', '--disable'],
+    context: ['value', '--context'],
+    namespace: ['value', '--namespace'],
+    ignoreManager: ['list', '--ignore-manager'],
+    failOnDrift: ['tristate', 'fail-on-drift'],
+    heal: ['flag', '--heal'],
+    timeout: ['value', '--timeout'],
+    wait: ['negate', '--no-wait'],
+    rollbackOnFailure: ['flag', '--rollback-on-failure'],
+    revision: ['value', '--revision'],
+    image: ['list', '--image'],
+    fromRegistry: ['flag', '--from-registry'],
+    repo: ['value', '--repo'],
+    base: ['value', '--base'],
+    group: ['value', '--group'],
+    branch: ['value', '--branch'],
+    title: ['value', '--title'],
+    labels: ['list', '--label'],
+    reviewers: ['list', '--reviewer'],
+    assignees: ['list', '--assignee'],
+    draft: ['flag', '--draft'],
+    autoMerge: ['flag', '--auto-merge'],
+    direct: ['flag', '--direct'],
+    dryRun: ['flag', '--dry-run'],
+    forge: ['value', '--forge'],
+    forgeUrl: ['value', '--forge-url'],
+    author: ['value', '--author'],
+    insecureRegistry: ['list', '--insecure-registry'],
+    commit: ['paths', ''],
+    lastApplied: ['flag', '--last-applied'],
+    reason: ['value', '--reason'],
+    changedSince: ['value', '--changed-since'],
+    // <<< flags
 ]
 
+/** Each command's options, in argument order. */
 @groovy.transform.Field
 final Map INPUTS = [
+    // >>> inputs (generated from src/kubepush/ci/spec.json by python -m kubepush.ci.generate; edit it there)
     validate: ['config', 'target', 'paths', 'kubernetesVersion', 'strict', 'ignoreMissingSchemas', 'crds', 'disable'],
     diff: ['config', 'target', 'paths', 'context', 'namespace', 'ignoreManager', 'failOnDrift'],
     drift: ['config', 'target', 'paths', 'context', 'namespace', 'ignoreManager', 'failOnDrift', 'heal'],
-    apply: ['config', 'target', 'paths', 'context', 'namespace', 'ignoreManager', 'timeout', 'wait',
-            'rollbackOnFailure', 'revision'],
-    bump: ['config', 'target', 'image', 'fromRegistry', 'repo', 'base', 'group', 'branch', 'title', 'labels',
-           'reviewers', 'assignees', 'draft', 'autoMerge', 'direct', 'dryRun', 'forge', 'forgeUrl', 'author',
-           'insecureRegistry'],
-    revert: ['config', 'target', 'commit', 'lastApplied', 'reason', 'context', 'repo', 'base', 'labels', 'reviewers',
-             'assignees', 'draft', 'autoMerge', 'forge', 'forgeUrl', 'author'],
+    apply: ['config', 'target', 'paths', 'context', 'namespace', 'ignoreManager', 'timeout', 'wait', 'rollbackOnFailure', 'revision'],
+    bump: ['config', 'target', 'image', 'fromRegistry', 'repo', 'base', 'group', 'branch', 'title', 'labels', 'reviewers', 'assignees', 'draft', 'autoMerge', 'direct', 'dryRun', 'forge', 'forgeUrl', 'author', 'insecureRegistry'],
+    revert: ['config', 'target', 'commit', 'lastApplied', 'reason', 'context', 'repo', 'base', 'labels', 'reviewers', 'assignees', 'draft', 'autoMerge', 'forge', 'forgeUrl', 'author'],
     targets: ['config', 'changedSince'],
+    // <<< inputs
+]
+
+/** What an option not given means, where it is not left to kubepush.yaml / kubepush's default. */
+@groovy.transform.Field
+final Map DEFAULTS = [
+    // >>> defaults (generated from src/kubepush/ci/spec.json by python -m kubepush.ci.generate; edit it there)
+    diff: [failOnDrift: false],
+    // <<< defaults
 ]
 
 /** The commands whose result is JSON on stdout (no findings reports, no JUnit). */
@@ -87,12 +120,17 @@ def runStep(String command, Map config) {
                 String script = command in STDOUT_JSON ? 'kubepush "$@" > "$KP_OUTPUT"' : 'kubepush "$@"'
                 int code = sh(returnStatus: true, script: 'eval "set -- $KP_ARGV"; mkdir -p "$KP_REPORTS"; ' +
                               'rm -f "$KP_REPORTS/$KP_COMMAND".*; ' + script)  // no earlier run's reports
-                result = outputs(command, code, fileExists(output) ? readFile(output) : '')
-                if (command == 'bump') {
-                    echo(bumpSummary(result.report))
-                } else if (command == 'revert') {
-                    echo(revertSummary(result.report))
-                } else if (command == 'targets') {
+                // the result map: kubepush's own runner derives it from the JSON, as for the Action and GitLab
+                Map step = [:]
+                withEnv(["KP_CODE=${code}"]) {
+                    step = parseJson(sh(returnStdout: true,
+                                        script: 'python3 -m kubepush.ci.jenkins "$KP_COMMAND" "$KP_CODE" "$KP_OUTPUT"'))
+                }
+                result = step.result
+                if (step.log) {
+                    echo(step.log.join('\n'))
+                }
+                if (command == 'targets') {
                     echo("kubepush targets: ${result.targets.join(', ') ?: 'none affected'}")
                 } else if (option(config, 'comment', false)) {
                     comment(command, config, "${reports}/${command}.md")
@@ -152,12 +190,13 @@ List arguments(String command, Map config, String reports) {
     List argv = [command]
     List positional = []
     for (String name in INPUTS[command]) {
-        if (!config.containsKey(name) || config[name] == null || config[name] == '') {
-            continue
-        }
         String kind = FLAGS[name][0]
         String flag = FLAGS[name][1]
-        def given = config[name]
+        def given = config.containsKey(name) && config[name] != null && config[name] != '' ? config[name] :
+                (DEFAULTS[command] ?: [:])[name]
+        if (given == null || given == '') {
+            continue
+        }
         if (kind == 'value') {
             argv += [flag, given.toString()]
         } else if (kind == 'list') {
@@ -172,9 +211,6 @@ List arguments(String command, Map config, String reports) {
                 argv << (on ? "--${flag}" : "--no-${flag}")
             }
         }
-    }
-    if (command == 'diff' && !config.containsKey('failOnDrift')) {
-        argv << '--no-fail-on-drift'  // a preview expects changes, like the Action's and GitLab's diff
     }
     argv += items(config.args ?: '', false, true)
     if (command in ['bump', 'revert']) {
@@ -282,69 +318,7 @@ def comment(String command, Map config, String summary) {
     }
 }
 
-/** exitCode, errors, warnings, findings, drifted, driftCount, changed, prUrl, prNumber, branches, report;
- *  for targets: targets (names), matrix (name, path, reasons), count. */
 @NonCPS
-Map outputs(String command, int code, String json) {
-    Map out = [command: command, exitCode: code]
-    def data = json?.trim() ? new JsonSlurperClassic().parseText(json) : [:]
-    out.report = data
-    if (command == 'targets') {
-        List rows = data instanceof List ? data : []
-        out.targets = rows.collect { it.target }
-        out.matrix = rows
-        out.count = rows.size()
-        return out
-    }
-    if (command in ['bump', 'revert']) {
-        List groups = command == 'bump' ? (data.groups ?: []) : (data ? [data] : [])  // a revert: one branch, one PR
-        List prs = groups.findAll { it.pullRequest }.collect { it.pullRequest }
-        out.changed = data.changed == true
-        out.prNumber = prs ? prs[0].number : null
-        out.prUrl = prs ? prs[0].url : null
-        out.branches = groups.collect { it.branch }
-        out.findings = (data.findings ?: []).size()
-        return out
-    }
-    Map counts = data.summary ?: [:]
-    List rules = (data.findings ?: []).collect { it.rule }
-    List drift = ['drift', 'missing', 'extra']
-    out.errors = counts.errors ?: 0
-    out.warnings = counts.warnings ?: 0
-    out.findings = out.errors + out.warnings
-    if (command in ['diff', 'drift']) {
-        out.driftCount = rules.count { it in drift }
-        out.drifted = out.driftCount > 0
-    }
-    if (command == 'diff') {
-        out.changed = out.drifted
-    }
-    if (command == 'apply') {
-        out.changed = rules.any { it in ['created', 'configured', 'recreated', 'pruned', 'healed'] }
-    }
-    return out
-}
-
-@NonCPS
-String bumpSummary(Map report) {
-    List lines = []
-    (report.groups ?: []).each { group ->
-        (group.updates ?: []).each { u -> lines << "${u.file}:${u.line}: ${u.image} ${u.old} -> ${u.new}" }
-        String pr = group.pullRequest ? ", pull request #${group.pullRequest.number} ${group.pullRequest.url}" : ''
-        lines << "${group.branch}: ${group.status}${pr}"
-    }
-    (report.findings ?: []).each { f -> lines << "${f.severity}: ${f.message} [${f.rule}]" }
-    return lines ? lines.join('\n') : "kubepush bump: up to date (${report.upToDate ?: 0} image references current)"
-}
-
-@NonCPS
-String revertSummary(Map report) {
-    if (!report) {
-        return 'kubepush revert: no result'
-    }
-    String pr = report.pullRequest ? ", pull request #${report.pullRequest.number} ${report.pullRequest.url}" : ''
-    List lines = ["kubepush revert ${report.commit?.take(12)} (${report.subject}) on ${report.base}: " +
-                  "${report.branch} ${report.status}${pr}"]
-    (report.findings ?: []).each { f -> lines << "${f.file}: ${f.severity}: ${f.message} [${f.rule}]" }
-    return lines.join('\n')
+Map parseJson(String text) {
+    return new JsonSlurperClassic().parseText(text) as Map
 }

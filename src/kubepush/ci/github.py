@@ -4,7 +4,7 @@ The action.yml files hold no logic: they install kubepush and hand this module t
 command (``KUBEPUSH_COMMAND``) and all their inputs as one JSON object
 (``KUBEPUSH_INPUTS: ${{ toJSON(inputs) }}``), through the environment - never spliced
 into shell text, so no input can inject commands. This module maps inputs to CLI
-flags (one table, :data:`FLAGS`), runs the command, and maps the results back to what
+flags (the one spec of all integrations, :mod:`kubepush.ci.spec`), runs the command, and maps the results back to what
 a workflow uses: step outputs (``$GITHUB_OUTPUT``), a Markdown step summary appended
 to ``$GITHUB_STEP_SUMMARY``, annotations (``-o github``), a SARIF file, and the sticky
 pull-request comment. Exit status: the command's (0, 1 findings, 2 usage/environment),
@@ -16,65 +16,15 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shlex
 import subprocess
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kubepush.ci import results, spec
 from kubepush.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 
-#: how an input becomes flags: value (``--f V``), list (``--f A --f B``), flag (``--f`` when
-#: true), negate (``--f`` when false), tristate (``--f`` / ``--no-f``), paths (positional)
-VALUE, LIST, FLAG, NEGATE, TRISTATE, PATHS = "value", "list", "flag", "negate", "tristate", "paths"
-
-
-@dataclass(frozen=True)
-class Flag:
-    input: str
-    kind: str
-    flag: str = ""
-    #: what an empty boolean input means (None: leave it to kubepush.yaml / kubepush's default)
-    default: bool | None = None
-
-
-_TARGETING = (Flag("config", VALUE, "--config"), Flag("target", LIST, "--target"), Flag("paths", PATHS))
-_CLUSTER = (*_TARGETING, Flag("context", VALUE, "--context"), Flag("namespace", VALUE, "--namespace"))
-_DRIFT = (*_CLUSTER, Flag("ignore-manager", LIST, "--ignore-manager"))
-
-FLAGS: dict[str, tuple[Flag, ...]] = {
-    "validate": (*_TARGETING, Flag("kubernetes-version", VALUE, "--kubernetes-version"),
-                 Flag("strict", TRISTATE, "strict"), Flag("ignore-missing-schemas", FLAG, "--ignore-missing-schemas"),
-                 Flag("crds", LIST, "--crd"), Flag("disable", LIST, "--disable")),
-    # a pull request is expected to change the cluster: the preview does not fail on it by default
-    "diff": (*_DRIFT, Flag("fail-on-drift", TRISTATE, "fail-on-drift", default=False)),
-    "drift": (*_DRIFT, Flag("fail-on-drift", TRISTATE, "fail-on-drift"), Flag("heal", FLAG, "--heal")),
-    "apply": (*_CLUSTER, Flag("ignore-manager", LIST, "--ignore-manager"), Flag("timeout", VALUE, "--timeout"), Flag("wait", NEGATE, "--no-wait"),
-              Flag("rollback-on-failure", FLAG, "--rollback-on-failure"), Flag("revision", VALUE, "--revision")),
-    "bump": (Flag("config", VALUE, "--config"), Flag("target", LIST, "--target"), Flag("image", LIST, "--image"),
-             Flag("from-registry", FLAG, "--from-registry"), Flag("repo", VALUE, "--repo"),
-             Flag("base", VALUE, "--base"), Flag("group", VALUE, "--group"), Flag("branch", VALUE, "--branch"),
-             Flag("title", VALUE, "--title"), Flag("labels", LIST, "--label"),
-             Flag("reviewers", LIST, "--reviewer"), Flag("assignees", LIST, "--assignee"),
-             Flag("draft", FLAG, "--draft"), Flag("auto-merge", FLAG, "--auto-merge"),
-             Flag("direct", FLAG, "--direct"), Flag("dry-run", FLAG, "--dry-run"),
-             Flag("forge", VALUE, "--forge"), Flag("forge-url", VALUE, "--forge-url"),
-             Flag("author", VALUE, "--author"), Flag("registry-auth", LIST, "--registry-auth"),
-             Flag("insecure-registry", LIST, "--insecure-registry")),
-    "revert": (Flag("config", VALUE, "--config"), Flag("target", LIST, "--target"), Flag("commit", PATHS),
-               Flag("last-applied", FLAG, "--last-applied"), Flag("reason", VALUE, "--reason"),
-               Flag("context", VALUE, "--context"), Flag("repo", VALUE, "--repo"), Flag("base", VALUE, "--base"),
-               Flag("labels", LIST, "--label"), Flag("reviewers", LIST, "--reviewer"),
-               Flag("assignees", LIST, "--assignee"), Flag("draft", FLAG, "--draft"),
-               Flag("auto-merge", FLAG, "--auto-merge"), Flag("forge", VALUE, "--forge"),
-               Flag("forge-url", VALUE, "--forge-url"), Flag("author", VALUE, "--author")),
-    "targets": (Flag("config", VALUE, "--config"), Flag("changed-since", VALUE, "--changed-since")),
-}
-#: finding rules that mean "the cluster is not what Git says" (diff, drift) or "apply changed it"
-DRIFT_RULES = frozenset({"drift", "missing", "extra"})
-CHANGE_RULES = frozenset({"created", "configured", "recreated", "pruned", "healed"})
 #: kubeconfig keys whose values are credentials
 _KUBECONFIG_SECRETS = ("token", "password", "client-key-data", "client-certificate-data", "id-token",
                        "refresh-token", "client-secret")
@@ -90,40 +40,22 @@ class Inputs:
         return self.raw.get(name, "").strip() or default
 
     def items(self, name: str) -> list[str]:
-        """A list input: one item per line (commas too, except for paths that may contain them)."""
-        text = self.raw.get(name, "")
-        seps = text.splitlines() if name in ("paths", "registry-auth") else text.replace(",", "\n").splitlines()
-        return [s.strip() for s in seps if s.strip()]
+        return spec.split_items(name, self.raw.get(name, ""))
 
     def boolean(self, name: str, default: bool | None = None) -> bool | None:
-        value = self.get(name).lower()
-        if not value:
-            return default
-        if value not in ("true", "false"):
-            raise SystemExit(_fail(f"input {name}: expected true or false, got {value!r}"))
-        return value == "true"
+        try:
+            return spec.parse_bool(name, self.get(name), default)
+        except spec.BadInput as exc:
+            raise SystemExit(_fail(str(exc))) from None
 
 
 def build_argv(command: str, inputs: Inputs) -> list[str]:
-    """The ``kubepush`` arguments for ``command`` from the inputs (``args`` is shell-split last)."""
-    argv = [command]
-    positional: list[str] = []
-    for spec in FLAGS[command]:
-        if spec.kind == VALUE and inputs.get(spec.input):
-            argv += [spec.flag, inputs.get(spec.input)]
-        elif spec.kind == LIST:
-            for item in inputs.items(spec.input):
-                argv += [spec.flag, item]
-        elif spec.kind == PATHS:
-            positional = inputs.items(spec.input)
-        elif spec.kind == FLAG and inputs.boolean(spec.input) or spec.kind == NEGATE and inputs.boolean(spec.input) is False:
-            argv.append(spec.flag)
-        elif spec.kind == TRISTATE:
-            value = inputs.boolean(spec.input, spec.default)
-            if value is not None:
-                argv.append(f"--{spec.flag}" if value else f"--no-{spec.flag}")
-    argv += shlex.split(inputs.get("args"))
-    return argv + (["--", *positional] if positional else [])
+    """The ``kubepush`` arguments for ``command`` from the inputs (the mapping of :mod:`kubepush.ci.spec`)."""
+    try:
+        argv, positional = spec.build_argv(command, lambda name: inputs.raw.get(name, ""), inputs.get("args"))
+    except spec.BadInput as exc:
+        raise SystemExit(_fail(str(exc))) from None
+    return spec.with_positional(argv, positional)
 
 
 # -- the runner's side: outputs, summary, masks, annotations -----------------------------
@@ -199,8 +131,8 @@ def kubepush(argv: list[str], env: Mapping[str, str], capture: bool = False) -> 
 
 def run(command: str, inputs: Inputs, env: dict[str, str]) -> int:
     """Run one action; returns the step's exit status."""
-    if command not in FLAGS:
-        return _fail(f"unknown command {command!r}: use one of {', '.join(FLAGS)}")
+    if command not in spec.commands():
+        return _fail(f"unknown command {command!r}: use one of {', '.join(spec.commands())}")
     for item in inputs.items("registry-auth"):
         mask(item.partition("=")[2].partition(":")[2])
     work = Path(env.get("RUNNER_TEMP") or "/tmp") / f"kubepush-{command}-{secrets.token_hex(4)}"
@@ -245,17 +177,8 @@ def _report(command: str, argv: list[str], inputs: Inputs, env: dict[str, str],
     code = kubepush(argv, env).returncode
     outputs: dict[str, object] = {"summary-path": summary if summary.exists() else ""}
     if report.exists():
-        data = json.loads(report.read_text(encoding="utf-8"))
-        findings = data.get("findings", [])
-        rules = {f.get("rule") for f in findings}
-        counts = data.get("summary", {})
         outputs.update({"report-path": report, "sarif-path": sarif if sarif.exists() else "",
-                        "findings": counts.get("errors", 0) + counts.get("warnings", 0),
-                        "errors": counts.get("errors", 0), "warnings": counts.get("warnings", 0)})
-        if command in ("diff", "drift"):
-            outputs["drifted"] = bool(rules & DRIFT_RULES)
-        if command in ("diff", "apply"):
-            outputs["changed"] = bool(rules & (DRIFT_RULES if command == "diff" else CHANGE_RULES))
+                        **results.derive(command, json.loads(report.read_text(encoding="utf-8")))})
     return code, summary.read_text(encoding="utf-8") if summary.exists() else "", outputs
 
 
@@ -269,14 +192,7 @@ def _pull_request_command(command: str, argv: list[str], env: dict[str, str]) ->
     if result is None:
         return proc.returncode or EXIT_USAGE, "", {}
     print(json.dumps(result, indent=2), flush=True)
-    groups = result["groups"] if command == "bump" else [result]  # a revert is one branch, one pull request
-    prs = [g["pullRequest"] for g in groups if g.get("pullRequest")]
-    outputs: dict[str, object] = {
-        "changed": result["changed"], "pr-number": prs[0]["number"] if prs else "",
-        "pr-url": prs[0]["url"] if prs else "", "pr-urls": [p["url"] for p in prs],
-        "branches": [g["branch"] for g in groups], "result": result,
-        "findings": len(result.get("findings", [])),
-    }
+    outputs: dict[str, object] = {**results.derive(command, result), "result": result}
     return proc.returncode, bump_markdown(result) if command == "bump" else revert_markdown(result), outputs
 
 
@@ -318,10 +234,10 @@ def _targets(argv: list[str], env: dict[str, str]) -> int:
     proc = kubepush([*argv[:1], "--format", "github-matrix", *argv[1:]], env, capture=True)
     if proc.returncode:
         return proc.returncode
-    matrix = json.loads(proc.stdout)
-    names = [row["target"] for row in matrix["include"]]
+    outputs = results.derive("targets", json.loads(proc.stdout))
+    names = [row["target"] for row in json.loads(proc.stdout)["include"]]
     print(f"kubepush targets: {', '.join(names) or 'none affected'}", flush=True)
-    set_outputs({"matrix": matrix, "count": len(names), "targets": names}, env)
+    set_outputs(outputs, env)
     return EXIT_OK
 
 

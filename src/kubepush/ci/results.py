@@ -1,0 +1,68 @@
+"""What a CI step hands back, computed once from kubepush's JSON result for every platform.
+
+The GitHub Action's step outputs, the GitLab dotenv variables and the Jenkins steps' result
+map are the same values under each platform's names (kebab-case, ``KUBEPUSH_<COMMAND>_<NAME>``,
+camelCase): :func:`derive` computes them from the JSON report (validate, diff, drift, apply)
+or ``-o json`` result (bump, revert, targets). :func:`pull_request_lines` is the plain-text
+account of a bump or revert the GitLab and Jenkins logs print.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from kubepush.model import CONFIGURED, CREATED, DRIFTED, EXTRA, HEALED, MISSING, PRUNED, RECREATED
+
+#: finding rules that mean "the cluster is not what Git says" (diff, drift)
+DRIFT_RULES = frozenset({DRIFTED, MISSING, EXTRA})
+#: finding rules that mean "apply changed the cluster"
+CHANGE_RULES = frozenset({CREATED, CONFIGURED, RECREATED, PRUNED, HEALED})
+#: commands whose result is their ``-o json`` on stdout (no findings reports)
+PULL_REQUEST_COMMANDS = ("bump", "revert")
+
+
+def derive(command: str, data: Any) -> dict[str, object]:
+    """The outputs of ``command`` from its parsed JSON (``{}`` / ``None`` when there is none)."""
+    data = data or {}
+    if command == "targets":
+        # as kubepush printed it: a GitHub matrix ({"include": rows}, the Action) or the rows (-o json)
+        rows = data.get("include", []) if isinstance(data, Mapping) else data
+        return {"matrix": data, "count": len(rows), "targets": [row["target"] for row in rows]}
+    if command in PULL_REQUEST_COMMANDS:
+        groups = data.get("groups", []) if command == "bump" else [data] if data else []  # a revert: one PR
+        prs = [g["pullRequest"] for g in groups if g.get("pullRequest")]
+        return {"changed": bool(data.get("changed")), "pr-number": prs[0]["number"] if prs else "",
+                "pr-url": prs[0]["url"] if prs else "", "pr-urls": [p["url"] for p in prs],
+                "branches": [g["branch"] for g in groups], "findings": len(data.get("findings", []))}
+    counts = data.get("summary", {})
+    rules = [f.get("rule") for f in data.get("findings", [])]
+    out: dict[str, object] = {"errors": counts.get("errors", 0), "warnings": counts.get("warnings", 0),
+                              "findings": counts.get("errors", 0) + counts.get("warnings", 0)}
+    drift_count = sum(rule in DRIFT_RULES for rule in rules)
+    if command in ("diff", "drift"):
+        out.update({"drifted": drift_count > 0, "drift-count": drift_count})
+    if command == "diff":
+        out["changed"] = drift_count > 0
+    if command == "apply":
+        out["changed"] = any(rule in CHANGE_RULES for rule in rules)
+    return out
+
+
+def pull_request_lines(command: str, result: Mapping[str, Any], forge_word: str = "pull request #") -> list[str]:
+    """A bump's or revert's result as log lines: each image moved, each branch and its pull request."""
+    lines = []
+    if command == "revert" and result:
+        lines.append(f"kubepush revert {result['commit'][:12]} ({result['subject']}) on {result['base']}")
+    groups = result.get("groups", []) if command == "bump" else [result] if result else []
+    for group in groups:
+        for u in group.get("updates", []):
+            lines.append(f"{u['file']}:{u['line']}: {u['image']} {u['old']} -> {u['new']}")
+        pr = group.get("pullRequest")
+        lines.append(f"{group['branch']}: {group['status']}" + (f", {forge_word}{pr['number']} {pr['url']}" if pr else ""))
+    for f in result.get("findings", []):
+        where = (f.get("file") or "kubepush") + (f":{f['line']}" if f.get("line") else "")
+        lines.append(f"{where}: {f['severity']}: {f['message']} [{f['rule']}]")
+    if command == "bump" and not groups and not result.get("findings"):
+        lines.append(f"kubepush bump: up to date ({result.get('upToDate', 0)} image references current)")
+    return lines

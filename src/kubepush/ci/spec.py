@@ -1,0 +1,109 @@
+"""The CI integrations' one input/output spec (``spec.json``) and the input -> flag mapping.
+
+The GitHub Action, the GitLab templates and the Jenkins steps take the same inputs under
+the same names (Jenkins in camelCase); ``spec.json`` declares them once. This module reads
+it and turns a platform's input values into the ``kubepush`` arguments, so every runner
+(:mod:`kubepush.ci.github`, :mod:`kubepush.ci.gitlab`, :mod:`kubepush.ci.jenkins`) maps inputs
+the same way; :mod:`kubepush.ci.generate` writes the platforms' declarations from the same file.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+#: how an input becomes flags: value (``--f V``), list (``--f A --f B``), flag (``--f`` when
+#: true), negate (``--f`` when false), tristate (``--f`` / ``--no-f``), paths (positional)
+VALUE, LIST, FLAG, NEGATE, TRISTATE, PATHS = "value", "list", "flag", "negate", "tristate", "paths"
+#: list inputs split on lines only (their items may contain commas)
+LINES_ONLY = frozenset({"paths", "registry-auth"})
+
+
+@dataclass(frozen=True)
+class Flag:
+    input: str
+    kind: str
+    flag: str = ""
+    #: what an empty boolean input means (None: leave it to kubepush.yaml / kubepush's default)
+    default: bool | None = None
+
+
+@cache
+def load() -> dict[str, Any]:
+    """The parsed ``spec.json`` (package data)."""
+    data: dict[str, Any] = json.loads(files("kubepush.ci").joinpath("spec.json").read_text(encoding="utf-8"))
+    return data
+
+
+def commands() -> tuple[str, ...]:
+    return tuple(load()["commands"])
+
+
+def flags(command: str) -> tuple[Flag, ...]:
+    """The inputs of ``command`` that become flags, in argument order."""
+    spec = load()
+    defaults = spec["commands"][command].get("defaults", {})
+    return tuple(Flag(name, spec["inputs"][name]["kind"], spec["inputs"][name].get("flag", ""), defaults.get(name))
+                 for name in spec["commands"][command]["flags"])
+
+
+def camel(name: str) -> str:
+    """An input's Jenkins option name: ``fail-on-drift`` -> ``failOnDrift``."""
+    head, *rest = name.split("-")
+    return head + "".join(part.title() for part in rest)
+
+
+def split_items(name: str, text: str) -> list[str]:
+    """A list input: one item per line (commas too, except for inputs whose items may contain them)."""
+    lines = text.splitlines() if name in LINES_ONLY else text.replace(",", "\n").splitlines()
+    return [s.strip() for s in lines if s.strip()]
+
+
+class BadInput(ValueError):
+    """An input value the mapping cannot take (a boolean that is neither true nor false)."""
+
+
+def parse_bool(name: str, text: str, default: bool | None = None) -> bool | None:
+    value = text.strip().lower()
+    if not value:
+        return default
+    if value not in ("true", "false"):
+        raise BadInput(f"input {name}: expected true or false, got {value!r}")
+    return value == "true"
+
+
+def build_argv(command: str, value: Callable[[str], str], args: str = "") -> tuple[list[str], list[str]]:
+    """``(argv, positional)`` for ``command``: ``argv`` is the command and its flags from the inputs
+    (``value(name)`` gives an input's text, '' when unset) with ``args`` shell-split last; the
+    positional paths go after ``--``, which the caller adds once it has put its own flags in."""
+    argv, positional = [command], []
+    for spec in flags(command):
+        given = value(spec.input).strip()
+        if spec.kind == VALUE and given:
+            argv += [spec.flag, given]
+        elif spec.kind == LIST:
+            for item in split_items(spec.input, value(spec.input)):
+                argv += [spec.flag, item]
+        elif spec.kind == PATHS:
+            positional += split_items(spec.input, value(spec.input))
+        else:
+            on = parse_bool(spec.input, given, spec.default)
+            if spec.kind == FLAG and on or spec.kind == NEGATE and on is False:
+                argv.append(spec.flag)
+            elif spec.kind == TRISTATE and on is not None:
+                argv.append(f"--{spec.flag}" if on else f"--no-{spec.flag}")
+    return argv + shlex.split(args), positional
+
+
+def with_positional(argv: list[str], positional: list[str]) -> list[str]:
+    return argv + (["--", *positional] if positional else [])
+
+
+def text_inputs(raw: Mapping[str, Any]) -> dict[str, str]:
+    """Input values as text, as every platform hands them (None -> '')."""
+    return {k: "" if v is None else str(v) for k, v in raw.items()}
