@@ -193,41 +193,7 @@ def _pull_request_command(command: str, argv: list[str], env: dict[str, str]) ->
         return proc.returncode or EXIT_USAGE, "", {}
     print(json.dumps(result, indent=2), flush=True)
     outputs: dict[str, object] = {**results.derive(command, result), "result": result}
-    return proc.returncode, bump_markdown(result) if command == "bump" else revert_markdown(result), outputs
-
-
-def bump_markdown(result: Mapping[str, Any]) -> str:
-    """The step summary (and comment section) of a bump: each image moved and where it went."""
-    from kubepush.report.markdown import cell, row
-
-    if not result["groups"] and not result.get("findings"):
-        return f"## ✅ kubepush bump: up to date\n\n{result.get('upToDate', 0)} image references already current."
-    out = ["## kubepush bump", "", row(["Image", "From", "To", "File", "Branch", "Pull request"]), row(["---"] * 6)]
-    for group in result["groups"]:
-        pr = group.get("pullRequest")
-        link = f"[#{pr['number']}]({pr['url']})" if pr else cell(group["status"])
-        for u in group["updates"]:
-            out.append(row([cell(u["image"]), cell(u["old"]), cell(u["new"]), cell(f"{u['file']}:{u['line']}"),
-                            cell(group["branch"]), link]))
-    for finding in result.get("findings", []):
-        out.append(f"\n❌ {cell(finding['message'])}")
-    return "\n".join(out)
-
-
-def revert_markdown(result: Mapping[str, Any]) -> str:
-    """The step summary (and comment section) of a revert: the commit, its branch and pull request."""
-    from kubepush.report.markdown import cell
-
-    pr = result.get("pullRequest")
-    where = f"[#{pr['number']}]({pr['url']}) ({pr['state']})" if pr else cell(result["status"])
-    out = [f"## {'❌' if result.get('findings') else '↩️'} kubepush revert", "",
-           f"Reverts `{result['commit'][:12]}` ({cell(result['subject'])}) on `{result['base']}`: "
-           f"`{result['branch']}` {cell(result['status'])}, pull request {where}."]
-    if result.get("targets"):
-        out.append("\nTargets it changes: " + ", ".join(f"`{t}`" for t in result["targets"]))
-    for finding in result.get("findings", []):
-        out.append(f"\n❌ `{cell(finding['file'])}`: {cell(finding['message'])}")
-    return "\n".join(out)
+    return proc.returncode, results.pull_request_markdown(command, result), outputs
 
 
 def _targets(argv: list[str], env: dict[str, str]) -> int:

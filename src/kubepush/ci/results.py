@@ -3,8 +3,9 @@
 The GitHub Action's step outputs, the GitLab dotenv variables and the Jenkins steps' result
 map are the same values under each platform's names (kebab-case, ``KUBEPUSH_<COMMAND>_<NAME>``,
 camelCase): :func:`derive` computes them from the JSON report (validate, diff, drift, apply)
-or ``-o json`` result (bump, revert, targets). :func:`pull_request_lines` is the plain-text
-account of a bump or revert the GitLab and Jenkins logs print.
+or ``-o json`` result (bump, revert, targets). A bump's or revert's account is rendered here
+too: :func:`pull_request_lines` for the GitLab and Jenkins logs, :func:`pull_request_markdown`
+for the Action's step summary and the pull-request comment.
 """
 
 from __future__ import annotations
@@ -66,3 +67,42 @@ def pull_request_lines(command: str, result: Mapping[str, Any], forge_word: str 
     if command == "bump" and not groups and not result.get("findings"):
         lines.append(f"kubepush bump: up to date ({result.get('upToDate', 0)} image references current)")
     return lines
+
+
+def pull_request_markdown(command: str, result: Mapping[str, Any]) -> str:
+    """A bump's or revert's result as the Markdown of a step summary and comment section."""
+    return _bump_markdown(result) if command == "bump" else _revert_markdown(result)
+
+
+def _bump_markdown(result: Mapping[str, Any]) -> str:
+    """The step summary (and comment section) of a bump: each image moved and where it went."""
+    from kubepush.report.markdown import cell, row
+
+    if not result["groups"] and not result.get("findings"):
+        return f"## ✅ kubepush bump: up to date\n\n{result.get('upToDate', 0)} image references already current."
+    out = ["## kubepush bump", "", row(["Image", "From", "To", "File", "Branch", "Pull request"]), row(["---"] * 6)]
+    for group in result["groups"]:
+        pr = group.get("pullRequest")
+        link = f"[#{pr['number']}]({pr['url']})" if pr else cell(group["status"])
+        for u in group["updates"]:
+            out.append(row([cell(u["image"]), cell(u["old"]), cell(u["new"]), cell(f"{u['file']}:{u['line']}"),
+                            cell(group["branch"]), link]))
+    for finding in result.get("findings", []):
+        out.append(f"\n❌ {cell(finding['message'])}")
+    return "\n".join(out)
+
+
+def _revert_markdown(result: Mapping[str, Any]) -> str:
+    """The step summary (and comment section) of a revert: the commit, its branch and pull request."""
+    from kubepush.report.markdown import cell
+
+    pr = result.get("pullRequest")
+    where = f"[#{pr['number']}]({pr['url']}) ({pr['state']})" if pr else cell(result["status"])
+    out = [f"## {'❌' if result.get('findings') else '↩️'} kubepush revert", "",
+           f"Reverts `{result['commit'][:12]}` ({cell(result['subject'])}) on `{result['base']}`: "
+           f"`{result['branch']}` {cell(result['status'])}, pull request {where}."]
+    if result.get("targets"):
+        out.append("\nTargets it changes: " + ", ".join(f"`{t}`" for t in result["targets"]))
+    for finding in result.get("findings", []):
+        out.append(f"\n❌ `{cell(finding['file'])}`: {cell(finding['message'])}")
+    return "\n".join(out)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -103,7 +103,3 @@ def build_argv(command: str, value: Callable[[str], str], args: str = "") -> tup
 def with_positional(argv: list[str], positional: list[str]) -> list[str]:
     return argv + (["--", *positional] if positional else [])
 
-
-def text_inputs(raw: Mapping[str, Any]) -> dict[str, str]:
-    """Input values as text, as every platform hands them (None -> '')."""
-    return {k: "" if v is None else str(v) for k, v in raw.items()}
