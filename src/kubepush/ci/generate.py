@@ -102,7 +102,7 @@ def _gitlab_block(command: str, name: str, indent: str, root: Path) -> str:
         return f"{indent}- |\n{_indent(text, indent + '  ')}"
     if name == "inputs":
         overrides = data["commands"][command]["gitlab"].get("inputs-override", {})
-        entries = {n: {**data["inputs"][n]["gitlab"], **overrides.get(n, {})} for n in gitlab_inputs(command)}
+        entries = {n: overrides.get(n, data["inputs"][n]["gitlab"]) for n in gitlab_inputs(command)}
         return _indent(yaml.safe_dump(entries, sort_keys=False, width=100, allow_unicode=True), indent)
     if name == "variables":
         return "".join(f'{indent}KP_{n.upper().replace("-", "_")}: "$[[ inputs.{n} ]]"\n'
