@@ -412,6 +412,7 @@ def test_apply_on_merge_then_diff_comments_per_target_then_nightly_drift(act, co
     for target, body in zip(("staging", "production"), sorted(comments, key=lambda b: "production" in b)):
         out = diff.outputs(f"diff-{target}", "diff")
         assert out["changed"] == "true" and out["exit-code"] == "0", "changes found, not failing (a preview)"
+        assert int(out["drift-count"]) >= 1, "the drift count GitLab and Jenkins give too"
         assert f"target `{target}`" in body and f"{target}-app" in body
     for leaked in (SECRET_V1, SECRET_V2, base64.b64encode(SECRET_V2.encode()).decode()):
         assert all(leaked not in body for body in comments) and leaked not in diff.log
@@ -425,5 +426,6 @@ def test_apply_on_merge_then_diff_comments_per_target_then_nightly_drift(act, co
     assert drift.code != 0
     out = drift.outputs("drift", "drift")
     assert out["drifted"] == "true" and out["exit-code"] == "1" and out["errors"] == "1"
+    assert out["drift-count"] == "1"
     assert drift.outcome("drift", "alert") == "success"
     assert "ConfigMap/default/production-app" in drift.log or "production-app" in drift.log

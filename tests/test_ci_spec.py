@@ -5,6 +5,7 @@ tests/test_jenkins.py then see for real."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kubepush.ci import generate, gitlab, results, spec
+from kubepush.ci import generate, gitlab, jenkins, results, spec
 
 REPO = Path(__file__).resolve().parent.parent
 COMMANDS = ("validate", "diff", "apply", "drift", "bump", "revert")
@@ -81,6 +82,16 @@ def test_diff_and_drift_hand_back_the_drift_count_on_every_platform(command: str
     action = yaml.safe_load((REPO / "actions" / command / "action.yml").read_text())
     assert set(derived) <= set(action["outputs"]), "the action must declare every derived output"
     assert gitlab.dotenv(command, derived)[f"KUBEPUSH_{command.upper()}_DRIFT_COUNT"] == "3"
+    step = jenkins.step_result(command, 1, json.dumps(DIFF_REPORT))["result"]
+    assert step["driftCount"] == 3 and step["drifted"] is True and step["exitCode"] == 1
+    assert step["report"] == DIFF_REPORT
+
+
+def test_jenkins_gets_an_empty_result_for_no_or_broken_json() -> None:
+    for text in ("", "{not json"):
+        step = jenkins.step_result("bump", 2, text)
+        assert step["result"]["exitCode"] == 2 and step["result"]["prUrl"] == "" and step["result"]["report"] == {}
+        assert step["log"] == []  # no "up to date" for a bump that failed
 
 
 @pytest.mark.parametrize("command", ("validate", "apply", "bump", "revert"))

@@ -52,10 +52,12 @@ def derive(command: str, data: Any) -> dict[str, object]:
 
 def pull_request_lines(command: str, result: Mapping[str, Any], forge_word: str = "pull request #") -> list[str]:
     """A bump's or revert's result as log lines: each image moved, each branch and its pull request."""
+    if not result:  # kubepush failed before it had a result: its error is in the log already
+        return []
     lines = []
-    if command == "revert" and result:
+    if command == "revert":
         lines.append(f"kubepush revert {result['commit'][:12]} ({result['subject']}) on {result['base']}")
-    groups = result.get("groups", []) if command == "bump" else [result] if result else []
+    groups = result.get("groups", []) if command == "bump" else [result]
     for group in groups:
         for u in group.get("updates", []):
             lines.append(f"{u['file']}:{u['line']}: {u['image']} {u['old']} -> {u['new']}")
