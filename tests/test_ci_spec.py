@@ -31,15 +31,18 @@ def generate_check(root: Path) -> subprocess.CompletedProcess[str]:
                           text=True, check=False)
 
 
+def copy_generated_files(root: Path) -> None:
+    for part in ("action.yml", "actions", "gitlab", "jenkins"):
+        (shutil.copytree if (REPO / part).is_dir() else shutil.copy)(REPO / part, root / part)
+
+
 def test_the_generated_files_are_current() -> None:
     proc = generate_check(REPO)
     assert proc.returncode == 0, proc.stderr
 
 
 def test_the_check_names_a_stale_file_and_generating_fixes_it(tmp_path: Path) -> None:
-    for part in ("action.yml", "actions", "gitlab", "jenkins"):
-        copy = shutil.copytree if (REPO / part).is_dir() else shutil.copy
-        copy(REPO / part, tmp_path / part)
+    copy_generated_files(tmp_path)
     template = tmp_path / "gitlab" / "templates" / "diff.yml"
     template.write_text(template.read_text().replace('KP_CONTEXT: "$[[ inputs.context ]]"\n', ""))
     (tmp_path / "actions" / "drift" / "action.yml").write_text("name: edited by hand\n")
@@ -49,6 +52,15 @@ def test_the_check_names_a_stale_file_and_generating_fixes_it(tmp_path: Path) ->
     assert subprocess.run([sys.executable, "-m", "kubepush.ci.generate"], cwd=tmp_path, check=False).returncode == 0
     assert generate_check(tmp_path).returncode == 0
     assert template.read_text() == (REPO / "gitlab" / "templates" / "diff.yml").read_text()
+
+
+def test_an_unknown_generated_block_is_a_usage_error_naming_the_file(tmp_path: Path) -> None:
+    copy_generated_files(tmp_path)
+    library = tmp_path / "jenkins" / "vars" / "kubepush.groovy"
+    library.write_text(library.read_text() + "// >>> bogus\n// <<< bogus\n")
+    proc = generate_check(tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "kubepush.groovy: unknown generated block 'bogus'" in proc.stderr
 
 
 def test_outside_the_repository_the_generator_is_a_usage_error(tmp_path: Path) -> None:

@@ -130,12 +130,13 @@ def jenkins_library(text: str) -> str:
     data = spec.load()
     jenkins = {c: [f for f in spec.flags(c) if "jenkins" not in data["inputs"][f.input]] for c in data["commands"]}
     kinds = {spec.camel(f.input): [f.kind, f.flag] for flags in jenkins.values() for f in flags}
+    defaults = {c: {spec.camel(f.input): f.default for f in flags if f.default is not None}
+                for c, flags in jenkins.items()}
     tables = {
         "flags": [f"{name}: {_groovy(row)}," for name, row in kinds.items()],
         "inputs": [f"{c}: {_groovy([spec.camel(f.input) for f in flags])}," for c, flags in jenkins.items()],
-        "defaults": [f"{c}: [{', '.join(f'{k}: {_groovy(v)}' for k, v in given.items())}]," for c, given in
-                     ((c, {spec.camel(f.input): f.default for f in flags if f.default is not None})
-                      for c, flags in jenkins.items()) if given],
+        "defaults": [f"{c}: [{', '.join(f'{k}: {_groovy(v)}' for k, v in given.items())}],"
+                     for c, given in defaults.items() if given],
     }
 
     def body(name: str, indent: str) -> str:
@@ -197,8 +198,13 @@ def main(argv: list[str]) -> int:
         print(f"kubepush.ci.generate: {root.resolve()} is not the kubepush repository (no action.yml, gitlab/); "
               "run it in the repository root", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        changes = list(stale(root))
+    except (OSError, ValueError) as exc:
+        print(f"kubepush.ci.generate: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     out_of_date = []
-    for path, text in stale(root):
+    for path, text in changes:
         out_of_date.append(str(path.relative_to(root)))
         if not check:
             path.write_text(text, encoding="utf-8")
