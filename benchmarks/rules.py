@@ -10,6 +10,7 @@ CronJobs and Ingresses - and prints the mean cost per document. Not a test: run
 from __future__ import annotations
 
 import copy
+import os
 import sys
 import time
 from pathlib import Path
@@ -187,7 +188,10 @@ def bench_corpus(root: Path, rounds: int = 5) -> dict[str, float]:
 
 
 def main() -> None:
-    """``python benchmarks/rules.py [N] [CORPUS_DIR]``: generated mix of N documents, then a corpus."""
+    """``python benchmarks/rules.py [N] [CORPUS_DIR]``: generated mix of N documents, then a corpus.
+
+    CORPUS_DIR defaults to ``corpus/real`` of the test data (``$KUBEPUSH_TEST_DATA``, CONTRIBUTING.md).
+    """
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
     start = time.perf_counter()
     check_document(generate(1)[0], kubernetes_version=(1, 37))
@@ -195,8 +199,9 @@ def main() -> None:
     print(f"generated mix of {n} documents:")
     for name, us in sorted(bench(n).items(), key=lambda item: item[0] != "all"):
         print(f"{name:>14}: {us:6.2f} µs/document")
-    corpus = Path(sys.argv[2]) if len(sys.argv) > 2 else Path("/work/shared/corpus/real")
-    if corpus.is_dir():
+    data = os.environ.get("KUBEPUSH_TEST_DATA")
+    corpus = Path(sys.argv[2]) if len(sys.argv) > 2 else Path(data, "corpus", "real") if data else None
+    if corpus is not None and corpus.is_dir():
         print(f"manifests under {corpus}:")
         for name, us in bench_corpus(corpus).items():
             print(f"{name:>14}: {us:6.2f} µs/document")

@@ -1,12 +1,19 @@
+import os
 from collections.abc import Iterator
 
 import pytest
 from cluster_helpers import Controller
+from external_data import ENV
 
 pytest_plugins = [
     "fakeforge.fixtures",
     "fakekube.fixtures",
 ]
+
+
+def pytest_report_header() -> str:
+    """Say up front whether the tests reading the outside test data run or skip."""
+    return f"test data ({ENV}): {os.environ.get(ENV) or 'not set - the corpus and forge-contract tests skip'}"
 
 
 @pytest.fixture

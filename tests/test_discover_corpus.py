@@ -1,6 +1,6 @@
 """Discovery on the public corpus, compared with what Renovate extracts from it.
 
-``shared/corpus/real/EXPECTED-renovate-images.json`` is Renovate's extraction
+``corpus/real/EXPECTED-renovate-images.json`` of the test data (external_data.py) is Renovate's extraction
 (kubernetes, helm-values, kustomize, flux, argocd managers). Discovery must find
 every image Renovate finds, except Renovate's false positives, and also the real
 images Renovate misses. Each difference is listed below with its reason, so the
@@ -13,15 +13,13 @@ import json
 from collections import Counter
 from pathlib import Path
 
-import pytest
+from external_data import require
 
 from kubepush.images.discover import discover_paths
 from kubepush.images.reference import InvalidReference, parse_reference
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real"
+CORPUS = require("corpus/real")
 EXPECTED = CORPUS / "EXPECTED-renovate-images.json"
-
-pytestmark = pytest.mark.skipif(not EXPECTED.exists(), reason="shared corpus not checked out beside the repo")
 
 MS = "GoogleCloudPlatform__microservices-demo/kustomize/components"
 BOUTIQUE = "us-central1-docker.pkg.dev/online-boutique-ci/microservices-demo"

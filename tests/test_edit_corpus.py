@@ -1,4 +1,4 @@
-"""Edit every image of the public corpus at once: real files, real formatting."""
+"""Edit every image of the real corpus (test data: external_data.py) at once: real files, real formatting."""
 
 from __future__ import annotations
 
@@ -6,14 +6,12 @@ import difflib
 from collections import defaultdict
 from pathlib import Path
 
-import pytest
+from external_data import require
 
 from kubepush.images.discover import ImageSite, discover, discover_paths
 from kubepush.images.edit import Edit, apply
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real"
-
-pytestmark = pytest.mark.skipif(not CORPUS.exists(), reason="shared corpus not checked out beside the repo")
+CORPUS = require("corpus/real")
 
 NEW_TAG = "9.9.9-kubepush"
 NEW_DIGEST = "sha256:" + "e" * 64

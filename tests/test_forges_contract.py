@@ -1,4 +1,4 @@
-"""The contract points the clients rely on, checked against shared/contracts explicitly,
+"""The contract points the clients rely on, checked against the forge contracts explicitly,
 and proof that the validator hooked into the fakes catches violations."""
 
 from __future__ import annotations
@@ -163,7 +163,7 @@ def test_auto_merge_requests_use_documented_fields(fake_github, fake_gitlab, fak
 
 
 def test_only_known_uncontracted_operations_are_used(fake_github, fake_gitlab, fake_gitea):
-    """Everything outside shared/contracts is listed here with where it is documented."""
+    """Everything outside the contracts is listed here with where it is documented."""
     for kind, fake in (("github", fake_github), ("gitlab", fake_gitlab), ("gitea", fake_gitea)):
         fake.branches.add(HEAD)
         client = make_client(kind, fake)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from external_data import require
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,7 +19,6 @@ from kubepush.images.reference import (
 H64 = "0123456789abcdef" * 4
 H96 = "0123456789abcdef" * 6
 H128 = "0123456789abcdef" * 8
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real"
 
 # value -> (registry, repository, tag, digest, familiar)
 VALID = {
@@ -179,7 +179,7 @@ def test_equality_ignores_how_it_was_written() -> None:
 
 def _corpus_refs() -> list[tuple[str, str, bool]]:
     """(file, reference string, is a documented placeholder) for every docker dep."""
-    data = json.loads((CORPUS / "EXPECTED-renovate-images.json").read_text())
+    data = json.loads((require("corpus/real") / "EXPECTED-renovate-images.json").read_text())
     refs = []
     for path, deps in data["files"].items():
         for dep in deps:
@@ -198,7 +198,6 @@ def _corpus_refs() -> list[tuple[str, str, bool]]:
     return refs
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not beside the repo")
 def test_every_real_image_in_the_corpus_parses() -> None:
     refs = _corpus_refs()
     assert len(refs) == 250  # _meta.counts.docker_deps

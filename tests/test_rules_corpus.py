@@ -1,4 +1,4 @@
-"""The rules against the shared corpora.
+"""The rules against the real and mutated corpora (test data outside the repository: external_data.py).
 
 Mutated corpus: every mutation in the categories these rules own must produce a
 finding whose path maps (via yaml.compose marks) to the line MUTATIONS.json gives,
@@ -13,16 +13,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from external_data import require
 
 from kubepush.model import Finding
 from kubepush.validate.rules import RULES, DuplicateTracker, check_document, diagnose_unknown
 from kubepush.manifests.documents import object_ref
 from kubepush.validate.rules.schema_index import served_apis
 
-CORPUS = Path("/work/shared/corpus")
-MUTATED = CORPUS / "mutated"
-REAL = CORPUS / "real"
-pytestmark = pytest.mark.skipif(not MUTATED.is_dir(), reason="shared corpus not available")
+MUTATED = require("corpus/mutated")
+REAL = require("corpus/real")
 
 #: Mutation number -> the rule that must report it.
 EXPECTED_RULE = {
@@ -92,7 +91,7 @@ def line_of(path: Path, index: int, json_path: tuple) -> int:
 
 
 def _mutations() -> list[dict]:
-    return json.loads((MUTATED / "MUTATIONS.json").read_text()) if MUTATED.is_dir() else []
+    return json.loads((MUTATED / "MUTATIONS.json").read_text())
 
 
 def _number(entry: dict) -> int:
@@ -209,7 +208,6 @@ EXPECTED_REAL = {
 }
 
 
-@pytest.mark.skipif(not REAL.is_dir(), reason="shared corpus not available")
 def test_real_corpus_flags_exactly_the_known_problems():
     files = sorted(p for p in REAL.rglob("*") if p.suffix in (".yaml", ".yml"))
     assert len(files) > 500

@@ -1,8 +1,8 @@
 """kubepush validate against real-world manifests and realistic mistakes.
 
-``shared/corpus/real`` carries kubeconform's verdict for every document. kubepush
+``corpus/real`` of the test data (external_data.py) carries kubeconform's verdict for every document. kubepush
 must agree on each one, or this file says why kubeconform is wrong there.
-``shared/corpus/mutated`` holds one mistake per file, with the line a good
+``corpus/mutated`` holds one mistake per file, with the line a good
 validator must point at: kubepush reports each at that line, including the
 fourteen kubeconform misses.
 """
@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from external_data import require
 
 from kubepush.report.base import Reporter
 from kubepush.model import Finding, ObjectRef, Result, Severity
 from kubepush.validate import engine
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-REAL = CORPUS / "real"
-MUTATED = CORPUS / "mutated"
+REAL = require("corpus/real")
+MUTATED = require("corpus/mutated")
 
 #: Documents where kubepush and kubeconform v0.7.0 disagree, and why kubeconform is wrong.
 #: (mode, file, document position) -> (rule kubepush reports, reason)

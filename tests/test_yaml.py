@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from external_data import require
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,7 +15,6 @@ from kubepush.manifests import fastyaml, yaml11
 from kubepush.manifests.documents import Document, parse_text
 from kubepush.model import Finding
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 
 @pytest.mark.parametrize(
@@ -132,7 +132,7 @@ def test_fast_path_agrees_with_reference(pairs: list[tuple[str, str]], style: st
 
 
 def _corpus_files() -> list[Path]:
-    return sorted((CORPUS / "real").rglob("*.y*ml")) + sorted((CORPUS / "mutated").glob("*.yaml"))
+    return sorted(require("corpus/real").rglob("*.y*ml")) + sorted(require("corpus/mutated").glob("*.yaml"))
 
 
 def test_fast_path_agrees_with_reference_on_the_whole_corpus() -> None:
@@ -162,14 +162,14 @@ def test_fast_path_agrees_with_reference_on_the_whole_corpus() -> None:
     ],
 )
 def test_yaml_mistakes_point_at_the_line_a_human_fixes(name: str, line: int, needle: str) -> None:
-    items = list(parse_text((CORPUS / "mutated" / name).read_text(encoding="utf-8"), name))
+    items = list(parse_text((require("corpus/mutated") / name).read_text(encoding="utf-8"), name))
     errors = [i for i in items if isinstance(i, Finding)]
     assert len(errors) == 1, errors
     assert errors[0].line == line and needle in errors[0].message and errors[0].rule == "yaml-syntax"
 
 
 def test_tab_after_colon_is_legal() -> None:
-    items = list(parse_text((CORPUS / "mutated" / "46-tab-after-colon.yaml").read_text(encoding="utf-8"), "x"))
+    items = list(parse_text((require("corpus/mutated") / "46-tab-after-colon.yaml").read_text(encoding="utf-8"), "x"))
     assert all(isinstance(i, Document) for i in items)
     container = items[0].obj["spec"]["template"]["spec"]["containers"]
     assert any(c["image"].startswith("quay.io/brancz/kube-rbac-proxy") for c in container)

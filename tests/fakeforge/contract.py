@@ -1,4 +1,4 @@
-"""Validate requests and responses against the forge API descriptions in shared/contracts.
+"""Validate requests and responses against the forge API descriptions (``contracts/`` of the test data).
 
 The fakes call ``check_request`` on every request they receive and ``check_response``
 on every answer they send; violations are collected, and the fixtures fail the test
@@ -9,36 +9,27 @@ or a misspelt enum value, or a fake that drifts from the documented shapes, is c
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from external_data import require
 from jsonschema import Draft202012Validator
 
 _DROP = {"nullable", "x-nullable", "discriminator", "xml", "externalDocs", "deprecated",
          "example", "examples", "format"}
 
 
-def contracts_dir() -> Path:
-    """``$KUBEPUSH_CONTRACTS`` or ``<repo>/../shared/contracts`` (where CI puts shared/)."""
-    env = os.environ.get("KUBEPUSH_CONTRACTS")
-    path = Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared" / "contracts"
-    if not (path / "github.json").is_file():
-        raise RuntimeError(f"forge contracts not found in {path}: set KUBEPUSH_CONTRACTS")
-    return path
-
-
 @cache
 def load(name: str) -> dict[str, Any]:
-    return json.loads((contracts_dir() / f"{name}.json").read_text())
+    """One forge's contract; without the test data the test using it skips (external_data.py)."""
+    return json.loads((require("contracts") / f"{name}.json").read_text())
 
 
 def to_jsonschema(s: Any, null_for_optional: bool = False) -> Any:
-    """OpenAPI 3.0 / Swagger 2.0 schema object -> JSON Schema (as shared/contracts/README.md says)."""
+    """OpenAPI 3.0 / Swagger 2.0 schema object -> JSON Schema (as the contracts' README says)."""
     if isinstance(s, list):
         return [to_jsonschema(x, null_for_optional) for x in s]
     if not isinstance(s, dict):

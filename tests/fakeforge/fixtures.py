@@ -1,8 +1,8 @@
 """pytest fixtures: one fresh fake forge per test, contract violations fail the test.
 
 Every request the client sends and every answer the fake gives is checked against
-shared/contracts; the teardown asserts that nothing was violated, so each test that
-uses a fake is also a contract test.
+the forge contracts (test data, see external_data.py); the teardown asserts that nothing
+was violated, so each test that uses a fake is also a contract test.
 """
 
 from __future__ import annotations

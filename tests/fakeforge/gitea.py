@@ -1,4 +1,4 @@
-"""Fake Gitea ``/api/v1`` pull requests, per shared/contracts/gitea.json (v1.26.3).
+"""Fake Gitea ``/api/v1`` pull requests, per contracts/gitea.json (v1.26.3).
 
 Follows the handler behaviour the contract records beside the swagger: edits answer
 201, a scheduled auto-merge answers 201 with no body (409 if already scheduled),

@@ -1,4 +1,4 @@
-"""Fake GitHub REST (+ the one GraphQL mutation kubepush uses), per shared/contracts/github.json.
+"""Fake GitHub REST (+ the one GraphQL mutation kubepush uses), per contracts/github.json.
 
 Serves both github.com-style paths (``/repos/...``) and GHES-style ones
 (``/api/v3/repos/...``, GraphQL at ``/api/graphql``).
@@ -356,7 +356,7 @@ class FakeGitHub(FakeForge):
         return Response(200, {"login": req.user, "id": 1, "type": "Bot"})
 
     @route("graphql", "POST", "/graphql",
-           doc="shared/contracts/github.json 'graphql' (GraphQL schema, enablePullRequestAutoMerge)")
+           doc="contracts/github.json 'graphql' (GraphQL schema, enablePullRequestAutoMerge)")
     def graphql(self, req: Request) -> Response:
         spec = load("github")["graphql"]["mutations"]["enablePullRequestAutoMerge"]
         query, variables = req.body.get("query", ""), req.body.get("variables") or {}

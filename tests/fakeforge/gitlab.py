@@ -1,4 +1,4 @@
-"""Fake GitLab ``/api/v4`` merge requests, per shared/contracts/gitlab.json.
+"""Fake GitLab ``/api/v4`` merge requests, per contracts/gitlab.json.
 
 The contract has no MR entity schema (stubs accept anything), so MR bodies follow
 GitLab's REST docs; the Notes and Users endpoints are not in the contract either and
