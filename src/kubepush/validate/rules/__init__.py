@@ -17,7 +17,8 @@ only pays for the checks that apply to it.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 from kubepush.model import Finding
 
@@ -142,7 +143,7 @@ RULES: dict[str, Rule] = {
 }
 DEFAULT_ENABLED: frozenset[str] = frozenset(rule.id for rule in RULES.values() if rule.default_enabled)
 
-Check = Callable[[dict, Emitter], None]
+Check = Callable[[dict[str, Any], Emitter], None]
 #: Which rule ids each check can emit: a check runs only if one of them is enabled.
 _EMITS: dict[Check, frozenset[str]] = {
     check_api_version: frozenset({"removed-api", "deprecated-api"}),
@@ -162,7 +163,7 @@ _KIND_RULES = frozenset(
         "invalid-int-or-percent",
     }
 )
-_PLANS: dict[tuple, tuple[Check, ...]] = {}
+_PLANS: dict[tuple[object, ...], tuple[Check, ...]] = {}
 _MAX_PLANS = 10_000
 
 
@@ -183,7 +184,7 @@ def _plan(api_version: object, kind: object, enabled: frozenset[str]) -> tuple[C
 
 
 def check_document(
-    doc: dict,
+    doc: dict[str, Any],
     *,
     kubernetes_version: tuple[int, int],
     enabled: frozenset[str] = DEFAULT_ENABLED,

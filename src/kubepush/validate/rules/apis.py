@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+from typing import Any
 
 from kubepush.model import Finding
 
@@ -26,10 +27,10 @@ def _version(v: tuple[int, int]) -> str:
     return f"{v[0]}.{v[1]}"
 
 
-def check_api_version(doc: dict, out: Emitter) -> None:
+def check_api_version(doc: dict[str, Any], out: Emitter) -> None:
     """Removed (error) or deprecated-but-served (warning) for the target Kubernetes version."""
     try:
-        entry = _BY_API_KIND.get((doc.get("apiVersion"), doc.get("kind")))
+        entry = _BY_API_KIND.get((doc.get("apiVersion"), doc.get("kind")))  # type: ignore[arg-type]
     except TypeError:  # unhashable apiVersion/kind: the schema layer reports the type
         return
     if entry is None:

@@ -9,13 +9,17 @@ must stay in the microsecond range per document).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from kubepush.manifests.documents import object_ref
 from kubepush.model import Finding, ObjectRef, Severity
 
+__all__ = ["Emitter", "Path", "Rule", "Severity", "check_enum", "enum_finding", "memoize", "quote_list"]
+
 T = TypeVar("T")
-Path = tuple  # tuple[str | int, ...]; spelled loosely because it is built in hot loops
+#: Where a finding points inside a document: keys and list indexes from the root.
+Path = tuple[str | int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +39,7 @@ class Emitter:
 
     def __init__(
         self,
-        doc: dict,
+        doc: dict[str, Any],
         enabled: frozenset[str],
         kubernetes_version: tuple[int, int],
         prefix: Path = (),
@@ -82,7 +86,7 @@ def memoize(check: Callable[[str], T]) -> Callable[[str], T]:
     missing: Any = object()
 
     def cached(value: str) -> T:
-        result = cache.get(value, missing)
+        result: T = cache.get(value, missing)
         if result is missing:
             if len(cache) > 50_000:
                 cache.clear()
@@ -99,7 +103,7 @@ def quote_list(values: Iterable[str]) -> str:
     return ", ".join(f'"{v}"' for v in values)
 
 
-def check_enum(out: Emitter, obj: dict, field: str, allowed: tuple[str, ...], path: Path) -> None:
+def check_enum(out: Emitter, obj: dict[str, Any], field: str, allowed: tuple[str, ...], path: Path) -> None:
     """Report ``obj[field]`` when it is a string outside ``allowed`` (other types are the schema's job)."""
     value = obj.get(field)
     if value is None or value in allowed or type(value) is not str:

@@ -10,7 +10,7 @@ the namespace.
 
 from __future__ import annotations
 
-from typing import Hashable
+from collections.abc import Hashable
 
 from kubepush.model import Finding, ObjectRef
 

@@ -7,7 +7,8 @@ reuse a built-in kind name (Knative's ``serving.knative.dev/v1`` Service).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 from .base import Emitter, Path, Severity, check_enum, enum_finding
 from .names import check_labels, dns1123_label
@@ -42,7 +43,7 @@ _CONTROLLER_RESTART = ("Always",)
 _JOB_RESTART = ("OnFailure", "Never")
 
 
-def _spec(doc: dict) -> dict | None:
+def _spec(doc: dict[str, Any]) -> dict[str, Any] | None:
     spec = doc.get("spec")
     return spec if type(spec) is dict else None
 
@@ -65,7 +66,7 @@ _STRATEGIES = {
 }
 
 
-def check_controller(doc: dict, out: Emitter) -> None:
+def check_controller(doc: dict[str, Any], out: Emitter) -> None:
     """Deployment, ReplicaSet, DaemonSet, StatefulSet (apps/v1)."""
     spec = _spec(doc)
     if spec is None:
@@ -86,7 +87,7 @@ def check_controller(doc: dict, out: Emitter) -> None:
         _check_statefulset(out, spec, path)
 
 
-def _check_statefulset(out: Emitter, spec: dict, path: Path) -> None:
+def _check_statefulset(out: Emitter, spec: dict[str, Any], path: Path) -> None:
     check_enum(out, spec, "podManagementPolicy", POD_MANAGEMENT_POLICIES, path)
     retention = spec.get("persistentVolumeClaimRetentionPolicy")
     if type(retention) is dict:
@@ -100,15 +101,15 @@ def _check_statefulset(out: Emitter, spec: dict, path: Path) -> None:
                 _check_claim_spec(out, claim["spec"], path + ("volumeClaimTemplates", i, "spec"))
 
 
-def check_pod(doc: dict, out: Emitter) -> None:
+def check_pod(doc: dict[str, Any], out: Emitter) -> None:
     check_pod_spec(out, doc.get("spec"), ("spec",))
 
 
-def check_pod_template(doc: dict, out: Emitter) -> None:
+def check_pod_template(doc: dict[str, Any], out: Emitter) -> None:
     _check_template(out, doc.get("template"), ("template",), RESTART_POLICIES)
 
 
-def check_replication_controller(doc: dict, out: Emitter) -> None:
+def check_replication_controller(doc: dict[str, Any], out: Emitter) -> None:
     spec = _spec(doc)
     if spec is None:
         return
@@ -116,20 +117,20 @@ def check_replication_controller(doc: dict, out: Emitter) -> None:
     check_rc_selector(out, spec, ("spec",))
 
 
-def _check_job_spec(out: Emitter, spec: dict, path: Path) -> None:
+def _check_job_spec(out: Emitter, spec: dict[str, Any], path: Path) -> None:
     _check_template(out, spec.get("template"), path + ("template",), _JOB_RESTART)
     check_job_selector(out, spec, path)
     check_enum(out, spec, "completionMode", COMPLETION_MODES, path)
     check_enum(out, spec, "podReplacementPolicy", POD_REPLACEMENT_POLICIES, path)
 
 
-def check_job(doc: dict, out: Emitter) -> None:
+def check_job(doc: dict[str, Any], out: Emitter) -> None:
     spec = _spec(doc)
     if spec is not None:
         _check_job_spec(out, spec, ("spec",))
 
 
-def check_cronjob(doc: dict, out: Emitter) -> None:
+def check_cronjob(doc: dict[str, Any], out: Emitter) -> None:
     spec = _spec(doc)
     if spec is None:
         return
@@ -139,7 +140,7 @@ def check_cronjob(doc: dict, out: Emitter) -> None:
         _check_job_spec(out, job_template["spec"], ("spec", "jobTemplate", "spec"))
 
 
-def check_service(doc: dict, out: Emitter) -> None:
+def check_service(doc: dict[str, Any], out: Emitter) -> None:
     spec = _spec(doc)
     if spec is None:
         return
@@ -163,7 +164,7 @@ def check_service(doc: dict, out: Emitter) -> None:
                 _check_service_port(out, port, path + ("ports", i), len(ports) > 1, service_type)
 
 
-def _check_service_port(out: Emitter, port: dict, path: Path, several: bool, service_type: object) -> None:
+def _check_service_port(out: Emitter, port: dict[str, Any], path: Path, several: bool, service_type: object) -> None:
     check_port_number(out, port, "port", path)
     check_int_or_name(out, port, "targetPort", path)
     check_enum(out, port, "protocol", PROTOCOLS, path)
@@ -199,7 +200,7 @@ def _check_service_port(out: Emitter, port: dict, path: Path, several: bool, ser
             out.add("invalid-port", path + ("name",), f'name: Invalid value: "{name}": {"; ".join(errs)}')
 
 
-def check_ingress(doc: dict, out: Emitter) -> None:
+def check_ingress(doc: dict[str, Any], out: Emitter) -> None:
     spec = _spec(doc)
     if spec is None:
         return
@@ -222,14 +223,14 @@ def check_ingress(doc: dict, out: Emitter) -> None:
                     _check_backend(out, entry["backend"], p + ("backend",))
 
 
-def _check_backend(out: Emitter, backend: dict, path: Path) -> None:
+def _check_backend(out: Emitter, backend: dict[str, Any], path: Path) -> None:
     service = backend.get("service")
     port = service.get("port") if type(service) is dict else None
     if type(port) is dict:
         check_port_number(out, port, "number", path + ("service", "port"))
 
 
-def _check_claim_spec(out: Emitter, spec: dict, path: Path) -> None:
+def _check_claim_spec(out: Emitter, spec: dict[str, Any], path: Path) -> None:
     modes = spec.get("accessModes")
     if type(modes) is list:
         for i, mode in enumerate(modes):
@@ -248,14 +249,14 @@ def _check_claim_spec(out: Emitter, spec: dict, path: Path) -> None:
         check_resource_map(out, resources.get("limits"), path + ("resources", "limits"), "limit")
 
 
-def check_pvc(doc: dict, out: Emitter) -> None:
+def check_pvc(doc: dict[str, Any], out: Emitter) -> None:
     spec = _spec(doc)
     if spec is not None:
         _check_claim_spec(out, spec, ("spec",))
         check_label_selector(out, spec.get("selector"), ("spec", "selector"))
 
 
-def check_pv(doc: dict, out: Emitter) -> None:
+def check_pv(doc: dict[str, Any], out: Emitter) -> None:
     spec = _spec(doc)
     if spec is None:
         return
@@ -269,12 +270,12 @@ def check_pv(doc: dict, out: Emitter) -> None:
     check_resource_map(out, spec.get("capacity"), ("spec", "capacity"), "capacity")
 
 
-def check_storage_class(doc: dict, out: Emitter) -> None:
+def check_storage_class(doc: dict[str, Any], out: Emitter) -> None:
     check_enum(out, doc, "reclaimPolicy", RETENTION_POLICIES, ())
     check_enum(out, doc, "volumeBindingMode", BINDING_MODES, ())
 
 
-def check_network_policy(doc: dict, out: Emitter) -> None:
+def check_network_policy(doc: dict[str, Any], out: Emitter) -> None:
     spec = _spec(doc)
     if spec is None:
         return
@@ -300,7 +301,7 @@ def check_network_policy(doc: dict, out: Emitter) -> None:
                     check_enum(out, port, "protocol", PROTOCOLS, p)
 
 
-def check_limit_range(doc: dict, out: Emitter) -> None:
+def check_limit_range(doc: dict[str, Any], out: Emitter) -> None:
     spec = _spec(doc)
     limits = spec.get("limits") if spec else None
     if type(limits) is not list:
@@ -314,17 +315,17 @@ def check_limit_range(doc: dict, out: Emitter) -> None:
             check_resource_map(out, item.get(field), p + (field,), field)
 
 
-def check_resource_quota(doc: dict, out: Emitter) -> None:
+def check_resource_quota(doc: dict[str, Any], out: Emitter) -> None:
     spec = _spec(doc)
     if spec is not None:
         check_resource_map(out, spec.get("hard"), ("spec", "hard"), "quota")
 
 
-def check_priority_class(doc: dict, out: Emitter) -> None:
+def check_priority_class(doc: dict[str, Any], out: Emitter) -> None:
     check_enum(out, doc, "preemptionPolicy", ("PreemptLowerPriority", "Never"), ())
 
 
-def check_pdb(doc: dict, out: Emitter) -> None:
+def check_pdb(doc: dict[str, Any], out: Emitter) -> None:
     spec = _spec(doc)
     if spec is not None:
         check_enum(out, spec, "unhealthyPodEvictionPolicy", EVICTION_POLICIES, ("spec",))
@@ -334,7 +335,7 @@ def check_pdb(doc: dict, out: Emitter) -> None:
 
 
 #: (apiVersion, kind) -> kind-specific check.
-KIND_CHECKS: dict[tuple[str, str], Callable[[dict, Emitter], None]] = {
+KIND_CHECKS: dict[tuple[str, str], Callable[[dict[str, Any], Emitter], None]] = {
     **{("apps/v1", k): check_controller for k in ("Deployment", "ReplicaSet", "DaemonSet", "StatefulSet")},
     ("v1", "Pod"): check_pod,
     ("v1", "PodTemplate"): check_pod_template,

@@ -9,7 +9,8 @@ hides the earlier one. The list-map keys come from the OpenAPI definitions
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 from kubepush.model import format_path
 
@@ -20,7 +21,7 @@ from .schema_index import ARRAY, OBJECT, Node, listmap_index
 KEY_DEFAULTS = {"protocol": "TCP"}
 
 
-def check_list_maps(doc: dict, out: Emitter) -> None:
+def check_list_maps(doc: dict[str, Any], out: Emitter) -> None:
     try:
         visit = _VISITORS[(doc.get("apiVersion"), doc.get("kind"))]
     except KeyError:
@@ -31,8 +32,8 @@ def check_list_maps(doc: dict, out: Emitter) -> None:
         visit(doc, (), out)
 
 
-Visitor = Callable[[dict, Path, Emitter], None]
-_VISITORS: dict[tuple, Visitor | None] = {}
+Visitor = Callable[[dict[str, Any], Path, Emitter], None]
+_VISITORS: dict[tuple[object, object], Visitor | None] = {}
 #: Globals of the generated visitor functions, shared so each index node is compiled once.
 _GENERATED: dict[str, object] = {"_dups": None}
 _NODE_FUNCTIONS: dict[int, str] = {}
@@ -100,10 +101,10 @@ def _key_of(item: object, keys: tuple[str, ...]) -> object:
     return None if None in key else key
 
 
-def _check_duplicates(items: list, keys: tuple[str, ...], path: Path, out: Emitter) -> None:
+def _check_duplicates(items: list[Any], keys: tuple[str, ...], path: Path, out: Emitter) -> None:
     if _all_distinct(items, keys):
         return
-    seen: dict = {}
+    seen: dict[object, int] = {}
     for i, item in enumerate(items):
         key = _key_of(item, keys)
         if key is None:
@@ -116,7 +117,7 @@ def _check_duplicates(items: list, keys: tuple[str, ...], path: Path, out: Emitt
             _report(out, items, keys, key, first, i, path)
 
 
-def _all_distinct(items: list, keys: tuple[str, ...]) -> bool:
+def _all_distinct(items: list[Any], keys: tuple[str, ...]) -> bool:
     """Fast proof of the common case, with as few steps as possible; False means "look closer"."""
     try:
         if len(keys) == 1:
@@ -125,13 +126,13 @@ def _all_distinct(items: list, keys: tuple[str, ...]) -> bool:
         if len(items) == 2 and len(keys) == 2:
             (a, b), (k1, k2) = items, keys
             d1, d2 = KEY_DEFAULTS.get(k1), KEY_DEFAULTS.get(k2)
-            return a.get(k1, d1) != b.get(k1, d1) or a.get(k2, d2) != b.get(k2, d2)
+            return bool(a.get(k1, d1) != b.get(k1, d1) or a.get(k2, d2) != b.get(k2, d2))
         return len({tuple(item.get(k, KEY_DEFAULTS.get(k)) for k in keys) for item in items}) == len(items)
     except (AttributeError, TypeError):  # a non-mapping entry or an unhashable key
         return False
 
 
-def _report(out: Emitter, items: list, keys: tuple[str, ...], key, first: int, i: int, path: Path) -> None:
+def _report(out: Emitter, items: list[Any], keys: tuple[str, ...], key: Any, first: int, i: int, path: Path) -> None:
     where = format_path(path)
     if len(keys) == 1:
         out.add(

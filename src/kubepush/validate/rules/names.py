@@ -10,7 +10,8 @@ nearly every document.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 from .base import Emitter, Path, memoize
 
@@ -92,7 +93,7 @@ def _cronjob_name(value: str) -> tuple[str, ...]:
 
 
 #: (group, kind) -> name rule; anything else (custom resources included) gets path_segment.
-_NAME_RULES: dict[tuple[str, str], Callable[[str], tuple[str, ...]]] = {
+_NAME_RULES: dict[tuple[str, object], Callable[[str], tuple[str, ...]]] = {
     ("", "Service"): dns1035_label,
     ("", "Namespace"): dns1123_label,
     ("batch", "CronJob"): _cronjob_name,
@@ -147,7 +148,7 @@ def is_client_side_config(api_version: object) -> bool:
     return api_version == "builtin" or group_of(api_version) in _CLIENT_SIDE_GROUPS
 
 
-def check_metadata(doc: dict, out: Emitter) -> None:
+def check_metadata(doc: dict[str, Any], out: Emitter) -> None:
     """metadata.name (required, kind-specific syntax), namespace, labels and annotations."""
     if is_client_side_config(doc.get("apiVersion")):
         return
@@ -274,7 +275,8 @@ def _label_errors(out: Emitter, key: object, value: object, path: Path) -> bool:
         err = label_value_error(value)
         if err:
             found = True
-            out.add("invalid-label", path + (key,), f'label value "{value}" of "{key}": {err}')
+            # a key YAML read as a number or boolean is still where the finding points
+            out.add("invalid-label", path + (key,), f'label value "{value}" of "{key}": {err}')  # type: ignore[operator]
     return found
 
 

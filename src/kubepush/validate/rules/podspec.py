@@ -8,6 +8,8 @@ rules cheap on large repositories.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .base import Emitter, Path, check_enum, enum_finding, quote_list
 from .names import check_dns_label
 from .ports import check_int_or_name, check_port_name, check_port_number, port_name_errors
@@ -55,7 +57,7 @@ def check_pod_spec(
     _check_pod_extras(out, spec, path)
 
 
-def _check_pod_extras(out: Emitter, spec: dict, path: Path) -> None:
+def _check_pod_extras(out: Emitter, spec: dict[str, Any], path: Path) -> None:
     tolerations = spec.get("tolerations")
     if type(tolerations) is list:
         for i, toleration in enumerate(tolerations):
@@ -88,7 +90,7 @@ def _check_pod_extras(out: Emitter, spec: dict, path: Path) -> None:
             check_quantity(out, value, path + ("overhead", name), f"{name} overhead")
 
 
-def _check_restart_policy(out: Emitter, spec: dict, path: Path, allowed: tuple[str, ...]) -> None:
+def _check_restart_policy(out: Emitter, spec: dict[str, Any], path: Path, allowed: tuple[str, ...]) -> None:
     value = spec.get("restartPolicy")
     if value is None and "Always" not in allowed:
         out.add(
@@ -102,7 +104,7 @@ def _check_restart_policy(out: Emitter, spec: dict, path: Path, allowed: tuple[s
         enum_finding(out, value, "restartPolicy", allowed, path + ("restartPolicy",))
 
 
-def _check_container(out: Emitter, c: dict, path: Path, list_name: str) -> None:
+def _check_container(out: Emitter, c: dict[str, Any], path: Path, list_name: str) -> None:
     check_dns_label(out, c.get("name"), path + ("name",), "name")
     image = c.get("image")
     if image is None or image == "":
@@ -146,7 +148,7 @@ def _check_container(out: Emitter, c: dict, path: Path, list_name: str) -> None:
                 check_enum(out, policy_item, "restartPolicy", RESIZE_RESTART_POLICIES, path + ("resizePolicy", i))
 
 
-def _plain_port(port: dict) -> bool:
+def _plain_port(port: dict[str, Any]) -> bool:
     """Fast path for the usual container port (number, maybe name, TCP): nothing to report.
 
     Containers are the bulk of every workload, and this one predicate saves four calls
@@ -163,7 +165,7 @@ def _plain_port(port: dict) -> bool:
     )
 
 
-def _plain_probe(probe: dict) -> bool:
+def _plain_probe(probe: dict[str, Any]) -> bool:
     """Fast path: an exec probe, or one httpGet/tcpSocket action on a valid port (and scheme)."""
     http, tcp = probe.get("httpGet"), probe.get("tcpSocket")
     if "grpc" in probe or (http is not None and tcp is not None):
@@ -177,7 +179,7 @@ def _plain_probe(probe: dict) -> bool:
     return (type(port) is int and 0 < port < 65536) or (type(port) is str and not port_name_errors(port))
 
 
-def _check_probe(out: Emitter, probe: dict, path: Path) -> None:
+def _check_probe(out: Emitter, probe: dict[str, Any], path: Path) -> None:
     http = probe.get("httpGet")
     if type(http) is dict:
         check_int_or_name(out, http, "port", path + ("httpGet",))
@@ -190,20 +192,20 @@ def _check_probe(out: Emitter, probe: dict, path: Path) -> None:
         check_port_number(out, grpc, "port", path + ("grpc",))
 
 
-def _check_security_context(out: Emitter, security: dict, path: Path) -> None:
+def _check_security_context(out: Emitter, security: dict[str, Any], path: Path) -> None:
     seccomp = security.get("seccompProfile")
     if type(seccomp) is dict:
         check_enum(out, seccomp, "type", SECCOMP_TYPES, path + ("seccompProfile",))
 
 
-def _check_toleration(out: Emitter, toleration: dict, path: Path) -> None:
+def _check_toleration(out: Emitter, toleration: dict[str, Any], path: Path) -> None:
     check_enum(out, toleration, "operator", TOLERATION_OPERATORS, path)
     effect = toleration.get("effect")
     if effect:  # "" means all effects
         check_enum(out, toleration, "effect", TAINT_EFFECTS, path)
 
 
-def _check_volume(out: Emitter, volume: dict, path: Path) -> None:
+def _check_volume(out: Emitter, volume: dict[str, Any], path: Path) -> None:
     check_dns_label(out, volume.get("name"), path + ("name",), "name")
     host_path = volume.get("hostPath")
     if type(host_path) is dict:

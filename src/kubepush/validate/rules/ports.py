@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from .base import Emitter, Path, memoize
 
@@ -28,14 +29,14 @@ def port_name_errors(name: str) -> tuple[str, ...]:
     return tuple(errs)
 
 
-def check_port_number(out: Emitter, obj: dict, field: str, path: Path, *, zero_ok: bool = False) -> None:
+def check_port_number(out: Emitter, obj: dict[str, Any], field: str, path: Path, *, zero_ok: bool = False) -> None:
     """``obj[field]`` must be an integer port (0 allowed for optional fields that mean 'unset')."""
     value = obj.get(field)
     if type(value) is int and not (1 <= value <= 65535) and not (zero_ok and value == 0):
         out.add("invalid-port", path + (field,), f"{field}: Invalid value: {value}: {RANGE_MSG}")
 
 
-def check_int_or_name(out: Emitter, obj: dict, field: str, path: Path) -> None:
+def check_int_or_name(out: Emitter, obj: dict[str, Any], field: str, path: Path) -> None:
     """A port given as number or as the name of a container port (probes, targetPort, policies)."""
     value = obj.get(field)
     if type(value) is int:
@@ -57,7 +58,7 @@ def check_int_or_name(out: Emitter, obj: dict, field: str, path: Path) -> None:
             )
 
 
-def check_port_name(out: Emitter, obj: dict, path: Path) -> None:
+def check_port_name(out: Emitter, obj: dict[str, Any], path: Path) -> None:
     """A container port's ``name``: an IANA service name (Services refer to it)."""
     value = obj.get("name")
     if type(value) is str and value:

@@ -15,6 +15,7 @@ YAML numbers (``cpu: 1``, ``cpu: 0.5``) are accepted as quantities too.
 from __future__ import annotations
 
 import re
+from typing import Any
 from decimal import Decimal, InvalidOperation
 
 from .base import Emitter, Path, Severity, memoize
@@ -70,7 +71,7 @@ def _parse_string(value: str) -> Decimal | None:
         result = -result
     suffix = suffix or ""
     if suffix in _BINARY:
-        return result * (2 ** _BINARY[suffix])
+        return result * (1 << _BINARY[suffix])
     if suffix in _DECIMAL:
         return result.scaleb(_DECIMAL[suffix])
     return result.scaleb(int(suffix[1:]))
@@ -124,7 +125,7 @@ def _report(out: Emitter, value: object, parsed: Decimal | None, path: Path, wha
     out.add("invalid-quantity", path, f'{what}: Invalid value: "{value}": must be {bound}')
 
 
-def check_resource_map(out: Emitter, resources: object, path: Path, kind_of: str) -> dict | None:
+def check_resource_map(out: Emitter, resources: object, path: Path, kind_of: str) -> dict[str, Any] | None:
     """Check every quantity of a ``{resourceName: quantity}`` map; return the parsed values."""
     if type(resources) is not dict:
         return None

@@ -18,7 +18,7 @@ from typing import Any
 # they hold scalars nobody writes twice by hand, and indexing them - volumeMounts'
 # bindMountOptions - would make every volume mount a place to visit.)
 OBJECT, ARRAY, MAP = 0, 1, 2
-Node = dict  # dict[str, tuple[int, tuple[str, ...] | None, "Node | None"]]
+Node = dict[str, tuple[int, tuple[str, ...] | None, "Node | None"]]
 
 #: Top-level fields that are never part of what gets applied (status is server-owned).
 _SKIP_ROOT_FIELDS = frozenset({"status"})
@@ -56,7 +56,7 @@ def served_apis() -> frozenset[tuple[str, str]]:
     return frozenset(_gvk_to_definition())
 
 
-def _ref_name(schema: dict) -> str | None:
+def _ref_name(schema: dict[str, Any]) -> str | None:
     ref = schema.get("$ref")
     return ref.rsplit("/", 1)[1] if ref else None
 
@@ -82,7 +82,7 @@ class _IndexBuilder:
                 node[field] = entry
         return node or None
 
-    def _entry(self, prop: dict) -> tuple[int, tuple[str, ...] | None, Node | None] | None:
+    def _entry(self, prop: dict[str, Any]) -> tuple[int, tuple[str, ...] | None, Node | None] | None:
         list_type = prop.get("x-kubernetes-list-type")
         if "items" in prop:
             keys: tuple[str, ...] | None = None

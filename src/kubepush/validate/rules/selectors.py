@@ -7,6 +7,8 @@ follows metav1.LabelSelector: matchLabels AND every matchExpressions requirement
 
 from __future__ import annotations
 
+from typing import Any
+
 from .base import Emitter, Path, enum_finding
 from .names import check_labels
 
@@ -39,7 +41,7 @@ def check_label_selector(out: Emitter, selector: object, path: Path) -> None:
             )
 
 
-def _unmatched(selector: dict, labels: dict) -> tuple[str | None, str] | None:
+def _unmatched(selector: dict[str, Any], labels: dict[str, Any]) -> tuple[str | None, str] | None:
     """None if ``selector`` selects ``labels``, else (label key at fault or None, why)."""
     match_labels = selector.get("matchLabels")
     if type(match_labels) is dict:
@@ -73,7 +75,7 @@ def is_empty(selector: object) -> bool:
     return type(selector) is dict and not selector.get("matchLabels") and not selector.get("matchExpressions")
 
 
-def check_template_selected(out: Emitter, spec: dict, path: Path, *, empty_invalid: bool, kind: str) -> None:
+def check_template_selected(out: Emitter, spec: dict[str, Any], path: Path, *, empty_invalid: bool, kind: str) -> None:
     """``spec.selector`` must be non-empty (apps/v1) and select ``spec.template.metadata.labels``."""
     selector = spec.get("selector")
     if type(selector) is not dict:
@@ -91,7 +93,7 @@ def check_template_selected(out: Emitter, spec: dict, path: Path, *, empty_inval
     _check_match(out, selector, spec.get("template"), path)
 
 
-def _check_match(out: Emitter, selector: dict, template: object, path: Path) -> None:
+def _check_match(out: Emitter, selector: dict[str, Any], template: object, path: Path) -> None:
     if type(template) is not dict:
         return
     meta = template.get("metadata")
@@ -119,7 +121,7 @@ def _check_match(out: Emitter, selector: dict, template: object, path: Path) -> 
     )
 
 
-def check_job_selector(out: Emitter, spec: dict, path: Path) -> None:
+def check_job_selector(out: Emitter, spec: dict[str, Any], path: Path) -> None:
     """Jobs generate their selector unless ``manualSelector: true``; a manual one must match."""
     selector = spec.get("selector")
     if type(selector) is not dict:
@@ -137,7 +139,7 @@ def check_job_selector(out: Emitter, spec: dict, path: Path) -> None:
     _check_match(out, selector, spec.get("template"), path)
 
 
-def check_rc_selector(out: Emitter, spec: dict, path: Path) -> None:
+def check_rc_selector(out: Emitter, spec: dict[str, Any], path: Path) -> None:
     """A ReplicationController's selector is a plain map; when set it must match the template."""
     selector = spec.get("selector")
     if type(selector) is dict and selector:
