@@ -15,9 +15,9 @@ import pytest
 import yaml
 from external_data import require
 
+from kubepush.manifests.documents import object_ref
 from kubepush.model import Finding
 from kubepush.validate.rules import RULES, DuplicateTracker, check_document, diagnose_unknown
-from kubepush.manifests.documents import object_ref
 from kubepush.validate.rules.schema_index import served_apis
 
 MUTATED = require("corpus/mutated")

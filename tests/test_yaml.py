@@ -16,7 +16,6 @@ from kubepush.manifests.documents import Document, parse_text
 from kubepush.model import Finding
 
 
-
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

@@ -61,7 +61,8 @@ class Config:
 @cache
 def schema() -> dict[str, Any]:
     """The JSON Schema of kubepush.yaml (also published for editors)."""
-    return json.loads((Path(__file__).parent / "data" / "config.schema.json").read_text("utf-8"))
+    loaded: dict[str, Any] = json.loads((Path(__file__).parent / "data" / "config.schema.json").read_text("utf-8"))
+    return loaded
 
 
 def load(path: str | None) -> Config:
@@ -101,7 +102,7 @@ def check(data: Any) -> list[tuple[tuple[str | int, ...], str]]:
     problems = []
     for error in validator.iter_errors(data):
         path = tuple(error.instance_path)
-        if type(error.kind).__name__ == "AdditionalProperties":
+        if isinstance(error.kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
             allowed = sorted(_properties_at(list(error.schema_path)[:-1]))
             for key in error.kind.unexpected:
                 where = format_path(path) or "the top level"

@@ -72,7 +72,7 @@ def references(doc: Document) -> list[Reference]:
 
     def add(field: tuple[str | int, ...], value: Any) -> None:
         if isinstance(value, str) and value and "\n" not in value and is_local(value):
-            path = value.split("=", 1)[1] if field[0].endswith("Generator") and "=" in value else value
+            path = value.split("=", 1)[1] if str(field[0]).endswith("Generator") and "=" in value else value
             found.append(Reference(doc, field, value, Path(os.path.normpath(directory / path))))
 
     for key in _PATH_LISTS:

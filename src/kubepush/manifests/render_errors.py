@@ -119,9 +119,9 @@ def kustomize_failure(directory: Path, stderr: str) -> list[Finding]:
         return [_render_finding(what, f) for f in yaml_errors]
     mentioned = _mentioned_first(docs, raw)
     field = _FIELD.search(reason)
-    key = field and (field.group("key") or field.group("typed"))
+    key: str | None = (field.group("key") or field.group("typed")) if field else None
     owner = next((d for d in mentioned if isinstance(d.obj, dict) and key in d.obj), None) if key else None
-    if owner is not None:
+    if owner is not None and key is not None:
         line, column = owner.locate((key,))
         return [Finding(rule=RULE, message=f"{what}: {_shown(reason)}", file=owner.file, line=line, column=column,
                         hint="see https://kubectl.docs.kubernetes.io/references/kustomize/kustomization/ "

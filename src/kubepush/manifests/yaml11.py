@@ -19,13 +19,13 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import yaml
-from yaml.cyaml import CParser
+from yaml._yaml import CParser  # libyaml's parser (what yaml.cyaml re-exports)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from kubepush.manifests.errors import YAMLError
+from kubepush.manifests.errors import YAMLError as YAMLError  # part of this module's interface
 from kubepush.manifests.nesting import MAX_NESTING, too_deep
 
 #: Upper bound on the nodes one document may expand to through aliases. A real
@@ -59,10 +59,10 @@ class _Resolver(yaml.resolver.BaseResolver):
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:  # noqa: D401
         if kind is ScalarNode and implicit[0]:
             return _PLAIN
-        return super().resolve(kind, value, implicit)
+        return super().resolve(kind, value, implicit)  # type: ignore[no-any-return, no-untyped-call]
 
 
-class _Composer(CParser, _Resolver):  # type: ignore[misc]
+class _Composer(CParser, _Resolver):
     """libyaml's parser and composer, with our resolver."""
 
     def __init__(self, stream: str) -> None:
@@ -158,7 +158,7 @@ class _Builder:
         inner = building | {id(node)}
         if isinstance(node, SequenceNode):
             return [self.build(child, inner) for child in node.value]
-        return self._mapping(node, inner)
+        return self._mapping(cast(MappingNode, node), inner)  # composed nodes are of these three kinds
 
     def _scalar(self, node: ScalarNode) -> Any:
         tag = node.tag

@@ -42,4 +42,5 @@ def check_format(name: str) -> str:
 def make_reporter(name: str, stream: TextIO, **kw: Any) -> Reporter:
     """A reporter of format ``name`` writing to ``stream``; ``kw`` go to its constructor."""
     module, _, cls = FORMATS[check_format(name)].partition(":")
-    return getattr(importlib.import_module(module), cls)(stream, **kw)
+    reporter: Reporter = getattr(importlib.import_module(module), cls)(stream, **kw)
+    return reporter

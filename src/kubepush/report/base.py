@@ -55,7 +55,7 @@ class Reporter(ABC):
     def write(self, finding: Finding) -> None:
         """Take one finding as soon as it is known."""
 
-    def document_done(self, file: str, document: int, obj: ObjectRef, ok: bool) -> None:
+    def document_done(self, file: str, document: int, obj: ObjectRef, ok: bool) -> None:  # noqa: B027 - optional hook
         """One resource is fully checked; ``ok`` is False when it has error findings.
 
         ``file`` and ``document`` are the same values the resource's findings carry.

@@ -55,10 +55,11 @@ def crd_schemas(crd: dict[str, Any]) -> dict[tuple[str, str, str], dict[str, Any
     for version in versions if isinstance(versions, list) else []:
         if not isinstance(version, dict) or not version.get("served", True) or not isinstance(version.get("name"), str):
             continue
-        schema = (version.get("schema") or {}).get("openAPIV3Schema") if isinstance(version.get("schema"), dict) else None
-        schema = schema or legacy
-        out[(group, version["name"], kind)] = schema if isinstance(schema, dict) else {"type": "object",
-                                                                                     "x-kubernetes-preserve-unknown-fields": True}
+        wrapper = version.get("schema")
+        schema = (wrapper.get("openAPIV3Schema") if isinstance(wrapper, dict) else None) or legacy
+        out[(group, version["name"], kind)] = (
+            schema if isinstance(schema, dict) else {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+        )
     return out
 
 
@@ -68,7 +69,7 @@ def to_json_schema(openapi: dict[str, Any], *, strict: bool, object_meta: dict[s
     ``object_meta`` is the standalone built-in ObjectMeta schema (with its ``$defs``).
     Raises :class:`InvalidSchema` for a schema that is no object schema at all.
     """
-    root = _convert(openapi, strict)
+    root: dict[str, Any] = _convert(openapi, strict)
     properties = root.setdefault("properties", {})
     if not isinstance(properties, dict):
         raise InvalidSchema(f"openAPIV3Schema.properties must be a mapping, not {type(properties).__name__}")

@@ -105,8 +105,9 @@ class Checker:
                     )
                 except ValueError as exc:  # a CRD is input too: a bad regex or type there is its author's finding
                     reason = str(exc).split("\n", 1)[0]
-                    raise crds.InvalidSchema(f"the CustomResourceDefinition's schema for {kind} "
-                                             f"{'/'.join(filter(None, (group, version)))} is invalid: {reason}") from None
+                    gv = "/".join(filter(None, (group, version)))
+                    raise crds.InvalidSchema(
+                        f"the CustomResourceDefinition's schema for {kind} {gv} is invalid: {reason}") from None
             return self._crd_compiled[key]
         schema = self.builtins.validator(group, version, kind)
         if schema is None and self.locations is not None:
@@ -124,10 +125,11 @@ class Checker:
     def _check_object(self, obj: Any) -> list[Finding]:
         if not isinstance(obj, dict):
             got = type(obj).__name__ if not isinstance(obj, list) else "a list"
-            return [Finding(rule="not-an-object", message=f"a manifest must be a mapping with apiVersion and kind, got {got}")]
+            return [Finding(rule="not-an-object",
+                            message=f"a manifest must be a mapping with apiVersion and kind, got {got}")]
         api_version, kind = obj.get("apiVersion"), obj.get("kind")
-        missing = [f for f, v in (("apiVersion", api_version), ("kind", kind)) if not isinstance(v, str) or not v]
-        if missing:
+        if not (isinstance(api_version, str) and api_version and isinstance(kind, str) and kind):
+            missing = [f for f, v in (("apiVersion", api_version), ("kind", kind)) if not isinstance(v, str) or not v]
             anchor = ("kind",) if "kind" not in missing else ("apiVersion",) if "apiVersion" not in missing else ()
             return [Finding(
                 rule="missing-type",

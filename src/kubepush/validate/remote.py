@@ -28,7 +28,8 @@ from kubepush.errors import UsageError
 from kubepush.validate.schemas import CompiledSchema, compile_schema
 
 _VARIABLE = re.compile(r"{{\s*\.(\w+)\s*}}")
-_DEFAULT_LAYOUT = "/{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json"
+_DEFAULT_LAYOUT = ("/{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}"
+                   "/{{ .ResourceKind }}{{ .KindSuffix }}.json")
 _KNOWN = {"NormalizedKubernetesVersion", "StrictSuffix", "ResourceKind", "KindSuffix", "ResourceAPIVersion", "Group",
           "Kind"}
 TIMEOUT_S = 15
@@ -91,7 +92,8 @@ class SchemaLocations:
                 try:
                     return compile_schema(schema)
                 except Exception as exc:  # noqa: BLE001 - any compile error is the schema's fault
-                    raise UsageError(f"schema {where} for {kind} {api_version} is not a valid JSON Schema: {exc}") from None
+                    raise UsageError(
+                        f"schema {where} for {kind} {api_version} is not a valid JSON Schema: {exc}") from None
         return None
 
 

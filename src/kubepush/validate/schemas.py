@@ -74,7 +74,8 @@ def split_api_version(api_version: str) -> tuple[str, str]:
 def load_definitions(version: str, strict: bool) -> dict[str, Any]:
     """All definitions of one bundled version (about 10 ms), loaded once per process."""
     folder = f"v{version}-local" + ("-strict" if strict else "")
-    return orjson.loads((_schema_root() / folder / "_definitions.json").read_bytes())["$defs"]
+    definitions: dict[str, Any] = orjson.loads((_schema_root() / folder / "_definitions.json").read_bytes())["$defs"]
+    return definitions
 
 
 @dataclass

@@ -53,7 +53,8 @@ DEPRECATIONS: tuple[Deprecation, ...] = (
         _v("1.10"),
         _v("1.16"),
         None,
-        note="PodSecurityPolicy was removed altogether in 1.25 (policy/v1beta1 was its last version); use Pod Security Admission (pod-security.kubernetes.io namespace labels) or a policy engine",
+        note="PodSecurityPolicy was removed altogether in 1.25 (policy/v1beta1 was its last version); use Pod "
+        "Security Admission (pod-security.kubernetes.io namespace labels) or a policy engine",
     ),
     Deprecation(
         "extensions/v1beta1",

@@ -25,7 +25,9 @@ def int_or_percent(value: object) -> int | None:
     return None
 
 
-def check_int_or_percent(out: Emitter, obj: dict[str, Any], field: str, path: Path, *, at_most_100: bool = False) -> object:
+def check_int_or_percent(
+    out: Emitter, obj: dict[str, Any], field: str, path: Path, *, at_most_100: bool = False
+) -> object:
     """Report ``obj[field]`` unless it is a valid IntOrString; return it when valid (else None)."""
     value = obj.get(field)
     if value is None or type(value) not in (int, str):
