@@ -8,15 +8,10 @@ from pathlib import Path
 import pytest
 
 from kubepush.errors import UsageError
-from kubepush.images.discover import (
-    ImageSite,
-    SiteKind,
-    discover,
-    discover_paths,
-    iter_files,
-    list_images,
-    parse_value_paths,
-)
+from kubepush.images.detect.collect import is_placeholder
+from kubepush.images.detect.helm import parse_value_paths
+from kubepush.images.discover import discover, discover_paths, iter_files, list_images
+from kubepush.images.sites import ImageSite, SiteKind
 from kubepush.model import Severity
 
 DIGEST = "sha256:" + "ab" * 32
@@ -288,8 +283,6 @@ def test_kustomization_without_apiversion_component_and_flux_kustomization() -> 
 
 
 def test_sed_placeholders_need_upper_case_words() -> None:
-    from kubepush.images.discover import is_placeholder
-
     assert is_placeholder("CONTAINER_IMAGES_REGISTRY/app") and is_placeholder("app:IMAGE_TAG")
     assert not is_placeholder("app:A_") and not is_placeholder("app:RELEASE_1") and not is_placeholder("app:V1")
 
@@ -582,8 +575,8 @@ def test_directories_are_walked_and_list_images_is_discover_paths(tmp_path: Path
     (tmp_path / "apps" / "Kustomization").write_text("images:\n- name: busybox\n  newTag: '1.36'\n")
     files = list(iter_files([tmp_path]))
     assert [Path(f).relative_to(tmp_path).as_posix() for f in files] == [
-        "apps/Kustomization", "apps/pod.yaml", "chart/values.yaml", "chart/templates/deploy.yaml",
-    ]
+        "apps/Kustomization", "apps/pod.yaml", "chart/templates/deploy.yaml", "chart/values.yaml",
+    ]  # name order, depth first: the walk every command shares (tests/test_walk.py)
     result = discover_paths([tmp_path])
     assert [s.text for s in result.sites] == ["busybox:1.36", "nginx:1.27", "redis:7.2.5"]
     assert result.findings == []  # the Helm template is not parsed

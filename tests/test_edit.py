@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kubepush.images.discover import ImageSite, discover, discover_paths
+from kubepush.images.discover import discover, discover_paths
 from kubepush.images.edit import Edit, EditError, apply, plan, write
+from kubepush.images.sites import ImageSite
 
 D1 = "sha256:" + "1" * 64
 D2 = "sha256:" + "2" * 64

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from external_data import require
 
-from kubepush.images.discover import ImageSite, discover, discover_paths
+from kubepush.images.discover import discover, discover_paths
 from kubepush.images.edit import Edit, apply
+from kubepush.images.sites import ImageSite
 
 CORPUS = require("corpus/real")
 

@@ -10,7 +10,9 @@ import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from kubepush.images.discover import discover, is_placeholder, reads_as_string
+from kubepush.images.detect.collect import is_placeholder
+from kubepush.images.discover import discover
+from kubepush.images.nodes import reads_as_string
 from kubepush.images.edit import Edit, apply
 
 TAG = st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,15}", fullmatch=True).filter(lambda t: not is_placeholder(f"x:{t}"))

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubepush.errors import UsageError
-from kubepush.images.discover import ImageSite
 from kubepush.images.edit import Edit
 from kubepush.images.kustomization import NewEntry
 from kubepush.images.policy import Policy
 from kubepush.images.reference import ImageRef, InvalidReference, parse_reference
+from kubepush.images.sites import ImageSite
 from kubepush.model import Finding, Severity
 
 #: keys of a ``bump.policies`` entry that are not part of the policy itself

@@ -27,8 +27,9 @@ from kubepush.bump import plan as planner
 from kubepush.bump import scope, templates
 from kubepush.errors import UsageError
 from kubepush.images import edit, kustomization
-from kubepush.images.discover import ImageSite, discover_paths
+from kubepush.images.discover import discover_paths
 from kubepush.images.reference import ImageRef
+from kubepush.images.sites import ImageSite
 from kubepush.model import Finding
 
 GROUPINGS = ("all", "image", "target")

@@ -31,8 +31,9 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from kubepush.atomic import write_atomic
 from kubepush.errors import UsageError
-from kubepush.images.discover import STR_TAG, ImageSite, Scalar, SiteKind, reads_as_string, ref_layout
+from kubepush.images.nodes import STR_TAG, reads_as_string
 from kubepush.images.reference import ImageRef, InvalidReference, parse_reference
+from kubepush.images.sites import ImageSite, Scalar, SiteKind, ref_layout
 
 #: Characters that may not start a plain scalar, and sequences that may not appear in one.
 _PLAIN_BAD_FIRST = set("-?:,[]{}#&*!|>'\"%@`")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kubepush.errors import UsageError
-from kubepush.manifests import render, render_errors
+from kubepush.manifests import render, render_errors, walk
 from kubepush.manifests.documents import Document, parse_text, yaml_error_finding
 from kubepush.manifests.errors import YAMLError
 from kubepush.model import Finding
@@ -110,28 +110,21 @@ def split_large(source: Source, part_size: int) -> list[Source]:
 
 
 def _walk(root: Path, scope: str, render_dirs: bool) -> Iterator[Source]:
-    if render_dirs and render.is_kustomization_dir(root):
-        yield Source("kustomize", str(root), str(root))
-        return
-    if render_dirs and render.is_chart_dir(root):
-        yield Source("helm", str(root), str(root))
-        return
-    try:
-        entries = sorted(os.scandir(root), key=lambda e: e.name)
-    except OSError as exc:
-        raise UsageError(f"{root}: cannot read directory: {exc.strerror}") from None
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue  # .git, .github, editor files: never manifests
-        if entry.is_dir():
-            sub = Path(entry.path)
-            yield from _walk(sub, str(sub) if render_dirs and _renders(sub) else scope, render_dirs)
-        elif entry.name.endswith(MANIFEST_SUFFIXES) and entry.is_file():
-            yield Source("file", entry.path, scope)
+    """A directory's sources, by the walk every command shares (:mod:`.walk`)."""
+    for path, unit in walk.walk(str(root), _is_manifest, _unit if render_dirs else None):
+        yield Source(unit, path, path) if unit else Source("file", path, scope)
 
 
-def _renders(path: Path) -> bool:
-    return render.is_kustomization_dir(path) or render.is_chart_dir(path)
+def _is_manifest(name: str) -> bool:
+    return name.endswith(MANIFEST_SUFFIXES)
+
+
+def _unit(path: str) -> str | None:
+    """"kustomize" or "helm" for a directory rendered as one unit, else None."""
+    directory = Path(path)
+    if render.is_kustomization_dir(directory):
+        return "kustomize"
+    return "helm" if render.is_chart_dir(directory) else None
 
 
 def read_text(path: str, start: int = 0, end: int = -1, line_base: int = 0) -> str:
