@@ -218,7 +218,7 @@ def test_validate_on_a_merge_request_reports_comments_and_passes_results_downstr
         "KUBEPUSH_VALIDATE_EXIT_CODE": "1", "KUBEPUSH_VALIDATE_ERRORS": "8", "KUBEPUSH_VALIDATE_WARNINGS": "0",
         "KUBEPUSH_VALIDATE_FINDINGS": "8"}
     notes = [n["body"] for n in fake_gitlab.notes.values() if n["iid"] == mr.number]
-    if (REPO / "src/kubepush/commands/comment.py").exists():  # comment: true -> the sticky MR comment
+    if (REPO / "src/kubepush/cli/comment.py").exists():  # comment: true -> the sticky MR comment
         assert len(notes) == 1 and "kubepush validate passed" in notes[0] and "No findings in 10 resources" in notes[0]
     else:
         assert not notes and "no 'comment' command" in job_log(proc.stdout, "kubepush-validate")

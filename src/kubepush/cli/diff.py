@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from kubepush.commands import drift
+from kubepush.cli import drift
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

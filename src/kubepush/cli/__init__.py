@@ -1,7 +1,9 @@
 """The ``kubepush`` command line: argument wiring and exit codes only.
 
-Each subcommand lives in ``kubepush.commands.<name>`` with two functions,
-``add_arguments(parser)`` and ``run(args) -> int``. Only the chosen command's
+Each subcommand lives in ``kubepush.cli.<name>`` with two functions,
+``add_arguments(parser)`` and ``run(args) -> int``; the flags several commands share are in
+:mod:`kubepush.cli.flags`, and :mod:`kubepush.cli.settings` merges flags with kubepush.yaml
+into the options objects the domain packages take. Only the chosen command's
 module is imported, so ``kubepush --help`` stays instant and a broken optional
 dependency of one stage never breaks the others.
 
@@ -16,20 +18,22 @@ import sys
 from collections.abc import Sequence
 
 from kubepush import __version__
+from kubepush.cli.flags import add_common
 from kubepush.errors import EXIT_OK, EXIT_USAGE, UsageError
 
 #: name -> (module, one-line help). Order is the order ``--help`` lists them.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "validate": ("kubepush.commands.validate", "validate manifests against offline schemas and API-server rules"),
-    "apply": ("kubepush.commands.apply", "server-side apply manifests to clusters in stages, prune, wait for health"),
-    "diff": ("kubepush.commands.diff", "preview what apply would change in each cluster (server-side dry run)"),
-    "drift": ("kubepush.commands.drift", "compare clusters with Git: drifted fields and who changed them; --heal"),
-    "bump": ("kubepush.commands.bump", "update image tags in the config repo and open or update a pull request"),
-    "revert": ("kubepush.commands.revert", "open a pull request that reverts a commit, or a target's last applied revision"),
-    "images": ("kubepush.commands.images", "list every image reference (what bump sees), with file and line"),
-    "targets": ("kubepush.commands.targets", "list the targets a change affects, as a CI matrix (GitHub, GitLab, json)"),
-    "comment": ("kubepush.commands.comment", "post or update one sticky pull-request comment per target from a report"),
+    "validate": ("kubepush.cli.validate", "validate manifests against offline schemas and API-server rules"),
+    "apply": ("kubepush.cli.apply", "server-side apply manifests to clusters in stages, prune, wait for health"),
+    "diff": ("kubepush.cli.diff", "preview what apply would change in each cluster (server-side dry run)"),
+    "drift": ("kubepush.cli.drift", "compare clusters with Git: drifted fields and who changed them; --heal"),
+    "bump": ("kubepush.cli.bump", "update image tags in the config repo and open or update a pull request"),
+    "revert": ("kubepush.cli.revert", "open a pull request that reverts a commit, or a target's last applied revision"),
+    "images": ("kubepush.cli.images", "list every image reference (what bump sees), with file and line"),
+    "targets": ("kubepush.cli.targets", "list the targets a change affects, as a CI matrix (GitHub, GitLab, json)"),
+    "comment": ("kubepush.cli.comment", "post or update one sticky pull-request comment per target from a report"),
 }
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse exits 2 on bad usage, which is our contract too; only the wording is ours."""
@@ -38,15 +42,6 @@ class _Parser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         sys.stderr.write(f"kubepush: error: {message}\n")
         sys.exit(EXIT_USAGE)
-
-
-def add_common(parser: argparse.ArgumentParser) -> None:
-    """Flags every subcommand accepts, so they can go after the command name too."""
-    parser.add_argument("-q", "--quiet", action="count", default=0, help="print less (repeat for errors only)")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="print more (repeat for debug)")
-    parser.add_argument(
-        "--config", metavar="FILE", help="kubepush.yaml to read (default: ./kubepush.yaml when present)"
-    )
 
 
 def build_parser(command: str | None) -> argparse.ArgumentParser:
@@ -86,7 +81,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
-
-
-if __name__ == "__main__":  # pragma: no cover - python -m kubepush.cli
-    sys.exit(main())

@@ -6,7 +6,7 @@ import argparse
 import time
 
 from kubepush import config as configuration
-from kubepush.commands import output
+from kubepush.cli import flags, output, settings
 from kubepush.errors import EXIT_OK, UsageError
 from kubepush.model import Result
 
@@ -17,34 +17,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default: the targets in kubepush.yaml, else .)")
     parser.add_argument("-t", "--target", action="append", default=[], metavar="NAME",
                         help="validate only this target from kubepush.yaml (repeatable)")
-    parser.add_argument("-k", "--kubernetes-version", metavar="X.Y",
-                        help="Kubernetes version to validate against (default: newest bundled)")
-    parser.add_argument("--strict", dest="strict", action="store_true", default=None,
-                        help="reject unknown fields (default)")
-    parser.add_argument("--no-strict", dest="strict", action="store_false",
-                        help="accept unknown fields")
-    parser.add_argument("--ignore-missing-schemas", action="store_true", default=None,
-                        help="warn instead of fail on kinds without a schema")
-    parser.add_argument("--crd", action="append", default=[], metavar="PATH",
-                        help="CustomResourceDefinitions to validate custom resources with (repeatable)")
+    flags.add_validation(parser)
     parser.add_argument("--schema-location", action="append", default=[], metavar="TEMPLATE",
                         help="also look up schemas here: a URL or folder, kubeconform template syntax "
                              "(e.g. '{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json'); "
                              "downloads are cached in $KUBEPUSH_CACHE_DIR (repeatable)")
-    parser.add_argument("--disable", action="append", default=[], metavar="RULE",
-                        help="switch off a rule, e.g. deprecated-api (repeatable; see --list-rules)")
     parser.add_argument("--list-rules", action="store_true", help="list rule ids and exit")
     parser.add_argument("--no-render", dest="render", action="store_false", default=None,
                         help="read kustomization and chart directories as plain files")
     parser.add_argument("-j", "--workers", type=int, default=0, metavar="N",
                         help="worker processes (default: one per CPU)")
-    output.add_arguments(parser)
+    flags.add_reports(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from kubepush.validate import engine
     from kubepush.validate.catalog import catalog
-    from kubepush.validate.schemas import resolve_version
 
     rules = catalog()
     if args.list_rules:
@@ -52,21 +40,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"{rule_id:24} {rule.description}")
         return EXIT_OK
     cfg = configuration.load(args.config)
-    settings = cfg.section("validate")
-    unknown = sorted((set(args.disable) | set(settings.get("disabledRules", ()))) - set(rules))
+    unknown = sorted(settings.disabled_rules(args, cfg) - set(rules))
     if unknown:
         raise UsageError(f"--disable: unknown rule {', '.join(unknown)} (see kubepush validate --list-rules)")
     # every flag and setting is checked before the reports open: a usage error writes no report
-    jobs = [(paths, engine.Options(
-        kubernetes_version=resolve_version(args.kubernetes_version or version or settings.get("kubernetesVersion")),
-        strict=_pick(args.strict, settings.get("strict"), True),
-        ignore_missing_schemas=_pick(args.ignore_missing_schemas, settings.get("ignoreMissingSchemas"), False),
-        disabled_rules=frozenset(args.disable) | frozenset(settings.get("disabledRules", ())),
-        crd_paths=tuple(args.crd or settings.get("crds", ())),
-        schema_locations=tuple(args.schema_location or settings.get("schemaLocations", ())),
-        render=_pick(args.render, settings.get("render"), True),
-        workers=max(0, args.workers),
-    )) for paths, version in _jobs(args, cfg)]
+    jobs = [(paths, settings.validation(args, cfg, version)) for paths, version in _jobs(args, cfg)]
     with output.open_output(args) as reporter:
         results = []
         for paths, options in jobs:
@@ -92,11 +70,6 @@ def _jobs(args: argparse.Namespace, cfg: configuration.Config) -> list[tuple[lis
     if targets:
         return [([t.path], t.kubernetes_version) for t in targets]
     return [(["."], None)]
-
-
-def _pick(flag: object, configured: object, default: bool) -> bool:
-    """CLI flag over config file over default."""
-    return bool(flag if flag is not None else configured if configured is not None else default)
 
 
 def _merge(results: list[Result]) -> Result:

@@ -11,16 +11,16 @@ from dataclasses import replace
 from typing import Any
 
 from kubepush import config as configuration
-from kubepush.cluster import cli, shared
-from kubepush.model import summary
-from kubepush.commands import output
+from kubepush.cli import cluster, flags, output, settings
+from kubepush.cluster import shared
+from kubepush.cluster.items import load_items
 from kubepush.errors import UsageError
-from kubepush.model import Finding, Result, Severity
+from kubepush.model import Finding, Result, Severity, summary
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.epilog = cli.EXIT_HELP
-    cli.add_arguments(parser)
+    parser.epilog = cluster.EXIT_HELP
+    flags.add_cluster(parser)
     parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                         help="how long to wait for health (default 300, or apply.timeout in kubepush.yaml)")
     parser.add_argument("--no-wait", dest="wait", action="store_false", default=True,
@@ -40,54 +40,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--adopt-inventory", action="store_true",
                         help="move every member of the target's inventory of an earlier kubepush version "
                              "(kubepush-<target>) into its current one, so prune treats them as its own")
-    cli.add_ignore_argument(parser)
-    cli.add_validate_arguments(parser)
-    output.add_arguments(parser)
+    flags.add_ignore_manager(parser)
+    flags.add_validate_before_apply(parser)
+    flags.add_reports(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from kubepush.cluster.apply import ApplyOptions, apply_target
+    from kubepush.cluster.apply import apply_target
 
     cfg = configuration.load(args.config)
-    settings = cfg.section("apply")
-    specs = cli.targets(args, cfg)
+    specs = cluster.targets(args, cfg)
     if args.concurrency < 0:
         raise UsageError("--concurrency must be positive")
-    options = ApplyOptions(
-        force=args.force if args.force is not None else settings.get("forceConflicts", True),
-        wait=args.wait and settings.get("wait", True),
-        timeout=args.timeout if args.timeout is not None else float(settings.get("timeout", 300)),
-        concurrency=args.concurrency or int(settings.get("concurrency", 16)),
-        request_timeout=args.request_timeout,
-        rollback=args.rollback_on_failure,
-        load_revision=_load_revision,
-        take_over=args.take_over,
-        adopt_inventory=args.adopt_inventory,
-        ignore=cli.ignore_rules(args, cfg),
-    )
+    options = replace(settings.apply(args, cfg), load_revision=_load_revision)
     versions = {t.name: t.kubernetes_version for t in cfg.targets}
-    progress = cli.Progress(args, "apply")
+    progress = cluster.Progress(args, "apply")
     lock = threading.Lock()
     result = Result(command="apply")
-    checks = {spec.name: cli.validation_options(versions.get(spec.name), cfg, args) for spec in specs
+    checks = {spec.name: settings.validation(args, cfg, versions.get(spec.name)) for spec in specs
               } if args.validate else {}
     with output.open_output(args) as reporter:
         loaded = {}
         for spec in specs:  # a target whose manifests do not render or validate applies nothing
-            invalid = cli.validate(spec.paths, checks[spec.name]) if args.validate else []
+            invalid = cluster.validate(spec.paths, checks[spec.name]) if args.validate else []
             if not invalid:
-                items, invalid, files = cli.load_items(spec.paths)
+                items, invalid, files = load_items(spec.paths)
                 result.files += files
             if invalid:
-                cli.report_findings(reporter, result, invalid, lock)
-                progress.for_target(spec.name)(f"{cli.describe_invalid(invalid)}: nothing applied")
+                cluster.report_findings(reporter, result, invalid, lock)
+                progress.for_target(spec.name)(f"{cluster.describe_invalid(invalid)}: nothing applied")
                 continue
             loaded[spec.name] = (spec, items)
         # two valid targets that would claim one object: nothing is applied (a target that does not
         # render is left out - its objects are unknown - and is checked again once it renders)
         conflicts = shared.declared_twice(list(loaded.values()), specs[0].shared)
         if conflicts:
-            cli.report_findings(reporter, result, conflicts, lock)
+            cluster.report_findings(reporter, result, conflicts, lock)
             for name in loaded:
                 progress.for_target(name)("nothing applied: objects are declared by two targets (see findings)")
             loaded.clear()
@@ -99,13 +87,13 @@ def run(args: argparse.Namespace) -> int:
             say = progress.for_target(name)
             started = time.perf_counter()
             outcome = apply_target(spec, items, replace(options, revision=revisions[name]), say)
-            cli.report_findings(reporter, result, outcome.refused, lock)
-            cli.report_changes(reporter, result, outcome.changes, lock)
-            cli.report_findings(reporter, result, [
+            cluster.report_findings(reporter, result, outcome.refused, lock)
+            cluster.report_changes(reporter, result, outcome.changes, lock)
+            cluster.report_findings(reporter, result, [
                 Finding(rule="rollback", message=f"[{name}] {note}", severity=Severity.WARNING,
                         file=f"cluster:{name}") for note in outcome.notes], lock)
             if outcome.error:
-                cli.environment_error(reporter, result, name, outcome.error, lock)
+                cluster.environment_error(reporter, result, name, outcome.error, lock)
             elif outcome.refused:
                 say(f"refused {len(outcome.refused)} objects: nothing applied")
             else:
@@ -139,7 +127,7 @@ def _load_revision(spec: Any, revision: str) -> list[Any]:
     from kubepush.gitops import revisions
 
     with revisions.worktree(revision, spec.paths) as tree:
-        items, broken, _ = cli.load_items([tree.there(p) for p in spec.paths])
+        items, broken, _ = load_items([tree.there(p) for p in spec.paths])
         for item in items:
             item.file = tree.here(item.file)
         if broken:

@@ -13,6 +13,7 @@ import argparse
 import json
 import sys
 
+from kubepush.cli import flags
 from kubepush.errors import EXIT_OK, UsageError
 
 
@@ -29,9 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--link", metavar="URL", help="where the full report is (default: the CI run)")
     parser.add_argument("--repo", metavar="URL", help="repository of the pull request (default: from CI, "
                         "else origin of the current checkout)")
-    parser.add_argument("--forge", choices=("github", "gitlab", "gitea"), help="when the URL does not say")
-    parser.add_argument("--forge-url", metavar="URL", help="API base URL (GitHub Enterprise, self-managed "
-                        "GitLab, Gitea)")
+    flags.add_forge(parser)
     parser.add_argument("-o", "--output", choices=("text", "json"), default="text",
                         help="json: number, comment id and URL, and whether it was created or updated")
 

@@ -14,7 +14,7 @@ import json
 import os
 import sys
 
-from kubepush.commands import output
+from kubepush.cli import flags, output
 from kubepush.errors import EXIT_FINDINGS, EXIT_OK
 
 
@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     what.add_argument("--path", action="append", default=[], metavar="PATH",
                       help="only files under this path of the repository (repeatable)")
     where = parser.add_argument_group("repository")
-    add_repository_arguments(where)
+    flags.add_repository(where)
     where.add_argument("--dry-run", action="store_true", help="print the diff; change nothing")
     where.add_argument("--direct", action="store_true", help="commit straight to the base branch")
     where.add_argument("--group", choices=("all", "image", "target"), default=None,
@@ -39,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--branch", metavar="TEMPLATE", help="branch template (default kubepush/{target}/{image})")
     where.add_argument("--commit-message", metavar="TEMPLATE", help="commit message template")
     where.add_argument("--title", metavar="TEMPLATE", help="pull request title template")
-    add_pull_request_arguments(parser.add_argument_group("pull request"))
+    flags.add_pull_request(parser.add_argument_group("pull request"))
     reg = parser.add_argument_group("registries")
     reg.add_argument("--registry-auth", action="append", default=[], metavar="HOST=USER:PASSWORD",
                      help="credentials for a registry (else ~/.docker/config.json / $DOCKER_CONFIG); "
@@ -49,30 +49,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="reach this registry over plain HTTP (repeatable)")
     parser.add_argument("-o", "--output", choices=("text", "json"), default="text",
                         help="json: what changed, branches, pull request numbers/URLs, for the next step")
-
-
-def add_repository_arguments(where: argparse._ArgumentGroup) -> None:
-    """Where the config repository is and how commits are made (shared with ``kubepush revert``)."""
-    where.add_argument("--repo", metavar="URL", help="clone this repository into a temporary directory "
-                                                      "(default: work in the current checkout)")
-    where.add_argument("--checkout", default=".", metavar="DIR", help="the checkout to work in (default: .)")
-    where.add_argument("--base", metavar="BRANCH", help="base branch (default: the remote's default branch)")
-    where.add_argument("--no-pr", action="store_true", help="push the branch but open no pull request")
-    where.add_argument("--author", metavar="'NAME <EMAIL>'", help="commit author and committer")
-    where.add_argument("--signoff", action="store_true", default=None, help="add a Signed-off-by trailer")
-    where.add_argument("--git-username", metavar="USER", help="HTTPS user for the token (default per forge)")
-
-
-def add_pull_request_arguments(pr: argparse._ArgumentGroup) -> None:
-    """The forge and the pull request's labels and people (shared with ``kubepush revert``)."""
-    pr.add_argument("--forge", choices=("github", "gitlab", "gitea"), help="when the URL does not say")
-    pr.add_argument("--forge-url", metavar="URL", help="API base URL (GitHub Enterprise, self-managed GitLab, Gitea)")
-    pr.add_argument("--label", action="append", default=[], metavar="LABEL")
-    pr.add_argument("--reviewer", action="append", default=[], metavar="USER")
-    pr.add_argument("--assignee", action="append", default=[], metavar="USER")
-    pr.add_argument("--draft", action="store_true", default=None)
-    pr.add_argument("--auto-merge", action="store_true", default=None,
-                    help="merge when checks pass (GitHub auto-merge, GitLab merge when pipeline succeeds)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""Report flags every command shares: ``--output``, ``--report``, ``--summary-md``.
+"""The reports of one run (from the flags of :func:`kubepush.cli.flags.add_reports`) and the stderr log.
 
 The stdout report is coloured only on a terminal without ``NO_COLOR``; file
 reports are written atomically by :mod:`kubepush.report.multi`.
@@ -10,21 +10,10 @@ import argparse
 import os
 import sys
 
-from kubepush.report import FORMATS, check_format, make_reporter
-from kubepush.report.base import Reporter
 from kubepush.model import Finding, ObjectRef, Result, Severity
+from kubepush.report import check_format, make_reporter
+from kubepush.report.base import Reporter
 from kubepush.report.multi import MultiReporter, open_reports
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("reports")
-    group.add_argument("-o", "--output", default="text", metavar="FORMAT",
-                       help=f"report on stdout: {', '.join(FORMATS)} (default: text)")
-    group.add_argument("--report", action="append", default=[], metavar="FORMAT=PATH",
-                       help="also write a report file, e.g. sarif=kubepush.sarif (repeatable)")
-    group.add_argument("--summary-md", metavar="PATH",
-                       help="write a Markdown summary, e.g. to $GITHUB_STEP_SUMMARY or for an MR comment")
-
 
 #: Where CI systems check the repository out; report paths are made relative to it,
 #: which code scanning, annotations and merge-request widgets need to attach findings.

@@ -13,8 +13,7 @@ import argparse
 import json
 import sys
 
-from kubepush.commands import output
-from kubepush.commands.bump import add_pull_request_arguments, add_repository_arguments
+from kubepush.cli import flags, output
 from kubepush.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 
 
@@ -30,10 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     cluster.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (default: the target's, "
                          "$KUBECONFIG or ~/.kube/config)")
     cluster.add_argument("--context", metavar="NAME", help="kubeconfig context (default: the target's)")
-    cluster.add_argument("--request-timeout", type=float, default=30.0, metavar="SECONDS",
-                         help="timeout of one API request (default 30)")
-    add_repository_arguments(parser.add_argument_group("repository"))
-    add_pull_request_arguments(parser.add_argument_group("pull request"))
+    flags.add_request_timeout(cluster)
+    flags.add_repository(parser.add_argument_group("repository"))
+    flags.add_pull_request(parser.add_argument_group("pull request"))
     parser.add_argument("-o", "--output", choices=("text", "json"), default="text",
                         help="json: the commit, branch, status and pull request, for the next step")
     parser.set_defaults(paths=[], namespace=None)  # the target comes from kubepush.yaml, as apply reads it
@@ -73,12 +71,12 @@ def _what(args: argparse.Namespace) -> tuple[str, str]:
     if len(args.target) != 1:
         raise UsageError("--last-applied needs the one target whose inventory records it: -t TARGET")
     from kubepush import config as configuration
-    from kubepush.cluster import cli
+    from kubepush.cli import cluster
     from kubepush.cluster.last_applied import last_applied
     from kubepush.gitops.revisions import DIRTY_SUFFIX, is_dirty
 
     name = args.target[0]
-    revision = last_applied(cli.targets(args, configuration.load(args.config))[0], args.request_timeout)
+    revision = last_applied(cluster.targets(args, configuration.load(args.config))[0], args.request_timeout)
     if is_dirty(revision):
         raise UsageError(f"target {name} last applied {revision}: a working tree with uncommitted changes "
                          f"on top of {revision.removesuffix(DIRTY_SUFFIX)}, not a commit, so there is nothing to "

@@ -1,0 +1,45 @@
+"""The manifests of a target as plan Items: each rendered object with the file and line it
+starts at; YAML and shape errors are findings (a target that does not load applies nothing)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubepush.model import Finding
+
+
+def load_items(paths: list[str]) -> tuple[list[Any], list[Finding], int]:
+    """Rendered objects of ``paths`` as plan Items, YAML/shape errors as findings, and the file count."""
+    from kubepush.cluster.plan import Item
+    from kubepush.manifests import sources
+    from kubepush.manifests.documents import Document
+
+    items, findings, files = [], [], 0
+    for source in sources.discover(paths):
+        files += 1
+        for doc in sources.load(source):
+            if not isinstance(doc, Document):
+                findings.append(doc)
+                continue
+            obj = doc.obj
+            meta = obj.get("metadata") if isinstance(obj, dict) else None
+            if not (isinstance(obj, dict) and obj.get("apiVersion") and obj.get("kind") and isinstance(meta, dict)
+                    and meta.get("name")):
+                findings.append(Finding(rule="not-an-object", file=doc.file, document=doc.index, object=doc.ref,
+                                        message="not a Kubernetes object with apiVersion, kind and metadata.name"))
+                continue
+            items.append(Item(obj, doc.file, doc.index, _start_line(doc)))
+    return items, findings, files
+
+
+def _start_line(doc: Any) -> int:
+    """The first line of an object's own text: after ``---``, blank lines and comments."""
+    if doc.prefix:  # an item of a kind: List - only the position-keeping parse knows
+        return doc.locate(())[0]
+    line = doc.raw.line_offset + 1
+    for text in doc.raw.text.splitlines():
+        stripped = text.strip()
+        if stripped and stripped != "---" and not stripped.startswith("#"):
+            break
+        line += 1
+    return line
