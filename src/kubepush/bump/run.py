@@ -37,7 +37,13 @@ GROUPINGS = ("all", "image", "target")
 
 @dataclass(frozen=True)
 class Options:
-    """Everything bump needs, already merged from flags and kubepush.yaml by the command."""
+    """Everything bump needs, complete: flags merged with kubepush.yaml's ``bump:`` section by
+    :func:`kubepush.cli.settings.bump` - bump never reads kubepush.yaml itself.
+
+    kubepush.yaml is the one of the checkout (a ``--repo`` clone holds its own), so the options
+    are completed once it exists: :func:`run` takes the flags, which say where the repository
+    is, and a function that completes them from the checkout's root.
+    """
 
     images: tuple[str, ...] = ()
     from_registry: bool = False
@@ -46,25 +52,31 @@ class Options:
     checkout: str = "."
     repo: str | None = None
     base: str | None = None
-    config: str | None = None
     dry_run: bool = False
     no_pr: bool = False
     direct: bool = False
     group: str = "all"
-    branch: str | None = None
-    commit_message: str | None = None
-    title: str | None = None
+    branch: str = templates.DEFAULT_BRANCH
+    commit_message: str = templates.DEFAULT_COMMIT
+    title: str = templates.DEFAULT_TITLE
     labels: tuple[str, ...] = ()
     reviewers: tuple[str, ...] = ()
     assignees: tuple[str, ...] = ()
-    draft: bool | None = None
-    auto_merge: bool | None = None
-    signoff: bool | None = None
+    draft: bool = False
+    auto_merge: bool = False
+    signoff: bool = False
+    #: ``--author 'Name <email>'``, parsed when committing; else ``author_config`` (``bump.author``)
     author: str | None = None
+    author_config: dict[str, str] | None = None
     forge: str | None = None
     forge_url: str | None = None
     git_username: str | None = None
     insecure_registries: tuple[str, ...] = ()
+    #: ``bump.policies`` and ``bump.valuesPaths``
+    policies: tuple[dict[str, Any], ...] = ()
+    values_paths: tuple[str, ...] = ()
+    #: every target of kubepush.yaml, paths resolved; ``targets`` names the ones bumped
+    config_targets: tuple[configuration.Target, ...] = ()
     registry_auth: tuple[str, ...] = ()
     pipeline_url: str = ""
     attempts: int = 3
@@ -109,15 +121,14 @@ class BumpResult:
 class Planner:
     """Discovery + planning against a tree, re-runnable on a fresh tree after a rebase."""
 
-    def __init__(self, options: Options, settings: dict[str, Any], targets: list[configuration.Target]) -> None:
+    def __init__(self, options: Options, targets: list[configuration.Target]) -> None:
         if bool(options.images) == options.from_registry:
             raise UsageError("say what to bump: --image REF (from an application pipeline) "
                              "or --from-registry (newest tag allowed by each image's policy)")
         self.options = options
-        self.settings = settings
         self.targets = targets  # every target of kubepush.yaml; options.targets says which are bumped
         self.requested = planner.parse_requested(options.images)
-        self.rules = planner.parse_policies(settings.get("policies", ())) if options.from_registry else []
+        self.rules = planner.parse_policies(options.policies) if options.from_registry else []
         if options.from_registry and not self.rules:
             raise UsageError("--from-registry needs image policies: add bump.policies to kubepush.yaml "
                              "(e.g. - {image: ghcr.io/acme/shop, kind: semver, range: '^1'})")
@@ -156,7 +167,7 @@ class Planner:
         paths = self.paths(root)
         if repo is not None and mentions:
             paths = _candidates(repo, root, paths, mentions)
-        found = discover_paths(paths, extra_value_paths=self.settings.get("valuesPaths", ()), mentions=mentions)
+        found = discover_paths(paths, extra_value_paths=self.options.values_paths, mentions=mentions)
         return found.sites, found.findings
 
     def plan(self, root: Path, repo: gitops.Repo | None = None) -> planner.Plan:
@@ -177,7 +188,7 @@ class Planner:
             from kubepush.registry import Credentials, RegistryClient
 
             creds = dict(Credentials.from_flag(v) for v in self.options.registry_auth)
-            insecure = (*self.options.insecure_registries, *self.settings.get("insecureRegistries", ()))
+            insecure = self.options.insecure_registries
             self._client = RegistryClient(credentials=creds, insecure=insecure)
         return self._client
 
@@ -222,41 +233,43 @@ def _edits_for(updates: Sequence[planner.Update]) -> list[edit.FileEdit]:
     return kustomization.plan(u.edit() for u in updates)
 
 
-def run(options: Options, log: Callable[[str], None] = lambda m: None) -> BumpResult:
-    """Bump images in the config repository; see the module docstring for the order of effects."""
-    if options.direct and options.no_pr:
+def run(flags: Options, complete: Callable[[Path], Options] | None = None,
+        log: Callable[[str], None] = lambda m: None) -> BumpResult:
+    """Bump images in the config repository; see the module docstring for the order of effects.
+
+    ``flags`` says where the repository is; ``complete(root)`` gives the complete options once
+    its checkout exists (default: ``flags`` are complete).
+    """
+    def run_in(root: Path, repo: gitops.Repo | None) -> BumpResult:
+        return _run_in(root, repo, complete(root) if complete else flags, log)
+
+    if flags.direct and flags.no_pr:
         raise UsageError("--direct already skips the pull request; drop --no-pr")
-    if options.dry_run and not options.repo:
-        return _run_in(Path(options.checkout).resolve(), None, options, log)
-    if options.repo:
-        with gitops.workspace(url=options.repo, base=options.base,
-                              credentials=_git_credentials(options.repo, options)) as repo:
-            return _run_in(repo.path, repo, options, log)
-    with gitops.workspace(options.checkout) as repo:
-        credentials = _git_credentials(repo.url, options)
-    with gitops.workspace(options.checkout, credentials=credentials) as repo:
-        return _run_in(repo.path, repo, options, log)
+    if flags.dry_run and not flags.repo:
+        return run_in(Path(flags.checkout).resolve(), None)
+    if flags.repo:
+        with gitops.workspace(url=flags.repo, base=flags.base,
+                              credentials=_git_credentials(flags.repo, flags)) as repo:
+            return run_in(repo.path, repo)
+    with gitops.workspace(flags.checkout) as repo:
+        credentials = _git_credentials(repo.url, flags)
+    with gitops.workspace(flags.checkout, credentials=credentials) as repo:
+        return run_in(repo.path, repo)
 
 
 def _run_in(root: Path, repo: gitops.Repo | None, options: Options, log: Callable[[str], None]) -> BumpResult:
-    cfg = configuration.load(options.config or (str(root / configuration.DEFAULT_NAME)
-                                                if (root / configuration.DEFAULT_NAME).is_file() else None))
-    settings = cfg.section("bump")
     # repository-relative, so that a re-planned tree (a fresh clone after a moved base) finds them
-    cfg.select(list(options.targets))  # an unknown -t name is a usage error before anything else
     targets = [configuration.Target(t.name, os.path.relpath(os.path.abspath(t.path), root), t.kubernetes_version,
-                                    t.raw) for t in cfg.targets]
-    work = Planner(options, settings, targets)
+                                    t.raw) for t in options.config_targets]
+    work = Planner(options, targets)
     planned_at = repo.head() if repo is not None else ""
     first = work.plan(root, repo)
     for finding in first.findings:  # repository-relative, not a temporary clone's path
         if finding.file and os.path.isabs(finding.file):
             finding.file = os.path.relpath(finding.file, root)
     result = BumpResult(up_to_date=len(first.up_to_date), findings=first.findings)
-    how = options.group or settings.get("group", "all")
-    texts = templates.Texts(options.branch or settings.get("branch", templates.DEFAULT_BRANCH),
-                            options.commit_message or settings.get("commitMessage", templates.DEFAULT_COMMIT),
-                            options.title or settings.get("title", templates.DEFAULT_TITLE))
+    how = options.group
+    texts = templates.Texts(options.branch, options.commit_message, options.title)
     forge = None
     for key, updates in group_updates(first.updates, how).items():
         values = templates.fields(updates, key)
@@ -281,12 +294,12 @@ def _run_in(root: Path, repo: gitops.Repo | None, options: Options, log: Callabl
                 applied[0] = [u for u in work.plan(tree, repo).updates if belongs(u)]
             return [c.file for c in _edits_for(applied[0]) if edit.write(c)]
 
-        direct = options.direct or bool(settings.get("direct", False))
+        direct = options.direct
         pushed = gitops.publish(
             repo, apply, message=gitops.commit_message(texts.commit, **values),
-            branch=None if direct else group.branch, base=options.base or settings.get("base"),
-            direct=direct, identity=_identity(options, settings),
-            signoff=_flag(options.signoff, settings, "signoff"), attempts=options.attempts,
+            branch=None if direct else group.branch, base=options.base,
+            direct=direct, identity=gitops.Identity.parse(options.author, options.author_config),
+            signoff=options.signoff, attempts=options.attempts,
         )
         group.status, group.commit = pushed.status, pushed.sha
         group.updates = _relative(_from_base(applied[0], updates), root)  # what was committed
@@ -294,8 +307,8 @@ def _run_in(root: Path, repo: gitops.Repo | None, options: Options, log: Callabl
         if direct or options.no_pr:
             continue
         try:
-            forge = forge or _open_forge(repo, options, settings)
-            group.pull_request = _pull_request(forge, group, pushed, texts, values, options, settings, log)
+            forge = forge or _open_forge(repo, options)
+            group.pull_request = _pull_request(forge, group, pushed, texts, values, options, log)
         except UsageError as exc:  # the push happened: say so, so nothing is left half-made unreported
             raise UsageError(f"{exc}\n  branch {group.branch} is pushed at {pushed.sha[:12]} without its pull "
                              "request; re-running the same kubepush bump opens or updates it") from None
@@ -303,17 +316,15 @@ def _run_in(root: Path, repo: gitops.Repo | None, options: Options, log: Callabl
 
 
 def _pull_request(forge: Any, group: GroupResult, pushed: gitops.PushResult, texts: templates.Texts,
-                  values: dict[str, str], options: Options, settings: dict[str, Any],
+                  values: dict[str, str], options: Options,
                   log: Callable[[str], None]) -> dict[str, Any] | None:
     """Find-or-create the PR after a push; close a stale one when the base already has the change."""
     title = gitops.commit_message(texts.title, **values).strip()
     pr, done = forge.follow_push(
         group.branch, pushed.base, title, templates.body(group.updates, options.pipeline_url),
-        on_base=pushed.status == gitops.NO_CHANGES, draft=_flag(options.draft, settings, "draft"),
-        labels=options.labels or tuple(settings.get("labels", ())),
-        reviewers=options.reviewers or tuple(settings.get("reviewers", ())),
-        assignees=options.assignees or tuple(settings.get("assignees", ())),
-        auto_merge=_flag(options.auto_merge, settings, "autoMerge"),
+        on_base=pushed.status == gitops.NO_CHANGES, draft=options.draft,
+        labels=options.labels, reviewers=options.reviewers, assignees=options.assignees,
+        auto_merge=options.auto_merge,
     )
     if pr is None:
         return None
@@ -343,25 +354,16 @@ def _display_diff(change: edit.FileEdit, root: Path) -> str:
     return replace(change, file=os.path.relpath(change.file, root)).diff()
 
 
-def _flag(value: bool | None, settings: dict[str, Any], key: str) -> bool:
-    return bool(value if value is not None else settings.get(key, False))
-
-
-def _identity(options: Options, settings: dict[str, Any]) -> gitops.Identity:
-    return gitops.Identity.parse(options.author, settings.get("author", {}))
-
-
 def _git_credentials(url: str, options: Options) -> gitops.Credentials | None:
     from kubepush.forges.factory import git_credentials
 
     return git_credentials(url, options.forge, options.git_username, api_url=options.forge_url)
 
 
-def _open_forge(repo: gitops.Repo, options: Options, settings: dict[str, Any]) -> Any:
+def _open_forge(repo: gitops.Repo, options: Options) -> Any:
     from kubepush.forges.factory import open_forge
 
-    return open_forge(repo.url, kind=options.forge or settings.get("forge"),
-                      api_url=options.forge_url or settings.get("forgeUrl"))
+    return open_forge(repo.url, kind=options.forge, api_url=options.forge_url)
 
 
 def pipeline_url(env: dict[str, str] | os._Environ[str] = os.environ) -> str:

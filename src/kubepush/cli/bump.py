@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
+from pathlib import Path
 
-from kubepush.cli import flags, output
+from kubepush import config as configuration
+from kubepush.cli import flags, output, settings
 from kubepush.errors import EXIT_FINDINGS, EXIT_OK
 
 
@@ -54,19 +55,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from kubepush.bump import run as bump
 
-    options = bump.Options(
-        images=tuple(args.image), from_registry=args.from_registry, targets=tuple(args.target),
-        paths=tuple(args.path), checkout=args.checkout, repo=args.repo, base=args.base, config=args.config,
-        dry_run=args.dry_run, no_pr=args.no_pr, direct=args.direct, group=args.group or "",
-        branch=args.branch, commit_message=args.commit_message, title=args.title, labels=tuple(args.label),
-        reviewers=tuple(args.reviewer), assignees=tuple(args.assignee), draft=args.draft,
-        auto_merge=args.auto_merge, signoff=args.signoff, author=args.author, forge=args.forge,
-        forge_url=args.forge_url, git_username=args.git_username,
-        insecure_registries=tuple(args.insecure_registry),
-        registry_auth=(*args.registry_auth, *os.environ.get("KUBEPUSH_REGISTRY_AUTH", "").split()),
-        pipeline_url=bump.pipeline_url(),
-    )
-    result = bump.run(options, log=lambda message: output.log(args, 0, message) if not args.quiet else None)
+    def complete(root: Path) -> bump.Options:  # kubepush.yaml is the checkout's: read once it exists
+        cfg = settings.config_of_checkout(args.config, root)
+        cfg.select(list(args.target))  # an unknown -t name is a usage error before anything else
+        return settings.bump(args, cfg)
+
+    flags_only = settings.bump(args, configuration.Config())
+    result = bump.run(flags_only, complete,
+                      log=lambda message: output.log(args, 0, message) if not args.quiet else None)
     if args.output == "json":
         json.dump(result.to_dict(), sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -91,10 +91,10 @@ def _read(source: str) -> str:
 
 
 def _origin() -> str:
-    import subprocess
+    from kubepush.gitops.origin import origin_url
 
-    out = subprocess.run(["git", "config", "--get", "remote.origin.url"], capture_output=True, text=True, check=False)
-    if out.returncode or not out.stdout.strip():
+    url = origin_url()
+    if not url:
         raise UsageError("no repository: pass --repo URL (not in CI, and the current directory has no "
                          "git remote 'origin')")
-    return out.stdout.strip()
+    return url

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from kubepush import config as configuration
 from kubepush.bump.scope import How, Placement, Scope, search_paths, target_files
+from kubepush.cli import settings
 from kubepush.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 
 
@@ -44,8 +45,7 @@ def run(args: argparse.Namespace) -> int:
         root = Path.cwd()
         chosen = where.chosen if where else target_files(root, ((t.name, t.path) for t in cfg.targets))
         paths = _shown(root, search_paths(chosen)) or ["."]
-    settings = cfg.section("bump")
-    found = discover_paths(paths, extra_value_paths=settings.get("valuesPaths", ()))
+    found = discover_paths(paths, extra_value_paths=settings.section(cfg, settings.BumpSection).values_paths)
     placed = {id(s): where.placements(s) for s in found.sites} if where else {}
     findings = [*found.findings, *(where.refusals(found.sites) if where else ())]
     if args.output == "json":

@@ -13,7 +13,8 @@ import argparse
 import json
 import sys
 
-from kubepush.cli import flags, output
+from kubepush import config as configuration
+from kubepush.cli import flags, output, settings
 from kubepush.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 
 
@@ -38,16 +39,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kubepush.bump.run import pipeline_url
     from kubepush.revert import run as revert
 
     commit, reason = _what(args)
-    options = revert.Options(
-        commit=commit, reason=reason, checkout=args.checkout, repo=args.repo, base=args.base, config=args.config,
-        no_pr=args.no_pr, labels=tuple(args.label), reviewers=tuple(args.reviewer), assignees=tuple(args.assignee),
-        draft=bool(args.draft), auto_merge=bool(args.auto_merge), author=args.author, signoff=args.signoff,
-        forge=args.forge, forge_url=args.forge_url, git_username=args.git_username, pipeline_url=pipeline_url())
-    result = revert.run(options, log=lambda message: output.log(args, 0, message) if not args.quiet else None)
+    flags_only = settings.revert(args, configuration.Config(), commit, reason)
+    result = revert.run(flags_only, lambda root: settings.revert(args, settings.config_of_checkout(args.config, root),
+                                                                 commit, reason),
+                        log=lambda message: output.log(args, 0, message) if not args.quiet else None)
     if args.output == "json":
         json.dump(result.to_dict(), sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -70,7 +68,6 @@ def _what(args: argparse.Namespace) -> tuple[str, str]:
         return args.commit, args.reason or ""
     if len(args.target) != 1:
         raise UsageError("--last-applied needs the one target whose inventory records it: -t TARGET")
-    from kubepush import config as configuration
     from kubepush.cli import cluster
     from kubepush.cluster.last_applied import last_applied
     from kubepush.gitops.revisions import DIRTY_SUFFIX, is_dirty

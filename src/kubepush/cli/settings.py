@@ -168,3 +168,50 @@ def config_of_checkout(explicit: str | None, root: Path) -> configuration.Config
     ``--repo`` clone holds its own, so this is read once the checkout exists)."""
     default = root / configuration.DEFAULT_NAME
     return configuration.load(explicit or (str(default) if default.is_file() else None))
+
+
+def bump(args: argparse.Namespace, cfg: configuration.Config) -> Any:
+    """``kubepush bump``'s complete options; ``cfg`` is the checkout's kubepush.yaml (an empty
+    :class:`~kubepush.config.Config` for the flags alone, which say where the checkout is)."""
+    import os
+
+    from kubepush.bump import run as bumping
+    from kubepush.bump import templates
+
+    file = section(cfg, BumpSection)
+    return bumping.Options(
+        images=tuple(args.image), from_registry=args.from_registry, targets=tuple(args.target),
+        paths=tuple(args.path), checkout=args.checkout, repo=args.repo, base=args.base or file.base,
+        dry_run=args.dry_run, no_pr=args.no_pr, direct=args.direct or bool(file.direct),
+        group=args.group or file.group or "all", branch=args.branch or file.branch or templates.DEFAULT_BRANCH,
+        commit_message=args.commit_message or file.commit_message or templates.DEFAULT_COMMIT,
+        title=args.title or file.title or templates.DEFAULT_TITLE,
+        **_commit(args, file), labels=tuple(pick(args.label, file.labels, ())),
+        reviewers=tuple(pick(args.reviewer, file.reviewers, ())),
+        assignees=tuple(pick(args.assignee, file.assignees, ())), draft=bool(pick(args.draft, file.draft, False)),
+        auto_merge=bool(pick(args.auto_merge, file.auto_merge, False)),
+        insecure_registries=(*args.insecure_registry, *file.insecure_registries),
+        policies=file.policies, values_paths=file.values_paths, config_targets=cfg.targets,
+        registry_auth=(*args.registry_auth, *os.environ.get("KUBEPUSH_REGISTRY_AUTH", "").split()),
+        pipeline_url=bumping.pipeline_url(),
+    )
+
+
+def revert(args: argparse.Namespace, cfg: configuration.Config, commit: str, reason: str) -> Any:
+    """``kubepush revert``'s complete options (kubepush.yaml's ``bump:`` supplies what both share)."""
+    from kubepush.bump.run import pipeline_url
+    from kubepush.revert import run as reverting
+
+    file = section(cfg, BumpSection)
+    return reverting.Options(
+        commit=commit, reason=reason, checkout=args.checkout, repo=args.repo, base=args.base or file.base,
+        no_pr=args.no_pr, **_commit(args, file), labels=tuple(args.label), reviewers=tuple(args.reviewer),
+        assignees=tuple(args.assignee), draft=bool(args.draft), auto_merge=bool(args.auto_merge),
+        config_targets=cfg.targets, config_path=cfg.path, pipeline_url=pipeline_url())
+
+
+def _commit(args: argparse.Namespace, file: BumpSection) -> dict[str, Any]:
+    """What bump and revert resolve alike: the commit's identity, the forge and its API."""
+    return {"author": args.author, "author_config": file.author,
+            "signoff": bool(pick(args.signoff, file.signoff, False)), "forge": args.forge or file.forge,
+            "forge_url": args.forge_url or file.forge_url, "git_username": args.git_username}

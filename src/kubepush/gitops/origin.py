@@ -77,3 +77,12 @@ def checkout_of(path: str | Path) -> Checkout | None:
         return None
     url = git.run("config", "--get", "remote.origin.url", what="reading the origin remote", ok=(0, 1))
     return Checkout(Path(top.stdout.strip()), normalise(url.stdout) if url.status == 0 and url.stdout.strip() else "")
+
+
+def origin_url(path: str | Path = ".") -> str:
+    """The ``origin`` remote's URL as configured in the checkout at ``path``, to talk to its forge
+    (not normalised: it may hold credentials, so it is for connecting, never for display); ""
+    when there is no such remote or ``path`` is in no checkout."""
+    url = Git(Path(path), timeout=30).run("config", "--get", "remote.origin.url", what="reading the origin remote",
+                                          ok=(0, 1, 128))
+    return url.stdout.strip() if url.status == 0 else ""

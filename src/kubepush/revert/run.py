@@ -9,7 +9,8 @@ date and the same pull request, and a base that already reverted the commit clos
 A revert that conflicts is a finding per conflicting file (exit 1); nothing is pushed.
 
 kubepush.yaml's ``bump`` section supplies what both commands share: ``base``, ``forge``,
-``forgeUrl``, ``author``, ``signoff``.
+``forgeUrl``, ``author``, ``signoff`` - merged into :class:`Options` by
+:func:`kubepush.cli.settings.revert` once the checkout (with its kubepush.yaml) exists.
 """
 
 from __future__ import annotations
@@ -31,26 +32,32 @@ BRANCH = "kubepush/revert-{short}"
 
 @dataclass(frozen=True)
 class Options:
+    """Everything revert needs, complete (flags merged with the checkout's kubepush.yaml)."""
+
     commit: str
     #: why, for the pull request (``--last-applied`` says which target applied it)
     reason: str = ""
     checkout: str = "."
     repo: str | None = None
     base: str | None = None
-    config: str | None = None
     no_pr: bool = False
     labels: tuple[str, ...] = ()
     reviewers: tuple[str, ...] = ()
     assignees: tuple[str, ...] = ()
     draft: bool = False
     auto_merge: bool = False
+    #: ``--author 'Name <email>'``, parsed when committing; else ``author_config`` (``bump.author``)
     author: str | None = None
-    signoff: bool | None = None
+    author_config: dict[str, str] | None = None
+    signoff: bool = False
     forge: str | None = None
     forge_url: str | None = None
     git_username: str | None = None
     pipeline_url: str = ""
     attempts: int = 3
+    #: kubepush.yaml's targets (paths resolved) and where it is: which targets the revert changes
+    config_targets: tuple[configuration.Target, ...] = ()
+    config_path: str | None = None
 
 
 @dataclass
@@ -73,34 +80,39 @@ class RevertResult:
                 "changed": self.status == gitops.PUSHED, "findings": [f.to_dict() for f in self.findings]}
 
 
-def run(options: Options, log: Callable[[str], None] = lambda m: None) -> RevertResult:
-    """Open (or find) the pull request that reverts ``options.commit``."""
+def run(flags: Options, complete: Callable[[Path], Options] | None = None,
+        log: Callable[[str], None] = lambda m: None) -> RevertResult:
+    """Open (or find) the pull request that reverts ``flags.commit``.
+
+    ``flags`` says where the repository is; ``complete(root)`` gives the complete options once
+    its checkout exists (default: ``flags`` are complete).
+    """
     from kubepush.forges.factory import git_credentials
 
-    if options.repo:
-        credentials = git_credentials(options.repo, options.forge, options.git_username, api_url=options.forge_url)
-        with gitops.workspace(url=options.repo, base=options.base, credentials=credentials) as repo:
-            return _run_in(repo, options, log)
-    with gitops.workspace(options.checkout) as repo:
-        credentials = git_credentials(repo.url, options.forge, options.git_username, api_url=options.forge_url)
-    with gitops.workspace(options.checkout, credentials=credentials) as repo:
-        return _run_in(repo, options, log)
+    def run_in(repo: gitops.Repo) -> RevertResult:
+        return _run_in(repo, complete(repo.path) if complete else flags, log)
+
+    if flags.repo:
+        credentials = git_credentials(flags.repo, flags.forge, flags.git_username, api_url=flags.forge_url)
+        with gitops.workspace(url=flags.repo, base=flags.base, credentials=credentials) as repo:
+            return run_in(repo)
+    with gitops.workspace(flags.checkout) as repo:
+        credentials = git_credentials(repo.url, flags.forge, flags.git_username, api_url=flags.forge_url)
+    with gitops.workspace(flags.checkout, credentials=credentials) as repo:
+        return run_in(repo)
 
 
 def _run_in(repo: gitops.Repo, options: Options, log: Callable[[str], None]) -> RevertResult:
     root = repo.path
-    cfg = configuration.load(options.config or (str(root / configuration.DEFAULT_NAME)
-                                                if (root / configuration.DEFAULT_NAME).is_file() else None))
-    settings = cfg.section("bump")
-    state = repo.sync(options.base or settings.get("base"))
+    state = repo.sync(options.base)
     commit = reverting.find(repo, options.commit, state.base)
     result = RevertResult(commit.sha, commit.subject, gitops.branch_name(BRANCH, short=commit.short),
-                          base=state.base, targets=_affected(cfg, commit, root))
+                          base=state.base, targets=_affected(options, commit, root))
     try:
         pushed = gitops.publish(
             repo, reverting.reverter(repo, commit), message=commit.revert_message, branch=result.branch,
-            base=state.base, identity=gitops.Identity.parse(options.author, settings.get("author")),
-            signoff=bool(options.signoff if options.signoff is not None else settings.get("signoff", False)),
+            base=state.base, identity=gitops.Identity.parse(options.author, options.author_config),
+            signoff=options.signoff,
             attempts=options.attempts, carry_over=False)
     except reverting.Conflict as exc:
         result.status = "conflict"
@@ -114,8 +126,7 @@ def _run_in(repo: gitops.Repo, options: Options, log: Callable[[str], None]) -> 
     from kubepush.forges.factory import open_forge
 
     try:
-        forge = open_forge(repo.url, kind=options.forge or settings.get("forge"),
-                           api_url=options.forge_url or settings.get("forgeUrl"))
+        forge = open_forge(repo.url, kind=options.forge, api_url=options.forge_url)
         pr, done = forge.follow_push(result.branch, state.base, commit.revert_message.split("\n", 1)[0],
                                      body(result, options), on_base=pushed.status == gitops.NO_CHANGES,
                                      draft=options.draft, labels=options.labels, reviewers=options.reviewers,
@@ -130,12 +141,13 @@ def _run_in(repo: gitops.Repo, options: Options, log: Callable[[str], None]) -> 
     return result
 
 
-def _affected(cfg: configuration.Config, commit: reverting.Commit, root: Path) -> list[str]:
+def _affected(options: Options, commit: reverting.Commit, root: Path) -> list[str]:
     """The targets whose manifests the reverted commit changed (what the revert will change again)."""
     from kubepush.ci.affected import affected
 
-    pairs = [(t.name, t.path if os.path.isabs(t.path) else str(root / t.path)) for t in cfg.targets]
-    return [a.name for a in affected(pairs, commit.files, root, Path(cfg.path) if cfg.path else None)]
+    pairs = [(t.name, t.path if os.path.isabs(t.path) else str(root / t.path)) for t in options.config_targets]
+    config = Path(options.config_path) if options.config_path else None
+    return [a.name for a in affected(pairs, commit.files, root, config)]
 
 
 def body(result: RevertResult, options: Options) -> str:
