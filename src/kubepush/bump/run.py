@@ -74,7 +74,7 @@ class Options:
     insecure_registries: tuple[str, ...] = ()
     #: ``bump.policies`` and ``bump.valuesPaths``
     policies: tuple[dict[str, Any], ...] = ()
-    values_paths: tuple[str, ...] = ()
+    values_paths: tuple[dict[str, str], ...] = ()
     #: every target of kubepush.yaml, paths resolved; ``targets`` names the ones bumped
     config_targets: tuple[configuration.Target, ...] = ()
     registry_auth: tuple[str, ...] = ()

@@ -20,7 +20,8 @@ from kubepush.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     what = parser.add_argument_group("what to revert")
-    what.add_argument("commit", nargs="?", metavar="COMMIT", help="the commit to revert (a sha, or a branch of the remote: its tip)")
+    what.add_argument("commit", nargs="?", metavar="COMMIT",
+                      help="the commit to revert (a sha, or a branch of the remote: its tip)")
     what.add_argument("--last-applied", action="store_true",
                       help="the revision the target's inventory records as last applied (kubepush.dev/revision)")
     what.add_argument("-t", "--target", action="append", default=[], metavar="NAME",

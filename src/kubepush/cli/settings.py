@@ -58,7 +58,7 @@ class BumpSection:
     are revert's too)."""
 
     policies: tuple[dict[str, Any], ...] = ()
-    values_paths: tuple[str, ...] = ()
+    values_paths: tuple[dict[str, str], ...] = ()
     branch: str | None = None
     commit_message: str | None = None
     title: str | None = None
