@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from kubepush.model import Finding, ObjectRef, Result, Severity
 from kubepush.report import FORMATS, make_reporter
 from kubepush.report.base import Reporter
-from kubepush.model import Finding, ObjectRef, Result, Severity
 
 DATA = Path(__file__).parent / "data" / "report"
 ROOT = "/srv/repo"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from kubepush.errors import UsageError
-from kubepush.report import FORMATS, check_format, make_reporter
 from kubepush.model import Finding, ObjectRef, Result
+from kubepush.report import FORMATS, check_format, make_reporter
 from kubepush.report.multi import MultiReporter, ReportFile, open_reports, parse_report_spec
 
 OBJ = ObjectRef("apps/v1", "Deployment", "prod", "web")

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from kubepush_cli import kubepush
 
 from kubepush.validate.remote import expand
-from kubepush_cli import kubepush
 
 WIDGET_SCHEMA = {
     "type": "object",

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from external_data import require
 
-from kubepush.report.base import Reporter
 from kubepush.model import Finding, ObjectRef, Result, Severity
+from kubepush.report.base import Reporter
 from kubepush.validate import engine
 
 REAL = require("corpus/real")

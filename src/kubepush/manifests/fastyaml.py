@@ -23,7 +23,6 @@ import yaml_rs
 from kubepush.manifests.errors import YAMLError
 from kubepush.manifests.nesting import MAX_NESTING, too_deep
 
-
 # A document marker: '---' or '...' at column 0 followed by blank/end of line.
 _MARKER = re.compile(r"^(---|\.\.\.)(?=[ \t\r\n]|$)", re.M)
 

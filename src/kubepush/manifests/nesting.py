@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 MAX_NESTING = 256
-_DEEP_TEXT = re.compile(r"[\[{](?:[^\[\]{}]{0,64}[\[{]){%d}|(?:-[ \t]+){%d}" % (MAX_NESTING, MAX_NESTING))
+_DEEP_TEXT = re.compile(r"[\[{](?:[^\[\]{}]{0,64}[\[{]){%d}|(?:-[ \t]+){%d}" % (MAX_NESTING, MAX_NESTING))  # noqa: UP031 - braces of the pattern itself
 _DEEP_BYTES = re.compile(_DEEP_TEXT.pattern.encode())
 
 

@@ -25,8 +25,8 @@ import os
 import re
 from pathlib import Path
 
-from kubepush.manifests import kustomization
 from kubepush.errors import UsageError
+from kubepush.manifests import kustomization
 from kubepush.manifests.documents import Document, parse_text, yaml_error_finding
 from kubepush.manifests.errors import YAMLError
 from kubepush.model import Finding

@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kubepush.report.base import BufferingReporter, fingerprint
 from kubepush.model import Finding, Result, Severity
+from kubepush.report.base import BufferingReporter, fingerprint
 
 #: The mapping linters' GitLab formatters (ESLint, Stylelint, ...) use.
 SEVERITIES = {Severity.ERROR: "major", Severity.WARNING: "minor", Severity.INFO: "info"}

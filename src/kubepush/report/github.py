@@ -11,8 +11,8 @@ of its own and inject a workflow command.
 
 from __future__ import annotations
 
-from kubepush.report.base import Reporter, printable
 from kubepush.model import Finding, Result, Severity
+from kubepush.report.base import Reporter, printable
 from kubepush.report.text import summary_line
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 
-from kubepush.report.base import BufferingReporter
 from kubepush.model import Result, Severity
+from kubepush.report.base import BufferingReporter
 
 
 class JSONReporter(BufferingReporter):

@@ -20,8 +20,8 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from kubepush.report.base import Reporter, location, orphan_name, resource_name
 from kubepush.model import Finding, ObjectRef, Result, Severity
+from kubepush.report.base import Reporter, location, orphan_name, resource_name
 
 # Characters XML 1.0 cannot carry at all, even escaped (control characters,
 # lone surrogates, U+FFFE/U+FFFF). Manifests can contain them; a report that

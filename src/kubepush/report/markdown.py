@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 from typing import Any, TextIO
 
-from kubepush.report.base import Reporter, location, printable
 from kubepush.model import Finding, Result, Severity
+from kubepush.report.base import Reporter, location, printable
 from kubepush.report.text import plural
 
 _ICONS = {Severity.ERROR: "❌", Severity.WARNING: "⚠️", Severity.INFO: "ℹ️"}

@@ -20,9 +20,9 @@ from typing import Any
 
 from kubepush.atomic import AtomicFile
 from kubepush.errors import UsageError
+from kubepush.model import Finding, ObjectRef, Result
 from kubepush.report import check_format, make_reporter
 from kubepush.report.base import Reporter
-from kubepush.model import Finding, ObjectRef, Result
 
 #: rule of the finding that reports a usage or environment error ending the run
 ENVIRONMENT_ERROR = "environment-error"

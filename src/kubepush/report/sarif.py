@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from kubepush import __version__
-from kubepush.report.base import PROJECT_URL, RULES_URL, SEVERITY_RANK, BufferingReporter, fingerprint
 from kubepush.model import Finding, Result, Severity
+from kubepush.report.base import PROJECT_URL, RULES_URL, SEVERITY_RANK, BufferingReporter, fingerprint
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"

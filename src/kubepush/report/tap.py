@@ -12,8 +12,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from kubepush.report.base import Reporter, location, orphan_name, resource_name
 from kubepush.model import Finding, ObjectRef, Result, Severity
+from kubepush.report.base import Reporter, location, orphan_name, resource_name
 
 
 def escape_description(text: str) -> str:

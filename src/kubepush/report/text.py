@@ -14,8 +14,8 @@ messages are indented, so no line a manifest controls can start at column 0
 
 from __future__ import annotations
 
-from kubepush.report.base import Reporter, location, printable
 from kubepush.model import Finding, Result, Severity
+from kubepush.report.base import Reporter, location, printable
 
 _RESET = "\033[0m"
 _BOLD = "\033[1m"

@@ -19,10 +19,10 @@ from typing import Any
 
 from kubepush.errors import UsageError
 from kubepush.manifests import sources as srcs
-from kubepush.manifests.render_errors import RULE as RENDER_ERROR
 from kubepush.manifests.documents import Document
-from kubepush.report.base import Reporter, location
+from kubepush.manifests.render_errors import RULE as RENDER_ERROR
 from kubepush.model import Finding, ObjectRef, Result, Severity
+from kubepush.report.base import Reporter, location
 from kubepush.validate import crds, rules
 from kubepush.validate.messages import schema_findings
 from kubepush.validate.remote import SchemaLocations

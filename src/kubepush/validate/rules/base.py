@@ -8,8 +8,8 @@ must stay in the microsecond range per document).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from kubepush.manifests.documents import object_ref

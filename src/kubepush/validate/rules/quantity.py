@@ -15,8 +15,8 @@ YAML numbers (``cpu: 1``, ``cpu: 0.5``) are accepted as quantities too.
 from __future__ import annotations
 
 import re
-from typing import Any
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from .base import Emitter, Path, Severity, memoize
 
