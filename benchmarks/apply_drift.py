@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from fakekube.fake import FakeKube
+from fakekube.fake import FakeKube  # noqa: E402 - importable only once tests/ is on the path
 
 
 def manifests(directory: Path, count: int, namespace: str) -> None:

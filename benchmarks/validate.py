@@ -194,7 +194,8 @@ def kubeconform_schemas(dest: Path, version: str) -> str:
         name = store.definition_name(group, ver, kind)
         suffix = f"-{group.split('.')[0]}-{ver}" if group else f"-{ver}"
         (folder / f"{kind.lower()}{suffix}.json").write_bytes(orjson.dumps(store.standalone(name)))
-    return str(dest / "{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json")
+    return str(dest / ("{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}/"
+                       "{{ .ResourceKind }}{{ .KindSuffix }}.json"))
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ import yaml
 
 from kubepush.cli import main
 
+
 def crd(group: str = "example.com") -> dict[str, Any]:
     """The CRD of a namespaced custom resource kind ``Backup`` in ``group``."""
     return {

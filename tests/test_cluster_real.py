@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import uuid
 
-import pytest
 import cluster_helpers as helpers
+import pytest
 from cluster_helpers import backup, configmap, crd, deployment, run_json, scale, secret, write
 from git_fixtures import git
 from kubepush_cli import kubepush
@@ -422,5 +422,5 @@ def test_a_kubeconfig_whose_ca_did_not_sign_the_server_is_one_clear_line(capsys,
     assert code == 2 and len(lines) == 1 and "Traceback" not in err, err
     assert f"in {bad}) is not trusted" in lines[0] and "certificate verify failed" in lines[0], lines[0]
     user = next((u["user"] for u in config.get("users") or [] if u["name"] == current.get("user")), {}) or {}
-    for secret in (user.get("token"), user.get("client-key-data")):
-        assert not secret or secret not in err
+    for value in (user.get("token"), user.get("client-key-data")):
+        assert not value or value not in err

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from kubepush.images.detect.collect import is_placeholder
 from kubepush.images.discover import discover
-from kubepush.images.nodes import reads_as_string
 from kubepush.images.edit import Edit, apply
+from kubepush.images.nodes import reads_as_string
 
 TAG = st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,15}", fullmatch=True).filter(lambda t: not is_placeholder(f"x:{t}"))
 REPO = st.sampled_from(["nginx", "ghcr.io/acme/app", "registry.example.com:5000/team/svc", "bitnami/redis"])

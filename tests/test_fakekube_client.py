@@ -13,6 +13,7 @@ import pytest
 import urllib3
 
 kubernetes = pytest.importorskip("kubernetes")
+from fakekube.publisher import ROOT_CA  # noqa: E402
 from kubernetes import config, dynamic  # noqa: E402
 from kubernetes.dynamic.exceptions import (  # noqa: E402
     ApiException,
@@ -21,7 +22,6 @@ from kubernetes.dynamic.exceptions import (  # noqa: E402
     NotFoundError,
     UnprocessibleEntityError,
 )
-from fakekube.publisher import ROOT_CA  # noqa: E402
 
 DEPLOYMENT = {
     "apiVersion": "apps/v1", "kind": "Deployment",

@@ -20,7 +20,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 import yaml
 from cluster_helpers import configmap, run_json, write
 from cluster_helpers import inventory as parent_of  # (the test names its revision 'inventory')

@@ -7,9 +7,9 @@ inventories of earlier versions (``kubepush-<target>``) - against the fake apise
 
 from __future__ import annotations
 
+import cluster_helpers as helpers
 import pytest
 import yaml
-import cluster_helpers as helpers
 from cluster_helpers import CRD, backup, configmap, deployment, run, run_json, secret, write
 
 PART_OF = "applyset.kubernetes.io/part-of"

@@ -18,9 +18,9 @@ import yaml
 from . import defaults, managed, patches, status, typed, validation
 from .jsonutil import clone, load_yaml_or_json
 from .schema import ResourceType, resolve
-from .warnings import pod_warnings
 from .selectors import field_selector, label_selector
 from .store import Store
+from .warnings import pod_warnings
 
 APPLY = "application/apply-patch+yaml"
 MERGE = "application/merge-patch+json"

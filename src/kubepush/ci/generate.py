@@ -5,7 +5,8 @@ their inputs and outputs, around the one step layout all share), the GitLab temp
 blocks (``spec: inputs``, the ``KP_<INPUT>`` variables and the job script ``gitlab/common.sh``:
 a template must stand alone - a nested include resolves differently through include:project,
 include:local and a CI/CD catalog component - so these are written into each between markers)
-and the Jenkins library's option table and its steps' Returns lines. ``--check`` writes nothing and exits 1 naming the files
+and the Jenkins library's option table and its steps' Returns lines. ``--check`` writes nothing
+and exits 1 naming the files
 that are out of date (the tests run it), so no declaration drifts from the mapping the runners use.
 """
 
@@ -71,7 +72,8 @@ def action(command: str | None) -> str:
     data = spec.load()
     own = data["action"] if command is None else data["commands"][command]["action"]
     label = "kubepush" if command is None else f"kubepush {command}"
-    out = [f"# {label}: {GENERATED}.", "# The logic is in actions/_lib/kubepush.sh and the Python module kubepush.ci.github.",
+    out = [f"# {label}: {GENERATED}.",
+           "# The logic is in actions/_lib/kubepush.sh and the Python module kubepush.ci.github.",
            f"name: {_quote(own['name'])}", f"description: {_quote(own['description'])}", "author: kubepush",
            "branding:", "  icon: upload-cloud", "  color: blue", "inputs:"]
     for name in own["inputs"]:

@@ -62,7 +62,8 @@ def pull_request_lines(command: str, result: Mapping[str, Any], forge_word: str 
         for u in group.get("updates", []):
             lines.append(f"{u['file']}:{u['line']}: {u['image']} {u['old']} -> {u['new']}")
         pr = group.get("pullRequest")
-        lines.append(f"{group['branch']}: {group['status']}" + (f", {forge_word}{pr['number']} {pr['url']}" if pr else ""))
+        link = f", {forge_word}{pr['number']} {pr['url']}" if pr else ""
+        lines.append(f"{group['branch']}: {group['status']}{link}")
     for f in result.get("findings", []):
         where = (f.get("file") or "kubepush") + (f":{f['line']}" if f.get("line") else "")
         lines.append(f"{where}: {f['severity']}: {f['message']} [{f['rule']}]")

@@ -307,7 +307,8 @@ class Repo:
         return [line for line in names.splitlines() if line]
 
     def _has_commit(self, sha: str) -> bool:
-        return self.git.run("cat-file", "-e", f"{sha}^{{commit}}", what=f"looking for {sha}", ok=(0, 1, 128)).status == 0
+        found = self.git.run("cat-file", "-e", f"{sha}^{{commit}}", what=f"looking for {sha}", ok=(0, 1, 128))
+        return found.status == 0
 
     def move_head(self, sha: str) -> None:
         """Point (detached) HEAD at ``sha`` whose tree the index already holds: no checkout needed."""
