@@ -7,6 +7,8 @@ inventories of earlier versions (``kubepush-<target>``) - against the fake apise
 
 from __future__ import annotations
 
+import sys
+
 import cluster_helpers as helpers
 import pytest
 import yaml
@@ -246,3 +248,26 @@ def test_an_ownership_check_the_server_refuses_applies_nothing(shop, tmp_path, c
     assert "cannot tell whether another inventory owns some of the objects" in err and "Traceback" not in err
     assert names(report, "not-applied") == ["cfg"]
     assert shop.count(method="PATCH") == 0 and shop.get("ConfigMap", "shop", "cfg")["data"] == {"k": "v"}
+
+
+def test_the_declared_twice_check_reads_the_kubeconfig_and_runs_no_credential_plugin(tmp_path):
+    """Learning which cluster a target goes to needs only its server URL: no client, no exec plugin."""
+    from kubepush.cluster.shared import destination
+    from kubepush.cluster.spec import TargetSpec
+
+    ran = tmp_path / "plugin-ran"
+    plugin = {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": sys.executable,
+                       "args": ["-c", f"open({str(ran)!r}, 'w').write('x')"]}}
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "ci",
+        "clusters": [{"name": "prod", "cluster": {"server": "https://127.0.0.1:6443"}}],
+        "users": [{"name": "bot", "user": plugin}],
+        "contexts": [{"name": "ci", "context": {"cluster": "prod", "user": "bot", "namespace": "shop"}}]}))
+    spec = TargetSpec(name="staging", paths=["."], kubeconfig=str(kubeconfig))
+    assert destination(spec) == ("https://127.0.0.1:6443", "shop")
+    spec.namespace = "staging"
+    assert destination(spec) == ("https://127.0.0.1:6443", "staging")
+    assert not ran.exists()
+    kubeconfig.write_text("[]")  # a kubeconfig that cannot work takes no part: its own run reports it
+    assert destination(spec) is None

@@ -83,12 +83,12 @@ class Cluster:
         self.where = kubeconfig or os.environ.get("KUBECONFIG") or "the kubeconfig"
         configuration = client.Configuration()
         try:
-            if kubeconfig is None and not os.environ.get("KUBECONFIG") and _in_cluster():
+            files = kubeconfig_files(kubeconfig)
+            if files is None:
                 config.load_incluster_config(client_configuration=configuration)
                 self.where = "in-cluster service account"
                 self.namespace = _incluster_namespace()
             else:
-                files = kubeconfig or os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
                 name, defined_in = checked_kubeconfig(files, context)  # a broken file: one line naming it
                 self.where = f"context {name!r} in {defined_in}"
                 with _logged_errors() as logged:  # the loader logs a failing exec plugin instead of raising
@@ -312,6 +312,22 @@ def _logged_errors() -> Iterator[list[str]]:
         yield found
     finally:
         root.removeHandler(handler)
+
+
+def kubeconfig_files(kubeconfig: str | None) -> str | None:
+    """The kubeconfig file(s) a connection reads, as kubectl picks them (``--kubeconfig``, then
+    ``$KUBECONFIG``, then ``~/.kube/config``); None for the in-cluster service account, used only
+    when neither is given and the process runs in a pod."""
+    if kubeconfig is None and not os.environ.get("KUBECONFIG") and _in_cluster():
+        return None
+    return kubeconfig or os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
+
+
+def in_cluster_destination() -> tuple[str, str]:
+    """``(server URL, namespace)`` of the in-cluster service account, from the environment the
+    kubelet gives every pod."""
+    host, port = os.environ.get("KUBERNETES_SERVICE_HOST", ""), os.environ.get("KUBERNETES_SERVICE_PORT", "443")
+    return f"https://{host}:{port}", _incluster_namespace()
 
 
 def _in_cluster() -> bool:

@@ -75,6 +75,16 @@ def check(files: str, context: str | None) -> tuple[str, str]:
     return name, where
 
 
+def destination(files: str, context: str | None) -> tuple[str, str]:
+    """``(server URL, default namespace)`` of ``context`` (else the current one), read from the files
+    alone: no credentials are loaded and no exec plugin runs. UsageError when the file cannot work."""
+    name, _ = check(files, context)
+    config = read(files)
+    body = config.entries["contexts"][name][0]["context"]
+    cluster = config.entries["clusters"][str(body["cluster"])][0].get("cluster") or {}
+    return str(cluster.get("server", "")), str(body.get("namespace") or "default")
+
+
 def read(files: str) -> Kubeconfig:
     """Every existing file of ``files``, parsed and merged; UsageError naming the first broken one."""
     paths = [os.path.expanduser(p) for p in files.split(os.pathsep) if p]

@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from kubepush.cluster import kubeconfig
+from kubepush.cluster.client import in_cluster_destination, kubeconfig_files
 from kubepush.cluster.compare.ignore import IgnoreRule
 from kubepush.cluster.plan import Item, static_scope, with_namespaces
 from kubepush.errors import UsageError
@@ -45,18 +47,14 @@ class Shared:
 
 
 def destination(spec: Any) -> tuple[str, str] | None:
-    """``(server URL, default namespace)`` of a target without talking to it (None when its
-    kubeconfig does not load: its own run reports that)."""
-    from kubepush.cluster.client import Cluster
-
+    """``(server URL, default namespace)`` of a target from its kubeconfig alone - no connection,
+    no credentials, no exec plugin run (None when the kubeconfig cannot work: its own run reports that)."""
+    files = kubeconfig_files(spec.kubeconfig)
     try:
-        cluster = Cluster(spec.kubeconfig, spec.context)
+        server, namespace = in_cluster_destination() if files is None else kubeconfig.destination(files, spec.context)
     except UsageError:
         return None
-    try:
-        return cluster.host, spec.namespace or cluster.namespace
-    finally:
-        cluster.close()
+    return server, spec.namespace or namespace
 
 
 def declared_twice(targets: list[tuple[Any, list[Item]]], shared: Shared) -> list[Finding]:
