@@ -32,6 +32,7 @@ from kubepush.cluster.client import Cluster, ResourceInfo
 from kubepush.cluster.compare.ignore import IgnoreRule, respect
 from kubepush.cluster.compare.normalise import is_secret
 from kubepush.cluster.errors import ApiError, ClusterError, Unreachable
+from kubepush.cluster.listing import list_each, query
 from kubepush.cluster.plan import Item
 
 RECREATE_ANNOTATION = "kubepush.dev/recreate"
@@ -94,24 +95,14 @@ class Applier:
     def _existing(self, items: list[Item], infos: dict[int, ResourceInfo | ClusterError]
                   ) -> dict[tuple[str, str, str, str], dict[str, Any]]:
         """Every live object of the kinds and namespaces in ``items``."""
-        wanted: dict[tuple[ResourceInfo, str | None], None] = {}
-        for i, item in enumerate(items):
-            info = infos[i]
-            if isinstance(info, ResourceInfo):
-                wanted[(info, item.ref.namespace if info.namespaced else None)] = None
-
-        def fetch(key: tuple[ResourceInfo, str | None]) -> list[dict[str, Any]]:
-            try:
-                return self.cluster.list(*key)
-            except ApiError:
-                return []  # e.g. list forbidden: the apply itself will tell
-
+        queries = (query(info, item) for i, item in enumerate(items)
+                   if isinstance(info := infos[i], ResourceInfo))
         out: dict[tuple[str, str, str, str], dict[str, Any]] = {}
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, max(1, len(wanted)))) as pool:
-            for (info, _), objs in zip(wanted, pool.map(fetch, wanted), strict=True):
-                for obj in objs:
-                    meta = obj["metadata"]
-                    out[(info.group, info.kind, meta.get("namespace", ""), meta["name"])] = obj
+        # a refused LIST (e.g. forbidden) reads as empty: the apply itself will tell
+        for (info, _), objs in list_each(self.cluster, queries, self.concurrency, tolerate=(ApiError,)):
+            for obj in objs:
+                meta = obj["metadata"]
+                out[(info.group, info.kind, meta.get("namespace", ""), meta["name"])] = obj
         return out
 
     def _change(self, item: Item, action: str, reason: str = "", live: dict[str, Any] | None = None) -> ch.Change:

@@ -30,6 +30,7 @@ from kubepush.cluster.compare.mask import mask
 from kubepush.cluster.compare.normalise import clean, is_secret
 from kubepush.cluster.compare.owners import Owner, attribute
 from kubepush.cluster.errors import ApiError, ClusterError, Unreachable
+from kubepush.cluster.listing import list_each, query
 from kubepush.cluster.plan import Item
 from kubepush.cluster.session import Progress, TargetResult
 from kubepush.cluster.spec import TargetSpec
@@ -104,20 +105,10 @@ def _check(cluster: Cluster, spec: TargetSpec, items: list[Item], options: Drift
 def _live(cluster: Cluster, items: list[Item], infos: list[ResourceInfo | ClusterError], concurrency: int
           ) -> tuple[dict[tuple[str, str, str, str], dict[str, Any]], set[tuple[ResourceInfo, str | None]]]:
     """Every live object of the desired kinds and namespaces (one LIST each), and which were listed."""
-    groups: dict[tuple[ResourceInfo, str | None], None] = {}
-    for item, info in zip(items, infos, strict=True):
-        if isinstance(info, ResourceInfo):
-            groups[(info, item.ref.namespace if info.namespaced else None)] = None
-
-    def fetch(key: tuple[ResourceInfo, str | None]) -> list[dict[str, Any]]:
-        return cluster.list(*key)
-
-    out: dict[tuple[str, str, str, str], dict[str, Any]] = {}
-    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(groups)))) as pool:
-        for objs in pool.map(fetch, groups):
-            for obj in objs:
-                out[inv.live_key(obj)] = obj
-    return out, set(groups)
+    answers = list_each(cluster, (query(info, item) for item, info in zip(items, infos, strict=True)
+                                  if isinstance(info, ResourceInfo)), concurrency)
+    out = {inv.live_key(obj): obj for _, objs in answers for obj in objs}
+    return out, {q for q, _ in answers}
 
 
 def _compare(cluster: Cluster, item: Item, info: ResourceInfo | ClusterError,

@@ -26,14 +26,14 @@ message names the id only.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from kubepush.cluster import inventory as inv
-from kubepush.cluster.client import Cluster, ResourceInfo
+from kubepush.cluster.client import Cluster
 from kubepush.cluster.errors import ClusterError, Unreachable
 from kubepush.cluster.identity import Source
+from kubepush.cluster.listing import Query, list_each, query
 from kubepush.cluster.plan import Item
 from kubepush.model import Finding
 
@@ -84,7 +84,7 @@ def foreign_labels(cluster: Cluster, parent: inv.Parent, items: list[Item], conc
     (``part-of,part-of!=<id>``), so the answer holds only what matters. A LIST the server
     refuses raises: without it nothing proves the objects are not another set's.
     """
-    groups: dict[tuple[ResourceInfo, str | None], None] = {}
+    queries: list[Query] = []
     for item in items:
         try:
             info = cluster.resource(item.obj["apiVersion"], item.obj["kind"])
@@ -92,20 +92,12 @@ def foreign_labels(cluster: Cluster, parent: inv.Parent, items: list[Item], conc
             raise
         except ClusterError:
             continue  # not served yet (its CRD comes in stage 1): nothing of it exists
-        groups[(info, item.ref.namespace if info.namespaced else None)] = None
+        queries.append(query(info, item))
     selector = f"{inv.PART_OF_LABEL},{inv.PART_OF_LABEL}!={parent.id}"
-
-    def fetch(key: tuple[ResourceInfo, str | None]) -> list[dict[str, Any]]:
-        return cluster.list(*key, label_selector=selector)  # an error (not allowed to list) is the caller's
-
     wanted = {item.key for item in items}
-    out: dict[tuple[str, str, str, str], str] = {}
-    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(groups)))) as pool:
-        for objs in pool.map(fetch, groups):
-            for obj in objs:
-                if inv.live_key(obj) in wanted:
-                    out[inv.live_key(obj)] = label_of(obj)
-    return out
+    # an error (not allowed to list) is the caller's
+    return {inv.live_key(obj): label_of(obj) for _, objs in list_each(cluster, queries, concurrency, selector)
+            for obj in objs if inv.live_key(obj) in wanted}
 
 
 def owners(cluster: Cluster, ids: Iterable[str], namespaces: Iterable[str] = ()) -> dict[str, Owner]:

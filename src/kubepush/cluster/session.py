@@ -22,6 +22,7 @@ from kubepush.cluster import inventory as inv
 from kubepush.cluster import ownership
 from kubepush.cluster.client import Cluster, ResourceInfo
 from kubepush.cluster.errors import ClusterError, Unreachable
+from kubepush.cluster.listing import list_each
 from kubepush.cluster.plan import Item, Scope, duplicates, static_scope, violations, with_namespaces
 from kubepush.cluster.spec import TargetSpec
 from kubepush.errors import UsageError
@@ -143,6 +144,4 @@ def list_members(cluster: Cluster, parent: inv.Parent, state: inv.State, concurr
             continue  # the kind is gone (its CRD deleted): so are its objects
         wanted = [(info, ns) for ns in sorted(state.namespaces)] if info.namespaced else [(info, None)]
         queries.extend(q for q in wanted if q not in skip)
-    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(queries)))) as pool:
-        found = pool.map(lambda q: cluster.list(q[0], q[1], label_selector=parent.selector), queries)
-        return [obj for objs in found for obj in objs]
+    return [obj for _, objs in list_each(cluster, queries, concurrency, parent.selector) for obj in objs]
