@@ -65,15 +65,16 @@ _LONE_CR = re.compile("\r(?!\n)")
 # - a string starting with an indicator: yaml-rs accepts ``[|x]``, ``{a: >x}``,
 #   ``{:x: 1}`` and ``[?x]`` as plain scalars where libyaml refuses them or reads ``?``
 #   as a complex key;
-# - a key with a space: yaml-rs folds a multi-line implicit key (``{a\nb: c}``) that
-#   libyaml refuses (Kubernetes keys never hold spaces);
+# - a key with a space or newline: yaml-rs folds a multi-line implicit key (``{a\nb: c}``,
+#   ``{a\n\nb: c}``) that libyaml refuses (Kubernetes keys never hold either);
 # - a string that is one newline: an empty block scalar ending a document, "" to libyaml.
 _VALUE_RISKS = (
     re.compile(rb'"(?:[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF)"'),
     re.compile(rb'"(?<=[\[{,:]")[|>:?]'),  # literal first (fast), the preceding character checked behind
     re.compile(rb'"\\n"'),
 )
-_SPACED_KEY = re.compile(rb'[{,]"[^" \\]*(?:\\.[^" \\]*)* [^"\\]*(?:\\.[^"\\]*)*":')
+# (or a newline: a blank line inside the key folds to "\n", not a space)
+_SPACED_KEY = re.compile(rb'[{,]"(?:[^" \\]|\\[^n])*(?: |\\n)(?:[^"\\]|\\.)*":')
 # A key can only span lines inside a flow collection that spans lines: an opener not
 # closed on its line, or an inner collection followed by more of its parent (a ',' or
 # ':' after it, or a ',' at the start of the next line). Only then is the (slower)
