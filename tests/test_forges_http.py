@@ -121,6 +121,27 @@ def test_non_json_answer_points_at_the_api_url(fake_github):
     fake_github.violations.clear()
 
 
+
+@pytest.mark.parametrize("body", [b"[]", b"null", b'"open"'])
+def test_json_that_is_not_an_object_points_at_the_api_url(fake_github, body):
+    """A pull request read back as JSON that is not an object is a ForgeError, not a TypeError."""
+    client = make_client("github", fake_github)
+    fake_github.branches.add(HEAD)
+    pr = client.create(HEAD, BASE, "t", "b")
+    fake_github.fail("pulls/get", 200, body=body)
+    with pytest.raises(ForgeError) as info:
+        client.get(pr.number)
+    assert "not a JSON object" in str(info.value) and fake_github.url in str(info.value)
+    fake_github.violations.clear()
+
+
+def test_a_user_without_a_login_is_matched_by_marker_alone(fake_github):
+    """GET /user answering an object without ``login``: the bot cannot tell who it is (None), no KeyError."""
+    client = make_client("github", fake_github)
+    fake_github.fail("users/get-authenticated", 200, body=b"{}")
+    assert client.bot_login() is None
+    fake_github.violations.clear()
+
 def test_token_auth_hides_the_token_and_rejects_padding():
     auth = TokenAuth("s3cr3t-value")
     assert "s3cr3t" not in repr(auth) and "s3cr3t" not in str(auth)

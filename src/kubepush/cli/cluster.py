@@ -14,12 +14,15 @@ import argparse
 import sys
 import threading
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubepush import config as configuration
 from kubepush.errors import UsageError
 from kubepush.model import Finding, ObjectRef, Result, Severity
 from kubepush.report.base import Reporter
+
+if TYPE_CHECKING:
+    from kubepush.cluster.identity import Source
 
 EXIT_HELP = ("exit codes: 0 ok, 1 invalid manifests, guardrail refusal, failed/unhealthy objects or drift, "
              "2 usage or environment error (bad kubeconfig, failed authentication, unreachable cluster)")
@@ -32,6 +35,7 @@ def targets(args: argparse.Namespace, cfg: configuration.Config) -> list[Any]:
     from kubepush.cluster.shared import Shared
     from kubepush.cluster.spec import TargetSpec
 
+    source: Source | None
     if args.paths:
         if args.target:
             raise UsageError("give either paths or --target, not both")

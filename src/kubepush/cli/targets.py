@@ -13,9 +13,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from kubepush import config as configuration
 from kubepush.errors import EXIT_OK, UsageError
+
+if TYPE_CHECKING:
+    from kubepush.ci.affected import Affected
 
 FORMATS = ("text", "json", "github-matrix", "gitlab")
 
@@ -62,7 +66,7 @@ def _changed_files(ref: str) -> tuple[Path, list[str]]:
     return root, Repo(root, "", Git(root)).changed_since(ref)
 
 
-def render(selected: list, fmt: str, extends: str = ".kubepush", includes: list[str] | None = None) -> str:
+def render(selected: list[Affected], fmt: str, extends: str = ".kubepush", includes: list[str] | None = None) -> str:
     """The list in one of :data:`FORMATS` (newline-terminated)."""
     rows = [{"target": a.name, "path": a.path} for a in selected]
     if fmt == "github-matrix":
@@ -82,7 +86,7 @@ def _gitlab(rows: list[dict[str, str]], extends: str, includes: list[str]) -> st
     none is affected (GitLab rejects a pipeline without jobs)."""
     import yaml
 
-    pipeline: dict = {}
+    pipeline: dict[str, Any] = {}
     if includes:
         pipeline["include"] = [{"local": path} for path in includes]
     if rows:

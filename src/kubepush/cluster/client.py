@@ -345,7 +345,8 @@ def _incluster_namespace() -> str:
 _VERBS = {"GET": "get", "PATCH": "patch", "DELETE": "delete", "POST": "create", "PUT": "update"}
 
 
-def _api_error(method: str, path: str, status: int, http_reason: str | None, data: bytes | None) -> ApiError:
+def _api_error(method: str, path: str, status: int, http_reason: str | None, data: bytes | str | None
+               ) -> ApiError:
     try:
         body = orjson.loads(data) if data else {}
     except orjson.JSONDecodeError:

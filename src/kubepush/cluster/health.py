@@ -19,7 +19,7 @@ sigs.k8s.io/cli-utils kstatus, which Flux and kpt use:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 CURRENT, IN_PROGRESS, FAILED = "current", "in-progress", "failed"
 
@@ -35,15 +35,16 @@ class Health:
 
 
 def _conditions(status: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {c.get("type"): c for c in status.get("conditions") or [] if isinstance(c, dict)}
+    conditions = status.get("conditions") or []
+    return {c["type"]: c for c in conditions if isinstance(c, dict) and isinstance(c.get("type"), str)}
 
 
-def _true(cond: dict[str, Any] | None) -> bool:
-    return bool(cond) and cond.get("status") == "True"
+def _true(cond: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]:
+    return cond is not None and cond.get("status") == "True"
 
 
-def _false(cond: dict[str, Any] | None) -> bool:
-    return bool(cond) and cond.get("status") == "False"
+def _false(cond: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]:
+    return cond is not None and cond.get("status") == "False"
 
 
 def _why(cond: dict[str, Any]) -> str:

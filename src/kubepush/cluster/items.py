@@ -3,9 +3,12 @@ starts at; YAML and shape errors are findings (a target that does not load appli
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubepush.model import Finding
+
+if TYPE_CHECKING:
+    from kubepush.manifests.documents import Document
 
 
 def load_items(paths: list[str]) -> tuple[list[Any], list[Finding], int]:
@@ -32,7 +35,7 @@ def load_items(paths: list[str]) -> tuple[list[Any], list[Finding], int]:
     return items, findings, files
 
 
-def _start_line(doc: Any) -> int:
+def _start_line(doc: Document) -> int:
     """The first line of an object's own text: after ``---``, blank lines and comments."""
     if doc.prefix:  # an item of a kind: List - only the position-keeping parse knows
         return doc.locate(())[0]

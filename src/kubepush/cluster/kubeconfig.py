@@ -122,7 +122,8 @@ def _load(path: str) -> dict[str, Any]:
         raise UsageError(f"kubeconfig {path} is empty; point --kubeconfig/KUBECONFIG at a kubeconfig "
                          "(e.g. one written by 'kubectl config view --raw')")
     if not isinstance(document, dict):
-        shape = {list: "a list", str: "a string"}.get(type(document), f"a {type(document).__name__}")
+        shapes: dict[type, str] = {list: "a list", str: "a string"}
+        shape = shapes.get(type(document), f"a {type(document).__name__}")
         raise UsageError(f"kubeconfig {path} is not a kubeconfig: its top level is {shape}, not a mapping with "
                          "clusters, contexts, users and current-context")
     return document

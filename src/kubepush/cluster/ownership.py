@@ -73,7 +73,8 @@ class Owner:
 
 def label_of(obj: dict[str, Any] | None) -> str:
     """The set a live object is part of ("" for none)."""
-    return (((obj or {}).get("metadata") or {}).get("labels") or {}).get(inv.PART_OF_LABEL, "")
+    labels: dict[str, str] = ((obj or {}).get("metadata") or {}).get("labels") or {}
+    return labels.get(inv.PART_OF_LABEL, "")
 
 
 def foreign_labels(cluster: Cluster, parent: inv.Parent, items: list[Item], concurrency: int = 8

@@ -94,6 +94,12 @@ def split_reviewers(reviewers: Sequence[str]) -> tuple[list[str], list[str]]:
     return [name for org, _, name in split if not org], [team for org, _, team in split if org]
 
 
+def login_of(user: dict[str, Any], key: str) -> str | None:
+    """The login in a forge's user object; ``None`` (who the token is stays unknown) when it has none."""
+    login = user.get(key)
+    return login if isinstance(login, str) else None
+
+
 def issue_comment(data: dict[str, Any]) -> Comment:
     """A comment as GitHub's issue-comment API returns it (Gitea's follows it)."""
     return Comment(id=data["id"], body=data.get("body") or "",

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from kubepush.forges import errors as E
-from kubepush.forges.base import Comment, PullRequest, PullRequests, issue_comment, split_reviewers
+from kubepush.forges.base import Comment, PullRequest, PullRequests, issue_comment, login_of, split_reviewers
 from kubepush.forges.errors import ForgeError
 from kubepush.forges.http import Dialect, TokenAuth, Transport
 from kubepush.net.retry import RetryPolicy
@@ -94,7 +94,7 @@ class Gitea(PullRequests):
         return pr
 
     def _get(self, number: int) -> dict[str, Any]:
-        return self.http.json("GET", self._pull(number), operation="repoGetPullRequest", ok=(200,))
+        return self.http.json_object("GET", self._pull(number), operation="repoGetPullRequest", ok=(200,))
 
     def get(self, number: int) -> PullRequest:
         return self._pr(self._get(number))
@@ -171,8 +171,9 @@ class Gitea(PullRequests):
 
     def _whoami(self) -> str | None:
         try:
-            return self.http.json("GET", "user", operation="userGetCurrent", ok=(200,))["login"]
+            user = self.http.json_object("GET", "user", operation="userGetCurrent", ok=(200,))
         except ForgeError as exc:
             if exc.kind == E.PERMISSION:
                 return None
             raise
+        return login_of(user, "login")

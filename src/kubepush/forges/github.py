@@ -14,7 +14,7 @@ from urllib.parse import quote
 import requests
 
 from kubepush.forges import errors as E
-from kubepush.forges.base import Comment, PullRequest, PullRequests, issue_comment, split_reviewers
+from kubepush.forges.base import Comment, PullRequest, PullRequests, issue_comment, login_of, split_reviewers
 from kubepush.forges.errors import ForgeError
 from kubepush.forges.http import Dialect, TokenAuth, Transport, header_retry_after
 from kubepush.net.retry import RetryPolicy
@@ -143,8 +143,8 @@ class GitHub(PullRequests):
         return self._pr(self._get(number))
 
     def _get(self, number: int) -> dict[str, Any]:
-        return self.http.json("GET", f"{self._base}/pulls/{int(number)}",
-                              operation="pulls/get", ok=(200,))
+        return self.http.json_object("GET", f"{self._base}/pulls/{int(number)}",
+                                     operation="pulls/get", ok=(200,))
 
     def _edit(self, number: int, fields: dict[str, Any]) -> PullRequest:
         return self._pr(self.http.json("PATCH", f"{self._base}/pulls/{int(number)}",
@@ -207,9 +207,9 @@ class GitHub(PullRequests):
     def _whoami(self) -> str | None:
         """``GET /user``; Actions and App installation tokens get 403 there, hence ``None``."""
         try:
-            return self.http.json("GET", "user", operation="users/get-authenticated",
-                                  ok=(200,))["login"]
+            user = self.http.json_object("GET", "user", operation="users/get-authenticated", ok=(200,))
         except ForgeError as exc:
             if exc.kind in (E.PERMISSION, E.NOT_FOUND):
                 return None
             raise
+        return login_of(user, "login")

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 import requests
 
 from kubepush.forges import errors as E
-from kubepush.forges.base import Comment, PullRequest, PullRequests
+from kubepush.forges.base import Comment, PullRequest, PullRequests, login_of
 from kubepush.forges.errors import ForgeError
 from kubepush.forges.http import Dialect, TokenAuth, Transport, header_retry_after
 from kubepush.net.retry import RetryPolicy
@@ -127,7 +127,7 @@ class GitLab(PullRequests):
                                        operation="create merge request", ok=(201,), json=payload))
 
     def _get(self, number: int) -> dict[str, Any]:
-        return self.http.json("GET", self._mr(number), operation="get merge request", ok=(200,))
+        return self.http.json_object("GET", self._mr(number), operation="get merge request", ok=(200,))
 
     def get(self, number: int) -> PullRequest:
         return self._pr(self._get(number))
@@ -207,9 +207,10 @@ class GitLab(PullRequests):
     def _whoami(self) -> str | None:
         """``GET /user``; a job token may not read it, hence ``None``."""
         try:
-            return self.http.json("GET", "user", operation="get current user", ok=(200,))["username"]
+            user = self.http.json_object("GET", "user", operation="get current user", ok=(200,))
         except ForgeError as exc:
             if exc.kind in (E.PERMISSION, E.NOT_FOUND, E.AUTH) and \
                     self.http.auth is not None and self.http.auth.header == "JOB-TOKEN":
                 return None
             raise
+        return login_of(user, "username")

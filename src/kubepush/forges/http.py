@@ -73,10 +73,11 @@ class _Session(requests.Session):
 
     auth_header: str = "Authorization"
 
-    def rebuild_auth(self, prepared_request, response):  # type: ignore[override]
-        if self.should_strip_auth(response.request.url, prepared_request.url):
+    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
+        # types-requests leaves both redirect hooks unannotated (str, str -> bool; -> None)
+        if self.should_strip_auth(response.request.url, prepared_request.url):  # type: ignore[no-untyped-call]
             prepared_request.headers.pop(self.auth_header, None)
-        super().rebuild_auth(prepared_request, response)
+        super().rebuild_auth(prepared_request, response)  # type: ignore[no-untyped-call]
 
 
 @dataclass
@@ -194,14 +195,14 @@ class Transport:
                       resp.status_code, time.monotonic() - started)
             if resp.status_code in ok:
                 return resp
-            wait = self.dialect.rate_limit_wait(resp, policy.clock())
-            if wait is not None:
-                if wait > policy.max_wait or last:
-                    raise self._rate_limit_error(resp, operation, wait)
+            limited = self.dialect.rate_limit_wait(resp, policy.clock())
+            if limited is not None:
+                if limited > policy.max_wait or last:
+                    raise self._rate_limit_error(resp, operation, limited)
                 log.warning("%s rate limit on %s (HTTP %d); waiting %.1fs (attempt %d/%d)",
-                            self.dialect.forge, operation, resp.status_code, wait, attempt,
+                            self.dialect.forge, operation, resp.status_code, limited, attempt,
                             policy.attempts)
-                policy.sleep(wait)
+                policy.sleep(limited)
                 continue
             if resp.status_code >= 500 and not last:
                 wait = policy.delay(attempt, resp.headers.get("Retry-After"))
@@ -224,6 +225,17 @@ class Transport:
                 f"{self.dialect.forge} {operation}: the answer (HTTP {resp.status_code}) is not "
                 f"JSON; is {self.api_url} really the {self.dialect.forge} API URL?",
                 operation=operation, status=resp.status_code, kind=E.OTHER) from None
+
+    def json_object(self, method: str, path: str, *, operation: str, **kw: Any) -> dict[str, Any]:
+        """:meth:`json` for an answer that must be one JSON object (a pull request, the token's user):
+        anything else names the API URL here instead of failing later as a ``TypeError``."""
+        data = self.json(method, path, operation=operation, **kw)
+        if not isinstance(data, dict):
+            raise ForgeError(
+                f"{self.dialect.forge} {operation}: the answer is not a JSON object but {type(data).__name__}; "
+                f"is {self.api_url} really the {self.dialect.forge} API URL?",
+                operation=operation, kind=E.OTHER)
+        return data
 
     def paginate(self, path: str, *, operation: str,
                  params: Mapping[str, Any] | None = None) -> Iterator[Any]:

@@ -29,6 +29,7 @@ that what is replaced is what this run looked at).
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -134,19 +135,20 @@ def _attempt(repo: Repo, apply: Apply, state: RemoteState, message: str, branch:
                if state.branch_sha and not direct and carry_over else [])
     paths = tuple(sorted({*carried, *repo.relative(apply(repo.path))}))
     tree = repo.stage(paths, state.base_sha)
-    done = {"branch": target, "base": state.base, "base_sha": state.base_sha, "attempts": attempt, "paths": paths}
+    done = functools.partial(PushResult, branch=target, base=state.base, base_sha=state.base_sha, attempts=attempt,
+                             paths=paths)
     if tree == state.base_tree:
-        return PushResult(NO_CHANGES, sha=state.base_sha, **done)
+        return done(NO_CHANGES, sha=state.base_sha)
     if state.branch_sha:
         remote = repo.read_commit(state.branch_sha)
         if remote.tree == tree and remote.parents == (state.base_sha,):
             repo.move_head(state.branch_sha)  # the index already holds exactly its tree
-            return PushResult(UP_TO_DATE, sha=state.branch_sha, **done)
+            return done(UP_TO_DATE, sha=state.branch_sha)
     sha = repo.commit(tree, state.base_sha, message, identity, signoff)
     lease = None if direct else (state.branch_sha or "")
     if not repo.push(sha, target, lease=lease):
         return None
-    return PushResult(PUSHED, sha=sha, **done)
+    return done(PUSHED, sha=sha)
 
 
 def _refuse_secrets(repo: Repo, message: str, identity: Identity, branch: str | None) -> None:

@@ -445,7 +445,7 @@ def _compare(a: Node | None, b: Node | None, base: int, expected: dict[int, str]
     where = f"line {a.start_mark.line + 1}"
     if type(a) is not type(b):
         return f"the node at {where} would change kind"
-    if isinstance(a, ScalarNode):
+    if isinstance(a, ScalarNode) and isinstance(b, ScalarNode):  # one type: checked above
         want = expected.get(a.start_mark.index + base)
         if want is None:
             if (a.value, a.tag) != (b.value, b.tag):

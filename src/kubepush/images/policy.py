@@ -168,7 +168,7 @@ class Policy:
             return True
         if not (self.include_prerelease and version.prerelease):
             return False
-        return rng.test(version, include_prerelease=True) and rng.test(_release_of(version))
+        return bool(rng.test(version, include_prerelease=True) and rng.test(_release_of(version)))
 
     def _semver_key(self, value: str) -> tuple[Any, ...] | None:
         import nodesemver
@@ -246,7 +246,7 @@ def _bool(data: Mapping[str, Any], key: str, where: str) -> bool:
 
 def _choice(data: Mapping[str, Any], key: str, choices: tuple[str, ...], where: str) -> str:
     value = data.get(key, choices[0])
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         raise PolicyError(f"{where}: {key!r} must be one of {', '.join(choices)}; got {value!r}")
     return value
 

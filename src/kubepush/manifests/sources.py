@@ -24,6 +24,7 @@ from kubepush.errors import UsageError
 from kubepush.manifests import render, render_errors, walk
 from kubepush.manifests.documents import Document, parse_text, yaml_error_finding
 from kubepush.manifests.errors import YAMLError
+from kubepush.manifests.kustomization import FILES as KUSTOMIZATION_FILES
 from kubepush.model import Finding
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -61,7 +62,7 @@ def discover(paths: list[str], *, render_dirs: bool = True) -> Iterator[Source]:
         if not path.exists():
             raise UsageError(f"{arg}: no such file or directory")
         if path.is_file():
-            if render_dirs and path.name in render.KUSTOMIZATION_FILES:
+            if render_dirs and path.name in KUSTOMIZATION_FILES:
                 yield Source("kustomize", str(path.parent), arg)
             else:
                 yield Source("file", arg, arg)
@@ -199,7 +200,7 @@ def _with_origins(items: Iterator[Document | Finding], wrapper: Path) -> Iterato
             meta = item.obj.get("metadata")
             annotations = meta.get("annotations") if isinstance(meta, dict) else None
             origin = annotations.pop(render.ORIGIN_ANNOTATION, None) if isinstance(annotations, dict) else None
-            if isinstance(annotations, dict) and not annotations:
+            if isinstance(meta, dict) and isinstance(annotations, dict) and not annotations:
                 del meta["annotations"]
             source_file = render.origin_file(origin, wrapper) if isinstance(origin, str) else ""
             if source_file:

@@ -29,7 +29,7 @@ def retry_after(header: str | None, now: float) -> float | None:
 
 def backoff(attempt: int, first: float) -> float:
     """The wait before retry number ``attempt`` (1, 2, ...): ``first``, doubled each time."""
-    return first * 2 ** (attempt - 1)
+    return first * 2.0 ** (attempt - 1)
 
 
 @dataclass(frozen=True)

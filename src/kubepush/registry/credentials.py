@@ -20,6 +20,7 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kubepush.redact import MASK
 from kubepush.registry.errors import AUTH, RegistryError
@@ -116,7 +117,7 @@ def load_docker_credentials(registry: str, config_path: Path | None = None) -> C
     return _from_auth_entry(auths[entry_key], path, entry_key, registry)
 
 
-def _from_auth_entry(entry: dict, path: Path, key: str, registry: str) -> Credentials | None:
+def _from_auth_entry(entry: dict[str, Any], path: Path, key: str, registry: str) -> Credentials | None:
     if entry.get("registrytoken"):
         return Credentials(registry_token=str(entry["registrytoken"]))
     username, password = str(entry.get("username") or ""), str(entry.get("password") or "")

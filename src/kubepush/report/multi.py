@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, TextIO, cast
 
 from kubepush.atomic import AtomicFile
 from kubepush.errors import UsageError
@@ -148,7 +148,8 @@ def open_reports(
         for name, path in parsed:
             file = ReportFile(path)
             files.append(file)
-            reporters.append(make_reporter(name, file.stream, **{**kw, "color": False}))
+            stream = cast(TextIO, file.stream)  # a ReportFile is opened in text mode
+            reporters.append(make_reporter(name, stream, **{**kw, "color": False}))
     except BaseException:
         for file in files:
             file.abort()
