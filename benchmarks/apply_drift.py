@@ -23,9 +23,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
 
-from fakekube.fake import FakeKube  # noqa: E402 - importable only once tests/ is on the path
+from tests.support.fakekube.fake import FakeKube  # noqa: E402 - importable only once the repository root is on the path
 
 
 def manifests(directory: Path, count: int, namespace: str) -> None:

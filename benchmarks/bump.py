@@ -28,11 +28,10 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
-from git_fixtures import TOKEN, GitHTTPServer, git, make_remote  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kubepush.gitops import Credentials  # noqa: E402
+from tests.support.git_fixtures import TOKEN, GitHTTPServer, git, make_remote  # noqa: E402
 
 IMAGE_REPO = "acme/app-4207"
 
@@ -82,7 +81,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="kubepush-bench-bump-") as tmp:
         registry_host = "registry.example.com"
         if shutil.which("docker-registry") or Path("/usr/bin/docker-registry").exists():
-            from registry_fixtures import start_registry
+            from tests.support.registry_fixtures import start_registry
 
             registry_ctx = start_registry(Path(tmp) / "registry")
             registry = registry_ctx.__enter__()

@@ -27,11 +27,10 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
-from git_fixtures import TOKEN, USER, GitHTTPServer, git, make_remote
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kubepush.gitops import PUSHED, Credentials, publish, workspace
+from tests.support.git_fixtures import TOKEN, USER, GitHTTPServer, git, make_remote
 
 MANIFEST = """\
 apiVersion: apps/v1

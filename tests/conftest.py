@@ -2,12 +2,13 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from cluster_helpers import Controller
-from external_data import ENV
+
+from tests.support.cluster_helpers import Controller
+from tests.support.external_data import ENV
 
 pytest_plugins = [
-    "fakeforge.fixtures",
-    "fakekube.fixtures",
+    "tests.support.fakeforge.fixtures",
+    "tests.support.fakekube.fixtures",
 ]
 
 

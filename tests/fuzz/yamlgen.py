@@ -1,6 +1,6 @@
 """Hypothesis strategies for hostile YAML: the spellings where parsers disagree.
 
-Shared by the property tests (tests/test_fuzz_yaml.py) and the atheris harness
+Shared by the property tests (tests/fuzz/test_yaml.py) and the atheris harness
 (tests/fuzz/fuzz_yaml.py seeds its corpus from here). The generator writes
 text, not data: the point is the *surface* - tricky scalars and keys, anchors
 and aliases, flow and block styles, block scalars, comments, several

@@ -27,7 +27,7 @@ GENERATED = "generated from src/kubepush/ci/spec.json by python -m kubepush.ci.g
 BLOCK = re.compile(r"(?P<indent>[ ]*)(?P<open>#|//) >>> (?P<name>\S+).*?\n.*?(?P=open) <<< (?P=name)\n", re.DOTALL)
 #: GitLab inputs the job definition uses itself (no KP_ variable)
 JOB_ONLY = frozenset({"job-image"})
-#: the composite steps every action runs (tests/test_action_lint.py checks they stay one layout)
+#: the composite steps every action runs (tests/integration/ci/test_action_lint.py checks they stay one layout)
 STEPS = """runs:
   using: composite
   steps:
