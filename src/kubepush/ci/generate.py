@@ -5,7 +5,8 @@ their inputs and outputs, around the one step layout all share), the GitLab temp
 blocks (``spec: inputs``, the ``KP_<INPUT>`` variables and the job script ``gitlab/common.sh``:
 a template must stand alone - a nested include resolves differently through include:project,
 include:local and a CI/CD catalog component - so these are written into each between markers)
-and the Jenkins library's option table and its steps' Returns lines. ``--check`` writes nothing
+and the Jenkins steps' Returns lines (the Jenkins library holds no table: its steps run
+:mod:`kubepush.ci.jenkins`, which reads ``spec.json`` itself). ``--check`` writes nothing
 and exits 1 naming the files
 that are out of date (the tests run it), so no declaration drifts from the mapping the runners use.
 """
@@ -16,7 +17,6 @@ import re
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -127,27 +127,6 @@ def gitlab_template(command: str, text: str, root: Path) -> str:
     return _blocks(text, lambda name, indent: _gitlab_block(command, name, indent, root))
 
 
-def jenkins_library(text: str) -> str:
-    """kubepush.groovy's tables: how each option becomes flags, each command's options, their defaults."""
-    data = spec.load()
-    jenkins = {c: [f for f in spec.flags(c) if "jenkins" not in data["inputs"][f.input]] for c in data["commands"]}
-    kinds = {spec.camel(f.input): [f.kind, f.flag] for flags in jenkins.values() for f in flags}
-    defaults = {c: {spec.camel(f.input): f.default for f in flags if f.default is not None}
-                for c, flags in jenkins.items()}
-    tables = {
-        "flags": [f"{name}: {_groovy(row)}," for name, row in kinds.items()],
-        "inputs": [f"{c}: {_groovy([spec.camel(f.input) for f in flags])}," for c, flags in jenkins.items()],
-        "defaults": [f"{c}: [{', '.join(f'{k}: {_groovy(v)}' for k, v in given.items())}],"
-                     for c, given in defaults.items() if given],
-    }
-
-    def body(name: str, indent: str) -> str:
-        if name not in tables:
-            raise ValueError(f"jenkins/vars/kubepush.groovy: unknown generated block {name!r}")
-        return "".join(f"{indent}{line}\n" for line in tables[name])
-    return _blocks(text, body)
-
-
 #: the help file's Returns line (the Snippet Generator shows it); the rest of the help is prose
 RETURNS = re.compile(r"^<p><b>Returns</b>.*$", re.MULTILINE)
 
@@ -158,16 +137,6 @@ def jenkins_help(command: str, text: str) -> str:
     line = (f"<p><b>Returns</b> a Map: {names}, report (kubepush's JSON). "
             "<code>exitCode</code> is kubepush's exit code.</p>")
     return RETURNS.sub(lambda _: line, text, count=1)
-
-
-def _groovy(value: Any) -> str:
-    if isinstance(value, list):
-        return "[" + ", ".join(map(_groovy, value)) + "]"
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def expected(root: Path) -> dict[Path, str]:
@@ -181,8 +150,6 @@ def expected(root: Path) -> dict[Path, str]:
             files[template] = gitlab_template(command, template.read_text(encoding="utf-8"), root)
         step = root / "jenkins" / "vars" / f"kubepush{command.title()}.txt"
         files[step] = jenkins_help(command, step.read_text(encoding="utf-8"))
-    library = root / "jenkins" / "vars" / "kubepush.groovy"
-    files[library] = jenkins_library(library.read_text(encoding="utf-8"))
     return files
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -68,6 +68,11 @@ class BadInput(ValueError):
     """An input value the mapping cannot take (a boolean that is neither true nor false)."""
 
 
+#: an input's value as a platform gives it: text (one item per line / comma) or, from a Jenkins
+#: step's config, a list of items taken as they are
+Given = str | Sequence[str]
+
+
 def parse_bool(name: str, text: str, default: bool | None = None) -> bool | None:
     value = text.strip().lower()
     if not value:
@@ -77,27 +82,44 @@ def parse_bool(name: str, text: str, default: bool | None = None) -> bool | None
     return value == "true"
 
 
-def build_argv(command: str, value: Callable[[str], str], args: str = "") -> tuple[list[str], list[str]]:
+def given_items(name: str, given: Given) -> list[str]:
+    if isinstance(given, str):
+        return split_items(name, given)
+    return [s.strip() for s in given if s.strip()]
+
+
+def given_text(given: Given) -> str:
+    return given if isinstance(given, str) else ", ".join(given)
+
+
+def build_argv(command: str, value: Callable[[str], Given], args: Given = "",
+               label: Callable[[str], str] = str) -> tuple[list[str], list[str]]:
     """``(argv, positional)`` for ``command``: ``argv`` is the command and its flags from the inputs
-    (``value(name)`` gives an input's text, '' when unset) with ``args`` shell-split last; the
-    positional paths go after ``--``, which the caller adds once it has put its own flags in."""
+    (``value(name)`` gives an input's text, '' when unset) with ``args`` shell-split last (a list:
+    one argument each); the positional paths go after ``--``, which the caller adds once it has put
+    its own flags in. ``label`` spells an input's name as the platform does in an error."""
     argv, positional = [command], []
     for spec in flags(command):
-        given = value(spec.input).strip()
-        if spec.kind == VALUE and given:
-            argv += [spec.flag, given]
+        given = value(spec.input)
+        if spec.kind == VALUE and given_text(given).strip():
+            argv += [spec.flag, given_text(given).strip()]
         elif spec.kind == LIST:
-            for item in split_items(spec.input, value(spec.input)):
+            for item in given_items(spec.input, given):
                 argv += [spec.flag, item]
         elif spec.kind == PATHS:
-            positional += split_items(spec.input, value(spec.input))
-        else:
-            on = parse_bool(spec.input, given, spec.default)
+            positional += given_items(spec.input, given)
+        elif spec.kind != VALUE:
+            on = parse_bool(label(spec.input), given_text(given), spec.default)
             if spec.kind == FLAG and on or spec.kind == NEGATE and on is False:
                 argv.append(spec.flag)
             elif spec.kind == TRISTATE and on is not None:
                 argv.append(f"--{spec.flag}" if on else f"--no-{spec.flag}")
-    return argv + shlex.split(args), positional
+    if not isinstance(args, str):
+        return argv + given_items("args", args), positional
+    try:
+        return argv + shlex.split(args), positional
+    except ValueError as exc:  # an unclosed quote
+        raise BadInput(f"input {label('args')}: {exc} in {args!r}") from None
 
 
 def with_positional(argv: list[str], positional: list[str]) -> list[str]:

@@ -88,10 +88,14 @@ def test_validate_results_junit_and_exit_codes(tmp_path: Path, kubepush_wheel: P
         {"step": "kubepushValidate", "config": {"paths": "examples/broken", **install(kubepush_wheel)}},
         {"step": "kubepushValidate", "config": {"paths": "examples/broken", "kubernetesVersion": "0.1",
                                                 **install(kubepush_wheel)}},
-        {"step": "kubepushValidate", "config": {"paths": "examples/broken", "strict": "maybe"}},
-        {"step": "kubepushValidate", "config": {"pathz": "examples/broken"}},
+        {"step": "kubepushValidate", "config": {"paths": "examples/broken", "strict": "maybe",
+                                                **install(kubepush_wheel)}},
+        {"step": "kubepushValidate", "config": {"pathz": "examples/broken", **install(kubepush_wheel)}},
+        {"step": "kubepushValidate", "config": {"paths": "examples/broken", "junit": "yes",
+                                                **install(kubepush_wheel)}},
+        {"step": "kubepush", "config": {"command": "valdate", **install(kubepush_wheel)}},
     ])
-    broken, good, failing, usage, bad_bool, unknown = out["results"]
+    broken, good, failing, usage, bad_bool, unknown, bad_switch, bad_command = out["results"]
     assert broken["error"] is None
     result = broken["result"]
     assert {k: result[k] for k in ("command", "exitCode", "errors", "warnings", "findings")} == {
@@ -100,15 +104,18 @@ def test_validate_results_junit_and_exit_codes(tmp_path: Path, kubepush_wheel: P
     assert good["error"] is None and good["result"]["exitCode"] == 0 and good["result"]["errors"] == 0
     assert failing["result"] is None and "findings (exit 1)" in failing["error"]
     assert usage["result"] is None and "exit 2" in usage["error"]
-    assert "strict: expected true or false" in bad_bool["error"]
-    assert "unknown option(s) pathz" in unknown["error"]
+    # the installed kubepush maps the options (kubepush.ci.jenkins): a bad one fails the step, kubepush never runs
+    assert bad_bool["error"] == "kubepush: input strict: expected true or false, got 'maybe'"
+    assert unknown["error"].startswith("kubepush validate: unknown option(s) pathz; it takes config, target, paths")
+    assert bad_switch["error"] == "kubepush: input junit: expected true or false, got 'yes'"
+    assert bad_command["error"].startswith("kubepush: command must be one of validate, ")
     # JUnit published for each run that reported (not the usage error: no stale file either)
     published = out["junit"]
     assert len(published) == 3 and all(j["files"] for j in published)
     cases = ET.fromstring(published[0]["contents"][0]).iter("testcase")
     assert any(c.find("failure") is not None for c in cases)
-    # four runs, one venv: the build installs kubepush once (sh -x traces the venv creation)
-    assert out["log"].count("+ python3 -m venv") == 1 and out["log"].count("kubepush 0.1.0") == 4
+    # eight steps, one venv: the build installs kubepush once (sh -x traces the venv creation)
+    assert out["log"].count("+ python3 -m venv") == 1 and out["log"].count("kubepush 0.1.0") == 8
 
 
 def kubeconfig_credential(fake: Any) -> dict[str, Any]:

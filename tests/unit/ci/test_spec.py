@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kubepush.ci import generate, gitlab, jenkins, results, spec
+from kubepush.ci import generate, github, gitlab, jenkins, results, spec
 
 REPO = Path(__file__).resolve().parents[3]
 COMMANDS = ("validate", "diff", "apply", "drift", "bump", "revert")
@@ -56,11 +56,11 @@ def test_the_check_names_a_stale_file_and_generating_fixes_it(tmp_path: Path) ->
 
 def test_an_unknown_generated_block_is_a_usage_error_naming_the_file(tmp_path: Path) -> None:
     copy_generated_files(tmp_path)
-    library = tmp_path / "jenkins" / "vars" / "kubepush.groovy"
-    library.write_text(library.read_text() + "// >>> bogus\n// <<< bogus\n")
+    template = tmp_path / "gitlab" / "templates" / "diff.yml"
+    template.write_text(template.read_text() + "# >>> bogus\n# <<< bogus\n")
     proc = generate_check(tmp_path)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert "kubepush.groovy: unknown generated block 'bogus'" in proc.stderr
+    assert "gitlab/templates/diff.yml: unknown generated block 'bogus'" in proc.stderr
 
 
 def test_outside_the_repository_the_generator_is_a_usage_error(tmp_path: Path) -> None:
@@ -79,10 +79,61 @@ def test_gitlab_takes_every_input_the_spec_maps(command: str) -> None:
     assert {flag.input for flag in spec.flags(command)} == gitlab_inputs(command)
 
 
-def test_jenkins_takes_registry_logins_as_credentials_not_as_an_option() -> None:
-    groovy = (REPO / "jenkins" / "vars" / "kubepush.groovy").read_text()
-    assert "registryAuth" not in groovy and "registryCredentials" in groovy
-    assert "insecureRegistry: ['list', '--insecure-registry']" in groovy
+def test_jenkins_takes_registry_logins_as_credentials_not_as_an_option(tmp_path: Path) -> None:
+    takes = jenkins.options("bump")
+    assert "registryAuth" not in takes and "registryCredentials" in takes and "insecureRegistry" in takes
+    config = {"insecureRegistry": ["a.test:5000", "b.test"], "registryCredentials": {"a.test:5000": "id"}}
+    assert jenkins.step_argv("bump", config, tmp_path)[1:5] == [
+        "--insecure-registry", "a.test:5000", "--insecure-registry", "b.test"]
+    with pytest.raises(spec.BadInput, match="unknown option.s. registryAuth; it takes config, target, image"):
+        jenkins.step_argv("bump", {"registryAuth": "a.test=u:p"}, tmp_path)
+
+
+def test_the_three_runners_map_the_same_inputs_to_the_same_arguments(tmp_path: Path) -> None:
+    """One mapping (kubepush.ci.spec.build_argv): the Action's and GitLab's text, Jenkins' Groovy values."""
+    text = {"target": "a, b", "paths": "x.yaml\ny.yaml", "timeout": "60", "wait": "false",
+            "rollback-on-failure": "true", "args": "-v"}
+    jenkins_config = {"target": ["a", "b"], "paths": "x.yaml\ny.yaml", "timeout": 60, "wait": False,
+                      "rollbackOnFailure": True, "args": "-v"}
+    action = github.build_argv("apply", github.Inputs(text))
+    lab, positional = spec.build_argv("apply", lambda n: gitlab.value(n, gitlab_env(text)),
+                                      gitlab.value("args", gitlab_env(text)))
+    step = jenkins.step_argv("apply", jenkins_config, tmp_path)
+    flags = ["apply", "--target", "a", "--target", "b", "--timeout", "60", "--no-wait", "--rollback-on-failure", "-v"]
+    assert action == lab + ["--", *positional] == flags + ["--", "x.yaml", "y.yaml"]
+    assert step[:len(flags)] == flags and step[-3:] == ["--", "x.yaml", "y.yaml"]
+    assert f"json={tmp_path}/apply.json" in step
+
+
+def gitlab_env(inputs: dict[str, str]) -> dict[str, str]:
+    return {"KP_" + name.upper().replace("-", "_"): value for name, value in inputs.items()}
+
+
+def test_a_bad_boolean_is_the_same_error_on_every_platform(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    message = "input {}: expected true or false, got 'maybe'"
+    with pytest.raises(spec.BadInput, match=message.format("rollback-on-failure")):
+        spec.build_argv("apply", lambda n: gitlab.value(n, {"KP_ROLLBACK_ON_FAILURE": "maybe"}))
+    with pytest.raises(SystemExit):
+        github.build_argv("apply", github.Inputs({"rollback-on-failure": "maybe"}))
+    assert message.format("rollback-on-failure") in capsys.readouterr().out  # the Action's ::error annotation
+    with pytest.raises(spec.BadInput, match=message.format("rollbackOnFailure")):
+        jenkins.step_argv("apply", {"rollbackOnFailure": "maybe"}, tmp_path)
+    with pytest.raises(spec.BadInput, match=message.format("failOnFindings")):
+        jenkins.step_argv("apply", {"failOnFindings": "maybe"}, tmp_path)
+
+
+def test_an_unclosed_quote_in_args_is_a_usage_error_not_a_traceback() -> None:
+    with pytest.raises(spec.BadInput, match="input args: No closing quotation in \"-l 'app=web\""):
+        spec.build_argv("diff", lambda n: "", "-l 'app=web")
+
+
+def test_jenkins_reports_a_bad_option_as_the_step_error_without_running_kubepush(tmp_path: Path) -> None:
+    step = jenkins.run("drift", tmp_path / "reports", {"KP_CONFIG": json.dumps({"heal": "yes"}), "PATH": ""})
+    assert step == {"result": None, "junit": False,
+                    "error": "kubepush: input heal: expected true or false, got 'yes'"}
+    assert not (tmp_path / "reports").exists()
+    step = jenkins.run("deploy", tmp_path, {"KP_CONFIG": "{}"})
+    assert step["error"] == "kubepush: command must be one of validate, diff, drift, apply, bump, revert, targets, got deploy"
 
 
 @pytest.mark.parametrize("command", ("diff", "drift"))
@@ -94,7 +145,7 @@ def test_diff_and_drift_hand_back_the_drift_count_on_every_platform(command: str
     action = yaml.safe_load((REPO / "actions" / command / "action.yml").read_text())
     assert set(derived) <= set(action["outputs"]), "the action must declare every derived output"
     assert gitlab.dotenv(command, derived)[f"KUBEPUSH_{command.upper()}_DRIFT_COUNT"] == "3"
-    step = jenkins.step_result(command, 1, json.dumps(DIFF_REPORT))["result"]
+    step = jenkins.step_result(command, 1, json.dumps(DIFF_REPORT))
     assert step["driftCount"] == 3 and step["drifted"] is True and step["exitCode"] == 1
     assert step["report"] == DIFF_REPORT
 
@@ -102,8 +153,9 @@ def test_diff_and_drift_hand_back_the_drift_count_on_every_platform(command: str
 def test_jenkins_gets_an_empty_result_for_no_or_broken_json() -> None:
     for text in ("", "{not json"):
         step = jenkins.step_result("bump", 2, text)
-        assert step["result"]["exitCode"] == 2 and step["result"]["prUrl"] == "" and step["result"]["report"] == {}
-        assert step["log"] == []  # no "up to date" for a bump that failed
+        assert step["exitCode"] == 2 and step["prUrl"] == "" and step["report"] == {}
+        assert results.pull_request_lines("bump", step["report"]) == []  # no "up to date" for a bump that failed
+        assert jenkins.failure("bump", step, False) == "kubepush bump: usage or environment error (exit 2), see the log above"
 
 
 @pytest.mark.parametrize("command", ("validate", "apply", "bump", "revert"))
