@@ -153,8 +153,13 @@ IN_SYNC, DRIFTED, MISSING, EXTRA, HEALED = "in-sync", "drift", "missing", "extra
 #: diff/drift: the live object belongs to another inventory (see kubepush.cluster.ownership)
 OWNED_ELSEWHERE = "owned-elsewhere"
 
+#: diff/drift: the actions that mean "the cluster is not what Git says" - what --no-fail-on-drift
+#: turns into warnings and the CI integrations count as drift (kubepush.ci.results)
+DRIFT = frozenset({DRIFTED, MISSING, EXTRA})
+#: apply: the actions that mean "apply changed the cluster" (the CI integrations' ``changed``)
+CHANGES = frozenset({CREATED, CONFIGURED, RECREATED, PRUNED, HEALED})
 #: Actions that make the command fail (exit code 1).
-FAILING = frozenset({FAILED, UNHEALTHY, DRIFTED, MISSING, EXTRA, OWNED_ELSEWHERE})
+FAILING = frozenset({FAILED, UNHEALTHY, OWNED_ELSEWHERE}) | DRIFT
 
 
 @dataclass(slots=True)

@@ -13,12 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kubepush.model import CONFIGURED, CREATED, DRIFTED, EXTRA, HEALED, MISSING, PRUNED, RECREATED
+from kubepush import model
 
-#: finding rules that mean "the cluster is not what Git says" (diff, drift)
-DRIFT_RULES = frozenset({DRIFTED, MISSING, EXTRA})
-#: finding rules that mean "apply changed the cluster"
-CHANGE_RULES = frozenset({CREATED, CONFIGURED, RECREATED, PRUNED, HEALED})
 #: commands whose result is their ``-o json`` on stdout (no findings reports)
 PULL_REQUEST_COMMANDS = ("bump", "revert")
 
@@ -40,13 +36,13 @@ def derive(command: str, data: Any) -> dict[str, object]:
     rules = [f.get("rule") for f in data.get("findings", [])]
     out: dict[str, object] = {"errors": counts.get("errors", 0), "warnings": counts.get("warnings", 0),
                               "findings": counts.get("errors", 0) + counts.get("warnings", 0)}
-    drift_count = sum(rule in DRIFT_RULES for rule in rules)
+    drift_count = sum(rule in model.DRIFT for rule in rules)
     if command in ("diff", "drift"):
         out.update({"drifted": drift_count > 0, "drift-count": drift_count})
     if command == "diff":
         out["changed"] = drift_count > 0
     if command == "apply":
-        out["changed"] = any(rule in CHANGE_RULES for rule in rules)
+        out["changed"] = any(rule in model.CHANGES for rule in rules)
     return out
 
 

@@ -10,6 +10,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from kubepush import config as configuration
+from kubepush import model
 from kubepush.cli import cluster, flags, output, settings
 from kubepush.cluster import shared
 from kubepush.cluster.items import load_items
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace, preview: bool = False) -> int:
     options = DriftOptions(ignore=settings.ignore_rules(args, cfg), heal=getattr(args, "heal", False),
                            preview=preview, concurrency=settings.concurrency(args, cfg),
                            request_timeout=args.request_timeout)
-    warn_rules = frozenset() if settings.fail_on_drift(args, cfg) else frozenset({"drift", "missing", "extra"})
+    warn_rules = frozenset() if settings.fail_on_drift(args, cfg) else model.DRIFT
     command = "diff" if preview else "drift"
     progress = cluster.Progress(args, command)
     lock = threading.Lock()
