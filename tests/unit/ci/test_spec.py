@@ -103,6 +103,10 @@ def test_the_three_runners_map_the_same_inputs_to_the_same_arguments(tmp_path: P
     assert action == lab + ["--", *positional] == flags + ["--", "x.yaml", "y.yaml"]
     assert step[:len(flags)] == flags and step[-3:] == ["--", "x.yaml", "y.yaml"]
     assert f"json={tmp_path}/apply.json" in step
+    quoted = {"args": "--disable 'a b'"}  # args split like a shell does, everywhere
+    assert spec.build_argv("validate", lambda n: "", quoted["args"])[0] == ["validate", "--disable", "a b"]
+    assert jenkins.step_argv("validate", quoted, tmp_path)[1:3] == ["--disable", "a b"]
+    assert jenkins.step_argv("validate", {"args": ["--disable", "a b"]}, tmp_path)[1:3] == ["--disable", "a b"]
 
 
 def gitlab_env(inputs: dict[str, str]) -> dict[str, str]:
