@@ -54,8 +54,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from kubepush.bump import run as bump
+    from kubepush.bump.options import Options
 
-    def complete(root: Path) -> bump.Options:  # kubepush.yaml is the checkout's: read once it exists
+    def complete(root: Path) -> Options:  # kubepush.yaml is the checkout's: read once it exists
         cfg = settings.config_of_checkout(args.config, root)
         cfg.select(list(args.target))  # an unknown -t name is a usage error before anything else
         return settings.bump(args, cfg)
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _text(result: object) -> None:
-    from kubepush.bump.run import BumpResult
+    from kubepush.bump.result import BumpResult
 
     assert isinstance(result, BumpResult)
     out = sys.stdout

@@ -175,7 +175,7 @@ def bump(args: argparse.Namespace, cfg: configuration.Config) -> Any:
     :class:`~kubepush.config.Config` for the flags alone, which say where the checkout is)."""
     import os
 
-    from kubepush.bump import run as bumping
+    from kubepush.bump import options as bumping
     from kubepush.bump import templates
 
     file = section(cfg, BumpSection)
@@ -199,7 +199,7 @@ def bump(args: argparse.Namespace, cfg: configuration.Config) -> Any:
 
 def revert(args: argparse.Namespace, cfg: configuration.Config, commit: str, reason: str) -> Any:
     """``kubepush revert``'s complete options (kubepush.yaml's ``bump:`` supplies what both share)."""
-    from kubepush.bump.run import pipeline_url
+    from kubepush.bump.options import pipeline_url
     from kubepush.revert import run as reverting
 
     file = section(cfg, BumpSection)

@@ -1,10 +1,10 @@
 """revert end to end: workspace -> find the commit -> publish the revert -> pull request.
 
 The same steps and guarantees as bump (:mod:`kubepush.bump.run`), through the same code:
-the CI checkout or a temporary clone (:func:`kubepush.gitops.workspace`), the token only in
-git's environment, the revert rebuilt on the current base and force-pushed with a lease to
+the CI checkout or a temporary clone (:func:`kubepush.bump.workspace.config_repository`), the
+token only in git's environment, the revert rebuilt on the current base and force-pushed with a lease to
 ``kubepush/revert-<short sha>`` (:func:`kubepush.gitops.publish`), then one pull request,
-found or created (:meth:`PullRequests.follow_push`) - so a re-run finds the branch up to
+found or created (:class:`kubepush.bump.pull_request.PullRequestStep`) - so a re-run finds the branch up to
 date and the same pull request, and a base that already reverted the commit closes it.
 A revert that conflicts is a finding per conflicting file (exit 1); nothing is pushed.
 
@@ -23,7 +23,8 @@ from typing import Any
 
 from kubepush import config as configuration
 from kubepush import gitops
-from kubepush.errors import UsageError
+from kubepush.bump.pull_request import PullRequestStep
+from kubepush.bump.workspace import config_repository
 from kubepush.gitops import revert as reverting
 from kubepush.model import Finding, ObjectRef, Severity
 
@@ -87,19 +88,8 @@ def run(flags: Options, complete: Callable[[Path], Options] | None = None,
     ``flags`` says where the repository is; ``complete(root)`` gives the complete options once
     its checkout exists (default: ``flags`` are complete).
     """
-    from kubepush.forges.factory import git_credentials
-
-    def run_in(repo: gitops.Repo) -> RevertResult:
+    with config_repository(flags) as repo:
         return _run_in(repo, complete(repo.path) if complete else flags, log)
-
-    if flags.repo:
-        credentials = git_credentials(flags.repo, flags.forge, flags.git_username, api_url=flags.forge_url)
-        with gitops.workspace(url=flags.repo, base=flags.base, credentials=credentials) as repo:
-            return run_in(repo)
-    with gitops.workspace(flags.checkout) as repo:
-        credentials = git_credentials(repo.url, flags.forge, flags.git_username, api_url=flags.forge_url)
-    with gitops.workspace(flags.checkout, credentials=credentials) as repo:
-        return run_in(repo)
 
 
 def _run_in(repo: gitops.Repo, options: Options, log: Callable[[str], None]) -> RevertResult:
@@ -123,21 +113,9 @@ def _run_in(repo: gitops.Repo, options: Options, log: Callable[[str], None]) -> 
     log(pushed.message)
     if options.no_pr:
         return result
-    from kubepush.forges.factory import open_forge
-
-    try:
-        forge = open_forge(repo.url, kind=options.forge, api_url=options.forge_url)
-        pr, done = forge.follow_push(result.branch, state.base, commit.revert_message.split("\n", 1)[0],
-                                     body(result, options), on_base=pushed.status == gitops.NO_CHANGES,
-                                     draft=options.draft, labels=options.labels, reviewers=options.reviewers,
-                                     assignees=options.assignees, auto_merge=options.auto_merge)
-    except UsageError as exc:  # the push happened: say so, so nothing is left half-made unreported
-        raise UsageError(f"{exc}\n  branch {result.branch} is pushed at {pushed.sha[:12]} without its pull "
-                         "request; re-running the same kubepush revert opens or updates it") from None
-    if pr is not None:
-        log(f"closed #{pr.number}: {state.base} already reverts {commit.short}" if done == "closed"
-            else f"{done} pull request #{pr.number}: {pr.url}")
-        result.pull_request = {"number": pr.number, "url": pr.url, "state": pr.state, "created": done == "opened"}
+    result.pull_request = PullRequestStep(repo, options, "revert", log).follow(
+        pushed, result.branch, state.base, lambda: (commit.revert_message.split("\n", 1)[0], body(result, options)),
+        already=f"already reverts {commit.short}")
     return result
 
 
