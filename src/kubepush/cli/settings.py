@@ -14,9 +14,13 @@ import argparse
 import re
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kubepush import config as configuration
+
+if TYPE_CHECKING:
+    from kubepush.bump.options import Options as BumpOptions
+    from kubepush.revert.run import Options as RevertOptions
 
 Section = TypeVar("Section")
 
@@ -170,7 +174,7 @@ def config_of_checkout(explicit: str | None, root: Path) -> configuration.Config
     return configuration.load(explicit or (str(default) if default.is_file() else None))
 
 
-def bump(args: argparse.Namespace, cfg: configuration.Config) -> Any:
+def bump(args: argparse.Namespace, cfg: configuration.Config) -> BumpOptions:
     """``kubepush bump``'s complete options; ``cfg`` is the checkout's kubepush.yaml (an empty
     :class:`~kubepush.config.Config` for the flags alone, which say where the checkout is)."""
     import os
@@ -197,7 +201,7 @@ def bump(args: argparse.Namespace, cfg: configuration.Config) -> Any:
     )
 
 
-def revert(args: argparse.Namespace, cfg: configuration.Config, commit: str, reason: str) -> Any:
+def revert(args: argparse.Namespace, cfg: configuration.Config, commit: str, reason: str) -> RevertOptions:
     """``kubepush revert``'s complete options (kubepush.yaml's ``bump:`` supplies what both share)."""
     from kubepush.bump.options import pipeline_url
     from kubepush.revert import run as reverting
