@@ -89,6 +89,16 @@ def test_jenkins_takes_registry_logins_as_credentials_not_as_an_option(tmp_path:
         jenkins.step_argv("bump", {"registryAuth": "a.test=u:p"}, tmp_path)
 
 
+@pytest.mark.parametrize("command", spec.commands())
+def test_every_jenkins_step_help_names_the_options_the_step_takes(command: str) -> None:
+    """The runner accepts exactly jenkins.options(command); the Snippet Generator's help names them
+    (kubepushTargets: its own and where kubepush comes from - the other shared options do nothing there)."""
+    help_text = (REPO / "jenkins" / "vars" / f"kubepush{command.title()}.txt").read_text()
+    own = [spec.camel(f.input) for f in spec.flags(command)]
+    named = own + ["workingDirectory", "kubepushSource", "pipArgs"] if command == "targets" else jenkins.options(command)
+    assert [name for name in named if f"<code>{name}</code>" not in help_text] == []
+
+
 def test_the_three_runners_map_the_same_inputs_to_the_same_arguments(tmp_path: Path) -> None:
     """One mapping (kubepush.ci.spec.build_argv): the Action's and GitLab's text, Jenkins' Groovy values."""
     text = {"target": "a, b", "paths": "x.yaml\ny.yaml", "timeout": "60", "wait": "false",
