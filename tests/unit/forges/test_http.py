@@ -79,6 +79,13 @@ class _Redirector(BaseHTTPRequestHandler):
         pass
 
 
+def test_forge_transport_follows_a_same_origin_link_written_another_way() -> None:
+    """A ``Link`` with the host in capitals or the default port is the API's own origin."""
+    t = Transport("https://Forge.Example/api/v1", Dialect(), TokenAuth("t0ken"))
+    for link in ("https://forge.example:443/api/v1/repos?page=2", "https://FORGE.example/api/v1/repos?page=2"):
+        assert t._url(link, "list") == link
+
+
 def test_redirect_to_another_origin_drops_the_token_header(fake_gitlab):
     """requests strips Authorization on such redirects but not PRIVATE-TOKEN; we do."""
     handler = type("H", (_Redirector,), {"target": fake_gitlab.origin})
