@@ -1,0 +1,69 @@
+"""cluster/compare/diff.py: the cheap pre-check before a dry run, and the differences between live and Git."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kubepush.cluster.compare import diff, fields, normalise
+from kubepush.cluster.compare.diff import Difference
+from kubepush.cluster.compare.ignore import IgnoreRule, respect
+from tests.unit.cluster.compare.objects import DESIRED, b64, live
+
+
+def test_may_differ_is_false_only_when_git_is_already_live_and_kubepush_owns_nothing_more():
+    assert diff.may_differ(DESIRED, live()) is False
+    assert diff.may_differ(DESIRED, live(replicas=5)) is True
+    assert diff.may_differ(DESIRED, live(image="nginx:2")) is True
+    # a field kubepush applied earlier and Git dropped since: an apply would remove it
+    dropped = {**DESIRED, "spec": {k: v for k, v in DESIRED["spec"].items() if k != "replicas"}}
+    assert diff.may_differ(dropped, live()) is True
+    # never applied by kubepush: only a dry run knows
+    assert diff.may_differ(DESIRED, live(managers=())) is True
+
+
+def test_may_differ_is_false_for_what_respect_sends_when_only_ignored_fields_differ():
+    sent = respect([IgnoreRule(paths=("/spec/replicas",))], DESIRED, live(replicas=5))
+    assert diff.may_differ(sent.obj, live(replicas=5)) is False
+
+
+def test_secret_string_data_compares_as_the_data_the_api_stores():
+    desired = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "stringData": {"pw": "hunter2"}}
+    owned = {"f:stringData": {"f:pw": {}}}
+    have = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "managedFields": [
+        {"manager": "kubepush", "operation": "Apply", "fieldsV1": owned}]}, "data": {"pw": b64("hunter2")}}
+    assert diff.may_differ(desired, have) is False
+    have["data"]["pw"] = b64("changed")
+    assert diff.may_differ(desired, have) is True
+
+
+def test_differences_align_named_list_items_and_report_leaves():
+    old = normalise.clean(live(replicas=5, image="nginx:2"))
+    new = normalise.clean(live())
+    found = diff.differences(old, new)
+    assert [d.path for d in found] == [("spec", "replicas"), ("spec", "template", "spec", "containers", 0, "image")]
+    assert found[0] == Difference(("spec", "replicas"), 5, 2)
+    two = {"c": [{"name": "a", "v": 1}, {"name": "b", "v": 2}]}
+    reordered = {"c": [{"name": "b", "v": 2}, {"name": "a", "v": 1}, {"name": "x", "v": 3}]}
+    assert [d.path for d in diff.differences(two, reordered)] == [("c", 2)]
+
+
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.text("abc", max_size=3))
+
+
+_values = st.recursive(_scalars, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(st.text("xyz", min_size=1, max_size=2), inner, max_size=3)),
+    max_leaves=12)
+
+
+_objects = st.dictionaries(st.text("xyz", min_size=1, max_size=2), _values, max_size=4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_objects, _objects)
+def test_differences_are_empty_exactly_for_equal_objects(a, b):
+    assert diff.differences(a, a) == []
+    found = diff.differences(a, b)
+    assert (found == []) == (a == b)
+    for difference in found:  # every reported path exists on at least one side
+        assert difference.live is not fields.ABSENT or difference.want is not fields.ABSENT
