@@ -313,3 +313,27 @@ def test_manifest_server_errors_are_not_repeated_with_get(scripted_registry: Scr
     with pytest.raises(RegistryError, match="failed with HTTP 503 fetching the manifest"):
         make_client(scripted_registry, empty_docker_config, retries=1).resolve_digest(f"{scripted_registry.host}/team/app:1.0")
     assert [e["method"] for e in scripted_registry.requests_to(MANIFEST_PATH)] == ["HEAD", "HEAD"]
+
+
+def test_credentials_do_not_follow_a_redirect_to_another_origin(scripted_registry: ScriptedServer,
+                                                                empty_docker_config: Path) -> None:
+    """A registry may redirect to storage elsewhere (S3, a CDN): the answer is followed, the
+    Authorization (Basic here, a token alike) stays with the registry's own origin."""
+    storage = ScriptedServer()
+    try:
+        storage.script(TAGS_PATH, Reply(200, tags("3.0")))
+
+        def registry_api(method: str, path: str, query: dict, headers: dict) -> Reply:
+            if "Authorization" not in headers:
+                return Reply(401, b"", {"WWW-Authenticate": 'Basic realm="test"'})
+            return Reply(307, b"", {"Location": f"http://localhost:{storage.host.rsplit(':', 1)[1]}{TAGS_PATH}"})
+
+        scripted_registry.script(TAGS_PATH, registry_api)
+        client = make_client(scripted_registry, empty_docker_config,
+                             credentials={scripted_registry.host: Credentials("bot", "s3cret-pw")})
+        assert client.list_tags(f"{scripted_registry.host}/team/app") == ["3.0"]
+        assert scripted_registry.log[-1]["headers"]["Authorization"].startswith("Basic ")
+        (followed,) = storage.requests_to(TAGS_PATH)
+        assert "Authorization" not in followed["headers"]
+    finally:
+        storage.close()

@@ -7,8 +7,10 @@ policy every HTTP client of kubepush shares (:class:`kubepush.net.retry.RetryPol
 Failures to reach the registry become a one-line :class:`RegistryError`; an HTTP error status
 is returned for the caller to explain, since only it knows what was asked.
 
-``Authorization`` is dropped by ``requests`` on a redirect to another host, so a token never
-follows a registry's redirect elsewhere.
+``Authorization`` is dropped by ``requests`` on a redirect to another origin (host, port, or
+scheme other than an http -> https upgrade: ``SessionRedirectMixin.should_strip_auth`` in
+psf/requests src/requests/sessions.py), so Basic credentials or a token never follow a
+registry's redirect to its storage elsewhere (tested in the registry fault tests).
 """
 
 from __future__ import annotations
