@@ -7,7 +7,7 @@
   (see :mod:`kubepush.gitops.auth` for why);
 - :func:`branch_name`, :func:`commit_message`, :func:`sanitize_branch` - templates;
 - :class:`Repo` queries - ``head``, ``rev_parse``, ``remote_branch``, ``default_branch``,
-  ``changed_since``, ``diff``.
+  ``changed_since``, ``diff``, ``files_containing``.
 
 Everything runs the ``git`` binary (>= 2.31); why that and not GitPython or
 pygit2 is in :mod:`kubepush.gitops.runner`.

@@ -274,6 +274,21 @@ def test_queries(remote: Remote, tmp_path: Path) -> None:
         assert info.value.kind == E.NOT_FOUND
 
 
+def test_files_containing_lists_tracked_files_under_the_paths(remote: Remote, tmp_path: Path) -> None:
+    checkout = tmp_path / "checkout"
+    git("clone", "--quiet", remote.url, str(checkout))
+    (checkout / "apps" / "shop.yaml").write_text("image: ghcr.io/acme/shop:1.0\n")
+    (checkout / "apps" / "marker.yaml").write_text("image: x # {\"$imagepolicy\": \"flux:web\"}\n")
+    (checkout / "other").mkdir()
+    (checkout / "other" / "shop.yaml").write_text("image: ghcr.io/acme/shop:1.0\n")
+    git("add", ".", cwd=checkout)
+    (checkout / "apps" / "untracked.yaml").write_text("image: ghcr.io/acme/shop:1.0\n")
+    with workspace(checkout) as repo:
+        found = repo.files_containing(checkout, [str(checkout / "apps")], ["shop", "$imagepolicy"])
+        assert sorted(found) == [str(checkout / "apps" / "marker.yaml"), str(checkout / "apps" / "shop.yaml")]
+        assert repo.files_containing(checkout, [str(checkout / "apps")], ["nowhere"]) == []  # exit 1: none
+
+
 def test_changed_since_in_a_shallow_checkout_says_how_to_fix(remote: Remote, tmp_path: Path) -> None:
     remote.commit("feature", {"apps/web.yaml": "image: nginx:2\n"})
     remote.commit("main", {"README.md": "moved\n"})
