@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.cli.test_bump import FILES, env_with
+from tests.support.config_repo import FILES, env_with
 from tests.support.git_fixtures import git, make_remote
 from tests.support.kubepush_cli import assert_no_traceback, kubepush
 
@@ -72,7 +72,7 @@ def test_unreachable_remote_and_missing_repo_are_exit_2(tmp_path: Path) -> None:
 
 @pytest.fixture
 def github(git_remote_root: Path, fake_github):  # type: ignore[no-untyped-def]
-    from tests.integration.cli.test_bump import RemoteBranches
+    from tests.support.config_repo import RemoteBranches
     from tests.support.git_fixtures import GitHTTPServer
 
     remote = make_remote(git_remote_root, "octo/app.git", FILES)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.integration.cli.test_bump import DEPLOY, env_with
+from tests.support.config_repo import DEPLOY, env_with
 from tests.support.kubepush_cli import assert_no_traceback, kubepush
 from tests.unit.forges.test_tls import https_forge  # noqa: F401  (the self-signed HTTPS server fixture)
 

@@ -275,7 +275,7 @@ def test_apply_diff_drift_against_a_cluster(tmp_path: Path, kubepush_wheel: Path
 
 def test_bump_from_a_trigger_opens_a_merge_request_and_hands_its_url_on(
         tmp_path: Path, kubepush_wheel: Path, fake_gitlab: Any, git_remote_root: Path) -> None:
-    from tests.integration.cli.test_bump import FILES, RemoteBranches
+    from tests.support.config_repo import FILES, RemoteBranches
 
     remote = make_remote(git_remote_root, "octo/app.git", FILES)
     fake_gitlab.branches = RemoteBranches(remote)
@@ -305,8 +305,8 @@ def test_bump_from_a_trigger_opens_a_merge_request_and_hands_its_url_on(
 
 def test_revert_by_hand_opens_a_merge_request_and_hands_its_url_on(
         tmp_path: Path, kubepush_wheel: Path, fake_gitlab: Any, git_remote_root: Path) -> None:
-    from tests.integration.cli.test_bump import DEPLOY
     from tests.integration.cli.test_revert import gitlab_remote
+    from tests.support.config_repo import DEPLOY
 
     remote, server, bad = gitlab_remote(git_remote_root, fake_gitlab)
     try:

@@ -148,7 +148,7 @@ def test_diff_apply_drift_with_a_kubeconfig_credential(tmp_path: Path, kubepush_
 
 def test_bump_opens_a_merge_request_with_a_token_credential_that_never_shows(
         tmp_path: Path, kubepush_wheel: Path, fake_gitlab: Any, git_remote_root: Path) -> None:
-    from tests.integration.cli.test_bump import FILES, RemoteBranches
+    from tests.support.config_repo import FILES, RemoteBranches
 
     remote = make_remote(git_remote_root, "octo/app.git", FILES)
     fake_gitlab.branches = RemoteBranches(remote)
@@ -181,8 +181,8 @@ def test_bump_opens_a_merge_request_with_a_token_credential_that_never_shows(
 
 def test_revert_opens_one_merge_request_and_a_conflict_fails_the_step(
         tmp_path: Path, kubepush_wheel: Path, fake_gitlab: Any, git_remote_root: Path) -> None:
-    from tests.integration.cli.test_bump import DEPLOY
     from tests.integration.cli.test_revert import gitlab_remote
+    from tests.support.config_repo import DEPLOY
 
     remote, server, bad = gitlab_remote(git_remote_root, fake_gitlab)
     config = {"commit": bad, "repo": server.url(remote), "forge": "gitlab", "forgeUrl": fake_gitlab.url,
@@ -311,7 +311,7 @@ def test_example_jenkinsfile_nightly_reports_drift_as_unstable(tmp_path: Path, k
 
 def test_bump_from_a_registry_with_registry_credentials(tmp_path: Path, kubepush_wheel: Path,
                                                         git_remote_root: Path, htpasswd_registry: Any) -> None:
-    from tests.integration.cli.test_bump import DEPLOY, FILES
+    from tests.support.config_repo import DEPLOY, FILES
     from tests.support.registry_fixtures import PASSWORD, USERNAME
 
     htpasswd_registry.pusher().image("acme/shop", "1.9.0")

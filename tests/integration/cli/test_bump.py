@@ -4,48 +4,16 @@ fake GitHub, and a real registry for --from-registry."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.support.config_repo import CONFIG, DEPLOY, FILES, KUSTOMIZATION, RemoteBranches, env_with
 from tests.support.git_fixtures import GitHTTPServer, make_remote
 from tests.support.kubepush_cli import assert_no_traceback, kubepush
 
-pytest_plugins = ["tests.support.git_fixtures", "tests.support.registry_fixtures"]
-
-DEPLOY = """apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: shop
-spec:
-  selector:
-    matchLabels: {app: shop}
-  template:
-    metadata:
-      labels: {app: shop}
-    spec:
-      containers:
-        - name: shop
-          image: ghcr.io/acme/shop:1.4.1  # pinned by the app pipeline
-        - name: proxy
-          image: "nginx:1.25.3"
-"""
-KUSTOMIZATION = "resources:\n  - ../../base\nimages:\n  - name: ghcr.io/acme/shop\n    newTag: 1.4.1\n"
-CONFIG = """targets:
-  - name: staging
-    path: overlays/staging
-  - name: base
-    path: base
-"""
-FILES = {"kubepush.yaml": CONFIG, "base/deploy.yaml": DEPLOY, "base/kustomization.yaml": "resources: [deploy.yaml]\n",
-         "overlays/staging/kustomization.yaml": KUSTOMIZATION}
-
-
-def env_with(**extra: str) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GITLAB_", "GIT_", "CI_"))}
-    return {**base, **extra}
+pytest_plugins = ["tests.support.git_fixtures", "tests.support.registry_fixtures", "tests.support.config_repo"]
 
 
 def test_dry_run_prints_the_diff_and_changes_nothing(tmp_path: Path) -> None:
@@ -112,28 +80,6 @@ def test_group_per_target_makes_one_branch_each(git_remote_root: Path) -> None:
     assert branches == ["kubepush/all/shop", "kubepush/staging/shop"]
     assert "1.6.0" in remote.read("kubepush/staging/shop", "overlays/staging/kustomization.yaml")
     assert "1.4.1" in remote.read("kubepush/staging/shop", "base/deploy.yaml")
-
-
-class RemoteBranches:
-    """The fake forge's branch list, read live from the bare repository (as the real forge would)."""
-
-    def __init__(self, remote) -> None:  # type: ignore[no-untyped-def]
-        self.remote = remote
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self.remote.sha(name) is not None
-
-    def update(self, names) -> None:  # type: ignore[no-untyped-def]
-        raise AssertionError("branches come from the git remote here")
-
-
-@pytest.fixture
-def github_rig(git_remote_root: Path, fake_github):  # type: ignore[no-untyped-def]
-    remote = make_remote(git_remote_root, "octo/app.git", FILES)
-    fake_github.branches = RemoteBranches(remote)
-    server = GitHTTPServer(git_remote_root, user="x-access-token", token=fake_github.token).start()
-    yield remote, server, fake_github
-    server.stop()
 
 
 def github_bump(server: GitHTTPServer, remote, fake, *extra: str) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.cli.test_bump import FILES, RemoteBranches, env_with
+from tests.support.config_repo import FILES, RemoteBranches, env_with
 from tests.support.git_fixtures import GitHTTPServer, make_remote
 
 pytest_plugins = ["tests.support.git_fixtures"]

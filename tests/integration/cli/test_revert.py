@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.cli.test_bump import DEPLOY, FILES, RemoteBranches, env_with, github_rig  # noqa: F401 - a fixture
+from tests.support.config_repo import DEPLOY, FILES, RemoteBranches, env_with
 from tests.support.git_fixtures import GitHTTPServer, git, make_remote
 from tests.support.kubepush_cli import assert_no_traceback, kubepush
 
-pytest_plugins = ["tests.support.git_fixtures"]
+pytest_plugins = ["tests.support.git_fixtures", "tests.support.config_repo"]
 
 BUMPED = DEPLOY.replace("shop:1.4.1", "shop:1.5.0")
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.cli.test_bump import FILES, RemoteBranches, env_with
 from tests.support.cluster_helpers import run, write
+from tests.support.config_repo import FILES, RemoteBranches, env_with
 from tests.support.git_fixtures import GitHTTPServer, git, make_remote
 from tests.support.kubepush_cli import kubepush
 
