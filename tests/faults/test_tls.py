@@ -13,7 +13,8 @@ import yaml
 
 from tests.support.config_repo import DEPLOY, env_with
 from tests.support.kubepush_cli import assert_no_traceback, kubepush
-from tests.unit.forges.test_tls import https_forge  # noqa: F401  (the self-signed HTTPS server fixture)
+
+pytest_plugins = ["tests.support.https_server"]
 
 TLS_WORDS = ("certificate", "tls", "ssl")
 
