@@ -6,7 +6,7 @@ import base64
 import hashlib
 
 from kubepush.cluster import inventory as inv
-from tests.unit.cluster.test_plan import items, obj
+from tests.unit.cluster.objects import items, obj
 
 
 def test_applyset_id_is_computed_like_kubectl():

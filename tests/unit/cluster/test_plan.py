@@ -4,30 +4,13 @@ from __future__ import annotations
 
 from kubepush.cluster.plan import (
     Guardrails,
-    Item,
     duplicates,
     stages,
     static_scope,
     violations,
     with_namespaces,
 )
-
-
-def obj(kind, name, namespace=None, api_version="v1", **extra):
-    meta = {"name": name}
-    if namespace:
-        meta["namespace"] = namespace
-    return {"apiVersion": api_version, "kind": kind, "metadata": meta, **extra}
-
-
-CRD = obj("CustomResourceDefinition", "backups.example.com", api_version="apiextensions.k8s.io/v1", spec={
-    "group": "example.com", "scope": "Namespaced", "names": {"kind": "Backup", "plural": "backups"}})
-CLUSTER_CRD = obj("CustomResourceDefinition", "tenants.example.com", api_version="apiextensions.k8s.io/v1", spec={
-    "group": "example.com", "scope": "Cluster", "names": {"kind": "Tenant", "plural": "tenants"}})
-
-
-def items(*objs):
-    return [Item(o, "m.yaml", i) for i, o in enumerate(objs)]
+from tests.unit.cluster.objects import CLUSTER_CRD, CRD, items, obj
 
 
 def test_stages_put_crds_and_namespaces_first_then_classes_then_the_rest_keeping_input_order():

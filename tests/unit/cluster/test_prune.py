@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kubepush.cluster import prune
-from tests.unit.cluster.test_plan import obj
+from tests.unit.cluster.objects import obj
 
 
 def test_prune_plan_deletes_what_left_git_but_protects_namespaces_crds_and_opted_out_objects():
