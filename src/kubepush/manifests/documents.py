@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubepush.manifests import fastyaml
 from kubepush.manifests.errors import YAMLError
 from kubepush.model import Finding, ObjectRef
+
+if TYPE_CHECKING:
+    from kubepush.manifests.sops import Sealed
 
 
 @dataclass(slots=True)
@@ -32,6 +35,8 @@ class Document:
     raw: fastyaml.RawDocument = field(repr=False)
     prefix: tuple[str | int, ...] = ()
     origin: str = ""
+    #: set for a SOPS document (:mod:`.sops`): decrypted or not, its encrypted paths and values
+    sealed: Sealed | None = None
 
     @property
     def ref(self) -> ObjectRef:

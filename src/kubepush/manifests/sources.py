@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kubepush.errors import UsageError
-from kubepush.manifests import render, render_errors, walk
+from kubepush.manifests import render, render_errors, sops, walk
 from kubepush.manifests.documents import Document, parse_text, yaml_error_finding
 from kubepush.manifests.errors import YAMLError
 from kubepush.manifests.kustomization import FILES as KUSTOMIZATION_FILES
@@ -158,10 +158,16 @@ def read_text(path: str, start: int = 0, end: int = -1, line_base: int = 0) -> s
         ) from None
 
 
-def load(source: Source) -> Iterator[Document | Finding]:
-    """All documents (and per-document YAML errors) of one source."""
+def load(source: Source, decryptor: sops.Decryptor | None = None) -> Iterator[Document | Finding]:
+    """All documents (and per-document YAML errors) of one source.
+
+    SOPS documents are decrypted by ``decryptor``, or marked as encrypted (``Document.sealed``)
+    when there is none (:mod:`.sops`); text that cannot hold one is streamed as it parses.
+    """
     if source.kind == "stdin":
-        yield from parse_text(source.text or "", "<stdin>")
+        text = source.text or ""
+        items = parse_text(text, "<stdin>")
+        yield from sops.open_documents(items, decryptor, stdin=text) if sops.mentions_sops(text) else items
         return
     if source.kind == "file":
         try:
@@ -169,7 +175,8 @@ def load(source: Source) -> Iterator[Document | Finding]:
         except YAMLError as exc:
             yield yaml_error_finding(exc, source.path, 0)
             return
-        yield from parse_text(text, source.path, line_base=source.line_base)
+        items = parse_text(text, source.path, line_base=source.line_base)
+        yield from sops.open_documents(items, decryptor) if sops.mentions_sops(text) else items
         return
     directory = Path(source.path)
     try:
@@ -182,9 +189,10 @@ def load(source: Source) -> Iterator[Document | Finding]:
         yield from explain(directory, exc.stderr)
         return
     if source.kind == "kustomize":
-        yield from _with_origins(parse_text(text, f"{source.path} (kustomize)"), wrapper)
+        items = _with_origins(parse_text(text, f"{source.path} (kustomize)"), wrapper)
     else:
-        yield from parse_text(text, f"{source.path} (helm template)")
+        items = parse_text(text, f"{source.path} (helm template)")
+    yield from sops.open_documents(items, decryptor, rendered=True) if sops.mentions_sops(text) else items
 
 
 def _with_origins(items: Iterator[Document | Finding], wrapper: Path) -> Iterator[Document | Finding]:

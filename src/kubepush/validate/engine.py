@@ -17,7 +17,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from kubepush import redact
 from kubepush.errors import UsageError
+from kubepush.manifests import sops
 from kubepush.manifests import sources as srcs
 from kubepush.manifests.documents import Document
 from kubepush.manifests.render_errors import RULE as RENDER_ERROR
@@ -116,11 +118,27 @@ class Checker:
 
     def check(self, doc: Document) -> list[Finding]:
         """Every finding for one document, positioned in its file."""
-        found = self._check_object(doc.obj)
+        sealed = doc.sealed
+        found = self._check_sealed(doc.obj, sealed) if sealed and not sealed.decrypted else self._check_object(doc.obj)
         if not found:
             return found
+        if sealed and sealed.secrets:  # a decrypted value is a secret wherever a message would quote it
+            for f in found:
+                f.message, f.hint = redact.redact(f.message, sealed.secrets), redact.redact(f.hint, sealed.secrets)
         kept = [f for f in _dedupe(found) if f.rule not in self.options.disabled_rules]
         return sorted((doc.place(f) for f in kept), key=lambda f: (f.line, f.column))
+
+    def _check_sealed(self, obj: dict[str, Any], sealed: sops.Sealed) -> list[Finding]:
+        """A SOPS document without its key: the structure, each encrypted leaf accepted as the type
+        it was encrypted from, its ``sops`` block not a field of the resource."""
+        encrypted = set(sealed.paths)
+        if {("apiVersion",), ("kind",)} & encrypted:
+            return [Finding(rule=sops.NOT_DECRYPTED, severity=Severity.WARNING, path=(sops.KEY,),
+                            message="apiVersion or kind is encrypted: without the key nothing can tell what "
+                                    "this document is, so it was not validated",
+                            hint="encrypt only the values: sops --encrypt --encrypted-regex '^(data|stringData)$'")]
+        found = self._check_object(sops.placeholders(obj))
+        return [f for f in found if f.rule == "schema-type" or not any(f.path[:len(p)] == p for p in encrypted)]
 
     def _check_object(self, obj: Any) -> list[Finding]:
         if not isinstance(obj, dict):
@@ -178,11 +196,13 @@ def _dedupe(found: list[Finding]) -> list[Finding]:
 
 
 _CHECKER: Checker | None = None
+#: validate decrypts where it has a key and checks the structure where it has none (never required)
+_DECRYPTOR: sops.Decryptor | None = None
 
 
-def _init_worker(checker: Checker) -> None:
-    global _CHECKER
-    _CHECKER = checker
+def _init_worker(checker: Checker, decryptor: sops.Decryptor | None = None) -> None:
+    global _CHECKER, _DECRYPTOR
+    _CHECKER, _DECRYPTOR = checker, decryptor
 
 
 def check_source(source: srcs.Source) -> SourceResult:
@@ -195,7 +215,7 @@ def check_source(source: srcs.Source) -> SourceResult:
     assert _CHECKER is not None
     checker = _CHECKER
     result = SourceResult()
-    items: Iterable[Document | Finding] = srcs.load(source)
+    items: Iterable[Document | Finding] = srcs.load(source, _DECRYPTOR)
     if source.kind != "file":
         items = list(items)
         for item in items:
@@ -250,10 +270,12 @@ def run(paths: list[str], options: Options, reporter: Reporter | None = None) ->
     crd_objects += list(collect_crds(crd_sources, False))
     checker = Checker(options, crd_objects)
     checker.builtins.defs  # noqa: B018 - load before forking so workers share it
+    decryptor = sops.Decryptor()
+    decryptor.prefetch(s.path for s in sources if s.kind == "file")  # concurrently, before forking
     result = Result(command="validate", files=len({s.path for s in sources}))
     trackers: dict[str, rules.DuplicateTracker] = {}
     numbered: dict[str, int] = {}  # file -> documents in its parts seen so far
-    for source, outcome in zip(sources, _map(checker, sources, options.workers), strict=True):
+    for source, outcome in zip(sources, _map(checker, decryptor, sources, options.workers), strict=True):
         if source.is_part:
             outcome.renumber(numbered.get(source.path, 0))
             numbered[source.path] = numbered.get(source.path, 0) + outcome.documents
@@ -296,17 +318,18 @@ def locate_in_file(file: str, index: int, path: tuple[str | int, ...]) -> tuple[
     return (0, 0)
 
 
-def _map(checker: Checker, sources: list[srcs.Source], workers: int) -> Iterator[SourceResult]:
+def _map(checker: Checker, decryptor: sops.Decryptor, sources: list[srcs.Source], workers: int
+         ) -> Iterator[SourceResult]:
     """Results in source order; in-process for small inputs, forked workers otherwise."""
     count = _worker_count(workers)
     if count <= 1 or len(sources) < 2 or _input_bytes(sources) < PARALLEL_THRESHOLD_BYTES:
-        _init_worker(checker)
+        _init_worker(checker, decryptor)
         yield from map(check_source, sources)
         return
     import multiprocessing
 
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(count, initializer=_init_worker, initargs=(checker,)) as pool:
+    with ctx.Pool(count, initializer=_init_worker, initargs=(checker, decryptor)) as pool:
         yield from pool.imap(check_source, sources, chunksize=max(1, min(64, len(sources) // (count * 8))))
 
 
