@@ -9,6 +9,7 @@ from tests.support.external_data import ENV
 pytest_plugins = [
     "tests.support.fakeforge.fixtures",
     "tests.support.fakekube.fixtures",
+    "tests.support.sops_keys",
 ]
 
 

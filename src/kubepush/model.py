@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubepush.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from kubepush.redact import redact
 
 
 class Severity(str, enum.Enum):
@@ -178,7 +179,11 @@ class Change:
     @classmethod
     def of(cls, item: Any, action: str, reason: str = "", target: str = "", live: dict[str, Any] | None = None
            ) -> Change:
-        """The change of a desired object (a plan ``Item``): it carries the item's file and line."""
+        """The change of a desired object (a plan ``Item``): it carries the item's file and line, and
+        masks the values the item's SOPS encryption hid wherever the reason (a diff, a server's
+        message) would quote them."""
+        if getattr(item, "secrets", None):
+            reason = redact(reason, item.secrets)
         return cls(item.ref, action, reason, item.file, item.document, target, live, item.line)
 
     @property

@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         for spec in specs:  # a target whose manifests do not render or validate applies nothing
             invalid = cluster.validate(spec.paths, checks[spec.name]) if args.validate else []
             if not invalid:
-                items, invalid, files = load_items(spec.paths)
+                items, invalid, files = load_items(spec.paths, spec.decryption)
                 result.files += files
             if invalid:
                 cluster.report_findings(reporter, result, invalid, lock)
@@ -127,7 +127,7 @@ def _load_revision(spec: Any, revision: str) -> list[Any]:
     from kubepush.gitops import revisions
 
     with revisions.worktree(revision, spec.paths) as tree:
-        items, broken, _ = load_items([tree.there(p) for p in spec.paths])
+        items, broken, _ = load_items([tree.there(p) for p in spec.paths], spec.decryption)
         for item in items:
             item.file = tree.here(item.file)
         if broken:

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace, preview: bool = False) -> int:
     with output.open_output(args) as reporter:
         loaded = {}
         for spec in specs:
-            items, broken, files = load_items(spec.paths)
+            items, broken, files = load_items(spec.paths, spec.decryption)
             result.files += files
             if broken:  # a finding about Git (exit 1); the other targets are still compared
                 cluster.report_findings(reporter, result, broken, lock)

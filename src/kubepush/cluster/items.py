@@ -11,16 +11,24 @@ if TYPE_CHECKING:
     from kubepush.manifests.documents import Document
 
 
-def load_items(paths: list[str]) -> tuple[list[Any], list[Finding], int]:
-    """Rendered objects of ``paths`` as plan Items, YAML/shape errors as findings, and the file count."""
+def load_items(paths: list[str], decrypt: bool = True) -> tuple[list[Any], list[Finding], int]:
+    """Rendered objects of ``paths`` as plan Items, YAML/shape errors as findings, and the file count.
+
+    SOPS documents are decrypted (all files at once, concurrently) unless ``decrypt`` is off, and
+    must be: without the tool or a key this raises :class:`~kubepush.manifests.sops.DecryptionUnavailable`
+    (exit 2) before anything reaches a cluster; a MAC mismatch is a finding, so nothing is applied.
+    """
     from kubepush.cluster.plan import Item
-    from kubepush.manifests import sources
+    from kubepush.manifests import sops, sources
     from kubepush.manifests.documents import Document
 
     items, findings, files = [], [], 0
-    for source in sources.discover(paths):
+    found = list(sources.discover(paths))
+    decryptor = sops.Decryptor(enabled=decrypt, required=True)
+    decryptor.prefetch(s.path for s in found if s.kind == "file")
+    for source in found:
         files += 1
-        for doc in sources.load(source):
+        for doc in sources.load(source, decryptor):
             if not isinstance(doc, Document):
                 findings.append(doc)
                 continue
@@ -31,7 +39,9 @@ def load_items(paths: list[str]) -> tuple[list[Any], list[Finding], int]:
                 findings.append(Finding(rule="not-an-object", file=doc.file, document=doc.index, object=doc.ref,
                                         message="not a Kubernetes object with apiVersion, kind and metadata.name"))
                 continue
-            items.append(Item(obj, doc.file, doc.index, _start_line(doc)))
+            sealed = doc.sealed
+            items.append(Item(obj, doc.file, doc.index, _start_line(doc), sealed is not None,
+                              sealed.secrets if sealed else frozenset()))
     return items, findings, files
 
 

@@ -51,6 +51,9 @@ class Item:
     file: str = ""
     document: int = 0
     line: int = 0  # where the object starts in ``file`` (1-based; 0 unknown), for file:line in reports
+    #: SOPS-encrypted in Git (decrypted on load); ``secrets`` are its decrypted values, masked in every message
+    encrypted: bool = False
+    secrets: frozenset[str] = frozenset()
 
     @property
     def ref(self) -> ObjectRef:
@@ -108,7 +111,7 @@ def with_namespaces(items: Iterable[Item], namespaced: Scope, default_namespace:
             meta["namespace"] = default_namespace
         elif scoped is False:
             meta.pop("namespace", None)
-        out.append(Item(obj, item.file, item.document, item.line))
+        out.append(Item(obj, item.file, item.document, item.line, item.encrypted, item.secrets))
     return out
 
 
@@ -121,6 +124,7 @@ class Guardrails:
     deny_kinds: tuple[str, ...] = ()
     cluster_scoped: bool = True
     host_path: bool = True
+    encrypted_secrets: bool = False  # requireEncryptedSecrets: a Secret must be SOPS-encrypted in Git
 
     @classmethod
     def from_target(cls, raw: dict[str, Any]) -> Guardrails:
@@ -133,6 +137,7 @@ class Guardrails:
             deny_kinds=tuple(kinds.get("deny") or ()),
             cluster_scoped=bool(raw.get("clusterScoped", not restricted)),
             host_path=bool(raw.get("hostPath", not restricted)),
+            encrypted_secrets=bool(raw.get("requireEncryptedSecrets", False)),
         )
 
 
@@ -164,6 +169,9 @@ def violations(items: Iterable[Item], guard: Guardrails, namespaced: Scope) -> l
         if not guard.host_path:
             for path in host_paths(item.obj):
                 reasons.append(f"hostPath volume at {path} is not allowed for this target")
+        if guard.encrypted_secrets and ref.kind == "Secret" and group_of(ref.api_version) == "" and not item.encrypted:
+            reasons.append("a Secret in plain text: this target requires Secrets to be SOPS-encrypted in Git "
+                           "(requireEncryptedSecrets; encrypt it with sops --encrypt --in-place)")
         if reasons:
             findings.append(Finding(rule="guardrail", message="refused: " + "; ".join(reasons), file=item.file,
                                     line=item.line, document=item.document, object=ref,

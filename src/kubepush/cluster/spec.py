@@ -38,6 +38,8 @@ class TargetSpec:
     #: the parent name of an earlier kubepush version, looked for to migrate ("" for none)
     legacy_inventory: str = ""
     shared: Shared = field(default_factory=Shared)
+    #: decrypt SOPS documents before anything else (``decryption: {provider: none}`` or false: as written)
+    decryption: bool = True
 
     @classmethod
     def from_config(cls, raw: dict[str, Any], path: str, kubeconfig: str | None, context: str | None
@@ -53,5 +55,10 @@ class TargetSpec:
             inventory_kind=inventory.get("kind", "Secret"), inventory_name=inventory.get("name", ""),
             prune=bool(prune.get("enabled", False)), prune_namespaces=bool(prune.get("namespaces", False)),
             prune_crds=bool(prune.get("customResourceDefinitions", False)),
-            recreate=bool(raw.get("recreate", False)),
+            recreate=bool(raw.get("recreate", False)), decryption=_decrypts(raw.get("decryption", True)),
         )
+
+
+def _decrypts(raw: bool | dict[str, str]) -> bool:
+    """``decryption:`` as Flux spells it (``{provider: sops}``), or a boolean; the schema allows no other."""
+    return raw.get("provider", "sops") == "sops" if isinstance(raw, dict) else bool(raw)

@@ -194,10 +194,19 @@ def _age_key_given() -> bool:
     return os.path.isfile(os.path.join(config, "sops", "age", "keys.txt"))
 
 
+_PLAIN_WORDS = re.compile(r"[A-Za-z][A-Za-z0-9 ]{0,60}")
+
+
 def sanitised(line: str) -> str:
-    """One line of sops' own text safe to show: quoted parts (where it echoes input) removed."""
-    line = re.sub(r"\"[^\"]*\"|'[^']*'|ENC\[[^\]]*\]?", "…", line.strip())
-    return line[:160]
+    """The leading words of one line of sops' text (``Error unmarshalling input: yaml: line 7``):
+    its ``: ``-separated parts up to the first that holds anything but words - where sops quotes
+    the input, which may be a decrypted value."""
+    kept = []
+    for part in line.strip().split(": "):
+        if not _PLAIN_WORDS.fullmatch(part):
+            break
+        kept.append(part)
+    return ": ".join(kept) or "(its message is not shown: it may quote the file)"
 
 
 class Decryptor:
