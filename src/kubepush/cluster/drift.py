@@ -122,7 +122,7 @@ def _compare(cluster: Cluster, item: Item, info: ResourceInfo | ClusterError,
         return change(ch.MISSING, f"{info}")
     have = live.get(item.key)
     if have is None:
-        masked = mask(None, item.obj)[1]
+        masked = mask(None, item.obj, item.sealed)[1]
         verb = "would be created" if options.preview else "missing from the cluster"
         return change(ch.MISSING, verb + "\n" + unified(None, masked, name))
     sent = respect(options.ignore, item.obj, have)  # exactly what apply and heal send
@@ -137,7 +137,7 @@ def _compare(cluster: Cluster, item: Item, info: ResourceInfo | ClusterError,
     old, new = clean(have), clean(want)
     lines, explained = [], []
     for diff in differences(old, new):
-        line, who = attribute(have, diff, secret)
+        line, who = attribute(have, diff, secret, item.sealed)
         if _explained(diff, who, is_shared and not options.preview, legacy):
             explained.append(diff.path)
         else:
@@ -146,7 +146,7 @@ def _compare(cluster: Cluster, item: Item, info: ResourceInfo | ClusterError,
         return change(ch.IN_SYNC, note)
     head = (f"an apply would change {len(lines)} field{'s' if len(lines) > 1 else ''}" if options.preview
             else f"{len(lines)} field{'s' if len(lines) > 1 else ''} differ{'s' if len(lines) == 1 else ''} from Git")
-    shown_old, shown_new = (without(o, explained) for o in mask(old, new))
+    shown_old, shown_new = (without(o, explained) for o in mask(old, new, item.sealed))
     return change(ch.DRIFTED, "\n".join([head, *lines, *([note] if note else []),
                                          unified(shown_old, shown_new, name)]))
 

@@ -41,7 +41,7 @@ def load_items(paths: list[str], decrypt: bool = True) -> tuple[list[Any], list[
                 continue
             sealed = doc.sealed
             items.append(Item(obj, doc.file, doc.index, _start_line(doc), sealed is not None,
-                              sealed.secrets if sealed else frozenset()))
+                              sealed.secrets if sealed else frozenset(), sealed.paths if sealed else ()))
     return items, findings, files
 
 

@@ -51,9 +51,11 @@ class Item:
     file: str = ""
     document: int = 0
     line: int = 0  # where the object starts in ``file`` (1-based; 0 unknown), for file:line in reports
-    #: SOPS-encrypted in Git (decrypted on load); ``secrets`` are its decrypted values, masked in every message
+    #: SOPS-encrypted in Git (decrypted on load): the encrypted paths, never shown in a diff, and the
+    #: decrypted values, masked in every message
     encrypted: bool = False
     secrets: frozenset[str] = frozenset()
+    sealed: tuple[tuple[str | int, ...], ...] = ()
 
     @property
     def ref(self) -> ObjectRef:
@@ -111,7 +113,7 @@ def with_namespaces(items: Iterable[Item], namespaced: Scope, default_namespace:
             meta["namespace"] = default_namespace
         elif scoped is False:
             meta.pop("namespace", None)
-        out.append(Item(obj, item.file, item.document, item.line, item.encrypted, item.secrets))
+        out.append(Item(obj, item.file, item.document, item.line, item.encrypted, item.secrets, item.sealed))
     return out
 
 

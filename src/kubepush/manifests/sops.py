@@ -436,7 +436,7 @@ def _decrypted(doc: Document, paths: tuple[tuple[str | int, ...], ...], decrypto
     fix = _fix(outcome, doc.obj[KEY])
     if decryptor.required:
         raise DecryptionUnavailable(f"{where}: is SOPS-encrypted and {outcome.message}: {fix}; "
-                                    "nothing was applied")
+                                    "nothing was sent to a cluster")
     doc.sealed = Sealed(False, paths, reason=outcome.message)
     yield doc
     yield doc.place(Finding(rule=NOT_DECRYPTED, severity=Severity.INFO, path=(KEY,),

@@ -13,6 +13,7 @@ the slower position-keeping parse, and the common case has nothing to locate.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -138,6 +139,9 @@ class Checker:
                                     "this document is, so it was not validated",
                             hint="encrypt only the values: sops --encrypt --encrypted-regex '^(data|stringData)$'")]
         found = self._check_object(sops.placeholders(obj))
+        for f in found:  # a type error stands (sops records the type); the placeholder's value is no value
+            if f.rule == "schema-type" and f.path in encrypted:
+                f.message = re.sub(r"got (\w+).*", r"got an encrypted \1", f.message)
         return [f for f in found if f.rule == "schema-type" or not any(f.path[:len(p)] == p for p in encrypted)]
 
     def _check_object(self, obj: Any) -> list[Finding]:

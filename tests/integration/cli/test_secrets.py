@@ -214,3 +214,75 @@ def test_github_action_steps_leak_nothing_into_logs_outputs_or_step_summary(forg
     sweep.text("action bump log", unmasked(proc.stdout) + proc.stderr)  # ... and never printed otherwise
     sweep.text("action bump outputs and summary", written)
     assert "pr-number" in written and len(fake.pulls) == 1
+
+
+SOPS_PLAINTEXT = "sopsPlain-KNOWN-6c4e2a19"
+SOPS_EDITED = "sopsEdited-KNOWN-0b7d55"
+
+
+def test_sops_plaintext_and_the_age_key_never_appear_in_any_output(make_fake_kube, tmp_path: Path, monkeypatch,
+                                                                   capsys: pytest.CaptureFixture[str], age_key,
+                                                                   other_age_key) -> None:
+    """Encrypted in Git, decrypted in memory: validate, apply, diff and drift in every format and report, a
+    tampered file, a wrong and a missing key - neither the plaintext nor the private key is ever shown."""
+    from tests.support.sops_keys import encrypt, no_keys, secret
+
+    fake = make_fake_kube(tls=True, token=KUBE_TOKEN)
+    manifests = tmp_path / "m"
+    encrypt(manifests, "secret.yaml", secret(password=SOPS_PLAINTEXT, dsn=f"postgres://app:{SOPS_PLAINTEXT}@db"),
+            recipient=age_key.recipient)
+    encrypt(manifests, "cm.yaml", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg",
+                                   "namespace": "default"}, "data": {"token": SOPS_PLAINTEXT, "port": 99999999}},
+            recipient=age_key.recipient, regex="^data$")
+    no_keys(monkeypatch, tmp_path)
+    monkeypatch.setenv("SOPS_AGE_KEY", age_key.private)
+    sweep = Sweep(SOPS_PLAINTEXT, SOPS_EDITED, age_key.private, other_age_key.private, KUBE_TOKEN)
+    kube = ("--kubeconfig", fake.kubeconfig_path)
+    for fmt in FORMATS:  # the ConfigMap's number where a string must be is a finding about a decrypted value
+        reports = tmp_path / "validate" / fmt
+        reports.mkdir(parents=True)
+        code, out, err = run(capsys, "validate", "-o", fmt, str(manifests), *report_flags(reports))
+        assert code == 1, err
+        sweep.text(f"validate -o {fmt}", out + err)
+        sweep.files("validate reports", reports)
+    (tmp_path / "apply").mkdir()
+    code, out, err = run(capsys, "apply", *kube, "--revision", "r1", "-v", "-v", "--no-validate", str(manifests),
+                         *report_flags(tmp_path / "apply"))
+    assert code == 0, err
+    assert fake.get("ConfigMap", "default", "cfg")["data"]["token"] == SOPS_PLAINTEXT  # arrived decrypted
+    sweep.text("apply", out + err)
+    sweep.files("apply reports", tmp_path / "apply")
+    fake.edit("Secret", "default", "db", {"data": {"password": base64.b64encode(SOPS_EDITED.encode()).decode()}})
+    fake.edit("ConfigMap", "default", "cfg", {"data": {"token": SOPS_EDITED}})
+    for command in ("diff", "drift"):
+        reports = tmp_path / command
+        reports.mkdir()
+        for fmt in FORMATS:
+            code, out, err = run(capsys, command, *kube, "-o", fmt, str(manifests), *report_flags(reports))
+            assert code == 1, (command, fmt, err)
+            sweep.text(f"{command} -o {fmt}", out + err)
+        assert "password" in (reports / "report.text").read_text() and "cfg" in (reports / "report.text").read_text()
+        sweep.files(f"{command} reports", reports)
+    # Failure paths: the server refuses the Secret, a wrong key, no key, a tampered file.
+    fake.inject("patch", "/secrets/db", status=500, times=3)
+    code, out, err = run(capsys, "apply", *kube, "--revision", "r2", "--no-wait", "--no-validate", str(manifests))
+    assert code == 1, err
+    sweep.text("apply 500", out + err)
+    monkeypatch.setenv("SOPS_AGE_KEY", other_age_key.private)
+    code, out, err = run(capsys, "apply", *kube, "--revision", "r3", "--no-validate", str(manifests))
+    assert code == 2 and "none of the keys given" in err, err
+    sweep.text("apply wrong key", out + err)
+    monkeypatch.delenv("SOPS_AGE_KEY")
+    code, out, err = run(capsys, "drift", *kube, str(manifests))
+    assert code == 2 and "no key" in err, err
+    sweep.text("drift no key", out + err)
+    code, out, err = run(capsys, "validate", str(manifests))
+    assert code == 1 and "data.port: expected string, got an encrypted integer" in out, out + err  # no key: structure
+    sweep.text("validate no key", out + err)
+    monkeypatch.setenv("SOPS_AGE_KEY", age_key.private)
+    tampered = manifests / "secret.yaml"
+    tampered.write_text(tampered.read_text().replace("type: Opaque", "type: Other"))
+    code, out, err = run(capsys, "apply", *kube, "--revision", "r4", "--no-validate", str(manifests))
+    assert code == 1 and "MAC mismatch" in out + err, out + err
+    sweep.text("apply tampered", out + err)
+    assert len(sweep.searched) >= 8 * 10 + 1 + 9 + 2 * (8 + 9) + 5

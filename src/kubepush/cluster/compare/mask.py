@@ -21,9 +21,12 @@ MASK, CHANGED, ADDED = "***", "*** (changed)", "*** (added)"
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
-def mask(live: dict[str, Any] | None, want: dict[str, Any] | None) -> tuple[dict[str, Any] | None,
-                                                                          dict[str, Any] | None]:
-    """Secret values replaced by markers: ``***`` (same), ``*** (changed)``, ``*** (added)``."""
+def mask(live: dict[str, Any] | None, want: dict[str, Any] | None, sealed: tuple[Path, ...] = ()
+         ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Secret values replaced by markers: ``***`` (same), ``*** (changed)``, ``*** (added)``; so are
+    the values at ``sealed`` paths of any kind (what SOPS encrypted in Git: :mod:`kubepush.manifests.sops`)."""
+    if sealed:
+        live, want = _mask_paths(live, want, sealed)
     target = want if want is not None else live
     if target is None or not is_secret(target):
         return live, want
@@ -44,10 +47,41 @@ def mask(live: dict[str, Any] | None, want: dict[str, Any] | None) -> tuple[dict
     return live, want
 
 
-def hidden(path: Path, secret: bool) -> bool:
-    """A Secret's values (and kubectl's copy of them) are never shown."""
+def _mask_paths(live: dict[str, Any] | None, want: dict[str, Any] | None, sealed: tuple[Path, ...]
+                ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    live, want = copy.deepcopy(live), copy.deepcopy(want)
+    for path in sealed:
+        have, wanted = _at(live, path), _at(want, path)
+        if wanted is not _NONE:
+            _put(want, path, MASK if have == wanted else CHANGED if have is not _NONE else ADDED)
+        if have is not _NONE:
+            _put(live, path, MASK)
+    return live, want
+
+
+_NONE = object()
+
+
+def _at(obj: Any, path: Path) -> Any:
+    for part in path:
+        try:
+            obj = obj[part]
+        except (KeyError, IndexError, TypeError):
+            return _NONE
+    return obj
+
+
+def _put(obj: Any, path: Path, value: str) -> None:
+    for part in path[:-1]:
+        obj = obj[part]
+    obj[path[-1]] = value
+
+
+def hidden(path: Path, secret: bool, sealed: tuple[Path, ...] = ()) -> bool:
+    """A Secret's values (and kubectl's copy of them), and what SOPS encrypted, are never shown."""
     return secret and (path[:1] in (("data",), ("stringData",))
-                       or path[:3] == ("metadata", "annotations", LAST_APPLIED))
+                       or path[:3] == ("metadata", "annotations", LAST_APPLIED)) or any(
+        path[:len(p)] == p or p[:len(path)] == path for p in sealed)
 
 
 def show(value: Any) -> str:

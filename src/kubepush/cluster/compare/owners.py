@@ -41,13 +41,15 @@ def owners(live: dict[str, Any], path: Path) -> list[Owner]:
     return sorted(found, key=lambda o: o.time, reverse=True)
 
 
-def attribute(live: dict[str, Any], diff: Difference, secret: bool = False) -> tuple[str, list[Owner]]:
-    """One who-drifted line for a difference, and the managers it names."""
+def attribute(live: dict[str, Any], diff: Difference, secret: bool = False, sealed: tuple[Path, ...] = ()
+              ) -> tuple[str, list[Owner]]:
+    """One who-drifted line for a difference, and the managers it names (values at ``sealed``
+    paths, like a Secret's, never shown)."""
     where = format_path(diff.path)
     if diff.live is ABSENT:
         return f"{where} is not in the cluster (removed outside kubepush, or new in Git)", []
     who = [o for o in owners(live, diff.path) if o.manager != FIELD_MANAGER]
-    value = "a new value" if hidden(diff.path, secret) else show(diff.live)
+    value = "a new value" if hidden(diff.path, secret, sealed) else show(diff.live)
     if diff.want is ABSENT:
         if who:
             return f"{where} set to {value} by {who[0]}; no longer in Git", who
