@@ -197,6 +197,9 @@ def _add(plan: Plan, site: ImageSite, ref: ImageRef, tag: str | None, digest: st
     update = update_for(site, ref, tag, digest, reason, target)
     if update is None:
         plan.up_to_date.append(site)
+    elif site.locked:
+        plan.findings.append(_site_finding(site, "image-encrypted", f"{ref.familiar_name} is not bumped to "
+                                           f"{update.new}: it is {site.locked}"))
     else:
         plan.updates.append(update)
 

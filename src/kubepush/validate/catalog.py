@@ -23,6 +23,17 @@ ENGINE_RULES: dict[str, Rule] = {
              "(located by kubepush, not by kustomize's re-serialised copy), the unknown kustomization field, "
              "or the chart template helm names. The other targets and paths are still checked; apply, "
              "diff and drift leave the target alone."),
+        Rule("sops", "a SOPS-encrypted document that is broken or was changed without sops",
+             "The sops block has no MAC or no recipient, an ENC[...] value is cut short, the MAC does not match "
+             "(a hand edit or a merge of two encrypted versions: reported at the mac line) or a value does not "
+             "decrypt. Re-create the change with `sops edit`, or restore the file from Git history. apply, diff "
+             "and drift apply nothing from the target (docs/secrets.md)."),
+        Rule("sops-not-decrypted", "a SOPS-encrypted document checked without its key",
+             "Without SOPS_AGE_KEY / SOPS_AGE_KEY_FILE (or the GnuPG key), validate checks the document's "
+             "structure: each encrypted value is accepted as the type sops recorded, the sops block is not a "
+             "field of the resource. With the key, the decrypted object is validated instead. A warning when "
+             "apiVersion or kind is encrypted too: encrypt only the values (--encrypted-regex "
+             "'^(data|stringData)$')."),
         Rule("not-an-object", "a document that is not a mapping",
              "Every manifest must be a YAML mapping with apiVersion and kind."),
         Rule("missing-type", "apiVersion or kind missing",

@@ -89,6 +89,8 @@ class Collector:
         self.scalars: dict[int, Scalar] = {}
         self.claimed: dict[int, int] = {}  # scalar start -> index into self.sites
         self.sites: list[ImageSite] = []
+        #: set for a SOPS-encrypted document: every site is listed, none may be edited
+        self.locked = ""
 
     def whole(self, kind: SiteKind, node: ScalarNode, path: Path_, *, definite: bool) -> None:
         """A site written as one scalar (``image: repo:tag``)."""
@@ -100,6 +102,12 @@ class Collector:
         if any(f.scalar.start in self.claimed for f in fields):
             return  # an alias or merge key brought these scalars here again
         where = fields[0].scalar
+        if self.locked and "ENC[" in text:  # the image itself is encrypted: listed, never parsed or edited
+            self.record(ImageSite(
+                file=self.ctx.file, document=self.index, kind=kind, path=path, line=where.line,
+                column=where.column, reference=None, text="(encrypted)", fields=tuple(fields), object=self.object,
+                locked=self.locked))
+            return
         if is_placeholder(text):
             if definite:
                 self.finding("image-placeholder", Severity.INFO, where,
@@ -116,7 +124,7 @@ class Collector:
         self.record(ImageSite(
             file=self.ctx.file, document=self.index, kind=kind, path=path, line=line, column=column,
             reference=reference, text=text, fields=tuple(fields), object=self.object, policy=policy,
-            default_tag=default_tag, entry=entry,
+            default_tag=default_tag, entry=entry, locked=self.locked,
         ))
 
     def record(self, site: ImageSite) -> None:

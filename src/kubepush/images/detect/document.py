@@ -7,12 +7,13 @@ ApplicationSet); ``List`` kinds are scanned item by item; CRDs never (their
 schemas are full of ``image`` property names). A document without a kind is a
 kustomization or a values file when its file name says so. Markers are looked
 for last, in any document of a file that holds one, so they can attach to the
-sites the other detectors found.
+sites the other detectors found. A SOPS-encrypted document (a top-level ``sops``
+block) is scanned like any other, but its sites are locked: listed, never edited.
 """
 
 from __future__ import annotations
 
-from yaml.nodes import Node, SequenceNode
+from yaml.nodes import MappingNode, Node, SequenceNode
 
 from kubepush.images.detect import helm, kustomize, markers, workloads
 from kubepush.images.detect.collect import Collector, FileContext
@@ -20,10 +21,16 @@ from kubepush.images.nodes import get, lookup, str_value
 from kubepush.images.sites import Discovery, Path_
 from kubepush.model import ObjectRef
 
+#: Why an image in a SOPS-encrypted document is listed but never bumped.
+LOCKED = ("in a SOPS-encrypted document: an edit would break its MAC (sops signs every value), "
+          "change it with `sops edit`")
+
 
 def scan(ctx: FileContext, index: int, root: Node, out: Discovery) -> None:
     """Every image site of document ``index`` (composed as ``root``) into ``out``."""
     doc = Collector(ctx, index, root, out)
+    if isinstance(sops_block := get(root, "sops"), MappingNode) and get(sops_block, "mac") is not None:
+        doc.locked = LOCKED
     api, kind = str_value(root, "apiVersion"), str_value(root, "kind")
     if api and kind:
         doc.object = _object_ref(root, api, kind)
