@@ -37,7 +37,7 @@ case "${1:-}" in
     rm -rf "$venv"
     echo "Installing kubepush from $root into $venv"
     python3 -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-compile "$root[cluster,github-app]"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-compile "$root[cluster,github-app,sops]"
     "$venv/bin/python" -m kubepush.cli --version
     touch "$venv/.kubepush-ready"
     ;;

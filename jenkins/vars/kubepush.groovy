@@ -51,7 +51,7 @@ def install(Map config) {
     // the step's option, else the KUBEPUSH_SOURCE / KUBEPUSH_PIP_ARGS environment (e.g. set once for all
     // jobs: an internal mirror, a wheel), else the release this library belongs to
     String source = config.containsKey('kubepushSource') ? config.kubepushSource :
-            (env.KUBEPUSH_SOURCE ?: 'kubepush[cluster]==0.1.0')
+            (env.KUBEPUSH_SOURCE ?: 'kubepush[cluster,sops]==0.1.0')
     String pipArgs = config.containsKey('pipArgs') ? config.pipArgs : (env.KUBEPUSH_PIP_ARGS ?: '')
     if (!source) {
         return ''
@@ -79,7 +79,7 @@ def install(Map config) {
 }
 
 /** Binds the step's credentials for body: kubeconfig (Secret file), forge token (Secret text),
- *  registry logins (Username with password, one per host, as a DOCKER_CONFIG). */
+ *  the SOPS age key (Secret text), registry logins (Username with password, one per host, as a DOCKER_CONFIG). */
 def withSecrets(Map config, Closure body) {
     List bindings = []
     if (config.kubeconfigCredentialsId) {
@@ -90,6 +90,10 @@ def withSecrets(Map config, Closure body) {
         ['GITHUB_TOKEN', 'GITLAB_TOKEN', 'GITEA_TOKEN'].each {
             bindings << string(credentialsId: config.tokenCredentialsId, variable: it)
         }
+    }
+    if (config.sopsAgeKeyCredentialsId) {
+        // the age private key for SOPS-encrypted manifests (Secret text): sops reads SOPS_AGE_KEY
+        bindings << string(credentialsId: config.sopsAgeKeyCredentialsId, variable: 'SOPS_AGE_KEY')
     }
     List registries = (config.registryCredentials ?: [:]).collect { host, id -> [host, id] }
     registries.eachWithIndex { entry, i ->

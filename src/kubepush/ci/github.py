@@ -143,6 +143,9 @@ def run(command: str, inputs: Inputs, env: dict[str, str]) -> int:
         kubeconfig.touch(mode=0o600)
         kubeconfig.write_text(inputs.get("kubeconfig"), encoding="utf-8")
         env["KUBECONFIG"] = str(kubeconfig)
+    if inputs.get("sops-age-key"):  # masked first: sops reads it from the environment, never from a file
+        mask(inputs.get("sops-age-key"))
+        env["SOPS_AGE_KEY"] = inputs.get("sops-age-key")
     if inputs.get("token"):
         from kubepush.forges.factory import TOKEN_ENV
 

@@ -7,6 +7,7 @@ scenario (several step calls each) keeps the JVM start-ups few.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -29,6 +30,8 @@ JAVA_HOME = "/usr/lib/jvm/java-17-openjdk-amd64"
 STEPS = ("kubepushValidate", "kubepushBump", "kubepushDiff", "kubepushApply", "kubepushDrift", "kubepushRevert",
          "kubepushTargets")
 JENKINSFILE = REPO / "examples" / "jenkins" / "Jenkinsfile"
+#: the example binds an age key for SOPS-encrypted Secrets; the example repository has none, so any text does
+EXAMPLE_SOPS_KEY = {"sops-age-key": {"type": "string", "secret": "AGE-SECRET-KEY-1NOTUSEDBYTHEEXAMPLEREPOSITORY"}}
 
 
 @pytest.fixture(scope="session")
@@ -237,7 +240,8 @@ def test_example_jenkinsfile_on_main_applies_only_the_targets_the_push_changed(
     out = run_pipeline(tmp_path, ws, jenkinsfile=JENKINSFILE, env={
         "BRANCH_NAME": "main", "GIT_PREVIOUS_SUCCESSFUL_COMMIT": previous, "KUBEPUSH_SOURCE": str(kubepush_wheel),
         "KUBEPUSH_PIP_ARGS": "--no-deps --no-index"}, credentials={
-        "kubeconfig": {"type": "file", "content": kubeconfig}, "forge-token": {"type": "string", "secret": "t0ken"}})
+        "kubeconfig": {"type": "file", "content": kubeconfig}, "forge-token": {"type": "string", "secret": "t0ken"},
+        **EXAMPLE_SOPS_KEY})
     (result,) = out["results"]
     assert result["error"] is None, out["log"]
     assert "[Pipeline] stage (validate)" in out["log"] and "[Pipeline] stage (diff)" not in out["log"]
@@ -266,7 +270,7 @@ def test_example_jenkinsfile_on_a_pull_request_validates_and_comments_the_diff(
         "KUBEPUSH_PIP_ARGS": "--no-deps --no-index"}, credentials={
         "kubeconfig": {"type": "file", "content": kubeconfig_for(tmp_path / "kubeconfig", staging=staging,
                                                                  production=production).read_text()},
-        "forge-token": {"type": "string", "secret": fake_gitlab.token}})
+        "forge-token": {"type": "string", "secret": fake_gitlab.token}, **EXAMPLE_SOPS_KEY})
     (result,) = out["results"]
     assert result["error"] is None, out["log"]
     assert "[Pipeline] stage (diff)" in out["log"] and "[Pipeline] stage (apply)" not in out["log"]
@@ -301,7 +305,7 @@ def test_example_jenkinsfile_nightly_reports_drift_as_unstable(tmp_path: Path, k
     out = run_pipeline(tmp_path, ws, jenkinsfile=JENKINSFILE, causes=["hudson.triggers.TimerTrigger$TimerTriggerCause"],
                        env={"BRANCH_NAME": "main", "KUBEPUSH_SOURCE": str(kubepush_wheel),
                             "KUBEPUSH_PIP_ARGS": "--no-deps --no-index"},
-                       credentials={"kubeconfig": {"type": "file", "content": kubeconfig}})
+                       credentials={"kubeconfig": {"type": "file", "content": kubeconfig}, **EXAMPLE_SOPS_KEY})
     (result,) = out["results"]
     assert result["error"] is None, out["log"]  # drift is reported, the build goes on (unstable)
     assert "[Pipeline] stage (drift)" in out["log"] and "[Pipeline] stage (validate)" not in out["log"]
@@ -335,3 +339,24 @@ def test_bump_from_a_registry_with_registry_credentials(tmp_path: Path, kubepush
     for secret in (PASSWORD, "n0t-the-Pa55"):
         assert secret not in out["raw"]
     assert not list((tmp_path / "workspace@tmp").glob("kubepush-docker*"))  # the DOCKER_CONFIG is gone
+
+
+def test_apply_decrypts_sops_manifests_with_an_age_key_credential(tmp_path: Path, kubepush_wheel: Path,
+                                                                   fake_kube: Any, age_key: Any) -> None:
+    from tests.support.sops_keys import encrypt, secret
+
+    ws = workspace(tmp_path)
+    encrypt(ws / "secrets", "db.yaml", secret(password="pw-KNOWN-jenk1ns0"), recipient=age_key.recipient)
+    common = {"paths": "secrets", "kubeconfigCredentialsId": "kubeconfig", **install(kubepush_wheel)}
+    out = run_pipeline(tmp_path, ws, [
+        {"step": "kubepushApply", "config": {**common, "sopsAgeKeyCredentialsId": "sops-age", "revision": "r1"}},
+        {"step": "kubepushApply", "config": {**common, "revision": "r2"}},  # no key: exit 2, nothing sent
+    ], credentials={"kubeconfig": kubeconfig_credential(fake_kube),
+                    "sops-age": {"type": "string", "secret": age_key.private}})
+    applied, keyless = out["results"]
+    assert applied["error"] is None, out["log"]
+    assert applied["result"]["exitCode"] == 0 and applied["result"]["changed"] is True
+    assert base64.b64decode(fake_kube.get("Secret", "default", "db")["data"]["password"]) == b"pw-KNOWN-jenk1ns0"
+    assert keyless["result"] is None and "exit 2" in keyless["error"]
+    for text in (out["raw"], out["log"]):
+        assert age_key.private not in text and "pw-KNOWN-jenk1ns0" not in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -104,3 +105,20 @@ def test_github_context_reads_the_event(tmp_path):
     assert detect({"GITHUB_ACTIONS": "true", "GITHUB_EVENT_PATH": str(event)}).pr is None, "a plain issue"
     assert detect({"JENKINS_URL": "x", "CHANGE_ID": "7", "GIT_URL": "https://gitea.corp/o/r.git"}).pr == 7
     assert detect({}).pr is None
+
+
+def test_the_sops_age_key_input_is_masked_first_and_decrypts_for_the_step(tmp_path, age_key):
+    from tests.support.sops_keys import encrypt, secret
+
+    encrypt(tmp_path / "m", "s.yaml", {**secret(password="pw-KNOWN-c0ffee11"), "typo": 1}, recipient=age_key.recipient)
+    env = {"KUBEPUSH_COMMAND": "validate", "RUNNER_TEMP": str(tmp_path), "PATH": "/usr/bin:/bin",
+           "HOME": str(tmp_path), "GITHUB_WORKSPACE": str(tmp_path), "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+           "KUBEPUSH_INPUTS": json.dumps({"paths": "m", "working-directory": str(tmp_path),
+                                          "sops-age-key": age_key.path.read_text()})}
+    proc = subprocess.run([sys.executable, "-m", "kubepush.ci.github"], env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert f"::add-mask::{age_key.private}" in lines[:3]  # before anything else is printed
+    rest = "\n".join(line for line in lines if not line.startswith("::add-mask::")) + proc.stderr
+    assert age_key.private not in rest and "pw-KNOWN-c0ffee11" not in rest
+    assert "schema-unknown-field" in rest and "sops-not-decrypted" not in rest  # validated decrypted
