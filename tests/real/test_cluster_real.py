@@ -425,3 +425,24 @@ def test_a_kubeconfig_whose_ca_did_not_sign_the_server_is_one_clear_line(capsys,
     user = next((u["user"] for u in config.get("users") or [] if u["name"] == current.get("user")), {}) or {}
     for value in (user.get("token"), user.get("client-key-data")):
         assert not value or value not in err
+
+
+def test_a_sops_encrypted_secret_is_applied_decrypted_and_drift_sees_no_false_drift(capsys, tmp_path, namespace,
+                                                                                  cluster, sops_env):
+    """A real API server stores the decrypted value (stringData folded into data) and drift compares
+    the decrypted desired Secret with it - the ciphertext never reaches the cluster."""
+    import base64
+
+    from tests.support.sops_keys import encrypt
+    from tests.support.sops_keys import secret as sops_secret
+
+    write(tmp_path, "ns.yaml", ns_object(namespace))
+    encrypt(tmp_path, "secret.yaml", sops_secret("db", namespace, password="e2e-KNOWN-5e1f"),
+            recipient=sops_env.recipient)
+    code, report, err = apply(capsys, tmp_path, "--no-wait")
+    assert code == 0, err
+    assert "e2e-KNOWN-5e1f" not in str(report) + err
+    live = cluster.get(cluster.resource("v1", "Secret"), namespace, "db")
+    assert base64.b64decode(live["data"]["password"]) == b"e2e-KNOWN-5e1f" and "sops" not in live
+    code, report, err = run_json(capsys, "drift", "--kubeconfig", KUBECONFIG, str(tmp_path))
+    assert code == 0, report
