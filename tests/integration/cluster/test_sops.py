@@ -149,3 +149,13 @@ def test_without_a_key_nothing_decrypted_is_kept_on_disk(tmp_path: Path, fake_ku
         if p.is_file() and "home" not in p.parts:
             assert PASSWORD.encode() not in p.read_bytes(), p
     assert {p for p in before} <= {p for p in tmp_path.rglob("*") if p.is_file()}
+
+
+def test_no_sops_binary_is_exit_2_naming_the_install(fake_kube, tmp_path, capsys, monkeypatch, sops_env) -> None:
+    from kubepush.manifests import sops
+
+    encrypt(tmp_path / "m", "secret.yaml", secret(password=PASSWORD), recipient=sops_env.recipient)
+    monkeypatch.setattr(sops, "binary", lambda: None)
+    code, out, err = run(capsys, "apply", *kube(fake_kube), "--revision", "r1", str(tmp_path / "m"))
+    assert code == 2 and "pip install 'kubepush[sops]'" in err, out + err
+    assert fake_kube.requests == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -121,6 +122,20 @@ def test_validate_style_load_without_a_key_keeps_the_document_with_an_info_findi
     doc, info = load(path, sops.Decryptor(required=False))
     assert isinstance(doc, Document) and doc.sealed is not None and not doc.sealed.decrypted
     assert isinstance(info, Finding) and info.rule == "sops-not-decrypted" and info.severity is Severity.INFO
+
+
+def test_a_gnupg_recipient_decrypts_with_the_keyring_of_gnupghome(tmp_path, monkeypatch, gpg_key) -> None:
+    home, fingerprint = gpg_key
+    path = encrypt(tmp_path, "s.yaml", secret(password=PASSWORD), recipient=fingerprint, pgp=True,
+                   env={**os.environ, "GNUPGHOME": str(home)})
+    assert f"fp: {fingerprint}" in path.read_text()
+    no_keys(monkeypatch, tmp_path)
+    monkeypatch.setenv("GNUPGHOME", str(home))
+    [doc] = load(path, sops.Decryptor(required=True))
+    assert isinstance(doc, Document) and doc.obj["stringData"]["password"] == PASSWORD
+    monkeypatch.setenv("GNUPGHOME", str(tmp_path / "empty-keyring"))
+    with pytest.raises(sops.DecryptionUnavailable, match=f"pgp {fingerprint}"):
+        load(path, sops.Decryptor(required=True))
 
 
 def test_no_sops_binary_is_an_environment_error_with_the_install_command(tmp_path, sops_env, monkeypatch) -> None:
