@@ -197,6 +197,25 @@ def _age_key_given() -> bool:
 _PLAIN_WORDS = re.compile(r"[A-Za-z][A-Za-z0-9 ]{0,60}")
 
 
+def _ssh_key_given() -> bool:
+    """sops also takes ``~/.ssh/id_ed25519`` and ``id_rsa`` as age identities."""
+    home = os.path.expanduser("~")
+    return any(os.path.isfile(os.path.join(home, ".ssh", name)) for name in ("id_ed25519", "id_rsa"))
+
+
+def keys_at_hand() -> bool:
+    """Whether any key source sops reads is set up here: an age identity (variables, keys.txt, an SSH
+    key) or a GnuPG home. Without one, validate checks structure only and starts no sops at all."""
+    gnupg = os.environ.get("GNUPGHOME") or os.path.join(os.path.expanduser("~"), ".gnupg")
+    return _age_key_given() or _ssh_key_given() or os.path.isdir(gnupg)
+
+
+def _hopeless(block: dict[str, Any]) -> bool:
+    """Only age recipients and no age identity anywhere: sops cannot but fail, so it is not started."""
+    names = recipients(block)
+    return bool(names) and all(n.startswith("age") for n in names) and not (_age_key_given() or _ssh_key_given())
+
+
 def sanitised(line: str) -> str:
     """The leading words of one line of sops' text (``Error unmarshalling input: yaml: line 7``):
     its ``: ``-separated parts up to the first that holds anything but words - where sops quotes
@@ -421,7 +440,10 @@ def _decrypted(doc: Document, paths: tuple[tuple[str | int, ...], ...], decrypto
                stdin: str | None) -> Iterator[Document | Finding]:
     source = doc.origin if rendered else doc.file
     data = stdin.encode() if stdin is not None else None
-    outcome = decryptor.file(source, data) if source else decryptor.rendered(doc.obj)
+    if _hopeless(doc.obj[KEY]):
+        outcome = _failure(_NO_KEY, "")
+    else:
+        outcome = decryptor.file(source, data) if source else decryptor.rendered(doc.obj)
     missing: list[str] = []
     obj = _substitute(doc.obj, outcome.values, missing) if not outcome.problem else None
     if obj is not None and missing and source:  # the build changed a value: decrypt what it rendered

@@ -275,7 +275,8 @@ def run(paths: list[str], options: Options, reporter: Reporter | None = None) ->
     checker = Checker(options, crd_objects)
     checker.builtins.defs  # noqa: B018 - load before forking so workers share it
     decryptor = sops.Decryptor()
-    decryptor.prefetch(s.path for s in sources if s.kind == "file")  # concurrently, before forking
+    if sops.keys_at_hand():  # else no file can be decrypted: reading each one first would be waste
+        decryptor.prefetch(s.path for s in sources if s.kind == "file")  # concurrently, before forking
     result = Result(command="validate", files=len({s.path for s in sources}))
     trackers: dict[str, rules.DuplicateTracker] = {}
     numbered: dict[str, int] = {}  # file -> documents in its parts seen so far

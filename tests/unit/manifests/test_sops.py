@@ -115,6 +115,16 @@ def test_a_missing_or_wrong_key_stops_a_required_load_with_exit_2_naming_file_an
     assert PASSWORD not in message and other_age_key.private not in message and "\n" not in message
 
 
+def test_without_any_age_identity_sops_is_not_started_at_all(tmp_path, monkeypatch, age_key) -> None:
+    """A pull request from a fork has no key: validate must not pay a sops process per file to learn it."""
+    path = encrypt(tmp_path, "s.yaml", secret(password=PASSWORD), recipient=age_key.recipient)
+    no_keys(monkeypatch, tmp_path)
+    monkeypatch.setattr(sops.subprocess, "run", lambda *a, **k: pytest.fail("sops was started"))
+    assert not sops.keys_at_hand()
+    doc, info = load(path, sops.Decryptor(required=False))
+    assert isinstance(info, Finding) and "no key to decrypt it" in info.message
+
+
 def test_validate_style_load_without_a_key_keeps_the_document_with_an_info_finding(tmp_path, monkeypatch,
                                                                                     age_key) -> None:
     path = encrypt(tmp_path, "s.yaml", secret(password=PASSWORD), recipient=age_key.recipient)
