@@ -34,6 +34,7 @@ from kubepush.cluster.compare.normalise import is_secret
 from kubepush.cluster.errors import ApiError, ClusterError, Unreachable
 from kubepush.cluster.listing import list_each, query
 from kubepush.cluster.plan import Item
+from kubepush.cluster.readiness import Waiter
 
 RECREATE_ANNOTATION = "kubepush.dev/recreate"
 
@@ -61,8 +62,10 @@ class Applier:
 
     def __init__(self, cluster: Cluster, *, target: str = "", force: bool = True, recreate: bool = False,
                  concurrency: int = 16, dry_run: bool = False, ignore: tuple[IgnoreRule, ...] = (),
-                 progress: Callable[[str], None] = lambda line: None) -> None:
+                 progress: Callable[[str], None] = lambda line: None, waiter: Waiter | None = None) -> None:
         self.cluster = cluster
+        #: retries writes an admission webhook or discovery lag refuses "not yet" (None: no retry)
+        self.waiter = waiter
         self.ignore = ignore
         self.target = target
         self.force = force
@@ -118,7 +121,11 @@ class Applier:
         before = existing.get(item.key)
         sent = respect(self.ignore, item.obj, before)
         try:
-            live = self.cluster.apply(info, sent.obj, force=self.force, dry_run=self.dry_run)
+            if self.waiter is None:
+                live = self.cluster.apply(info, sent.obj, force=self.force, dry_run=self.dry_run)
+            else:
+                live = self.waiter.write(info, str(item.ref), lambda: self.cluster.apply(
+                    info, sent.obj, force=self.force, dry_run=self.dry_run))
         except ApiError as exc:
             return self._api_failure(item, info, exc)
         except Unreachable as exc:

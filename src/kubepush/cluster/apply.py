@@ -30,8 +30,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from kubepush import model as ch
+from kubepush.cluster import hooks, ownership, rollout, session, wait
 from kubepush.cluster import inventory as inv
-from kubepush.cluster import ownership, session, wait
 from kubepush.cluster.applier import Applied, Applier, StageLost
 from kubepush.cluster.client import Cluster, ResourceInfo
 from kubepush.cluster.compare.ignore import IgnoreRule
@@ -40,6 +40,7 @@ from kubepush.cluster.lock import ApplyLock
 from kubepush.cluster.migrate import Legacy
 from kubepush.cluster.plan import STAGE_NAMES, Item, Scope, group_of, stages, static_scope
 from kubepush.cluster.prune import prune
+from kubepush.cluster.readiness import Waiter
 from kubepush.cluster.session import Progress, TargetResult
 from kubepush.cluster.spec import TargetSpec
 from kubepush.errors import UsageError
@@ -66,6 +67,8 @@ class ApplyOptions:
     adopt_inventory: bool = False
     #: ``drift.ignore``: fields of live objects that apply leaves as they are
     ignore: tuple[IgnoreRule, ...] = ()
+    #: run the hooks (a rollback re-applies an old revision's objects, never its hooks)
+    hooks: bool = True
 
 
 def unknown_kinds(spec: TargetSpec, items: list[Item], scope: Scope) -> list[Finding]:
@@ -173,63 +176,162 @@ def _apply(spec: TargetSpec, items: list[Item], options: ApplyOptions, progress:
 
 def _apply_stages(spec: TargetSpec, prepared: list[Item], scope: Scope, parent: inv.Parent | None,
                   options: ApplyOptions, progress: Progress, cluster: Cluster, result: TargetResult) -> TargetResult:
+    order = rollout.plan(prepared)
+    members = order.members
+    waiter = Waiter(cluster, options.timeout, progress)
     applier = Applier(cluster, target=spec.name, force=options.force, recreate=spec.recreate,
-                      concurrency=options.concurrency, ignore=options.ignore, progress=progress)
-    record = _Record.read(cluster, spec, parent, prepared, options) if parent else None
+                      concurrency=options.concurrency, ignore=options.ignore, progress=progress, waiter=waiter)
+    record = _Record.read(cluster, spec, parent, members, options) if parent else None
+    run = _Run(spec, scope, options, progress, cluster, result, applier, record, order, waiter,
+               parent.id if parent else f"target {spec.name}")
+    if not run.hooks_of(rollout.PRE, members):
+        return result
     applied: list[Applied] = []
-    planned = stages(prepared, scope)
-    for number, stage in enumerate(planned):
-        if record and number == 1:
-            record.write(cluster, record.wide, options.revision, record.old.healthy_revision, result)
-            if result.error:  # without an inventory a later prune could not find what this run creates
-                _skip_rest(planned[1:], spec.name, result, "the inventory could not be written")
-                return result
-        if not stage:
-            continue
-        progress(f"stage {number + 1}/{len(planned)} ({STAGE_NAMES[number]}): applying {len(stage)} objects")
-        try:
-            done = applier.apply(stage)
-        except Unreachable as exc:
-            if isinstance(exc, StageLost):
-                result.changes.extend(a.change for a in exc.applied)
-            _skip_rest(planned[number + 1:] if isinstance(exc, StageLost) else planned[number:], spec.name, result,
-                       f"the cluster became unreachable ({exc})")
-            raise Lost(f"stage {number + 1} ({STAGE_NAMES[number]})", exc) from None
-        applied.extend(done)
-        result.changes.extend(a.change for a in done)
-        if any(a.change.failed for a in done):
-            _skip_rest(planned[number + 1:], spec.name, result, f"stage {number + 1} had failures")
+    waves = order.waves or [(0, [])]
+    for index, (wave, items) in enumerate(waves):
+        later = [i for _, rest in waves[index + 1:] for i in rest]
+        label = f"wave {wave} ({index + 1}/{len(waves)}): " if len(waves) > 1 else ""
+        if label:
+            progress(f"{label}applying {len(items)} objects")
+        done = run.wave(items, label, later)
+        if done is None:
             return result
-        if number == 0:
-            try:
-                with _phase("waiting for CRDs and Namespaces"):
-                    ready = wait.ready(cluster, done, options.timeout, progress)
-            except Lost:
-                _skip_rest(planned[1:], spec.name, result, "the cluster became unreachable while waiting for "
-                                                          "CRDs and Namespaces")
-                raise
-            if not ready:
-                _skip_rest(planned[1:], spec.name, result, "CRDs or Namespaces did not become ready")
+        applied.extend(done)
+        if not run.hooks_of(rollout.APPLY, later, wave=wave):
+            return result
+        if index + 1 < len(waves):  # the gate: this wave healthy before the next starts (even with --no-wait)
+            with _phase(f"waiting for wave {wave} to become healthy"):
+                healthy = wait.healthy(cluster, done, options.timeout, options.concurrency, progress)
+            if not healthy:
+                _skip_rest([later], spec.name, result, f"wave {wave} did not become healthy")
+                run.failed(health=True)
                 return result
-            cluster.refresh()
+    final = done  # the earlier waves were seen healthy at their gates
     if record and not result.error:
         record.migrate(cluster, options.adopt_inventory, progress)
         if spec.prune:
             with _phase("pruning"):
-                prune(cluster, spec, record.parent, record.wide, prepared, options.concurrency, progress, result)
+                prune(cluster, spec, record.parent, record.wide, members, options.concurrency, progress, result)
         record.write(cluster, record.final, options.revision, record.old.healthy_revision, result)
-    if options.wait and not result.failed:
+    post = order.phase(rollout.POST) if options.hooks else []
+    if (options.wait or post) and not result.failed:
         with _phase("waiting for health"):
-            result.healthy = wait.healthy(cluster, applied, options.timeout, options.concurrency, progress)
-        if result.healthy and record and options.revision:
+            result.healthy = wait.healthy(cluster, final or [], options.timeout, options.concurrency, progress)
+        if result.healthy and post:
+            result.healthy = run.hooks_of(rollout.POST, [])
+        if result.healthy and record and options.revision and options.wait:
             why_not = _not_healthy_revision(options.revision, applied)
             if why_not:
                 progress(f"revision {options.revision} is not recorded as healthy: {why_not}")
             else:
                 record.write(cluster, record.final, options.revision, options.revision, result)
-        elif not result.healthy and options.rollback:
-            _rollback(cluster, spec, record.old.healthy_revision if record else "", options, progress, result)
+        elif not result.healthy:
+            run.failed(health=any(c.action == ch.UNHEALTHY for c in result.changes))
+    elif result.failed:
+        run.failed()
     return result
+
+
+@dataclass
+class _Run:
+    """One target's rollout as it goes: what applying a wave and running hooks share."""
+
+    spec: TargetSpec
+    scope: Scope
+    options: ApplyOptions
+    progress: Progress
+    cluster: Cluster
+    result: TargetResult
+    applier: Applier
+    record: _Record | None
+    order: rollout.Rollout
+    waiter: Waiter
+    owner: str
+    written: bool = False
+    failure_handled: bool = False
+
+    def wave(self, items: list[Item], label: str, later: list[Item]) -> list[Applied] | None:
+        """Apply one wave's objects in the three stages; None (the rest not-applied) when it stopped."""
+        spec, result, progress, cluster = self.spec, self.result, self.progress, self.cluster
+        applied: list[Applied] = []
+        planned = stages(items, self.scope)
+        for number, stage in enumerate(planned):
+            if self.record and number >= 1 and not self.written:
+                self.written = True
+                self.record.write(cluster, self.record.wide, self.options.revision,
+                                  self.record.old.healthy_revision, result)
+                if result.error:  # without an inventory a later prune could not find what this run creates
+                    _skip_rest([*planned[number:], later], spec.name, result, "the inventory could not be written")
+                    return None
+            if not stage:
+                continue
+            progress(f"{label}stage {number + 1}/{len(planned)} ({STAGE_NAMES[number]}): applying {len(stage)} "
+                     "objects")
+            try:
+                done = self.applier.apply(stage)
+            except Unreachable as exc:
+                if isinstance(exc, StageLost):
+                    result.changes.extend(a.change for a in exc.applied)
+                _skip_rest([*(planned[number + 1:] if isinstance(exc, StageLost) else planned[number:]), later],
+                           spec.name, result, f"the cluster became unreachable ({exc})")
+                raise Lost(f"{label}stage {number + 1} ({STAGE_NAMES[number]})", exc) from None
+            applied.extend(done)
+            result.changes.extend(a.change for a in done)
+            if any(a.change.failed for a in done):
+                _skip_rest([*planned[number + 1:], later], spec.name, result,
+                           f"{label}stage {number + 1} had failures")
+                self.failed()
+                return None
+            if number == 0:
+                try:
+                    with _phase("waiting for CRDs and Namespaces"):
+                        ready = wait.ready(cluster, done, self.options.timeout, progress)
+                except Lost:
+                    _skip_rest([*planned[1:], later], spec.name, result, "the cluster became unreachable while "
+                                                                         "waiting for CRDs and Namespaces")
+                    raise
+                if not ready:
+                    _skip_rest([*planned[1:], later], spec.name, result, "CRDs or Namespaces did not become ready")
+                    self.failed()
+                    return None
+                cluster.refresh()
+        return applied
+
+    def hooks_of(self, phase: str, rest: list[Item], wave: int | None = None) -> bool:
+        """Run ``phase``'s hooks (of ``wave`` only, for the hooks applied with a wave); when one
+        fails, ``rest`` is not-applied and the on-failure hooks run."""
+        todo = [h for h in self.order.phase(phase) if wave is None or h.wave == wave] if self.options.hooks else []
+        if not todo:
+            return True
+        self.progress(f"running {len(todo)} {phase} hooks")
+        with _phase(f"running the {phase} hooks"):
+            changes, ok = hooks.run(self._hook_phase(), todo)
+        self.result.changes.extend(changes)
+        if not ok:
+            _skip_rest([rest], self.spec.name, self.result, f"a {phase} hook failed")
+            self.failed()
+        return ok
+
+    def failed(self, health: bool = False) -> None:
+        """The apply failed: roll back when health failed and that is asked for, and run the
+        on-failure hooks (once)."""
+        if self.failure_handled:
+            return
+        self.failure_handled = True
+        options = self.options
+        if options.rollback and health:
+            _rollback(self.cluster, self.spec, self.record.old.healthy_revision if self.record else "", options,
+                      self.progress, self.result)
+        todo = self.order.phase(rollout.ON_FAILURE) if options.hooks else []
+        if todo:
+            self.progress(f"the apply failed: running {len(todo)} on-failure hooks")
+            with _phase("running the on-failure hooks"):
+                changes, _ = hooks.run(self._hook_phase(), todo)
+            self.result.changes.extend(changes)
+
+    def _hook_phase(self) -> hooks.Phase:
+        return hooks.Phase(self.cluster, self.spec.name, self.owner, self.options.timeout, self.progress,
+                           self.waiter)
 
 
 def _not_healthy_revision(revision: str, applied: list[Applied]) -> str:
@@ -263,7 +365,7 @@ def _rollback(cluster: Cluster, spec: TargetSpec, revision: str, options: ApplyO
         progress(result.notes[-1])
         return
     back = TargetResult(spec.name)
-    _apply(replace(spec, prune=False), items, replace(options, revision=revision, rollback=False),
+    _apply(replace(spec, prune=False), items, replace(options, revision=revision, rollback=False, hooks=False),
            progress, cluster, back, lock=False)  # this run already holds the target
     if back.refused:
         result.notes.append(f"ROLLBACK FAILED: the manifests at {revision} were refused: {back.refused[0].message}")

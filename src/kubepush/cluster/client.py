@@ -211,6 +211,11 @@ class Cluster:
                 continue
         raise ClusterError(f"the cluster does not serve {kind}.{group}")
 
+    def rediscover(self, api_version: str) -> None:
+        """Fetch one group-version's discovery again: an API server that has just established a
+        CRD may not serve its kind yet (see :mod:`kubepush.cluster.readiness`)."""
+        self._fetch_group_version(api_version)
+
     def refresh(self) -> None:
         """Forget discovered group-versions (after CRDs were created: their kinds are new).
         Kinds already resolved keep their path and scope, which never change while served."""
@@ -277,6 +282,13 @@ class Cluster:
             query["dryRun"] = "All"
         return self.request("PATCH", info.path(meta.get("namespace"), meta["name"]), query=query,
                             body=orjson.dumps(obj).decode(), content_type="application/apply-patch+yaml")
+
+    def create(self, info: ResourceInfo, obj: dict[str, Any]) -> dict[str, Any]:
+        """POST a new object: the one write server-side apply cannot do, ``metadata.generateName``
+        (the API server picks the name; each call a new object)."""
+        return self.request("POST", info.path((obj.get("metadata") or {}).get("namespace")),
+                            query={"fieldManager": FIELD_MANAGER, "fieldValidation": "Strict"},
+                            body=orjson.dumps(obj).decode())
 
     def delete(self, info: ResourceInfo, namespace: str | None, name: str, *, uid: str | None = None
                ) -> bool:

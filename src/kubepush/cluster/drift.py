@@ -20,7 +20,7 @@ from typing import Any
 
 from kubepush import model as ch
 from kubepush.cluster import inventory as inv
-from kubepush.cluster import ownership, session, shared
+from kubepush.cluster import ownership, rollout, session, shared
 from kubepush.cluster.applier import Applier
 from kubepush.cluster.client import Cluster, ResourceInfo
 from kubepush.cluster.compare.diff import Difference, differences, may_differ, unified
@@ -66,6 +66,8 @@ def _check(cluster: Cluster, spec: TargetSpec, items: list[Item], options: Drift
            result: TargetResult) -> None:
     prepared, scope, parent = session.prepare(spec, items, cluster)
     result.refused = session.refuse(spec, prepared, scope)  # Git holds objects the target may not touch
+    # hooks are created per run and deleted by their policy: never compared, never drift
+    prepared = [item for item in prepared if not rollout.is_hook(item)]
     infos: list[ResourceInfo | ClusterError] = []
     for item in prepared:
         try:

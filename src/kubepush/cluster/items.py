@@ -35,9 +35,10 @@ def load_items(paths: list[str], decrypt: bool = True) -> tuple[list[Any], list[
             obj = doc.obj
             meta = obj.get("metadata") if isinstance(obj, dict) else None
             if not (isinstance(obj, dict) and obj.get("apiVersion") and obj.get("kind") and isinstance(meta, dict)
-                    and meta.get("name")):
+                    and (meta.get("name") or meta.get("generateName"))):
                 findings.append(Finding(rule="not-an-object", file=doc.file, document=doc.index, object=doc.ref,
-                                        message="not a Kubernetes object with apiVersion, kind and metadata.name"))
+                                        message="not a Kubernetes object with apiVersion, kind and metadata.name "
+                                                "(or generateName, for a hook)"))
                 continue
             sealed = doc.sealed
             items.append(Item(obj, doc.file, doc.index, _start_line(doc), sealed is not None,

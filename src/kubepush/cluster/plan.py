@@ -221,6 +221,8 @@ def duplicates(items: Iterable[Item]) -> list[Finding]:
     seen: dict[tuple[str, str, str, str], Item] = {}
     findings = []
     for item in items:
+        if not item.ref.name:
+            continue  # named by generateName (a hook): a new object each time
         if item.key in seen:
             first = seen[item.key]
             findings.append(Finding(rule="duplicate", message=f"{item.ref} is also defined in {first.file} "

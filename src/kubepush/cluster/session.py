@@ -19,7 +19,7 @@ from typing import Any
 
 from kubepush import model as ch
 from kubepush.cluster import inventory as inv
-from kubepush.cluster import ownership
+from kubepush.cluster import ownership, rollout
 from kubepush.cluster.client import Cluster, ResourceInfo
 from kubepush.cluster.errors import ClusterError, Unreachable
 from kubepush.cluster.listing import list_each
@@ -49,7 +49,10 @@ class TargetResult:
 
 def refuse(spec: TargetSpec, items: list[Item], scope: Scope) -> list[Finding]:
     """Guardrail and duplicate findings for the whole set (every offending object)."""
-    found = violations(items, spec.guard, scope) + duplicates(items)
+    order = rollout.plan(items).findings
+    misplaced = {(f.file, f.document) for f in order}  # the same object in two waves: said once, there
+    found = violations(items, spec.guard, scope) + [
+        f for f in duplicates(items) if (f.file, f.document) not in misplaced] + order
     for f in found:
         f.message = f"[{spec.name}] {f.message}"
     return found
@@ -101,7 +104,8 @@ def prepare(spec: TargetSpec, items: list[Item], cluster: Cluster) -> tuple[list
     prepared = with_namespaces(items, scope, namespace)
     parent = inventory_parent(spec, namespace)
     if parent:
-        inv.label_members([item for item in prepared if item not in spec.shared], parent)
+        inv.label_members([item for item in prepared if item not in spec.shared and not rollout.is_hook(item)],
+                          parent)
     return prepared, scope, parent
 
 

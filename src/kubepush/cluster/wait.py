@@ -57,8 +57,10 @@ class Watched:
 
 def wait_for(cluster: Cluster, objects: list[Watched], timeout: float, *,
              on_change: Callable[[Watched, Health], None] = lambda w, h: None, workers: int = 8,
-             stop: threading.Event | None = None) -> dict[int, Health]:
+             stop: threading.Event | None = None, rule: Callable[[dict[str, Any]], Health] = health
+             ) -> dict[int, Health]:
     """Final health per key; objects still in progress at the deadline are failed ("timed out").
+    ``rule`` judges a live object (a hook waits for completion, not readiness: :mod:`.hooks`).
 
     Raises :class:`LostContact` when the cluster stops answering (see the module docstring).
     """
@@ -66,7 +68,7 @@ def wait_for(cluster: Cluster, objects: list[Watched], timeout: float, *,
     states: dict[int, Health] = {}
     pending: list[Watched] = []
     for w in objects:
-        states[w.key] = health(w.obj)
+        states[w.key] = rule(w.obj)
         on_change(w, states[w.key])
         if states[w.key].state == IN_PROGRESS:
             pending.append(w)
@@ -88,7 +90,7 @@ def wait_for(cluster: Cluster, objects: list[Watched], timeout: float, *,
             for w, got in zip(pending, fetched, strict=True):
                 if isinstance(got, Unreachable):
                     continue  # no news: the last verdict stands
-                new = got if isinstance(got, Health) else health(got)
+                new = got if isinstance(got, Health) else rule(got)
                 if new != states[w.key]:
                     states[w.key] = new
                     on_change(w, new)
