@@ -287,8 +287,7 @@ class Cluster:
         """POST a new object: the one write server-side apply cannot do, ``metadata.generateName``
         (the API server picks the name; each call a new object)."""
         return self.request("POST", info.path((obj.get("metadata") or {}).get("namespace")),
-                            query={"fieldManager": FIELD_MANAGER, "fieldValidation": "Strict"},
-                            body=orjson.dumps(obj).decode())
+                            query={"fieldManager": FIELD_MANAGER, "fieldValidation": "Strict"}, body=obj)
 
     def delete(self, info: ResourceInfo, namespace: str | None, name: str, *, uid: str | None = None
                ) -> bool:

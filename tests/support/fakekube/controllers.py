@@ -24,11 +24,14 @@ _WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
 
 @dataclass
 class Controllers:
-    """What to do after writes: ``rollouts``/``jobs`` are "complete", "fail" or None."""
+    """What to do after writes: ``rollouts``/``jobs``/``pods`` are "complete", "fail" or None
+    (``jobs`` also a map from a Job's name or generateName to one of them)."""
 
     rollouts: str | None = None
-    jobs: str | None = None
+    jobs: str | dict[str, str] | None = None
     bind_pvcs: bool = False
+    pods: str | None = None
+    termination_message: str = ""
     #: Seconds between the write and the status update (a rollout takes time).
     delay: float = 0.0
     _timers: list[threading.Timer] = field(default_factory=list, repr=False)
@@ -42,8 +45,16 @@ class Controllers:
             if (obj.get("status") or {}).get("observedGeneration") != meta.get("generation"):
                 action = self._rollout(fake, rt.kind, meta["namespace"], meta["name"], meta.get("generation"))
         elif rt.kind == "Job" and self.jobs and event == "ADDED":
-            fn = fake.job_complete if self.jobs == "complete" else fake.job_fail
-            action = functools.partial(fn, meta["namespace"], meta["name"])
+            outcome = self.jobs if isinstance(self.jobs, str) else (
+                self.jobs.get(meta["name"]) or self.jobs.get(meta.get("generateName", "")))
+            if outcome == "complete":
+                action = functools.partial(fake.job_complete, meta["namespace"], meta["name"])
+            elif outcome == "fail":
+                action = functools.partial(fake.job_fail, meta["namespace"], meta["name"],
+                                           termination_message=self.termination_message or None)
+        elif rt.kind == "Pod" and self.pods and event == "ADDED" and not (meta.get("labels") or {}).get("job-name"):
+            action = functools.partial(fake.pod_terminated, meta["namespace"], meta["name"],
+                                       0 if self.pods == "complete" else 1, self.termination_message)
         elif rt.kind == "PersistentVolumeClaim" and self.bind_pvcs and event == "ADDED":
             action = functools.partial(fake.pvc_bound, meta["namespace"], meta["name"])
         if action is not None:

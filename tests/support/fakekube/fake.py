@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from . import managed, publisher
+from .admission import Admission, Webhook
 from .api import APPLY, MERGE, Api, Call
 from .controllers import Controllers
 from .faults import Fault, Faults, Record
@@ -55,6 +56,7 @@ class FakeKube:
         self.controllers = Controllers()
         self.api.on_persist = self._on_persist
         self.faults = Faults()
+        self.admission = Admission()
         self.requests: list[Record] = []
         self._requests_lock = threading.Lock()
         self._server: Server | None = None
@@ -66,6 +68,9 @@ class FakeKube:
             self.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
 
     def _on_persist(self, rt: ResourceType, obj: dict[str, Any], event: str) -> None:
+        if rt.kind == "CustomResourceDefinition" and event == "ADDED":
+            spec = obj.get("spec") or {}
+            self.admission.crd_written(spec.get("group", ""), [v["name"] for v in spec.get("versions") or []])
         publisher.on_write(self, rt, obj, event)
         self.controllers.on_write(self, rt, obj, event)
 
@@ -178,6 +183,28 @@ class FakeKube:
         return self.faults.add(Fault(verb, path, times=times, status=status, message=message, delay=delay,
                                      close=close))
 
+    def webhook_down(self, name: str, resources: tuple[str, ...], *, service: str = "webhook-service",
+                     namespace: str = "default", cause: str = "refused", times: int | None = None) -> Webhook:
+        """Writes (create, update, patch - dry runs too) of ``resources`` (plurals) fail the way the
+        apiserver answers an admission webhook it cannot call (see ``admission.py``), ``times``
+        times or until :meth:`webhook_up`; ``cause`` "refused" or "no-endpoints"."""
+        hook = Webhook(name, resources, service, namespace, cause, times)
+        with self.admission.lock:
+            self.admission.webhooks.append(hook)
+        return hook
+
+    def webhook_up(self, name: str) -> None:
+        self.admission.up(name)
+
+    @property
+    def discovery_lag(self) -> bool:
+        """New CRDs' kinds answer 404 (not routed) until their group-version's discovery is read again."""
+        return self.admission.lag_new_crds
+
+    @discovery_lag.setter
+    def discovery_lag(self, value: bool) -> None:
+        self.admission.lag_new_crds = value
+
     def hang(self) -> None:
         """Keep accepting connections and reading requests, but answer none of them (a wedged
         apiserver, or a load balancer in front of a dead one): only the client's request timeout
@@ -252,15 +279,21 @@ class FakeKube:
             self.store.put(rt, obj, "MODIFIED")
             return obj
 
-    def simulate(self, rollouts: str | None = None, jobs: str | None = None, bind_pvcs: bool = False,
-                 delay: float = 0.0) -> None:
+    def simulate(self, rollouts: str | None = None, jobs: str | dict[str, str] | None = None,
+                 bind_pvcs: bool = False, delay: float = 0.0, pods: str | None = None,
+                 termination_message: str = "") -> None:
         """Turn on controller stand-ins: after each write, workloads roll out ("complete") or
-        fail ("fail"), Jobs complete or fail, new PVCs bind, ``delay`` seconds later."""
-        for value in (rollouts, jobs):
+        fail ("fail"), Jobs complete or fail (``jobs`` may map a Job's name - or the generateName
+        it was created with - to its outcome), bare Pods run to completion or fail, new PVCs bind,
+        ``delay`` seconds later. A failing Job or Pod leaves a failed pod whose container's
+        termination message is ``termination_message``."""
+        outcomes = list(jobs.values()) if isinstance(jobs, dict) else [jobs]
+        for value in (rollouts, pods, *outcomes):
             if value not in (None, "complete", "fail"):
                 raise ValueError(f"expected 'complete', 'fail' or None, not {value!r}")
         self.controllers.cancel()
-        self.controllers = Controllers(rollouts=rollouts, jobs=jobs, bind_pvcs=bind_pvcs, delay=delay)
+        self.controllers = Controllers(rollouts=rollouts, jobs=jobs, bind_pvcs=bind_pvcs, delay=delay, pods=pods,
+                                       termination_message=termination_message)
 
     def _condition(self, ctype: str, status: str, reason: str, message: str) -> dict[str, Any]:
         ts = managed.now()
@@ -327,14 +360,42 @@ class FakeKube:
                            self._condition("Complete", "True", "CompletionsReached",
                                            "Reached expected number of succeeded pods")]})
 
-    def job_fail(self, namespace: str, name: str, reason: str = "BackoffLimitExceeded") -> dict[str, Any]:
+    def job_fail(self, namespace: str, name: str, reason: str = "BackoffLimitExceeded",
+                 termination_message: str | None = None) -> dict[str, Any]:
+        """Fail a Job like the Job controller: ``Failed``/``FailureTarget`` conditions; with a
+        ``termination_message``, also the failed pod it ran (labelled ``batch.kubernetes.io/job-name``
+        and ``job-name`` as the controller labels them, kubernetes/kubernetes pkg/controller/job) whose
+        container terminated with exit code 1 and that message (what the kubelet copies from
+        /dev/termination-log into ``state.terminated.message``)."""
         ts = managed.now()
+        if termination_message is not None:
+            self.pod_terminated(namespace, f"{name}-{secrets.token_hex(3)}", 1, termination_message,
+                                labels={"batch.kubernetes.io/job-name": name, "job-name": name})
         return self.set_status("Job", namespace, name, {
             "startTime": ts, "failed": 1, "ready": 0, "active": 0,
             "conditions": [self._condition("FailureTarget", "True", reason, "Job has reached the specified "
                                            "backoff limit"),
                            self._condition("Failed", "True", reason, "Job has reached the specified backoff "
                                            "limit")]})
+
+    def pod_terminated(self, namespace: str, name: str, exit_code: int, message: str = "",
+                       labels: dict[str, str] | None = None) -> dict[str, Any]:
+        """A pod whose one container ran and exited (created when missing): phase Succeeded for exit
+        code 0, else Failed, with the container's ``state.terminated`` as the kubelet reports it."""
+        if self.get("Pod", namespace, name) is None:
+            self.create({"apiVersion": "v1", "kind": "Pod", "metadata": {
+                "name": name, "namespace": namespace, "labels": labels or {}},
+                "spec": {"restartPolicy": "Never", "containers": [{"name": "main", "image": "busybox"}]}})
+        ts = managed.now()
+        terminated = {"exitCode": exit_code, "reason": "Completed" if exit_code == 0 else "Error",
+                      "startedAt": ts, "finishedAt": ts, "containerID": f"containerd://{secrets.token_hex(8)}"}
+        if message:
+            terminated["message"] = message
+        container = self.get("Pod", namespace, name)["spec"]["containers"][0]["name"]
+        return self.set_status("Pod", namespace, name, {
+            "phase": "Succeeded" if exit_code == 0 else "Failed", "startTime": ts,
+            "containerStatuses": [{"name": container, "ready": False, "restartCount": 0, "image": "busybox",
+                                   "imageID": "", "started": False, "state": {"terminated": terminated}}]})
 
     def pvc_bound(self, namespace: str, name: str, volume: str | None = None) -> dict[str, Any]:
         obj = self._require("PersistentVolumeClaim", namespace, name)

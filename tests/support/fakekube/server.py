@@ -247,6 +247,9 @@ class Handler(BaseHTTPRequestHandler):
                 raise status.ApiError(404, "NotFound", "the server could not find the requested resource")
             if verb not in ("list", "watch"):
                 raise status.method_not_allowed()  # writes need the namespaced collection path
+        if rt.crd:
+            fake.admission.check_routed(rt.group, rt.version)
+        fake.admission.check_write(rt.plural, verb)
         if query.get("dryRun") not in (None, "All"):
             raise status.bad_request(f'Invalid dry run value "{query["dryRun"]}": valid values are: All')
         call = Call(verb=verb, rt=rt, namespace=r.namespace if rt.namespaced else None, name=r.name,
@@ -280,6 +283,7 @@ class Handler(BaseHTTPRequestHandler):
             doc = discovery.group_of(types, r.group)
         else:
             doc = discovery.resource_list(types, r.group, r.version)
+            self.server.fake.admission.discovered(r.group, r.version)
         if doc is None:
             raise status.ApiError(404, "NotFound", "the server could not find the requested resource")
         self._send(200, doc)
