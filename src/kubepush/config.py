@@ -29,6 +29,8 @@ class Target:
     path: str
     kubernetes_version: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: ``dependsOn``: targets that apply healthy before this one (see :mod:`kubepush.dependencies`)
+    depends_on: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,26 @@ def check(data: Any) -> list[tuple[tuple[str | int, ...], str]]:
         for i, name in enumerate(names):
             if name in names[:i]:
                 problems.append((("targets", i, "name"), f'duplicate target name "{name}"'))
+        if not problems:
+            problems.extend(_dependency_problems(data["targets"] or []))
+    return problems
+
+
+def _dependency_problems(targets: list[dict[str, Any]]) -> list[tuple[tuple[str | int, ...], str]]:
+    """``dependsOn`` naming no target, or forming a cycle (reported at the first target in it)."""
+    from kubepush import dependencies
+
+    depends = {t["name"]: list(t.get("dependsOn") or []) for t in targets}
+    index = {t["name"]: i for i, t in enumerate(targets)}
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    for target, j, name in dependencies.unknown(depends):
+        why = "a target cannot depend on itself" if name == target else \
+            f"no target is named so (targets: {', '.join(depends)})"
+        problems.append((("targets", index[target], "dependsOn", j), f'{target} depends on "{name}": {why}'))
+    loop = dependencies.cycle(depends) if not problems else []
+    if loop:
+        problems.append((("targets", index[loop[0]], "dependsOn", depends[loop[0]].index(loop[1])),
+                         f"dependsOn forms a cycle: {' -> '.join(loop)}; remove one of these dependencies"))
     return problems
 
 
@@ -135,6 +157,7 @@ def _build(data: dict[str, Any], file: Path) -> Config:
             name=t["name"],
             path=str(_relative(base / t["path"])),
             kubernetes_version=t.get("kubernetesVersion"),
+            depends_on=tuple(t.get("dependsOn") or ()),
             raw=t,
         )
         for t in data.get("targets") or []

@@ -11,11 +11,12 @@ from dataclasses import replace
 from typing import Any
 
 from kubepush import config as configuration
+from kubepush import dependencies
 from kubepush.cli import cluster, flags, output, settings
 from kubepush.cluster import shared
 from kubepush.cluster.items import load_items
 from kubepush.errors import UsageError
-from kubepush.model import Finding, Result, Severity, summary
+from kubepush.model import SKIPPED, Change, Finding, Result, Severity, summary
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -82,11 +83,25 @@ def run(args: argparse.Namespace) -> int:
         revisions = {name: _revision(args.revision, spec, progress.for_target(name))
                      for name, (spec, _) in loaded.items()}
 
+        order = _Order(cfg, [spec.name for spec in specs], set(loaded))
+
         def one(name: str) -> None:
             spec, items = loaded[name]
             say = progress.for_target(name)
+            failed = order.wait(name, say)
+            if failed:
+                why = f"dependency {', '.join(failed)} failed"
+                say(f"skipped: {why}")
+                cluster.report_changes(reporter, result, [Change.of(i, SKIPPED, why, name) for i in items], lock)
+                order.done(name, False)
+                return
             started = time.perf_counter()
-            outcome = apply_target(spec, items, replace(options, revision=revisions[name]), say)
+            try:
+                outcome = apply_target(spec, items, replace(options, revision=revisions[name]), say)
+            except BaseException:
+                order.done(name, False)
+                raise
+            order.done(name, not outcome.failed and (outcome.healthy or not options.wait))
             cluster.report_findings(reporter, result, outcome.refused, lock)
             cluster.report_changes(reporter, result, outcome.changes, lock)
             cluster.report_findings(reporter, result, [
@@ -105,6 +120,34 @@ def run(args: argparse.Namespace) -> int:
             list(pool.map(one, list(loaded)))
         reporter.close(result)
     return result.exit_code
+
+
+class _Order:
+    """``dependsOn`` at run time: a target starts once the targets it depends on (among those
+    applied in this run) are done, and only when they applied healthy."""
+
+    def __init__(self, cfg: configuration.Config, selected: list[str], runnable: set[str]) -> None:
+        declared = {t.name: t.depends_on for t in cfg.targets}
+        self.needs = dependencies.within(declared, selected)
+        self.outside = {name: [d for d in declared.get(name, ()) if d not in selected] for name in selected}
+        self.finished = {name: threading.Event() for name in selected}
+        self.ok: dict[str, bool] = {}
+        for name in set(selected) - runnable:  # did not render or validate, or declared an object twice
+            self.done(name, False)
+
+    def wait(self, name: str, say: Any) -> list[str]:
+        """Block until ``name``'s dependencies are done; the ones that failed."""
+        if self.outside.get(name):
+            say(f"depends on {', '.join(self.outside[name])}, not applied in this run: not waited for")
+        if self.needs[name]:
+            say(f"waiting for {', '.join(self.needs[name])} (dependsOn)")
+        for dep in self.needs[name]:
+            self.finished[dep].wait()
+        return [dep for dep in self.needs[name] if not self.ok.get(dep)]
+
+    def done(self, name: str, ok: bool) -> None:
+        self.ok[name] = ok
+        self.finished[name].set()
 
 
 def _revision(explicit: str | None, spec: Any, say: Any) -> str:

@@ -3,8 +3,11 @@
 Each CI system spreads the targets over parallel jobs with its own engine:
 ``--format github-matrix`` for ``strategy.matrix: ${{ fromJSON(...) }}``, ``--format
 gitlab`` for a child pipeline (``trigger: include: artifact``) with ``parallel:matrix``,
-``--format json`` for Jenkins ``parallel`` (``readJSON``). Exit codes: 0 listed (also
-when nothing is affected), 2 usage or environment error (no config, unknown ref).
+``--format json`` for Jenkins ``parallel`` (``readJSON``). Each target carries its dependency
+*wave* (``dependsOn``, :mod:`kubepush.dependencies`, among the targets listed): a matrix cannot
+order its jobs, so a pipeline runs one job per wave (``needs:`` on the previous one, GitLab
+stages, Jenkins ``parallel`` per wave), or selects a wave with ``--wave N``. Exit codes: 0 listed
+(also when nothing is affected), 2 usage or environment error (no config, unknown ref).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kubepush import config as configuration
+from kubepush import dependencies
 from kubepush.errors import EXIT_OK, UsageError
 
 if TYPE_CHECKING:
@@ -31,6 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-f", "--format", choices=FORMATS, default="text",
                         help="text (default), json (a list for Jenkins), github-matrix ({\"include\": [...]} "
                              "for fromJSON), gitlab (a child pipeline with parallel:matrix)")
+    parser.add_argument("--wave", type=int, metavar="N",
+                        help="only the targets of dependency wave N (0: those depending on none of the listed "
+                             "targets; N: those whose deepest dependency is in wave N-1)")
     gitlab = parser.add_argument_group("--format gitlab")
     gitlab.add_argument("--gitlab-extends", default=".kubepush", metavar="JOB",
                         help="hidden job each matrix job extends (default .kubepush)")
@@ -52,7 +59,14 @@ def run(args: argparse.Namespace) -> int:
         selected = affected(pairs, changed, root, Path(cfg.path))
     else:
         selected = [Affected(name, path, ["all targets"]) for name, path in pairs]
-    sys.stdout.write(render(selected, args.format, args.gitlab_extends, args.gitlab_include))
+    names = [a.name for a in selected]
+    waves = {name: n for n, wave in enumerate(dependencies.waves(dependencies.within(
+        {t.name: t.depends_on for t in cfg.targets}, names))) for name in wave}
+    if args.wave is not None:
+        if args.wave < 0:
+            raise UsageError("--wave must be 0 or more")
+        selected = [a for a in selected if waves[a.name] == args.wave]
+    sys.stdout.write(render(selected, args.format, args.gitlab_extends, args.gitlab_include, waves))
     return EXIT_OK
 
 
@@ -66,9 +80,12 @@ def _changed_files(ref: str) -> tuple[Path, list[str]]:
     return root, Repo(root, "", Git(root)).changed_since(ref)
 
 
-def render(selected: list[Affected], fmt: str, extends: str = ".kubepush", includes: list[str] | None = None) -> str:
-    """The list in one of :data:`FORMATS` (newline-terminated)."""
-    rows = [{"target": a.name, "path": a.path} for a in selected]
+def render(selected: list[Affected], fmt: str, extends: str = ".kubepush", includes: list[str] | None = None,
+           waves: dict[str, int] | None = None) -> str:
+    """The list in one of :data:`FORMATS` (newline-terminated), each target with its ``wave``."""
+    waves = waves or {}
+    rows: list[dict[str, Any]] = [{"target": a.name, "path": a.path, "wave": waves.get(a.name, 0)}
+                                  for a in selected]
     if fmt == "github-matrix":
         return json.dumps({"include": rows}, separators=(",", ":")) + "\n"
     if fmt == "json":
@@ -76,25 +93,33 @@ def render(selected: list[Affected], fmt: str, extends: str = ".kubepush", inclu
     if fmt == "gitlab":
         return _gitlab(rows, extends, includes or [])
     width = max((len(a.name) for a in selected), default=0)
-    lines = [f"{a.name:{width}}  {a.path}  ({'; '.join(a.reasons[:3])}"
+    ordered = len(set(waves.values())) > 1
+    lines = [f"{a.name:{width}}  {f'wave {waves.get(a.name, 0)}  ' if ordered else ''}{a.path}  "
+             f"({'; '.join(a.reasons[:3])}"
              f"{f' and {len(a.reasons) - 3} more' if len(a.reasons) > 3 else ''})" for a in selected]
     return "".join(line + "\n" for line in lines) or "no target affected\n"
 
 
-def _gitlab(rows: list[dict[str, str]], extends: str, includes: list[str]) -> str:
-    """A child pipeline: one ``parallel:matrix`` job over the targets, or one no-op job when
+def _gitlab(rows: list[dict[str, Any]], extends: str, includes: list[str]) -> str:
+    """A child pipeline: one ``parallel:matrix`` job over the targets - one per dependency wave,
+    each in its own stage so a wave starts when the one before passed - or one no-op job when
     none is affected (GitLab rejects a pipeline without jobs)."""
     import yaml
 
     pipeline: dict[str, Any] = {}
     if includes:
         pipeline["include"] = [{"local": path} for path in includes]
-    if rows:
-        pipeline["kubepush"] = {
-            "extends": extends,
-            "parallel": {"matrix": [{"KUBEPUSH_TARGET": r["target"], "KUBEPUSH_PATH": r["path"]} for r in rows]},
-        }
-    else:
+    present = sorted({r["wave"] for r in rows})
+    if len(present) > 1:
+        pipeline["stages"] = [f"wave-{n}" for n in present]
+    for n in present:
+        job: dict[str, Any] = {"extends": extends}
+        if len(present) > 1:
+            job["stage"] = f"wave-{n}"
+        job["parallel"] = {"matrix": [{"KUBEPUSH_TARGET": r["target"], "KUBEPUSH_PATH": r["path"]}
+                                      for r in rows if r["wave"] == n]}
+        pipeline["kubepush" if len(present) == 1 else f"kubepush-wave-{n}"] = job
+    if not rows:
         pipeline["kubepush-nothing-to-do"] = {"script": ["echo 'kubepush: no target affected by this change'"]}
     header = "# generated by kubepush targets: one job per affected target\n"
     return header + yaml.safe_dump(pipeline, sort_keys=False, default_flow_style=False)

@@ -110,8 +110,9 @@ def test_changed_files_select_targets_through_bases_and_components(repo, branch,
 def test_github_matrix_and_gitlab_child_pipeline(repo):
     proc = run_at(repo, "base", "--format", "github-matrix")
     assert proc.stdout.count("\n") == 1, "one line, for $GITHUB_OUTPUT"
-    assert json.loads(proc.stdout) == {"include": [{"target": "staging", "path": "overlays/staging"},
-                                                   {"target": "production", "path": "overlays/production"}]}
+    assert json.loads(proc.stdout) == {"include": [{"target": "staging", "path": "overlays/staging", "wave": 0},
+                                                   {"target": "production", "path": "overlays/production",
+                                                    "wave": 0}]}
     proc = run_at(repo, "component", "--format", "gitlab", "--gitlab-include", "ci/kubepush.yml")
     pipeline = yaml.safe_load(proc.stdout)
     assert pipeline["include"] == [{"local": "ci/kubepush.yml"}]
@@ -147,3 +148,44 @@ def test_bad_input_exits_2(repo, args, message):
 def test_no_config_file_is_a_usage_error(tmp_path):
     proc = kubepush("targets", cwd=tmp_path)
     assert proc.returncode == 2 and "no kubepush.yaml" in proc.stderr
+
+
+ORDERED = """targets:
+  - {name: app, path: app, dependsOn: [infra, crds]}
+  - {name: infra, path: infra, dependsOn: [crds]}
+  - {name: crds, path: crds}
+  - {name: tools, path: tools}
+"""
+
+
+def test_dependency_waves_for_ci(tmp_path):
+    (tmp_path / "kubepush.yaml").write_text(ORDERED)
+    proc = kubepush("targets", "--format", "json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert {t["target"]: t["wave"] for t in json.loads(proc.stdout)} == {"crds": 0, "tools": 0, "infra": 1,
+                                                                          "app": 2}
+    matrix = json.loads(kubepush("targets", "--format", "github-matrix", "--wave", "1", cwd=tmp_path).stdout)
+    assert matrix == {"include": [{"target": "infra", "path": "infra", "wave": 1}]}
+    assert kubepush("targets", "--wave", "3", "--format", "github-matrix", cwd=tmp_path).stdout.strip() == \
+        '{"include":[]}'
+    pipeline = yaml.safe_load(kubepush("targets", "--format", "gitlab", cwd=tmp_path).stdout)
+    assert pipeline["stages"] == ["wave-0", "wave-1", "wave-2"]
+    assert pipeline["kubepush-wave-2"]["stage"] == "wave-2"
+    assert pipeline["kubepush-wave-0"]["parallel"]["matrix"] == [
+        {"KUBEPUSH_TARGET": "crds", "KUBEPUSH_PATH": "crds"}, {"KUBEPUSH_TARGET": "tools", "KUBEPUSH_PATH": "tools"}]
+    text = kubepush("targets", cwd=tmp_path).stdout
+    assert "app    wave 2  app" in text
+
+
+@pytest.mark.parametrize(("targets", "line", "message"), [
+    ("  - {name: app, path: app, dependsOn: [infra]}\n", 3, 'app depends on "infra": no target is named so'),
+    ("  - {name: app, path: app, dependsOn: [app]}\n", 3, "a target cannot depend on itself"),
+    ("  - name: a\n    path: a\n    dependsOn: [b]\n  - name: b\n    path: b\n    dependsOn:\n      - a\n", 5,
+     "dependsOn forms a cycle: a -> b -> a"),
+])
+def test_bad_dependencies_are_config_errors_with_the_line(tmp_path, targets, line, message):
+    (tmp_path / "kubepush.yaml").write_text("apiVersion: kubepush.dev/v1\ntargets:\n" + targets)
+    proc = kubepush("targets", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert f"kubepush.yaml:{line}:" in proc.stderr and message in proc.stderr, proc.stderr
+    assert_no_traceback(proc)

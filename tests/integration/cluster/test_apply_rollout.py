@@ -266,3 +266,56 @@ def test_delete_policies_combine(fake_kube, tmp_path, capsys, policy):
     code, _, err = apply(capsys, fake_kube, str(tmp_path / "m.yaml"), "--timeout", "20")
     assert code == 0, err
     assert fake_kube.get("Job", NS, "migrate") is None
+
+
+# --- target dependencies ------------------------------------------------------------------------------
+
+
+def _targets(fake, tmp_path, monkeypatch):
+    """Three targets in their own namespaces: app depends on infra, tools on nothing."""
+    write(tmp_path / "infra", "m.yaml", deployment("ingress", "infra"))
+    write(tmp_path / "app", "m.yaml", configmap("app", "apps"))
+    write(tmp_path / "tools", "m.yaml", configmap("tools", "tools"))
+    for ns in ("infra", "apps", "tools"):
+        fake.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+    (tmp_path / "kubepush.yaml").write_text(yaml.safe_dump({"targets": [
+        {"name": "app", "path": "app", "namespace": "apps", "dependsOn": ["infra"]},
+        {"name": "infra", "path": "infra", "namespace": "infra"},
+        {"name": "tools", "path": "tools", "namespace": "tools"}]}))
+    monkeypatch.chdir(tmp_path)
+
+
+def test_targets_apply_after_their_dependencies_and_independents_in_parallel(fake_kube, tmp_path, capsys,
+                                                                            monkeypatch, controller):
+    _targets(fake_kube, tmp_path, monkeypatch)
+    # infra becomes healthy only once tools is applied: were tools waiting for infra, this would never end
+    controller.when(lambda: fake_kube.get("ConfigMap", "tools", "tools") is not None
+                    and fake_kube.get("Deployment", "infra", "ingress") is not None,
+                    lambda: fake_kube.rollout_complete("Deployment", "infra", "ingress"))
+    code, report, err = run_json(capsys, "apply", "--kubeconfig", fake_kube.kubeconfig_path, "--no-validate",
+                                 "--timeout", "20")
+    assert code == 0, err
+    healthy = next(i for i, r in enumerate(fake_kube.requests) if r.resource == "deployments" and r.verb == "get")
+    app = next(i for i, r in enumerate(fake_kube.requests) if r.method == "PATCH" and r.name == "app")
+    assert app > healthy
+    assert "[app]: waiting for infra (dependsOn)" in err
+
+
+def test_a_failed_dependency_skips_its_dependents(fake_kube, tmp_path, capsys, monkeypatch):
+    _targets(fake_kube, tmp_path, monkeypatch)
+    fake_kube.simulate(rollouts="fail")
+    code, report, err = run_json(capsys, "apply", "--kubeconfig", fake_kube.kubeconfig_path, "--no-validate",
+                                 "--timeout", "20")
+    assert code == 1
+    found = by_name(report)
+    assert found["ingress"]["rule"] == "unhealthy"
+    assert found["app"]["rule"] == "not-applied" and "dependency infra failed" in found["app"]["message"]
+    assert found["tools"]["rule"] == "created"
+    assert fake_kube.get("ConfigMap", "apps", "app") is None
+    assert "[app]: skipped: dependency infra failed" in err
+
+    # -t app alone: its dependency is not part of this run, so it is not waited for (an earlier run applied it)
+    code, report, err = run_json(capsys, "apply", "--kubeconfig", fake_kube.kubeconfig_path, "--no-validate",
+                                 "-t", "app")
+    assert code == 0, err
+    assert "depends on infra, not applied in this run: not waited for" in err
