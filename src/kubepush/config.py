@@ -118,7 +118,7 @@ def check(data: Any) -> list[tuple[tuple[str | int, ...], str]]:
             if name in names[:i]:
                 problems.append((("targets", i, "name"), f'duplicate target name "{name}"'))
         if not problems:
-            problems.extend(_dependency_problems(data["targets"] or []))
+            problems.extend(_dependency_problems([t for t in data.get("targets") or [] if isinstance(t, dict)]))
     return problems
 
 

@@ -25,7 +25,11 @@ def derive(command: str, data: Any) -> dict[str, object]:
     if command == "targets":
         # as kubepush printed it: a GitHub matrix ({"include": rows}, the Action) or the rows (-o json)
         rows = data.get("include", []) if isinstance(data, Mapping) else data
-        return {"matrix": data, "count": len(rows), "targets": [row["target"] for row in rows]}
+        waves: dict[int, list[str]] = {}
+        for row in rows:  # dependsOn order: a job per wave, each after the one before
+            waves.setdefault(int(row.get("wave", 0)), []).append(row["target"])
+        return {"matrix": data, "count": len(rows), "targets": [row["target"] for row in rows],
+                "waves": [waves[n] for n in sorted(waves)], "wave-count": len(waves)}
     if command in PULL_REQUEST_COMMANDS:
         groups = data.get("groups", []) if command == "bump" else [data] if data else []  # a revert: one PR
         prs = [g["pullRequest"] for g in groups if g.get("pullRequest")]
