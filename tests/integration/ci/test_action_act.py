@@ -430,3 +430,29 @@ def test_apply_on_merge_then_diff_comments_per_target_then_nightly_drift(act, co
     assert out["drift-count"] == "1"
     assert drift.outcome("drift", "alert") == "success"
     assert "ConfigMap/default/production-app" in drift.log or "production-app" in drift.log
+
+
+def test_ordered_apply_runs_one_job_per_dependency_wave(act, tmp_path, fake_kube):
+    """examples/github/apply-ordered.yml: production dependsOn staging, so staging's job (wave 0)
+    applies before production's (wave 1), and an empty wave's job is skipped."""
+    ws = tmp_path / "config"
+    ws.mkdir()
+    write_files(ws, {**CONFIG_REPO, "kubepush.yaml": CONFIG.replace(
+        "path: overlays/production, context: fakekube}", "path: overlays/production, context: fakekube, "
+                                                         "dependsOn: [staging]}")})
+    git(ws, "init", "-q", "-b", "main")
+    git(ws, "remote", "add", "origin", "https://github.com/octo/app.git")
+    git(ws, "add", ".")
+    git(ws, "commit", "-q", "-m", "init")
+    kubeconfig = Path(fake_kube.write_kubeconfig()).read_text()
+    run = act(ws, install_workflow(ws, EXAMPLES / "apply-ordered.yml", "apply-ordered.yml"), "push",
+              {"ref": "refs/heads/main", "before": "0" * 40, "after": git(ws, "rev-parse", "HEAD")},
+              secrets={"KUBECONFIG": kubeconfig})
+    assert run.code == 0, run.log[-5000:]
+    out = run.outputs("targets", "targets")
+    assert json.loads(out["waves"]) == [["staging"], ["production"]] and out["wave-count"] == "2"
+    assert run.outputs("wave-0-staging", "apply")["exit-code"] == "0"
+    assert run.outputs("wave-1-production", "apply")["exit-code"] == "0"
+    assert "wave-2" not in run.jobs
+    patches = [r.name for r in fake_kube.requests if r.method == "PATCH" and r.resource == "configmaps"]
+    assert patches.index("staging-app") < patches.index("production-app")
