@@ -319,3 +319,49 @@ def test_a_failed_dependency_skips_its_dependents(fake_kube, tmp_path, capsys, m
                                  "-t", "app")
     assert code == 0, err
     assert "depends on infra, not applied in this run: not waited for" in err
+
+
+def _git(cwd, *args):
+    import subprocess
+
+    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=cwd, check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def test_rollback_on_failure_after_an_unhealthy_wave(fake_kube, tmp_path, capsys, monkeypatch, controller):
+    repo = tmp_path / "repo"
+    write(repo / "app", "m.yaml", waved(deployment(image="app:1"), 0), waved(configmap("after", v="1"), 1))
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "good")
+    good = _git(repo, "rev-parse", "HEAD")
+    monkeypatch.chdir(repo)
+    base = ("apply", "app", "--kubeconfig", fake_kube.kubeconfig_path, "--no-validate", "--timeout", "20")
+    controller.when_applied(fake_kube, "Deployment", NS, "web",
+                            lambda: fake_kube.rollout_complete("Deployment", NS, "web"))
+    assert run_json(capsys, *base)[0] == 0
+
+    write(repo / "app", "m.yaml", waved(deployment(image="app:2"), 0), waved(configmap("after", v="2"), 1))
+    _git(repo, "commit", "-q", "-am", "bad")
+    controller.when_applied(fake_kube, "Deployment", NS, "web",
+                            lambda: fake_kube.rollout_fail("Deployment", NS, "web"), after_generation=1)
+    controller.when_applied(fake_kube, "Deployment", NS, "web",
+                            lambda: fake_kube.rollout_complete("Deployment", NS, "web"), after_generation=2)
+    code, report, err = run_json(capsys, *base, "--rollback-on-failure")
+    assert code == 1
+    note = next(f["message"] for f in report["findings"] if f["rule"] == "rollback")
+    assert f"ROLLED BACK to {good}" in note and "is healthy" in note
+    assert fake_kube.get("Deployment", NS, "web")["spec"]["template"]["spec"]["containers"][0]["image"] == "app:1"
+    assert fake_kube.get("ConfigMap", NS, "after")["data"] == {"v": "1"}  # wave 1 of the bad revision never applied
+    assert inventory(fake_kube, NS)["metadata"]["annotations"]["kubepush.dev/healthy-revision"] == good
+
+
+def test_no_wait_still_gates_waves_but_not_the_last(fake_kube, tmp_path, capsys, controller):
+    write(tmp_path, "m.yaml", waved(deployment("db"), 0), waved(deployment("web"), 1))
+    controller.when_applied(fake_kube, "Deployment", NS, "db",
+                            lambda: fake_kube.rollout_complete("Deployment", NS, "db"))
+    code, report, err = apply(capsys, fake_kube, str(tmp_path / "m.yaml"), "--no-wait", "--timeout", "20")
+    assert code == 0, err
+    assert by_name(report)["web"]["rule"] == "created"
+    assert fake_kube.count(verb="get", resource="deployments", path="/web$") == 0
+    assert fake_kube.count(verb="get", resource="deployments", path="/db$") >= 1
