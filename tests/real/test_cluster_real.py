@@ -446,3 +446,70 @@ def test_a_sops_encrypted_secret_is_applied_decrypted_and_drift_sees_no_false_dr
     assert base64.b64decode(live["data"]["password"]) == b"e2e-KNOWN-5e1f" and "sops" not in live
     code, report, err = run_json(capsys, "drift", "--kubeconfig", KUBECONFIG, str(tmp_path))
     assert code == 0, report
+
+
+def test_waves_apply_in_order_and_a_configmap_hook_is_only_created(capsys, tmp_path, namespace, cluster):
+    service = {"apiVersion": "v1", "kind": "Service", "metadata": {
+        "name": "web", "namespace": namespace, "annotations": {"argocd.argoproj.io/sync-wave": "0"}},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}}
+    late = configmap("late", namespace)
+    late["metadata"]["annotations"] = {"kubepush.dev/wave": "1"}
+    marker = configmap("applied-marker", namespace)
+    marker["metadata"]["annotations"] = {"kubepush.dev/hook": "post-apply"}
+    ns = ns_object(namespace)
+    ns["metadata"]["annotations"] = {"kubepush.dev/wave": "-1"}
+    write(tmp_path, "m.yaml", ns, service, late, marker)
+    code, report, err = apply(capsys, tmp_path, "--timeout", "60")
+    assert code == 0, err
+    found = by_name(report)
+    assert {found[n]["rule"] for n in (namespace, "web", "late")} == {"created"}
+    assert "created only: a ConfigMap does not run to completion" in found["applied-marker"]["message"]
+    assert err.index("wave -1 (1/3)") < err.index("wave 0 (2/3)") < err.index("wave 1 (3/3)") < \
+        err.index("post-apply hooks")
+    info = cluster.resource("v1", "ConfigMap")
+    hook = cluster.get(info, namespace, "applied-marker")
+    assert "kubepush.dev/hook-of" in hook["metadata"]["labels"]
+    assert "applyset.kubernetes.io/part-of" not in hook["metadata"]["labels"]
+    code, report, err = apply(capsys, tmp_path, "--timeout", "60")  # the hook is created again
+    assert code == 0, err
+    assert cluster.get(info, namespace, "applied-marker")["metadata"]["uid"] != hook["metadata"]["uid"]
+
+
+def test_a_hook_job_that_does_not_finish_fails_at_the_timeout(capsys, tmp_path, namespace):
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {
+        "name": "migrate", "namespace": namespace, "annotations": {"kubepush.dev/hook": "pre-apply"}},
+        "spec": {"backoffLimit": 0, "template": {"spec": {"restartPolicy": "Never", "containers": [
+            {"name": "migrate", "image": "busybox:1.36", "command": ["sleep", "3600"]}]}}}}
+    write(tmp_path, "m.yaml", ns_object(namespace))
+    assert apply(capsys, tmp_path)[0] == 0  # the hook's namespace first: pre-apply hooks run before anything
+    write(tmp_path, "m.yaml", ns_object(namespace), configmap("cfg", namespace), job)
+    code, report, _ = apply(capsys, tmp_path, "--timeout", "5")
+    assert code == 1
+    found = by_name(report)
+    assert found["migrate"]["rule"] == "failed" and "did not finish within --timeout 5s" in found["migrate"]["message"]
+    assert found["cfg"]["rule"] == "not-applied"
+
+
+def test_writes_a_webhook_cannot_answer_wait_and_then_name_it(capsys, tmp_path, namespace, cluster):
+    if cluster.check().get("gitVersion", "").endswith("-fakekube"):
+        pytest.skip("the fake apiserver calls no admission webhooks (its own tests inject the answer)")
+    info = cluster.resource("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration")
+    name = f"{namespace}.kubepush.dev"
+    cluster.apply(cluster.resource("v1", "Namespace"), ns_object(namespace))
+    cluster.apply(info, {
+        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
+        "metadata": {"name": name},
+        "webhooks": [{"name": name, "sideEffects": "None", "admissionReviewVersions": ["v1"],
+                      "failurePolicy": "Fail", "timeoutSeconds": 1,
+                      "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}},
+                      "clientConfig": {"service": {"name": "not-running", "namespace": namespace, "path": "/v"}},
+                      "rules": [{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"],
+                                 "resources": ["configmaps"]}]}]})
+    try:
+        write(tmp_path, "m.yaml", configmap("cfg", namespace))
+        code, report, err = apply(capsys, tmp_path, "--timeout", "4")
+    finally:
+        cluster.delete(info, None, name)
+    assert code == 1
+    assert f'waiting for admission webhook "{name}" to answer' in err
+    assert f'admission webhook "{name}" did not answer within 4s' in by_name(report)["cfg"]["message"]
