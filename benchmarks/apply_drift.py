@@ -3,10 +3,12 @@
 The fake runs in this process with a per-request latency (30 ms mimics a real apiserver's
 round trip); kubepush and kubectl run as subprocesses, as in CI, so interpreter start and
 imports are included. Prints wall time and API calls per object for: a first apply
-(creates), a second apply (no-op), drift in sync, drift with 5% of the objects edited, and
-the same with ``kubectl apply --server-side`` and ``kubectl diff`` when kubectl is on PATH.
+(creates), a second apply (no-op), drift in sync, drift with 5% of the objects edited, a first
+apply of the same objects spread over ``--waves`` waves (``kubepush.dev/wave``: what ordering
+costs), and the same with ``kubectl apply --server-side`` and ``kubectl diff`` when kubectl is on
+PATH (``--kubectl`` names another one).
 
-    python benchmarks/apply_drift.py [--objects 300] [--latency 0.03] [--runs 3]
+    python benchmarks/apply_drift.py [--objects 300] [--latency 0.03] [--runs 3] [--waves 3]
 """
 
 from __future__ import annotations
@@ -28,11 +30,13 @@ sys.path.insert(0, str(ROOT))
 from tests.support.fakekube.fake import FakeKube  # noqa: E402 - importable only once the repository root is on the path
 
 
-def manifests(directory: Path, count: int, namespace: str) -> None:
+def manifests(directory: Path, count: int, namespace: str, waves: int = 0) -> None:
+    """A Namespace and ``count - 1`` ConfigMaps; with ``waves``, the ConfigMaps spread over that many."""
     docs = [f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {namespace}\n"]
     for i in range(count - 1):
+        wave = f"  annotations:\n    kubepush.dev/wave: \"{i % waves}\"\n" if waves else ""
         docs.append(f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i:04d}\n  namespace: {namespace}\n"
-                    f"  labels:\n    app: bench\ndata:\n  index: \"{i}\"\n  payload: value-{i}\n")
+                    f"{wave}  labels:\n    app: bench\ndata:\n  index: \"{i}\"\n  payload: value-{i}\n")
     (directory / "objects.yaml").write_text("---\n".join(docs))
 
 
@@ -58,9 +62,11 @@ def main() -> None:
     parser.add_argument("--objects", type=int, default=300)
     parser.add_argument("--latency", type=float, default=0.03, help="seconds per API request (default 0.03)")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--waves", type=int, default=3, help="waves of the ordered apply (0: leave it out)")
+    parser.add_argument("--kubectl", default=shutil.which("kubectl"), help="the kubectl to compare with")
     args = parser.parse_args()
     kubepush = [sys.executable, "-m", "kubepush.cli"]
-    kubectl = shutil.which("kubectl")
+    kubectl = args.kubectl
     rows: dict[str, list[tuple[float, int, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(args.runs):
@@ -81,6 +87,12 @@ def main() -> None:
                     fake.edit("ConfigMap", "bench", f"cm-{i:04d}", {"data": {"payload": "edited"}})
                 rows.setdefault("kubepush drift (5% drifted)", []).append(
                     timed(fake, [*kubepush, "drift", path, "-q"], ok=(1,)))
+                if args.waves:
+                    ordered = Path(tmp) / f"w{run}"
+                    ordered.mkdir()
+                    manifests(ordered, args.objects, "waves", args.waves)
+                    rows.setdefault(f"kubepush apply (create, {args.waves} waves)", []).append(
+                        timed(fake, [*kubepush, "apply", str(ordered), *common]))
                 if kubectl:
                     fake2 = FakeKube(latency=args.latency, kubeconfig_dir=tempfile.mkdtemp(dir=tmp)).start()
                     try:
@@ -93,7 +105,7 @@ def main() -> None:
             finally:
                 fake.stop()
     print(f"{args.objects} objects, {args.latency * 1000:g} ms per request, median of {args.runs} runs "
-          f"({os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f})")
+          f"({os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; kubectl {kubectl})")
     for name, samples in rows.items():
         wall = statistics.median(s[0] for s in samples)
         calls = statistics.median(s[1] for s in samples)

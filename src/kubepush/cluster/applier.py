@@ -81,9 +81,10 @@ class Applier:
         if not items:
             return []
         infos: dict[int, ResourceInfo | ClusterError] = {}
+        resolve = self.cluster.resource if self.waiter is None else self.waiter.resource
         for i, item in enumerate(items):
             try:
-                infos[i] = self.cluster.resource(item.obj["apiVersion"], item.obj["kind"])
+                infos[i] = resolve(item.obj["apiVersion"], item.obj["kind"])
             except Unreachable:
                 raise
             except ClusterError as exc:

@@ -199,7 +199,7 @@ def _apply_stages(spec: TargetSpec, prepared: list[Item], scope: Scope, parent: 
         applied.extend(done)
         if not run.hooks_of(rollout.APPLY, later, wave=wave):
             return result
-        if index + 1 < len(waves):  # the gate: this wave healthy before the next starts (even with --no-wait)
+        if index + 1 < len(waves) and done:  # the gate: healthy before the next wave starts (even with --no-wait)
             with _phase(f"waiting for wave {wave} to become healthy"):
                 healthy = wait.healthy(cluster, done, options.timeout, options.concurrency, progress)
             if not healthy:

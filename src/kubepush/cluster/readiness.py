@@ -17,7 +17,7 @@ Two answers mean "not yet" rather than "no":
   kind yet and a write gets 404 ``the server could not find the requested resource`` (no
   object named: the resource path itself is unknown; a missing object or namespace names it).
   The kind's group-version is discovered again and the write retried, for at most
-  :data:`DISCOVERY_LAG` seconds.
+  :data:`DISCOVERY_LAG` seconds; so is a kind that discovery does not list yet.
 
 Both wait with exponential backoff until the write succeeds or ``deadline`` (the run's
 ``--timeout``) passes; the log names the webhook waited for, once per webhook.
@@ -32,7 +32,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kubepush.cluster.client import Cluster, ResourceInfo
-from kubepush.cluster.errors import ApiError
+from kubepush.cluster.errors import ApiError, ClusterError, Unreachable
 
 #: How long a kind may stay unrouted after its CRD is Established before the 404 is believed.
 DISCOVERY_LAG = 15.0
@@ -89,6 +89,23 @@ class Waiter:
                     self.cluster.rediscover(info.api_version)
             time.sleep(pause)
             pause = min(MAX_PAUSE, pause * 2)
+
+    def resource(self, api_version: str, kind: str) -> ResourceInfo:
+        """:meth:`Cluster.resource`, asked again (discovery refreshed) for up to :data:`DISCOVERY_LAG`
+        seconds: a kind whose CRD was just Established may be missing from discovery for a moment."""
+        deadline = time.monotonic() + min(self.timeout, DISCOVERY_LAG)
+        pause = FIRST_PAUSE
+        while True:
+            try:
+                return self.cluster.resource(api_version, kind)
+            except (Unreachable, ApiError):
+                raise  # discovery itself failed: not a kind it does not list yet
+            except ClusterError:
+                if time.monotonic() + pause > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(MAX_PAUSE, pause * 2)
+            self.cluster.refresh()
 
     def _announce(self, webhook: str, what: str, exc: ApiError) -> None:
         with self._lock:

@@ -365,3 +365,17 @@ def test_no_wait_still_gates_waves_but_not_the_last(fake_kube, tmp_path, capsys,
     assert by_name(report)["web"]["rule"] == "created"
     assert fake_kube.count(verb="get", resource="deployments", path="/web$") == 0
     assert fake_kube.count(verb="get", resource="deployments", path="/db$") >= 1
+
+
+def test_a_pod_hook_waits_for_its_pod_to_finish_and_says_why_it_failed(fake_kube, tmp_path, capsys):
+    fake_kube.simulate(pods="fail", termination_message="smoke test: GET /healthz returned 503")
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {
+        "name": "smoke", "namespace": NS, "annotations": {"kubepush.dev/hook": "post-apply"}},
+        "spec": {"restartPolicy": "Never", "containers": [{"name": "curl", "image": "curl"}]}}
+    write(tmp_path, "m.yaml", configmap("cfg"), pod)
+    code, report, _ = apply(capsys, fake_kube, str(tmp_path / "m.yaml"), "--timeout", "20")
+    assert code == 1
+    message = by_name(report)["smoke"]["message"]
+    assert "post-apply hook: Failed" in message
+    assert "pod smoke container curl exited 1 (Error): smoke test: GET /healthz returned 503" in message
+    assert by_name(report)["cfg"]["rule"] == "created"  # applied before: a post-apply hook changes nothing back

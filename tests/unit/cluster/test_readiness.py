@@ -95,3 +95,30 @@ def test_discovery_lag_rediscovers_the_group_version():
 
     assert waiter.write(ResourceInfo("example.com/v1", "Backup", "backups", True), "x", call) == {"ok": 1}
     assert cluster.rediscovered == ["example.com/v1"]
+
+
+def test_a_kind_discovery_does_not_list_yet_is_looked_up_again_then_believed(monkeypatch):
+    from kubepush.cluster.errors import ClusterError
+
+    clock = [0.0]
+    monkeypatch.setattr(readiness.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(readiness.time, "sleep", lambda s: clock.__setitem__(0, clock[0] + s))
+
+    class Lagging(Cluster):
+        def __init__(self, missing):
+            super().__init__()
+            self.missing, self.refreshed = missing, 0
+
+        def refresh(self):
+            self.refreshed += 1
+
+        def resource(self, api_version, kind):
+            if self.refreshed < self.missing:
+                raise ClusterError(f"the cluster does not serve {kind} in {api_version}")
+            return ResourceInfo(api_version, kind, "backups", True)
+
+    assert readiness.Waiter(Lagging(2), 60, print).resource("example.com/v1", "Backup").plural == "backups"
+    never = Lagging(1000)
+    with pytest.raises(ClusterError, match="does not serve Backup"):
+        readiness.Waiter(never, 60, print).resource("example.com/v1", "Backup")
+    assert clock[0] <= readiness.DISCOVERY_LAG + 5
