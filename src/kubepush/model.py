@@ -124,6 +124,8 @@ class Result:
     rules: dict[str, str] = field(default_factory=dict)
     #: the run ended on a usage or environment error (exit code 2); a finding names it
     environment_error: bool = False
+    #: ``diff --base``: each target's rendered preview (see :class:`TargetDiff`)
+    previews: list[TargetDiff] = field(default_factory=list)
 
     @property
     def errors(self) -> int:
@@ -208,3 +210,117 @@ def summary(changes: Iterable[Change]) -> str:
     """``3 created, 1 failed``: counts per action, for progress lines."""
     counts = Counter(c.action for c in changes)
     return ", ".join(f"{n} {action}" for action, n in sorted(counts.items())) or "nothing to do"
+
+
+# The rendered preview of a change (``kubepush diff --base REF``): per target, what merging the
+# change does to its rendered objects, worded as the plan an apply of the head would carry out -
+# ``+ create``, ``~ configure``, ``- prune`` - the same verbs the live preview uses. Every entry is
+# also a Finding (``to_finding``: an info whose rule is the action) so every format lists it; the
+# whole preview (fields, diffs, counts) is on ``Result.previews`` for the formats that show it.
+
+CREATE, CONFIGURE, PRUNE = "create", "configure", "prune"
+#: an object whose name changed but whose content did not (much): one change, not a prune plus a create
+RENAME = "rename"
+#: the same object written in another file: nothing changes in the cluster
+MOVE = "move"
+#: how a plan line starts, like ``terraform plan``
+PLAN_SIGNS = {CREATE: "+", CONFIGURE: "~", RENAME: "~", PRUNE: "-", MOVE: ">"}
+
+#: a target's preview: compared, not affected by the change (not rendered), or failed to render
+COMPARED, UNAFFECTED, NOT_RENDERED = "compared", "unaffected", "not-rendered"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    """One field that differs between the base and the head (Secret values already masked).
+
+    ``old``/``new`` are None with ``change`` "added"/"removed" where a side does not have it.
+    """
+
+    path: tuple[str | int, ...]
+    change: str  # "changed" | "added" | "removed"
+    old: Any = None
+    new: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": format_path(self.path), "change": self.change}
+        if self.change != "added":
+            out["old"] = self.old
+        if self.change != "removed":
+            out["new"] = self.new
+        return out
+
+
+@dataclass(slots=True)
+class ObjectDiff:
+    """What a change does to one rendered object of one target.
+
+    ``file``/``line`` are where the object is in the head (in the base for a prune): where a
+    reviewer looks. ``before`` is the object's identity at the base when it differs (a rename),
+    ``base_file`` where it was written there (a move).
+    """
+
+    target: str
+    ref: ObjectRef
+    action: str
+    file: str = ""
+    line: int = 0
+    document: int = 0
+    base_file: str = ""
+    before: ObjectRef | None = None
+    fields: list[FieldChange] = field(default_factory=list)
+    #: a unified diff of the object as YAML, base then head, Secret values masked
+    diff: str = ""
+    note: str = ""
+
+    def headline(self) -> str:
+        """``~ configure Deployment/shop/web (3 fields)`` - one line of the plan."""
+        what = f"{PLAN_SIGNS.get(self.action, '?')} {self.action} {self.ref}"
+        if self.before is not None:
+            what += f" (was {self.before.name})"
+        if self.action == MOVE:
+            what += f" (from {self.base_file})"
+        if self.fields and self.action in (CONFIGURE, RENAME):
+            what += f" ({len(self.fields)} field{'s' if len(self.fields) != 1 else ''})"
+        return what
+
+    def to_finding(self) -> Finding:
+        text = f"[{self.target}] {self.headline()}" + (f": {self.note}" if self.note else "")
+        return Finding(rule=self.action, message=text + (f"\n{self.diff}" if self.diff else ""),
+                       severity=Severity.INFO, file=self.file or f"git:{self.target}", line=self.line,
+                       document=self.document, object=self.ref)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"action": self.action, "object": _ref_dict(self.ref), "file": self.file, "line": self.line,
+                "baseFile": self.base_file, "before": _ref_dict(self.before) if self.before else None,
+                "fields": [f.to_dict() for f in self.fields], "diff": self.diff, "note": self.note}
+
+
+@dataclass(slots=True)
+class TargetDiff:
+    """One target's preview between two revisions: its object changes and how many stayed the same."""
+
+    target: str
+    base: str
+    head: str
+    status: str = COMPARED
+    objects: list[ObjectDiff] = field(default_factory=list)
+    unchanged: int = 0
+    #: why the target was not compared, or what is special about it ("new in this change")
+    note: str = ""
+
+    def counts(self) -> dict[str, int]:
+        """Objects per action, every action present (zeros included), plus ``unchanged``."""
+        out = {action: 0 for action in PLAN_SIGNS}
+        for obj in self.objects:
+            out[obj.action] = out.get(obj.action, 0) + 1
+        out["unchanged"] = self.unchanged
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"target": self.target, "base": self.base, "head": self.head, "status": self.status,
+                "note": self.note, "counts": self.counts(), "objects": [o.to_dict() for o in self.objects]}
+
+
+def _ref_dict(ref: ObjectRef) -> dict[str, str]:
+    return {"apiVersion": ref.api_version, "kind": ref.kind, "namespace": ref.namespace, "name": ref.name}

@@ -6,6 +6,11 @@ GitHub Actions: ``GITHUB_EVENT_PATH`` (the event payload; ``pull_request.number`
 ``GITHUB_API_URL`` (right for GitHub Enterprise Server too). GitLab CI (merge-request
 pipelines): ``CI_MERGE_REQUEST_IID``, ``CI_PROJECT_URL``, ``CI_API_V4_URL``, ``CI_JOB_URL``.
 Jenkins (multibranch): ``CHANGE_ID``, ``GIT_URL``, ``BUILD_URL``.
+
+The base a change is previewed against (``kubepush diff --rendered``): GitHub's
+``pull_request.base.sha`` of the event (else ``origin/$GITHUB_BASE_REF``), GitLab's
+``CI_MERGE_REQUEST_DIFF_BASE_SHA`` (the merge base GitLab's own diff uses), Jenkins'
+``origin/$CHANGE_TARGET``.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from kubepush.errors import UsageError
 
@@ -27,6 +33,8 @@ class CIContext:
     forge: str | None = None
     api_url: str = ""
     run_url: str = ""
+    #: the revision the pull request is compared with ("" when the run is not for one)
+    base: str = ""
 
 
 def detect(env: Mapping[str, str] | None = None) -> CIContext:
@@ -35,15 +43,19 @@ def detect(env: Mapping[str, str] | None = None) -> CIContext:
         server = env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
         repo = env.get("GITHUB_REPOSITORY", "")
         run = f"{server}/{repo}/actions/runs/{env['GITHUB_RUN_ID']}" if repo and env.get("GITHUB_RUN_ID") else ""
-        return CIContext(_github_pr(env.get("GITHUB_EVENT_PATH", "")), f"{server}/{repo}" if repo else "",
-                         "github", env.get("GITHUB_API_URL", ""), run)
+        event = _github_event(env.get("GITHUB_EVENT_PATH", ""))
+        base = _github_base(event) or (f"origin/{env['GITHUB_BASE_REF']}" if env.get("GITHUB_BASE_REF") else "")
+        return CIContext(_github_pr(event), f"{server}/{repo}" if repo else "", "github",
+                         env.get("GITHUB_API_URL", ""), run, base)
     if env.get("GITLAB_CI") or env.get("CI_MERGE_REQUEST_IID"):
         return CIContext(_number(env.get("CI_MERGE_REQUEST_IID", ""), "CI_MERGE_REQUEST_IID"),
                          env.get("CI_PROJECT_URL", ""), "gitlab", env.get("CI_API_V4_URL", ""),
-                         env.get("CI_JOB_URL") or env.get("CI_PIPELINE_URL", ""))
+                         env.get("CI_JOB_URL") or env.get("CI_PIPELINE_URL", ""),
+                         env.get("CI_MERGE_REQUEST_DIFF_BASE_SHA", ""))
     if env.get("JENKINS_URL") or env.get("CHANGE_ID"):
         return CIContext(_number(env.get("CHANGE_ID", ""), "CHANGE_ID"), env.get("GIT_URL", ""), None, "",
-                         env.get("BUILD_URL", ""))
+                         env.get("BUILD_URL", ""),
+                         f"origin/{env['CHANGE_TARGET']}" if env.get("CHANGE_TARGET") else "")
     return CIContext()
 
 
@@ -55,20 +67,33 @@ def _number(value: str, name: str) -> int | None:
     return int(value)
 
 
-def _github_pr(path: str) -> int | None:
-    """``pull_request.number`` of the event payload (``issue.number`` for a comment on a pull
-    request, ``issue_comment``); ``None`` for events without a pull request."""
+def _github_event(path: str) -> dict[str, Any]:
+    """The event payload (empty when there is none)."""
     if not path:
-        return None
+        return {}
     try:
         with open(path, encoding="utf-8") as handle:
             event = json.load(handle)
     except (OSError, ValueError) as exc:
         raise UsageError(f"GITHUB_EVENT_PATH {path}: cannot read the event payload: {exc}") from None
-    if not isinstance(event, dict):
-        return None
+    return event if isinstance(event, dict) else {}
+
+
+def _github_pull(event: dict[str, Any]) -> dict[str, Any]:
+    """``pull_request`` of the event (``issue`` for a comment on a pull request, ``issue_comment``)."""
     pull, issue = event.get("pull_request"), event.get("issue")
     if not isinstance(pull, dict) and isinstance(issue, dict) and issue.get("pull_request"):
         pull = issue
-    number = pull.get("number") if isinstance(pull, dict) else None
+    return pull if isinstance(pull, dict) else {}
+
+
+def _github_pr(event: dict[str, Any]) -> int | None:
+    """``pull_request.number`` of the event; ``None`` for events without a pull request."""
+    number = _github_pull(event).get("number")
     return number if isinstance(number, int) else None
+
+
+def _github_base(event: dict[str, Any]) -> str:
+    base = _github_pull(event).get("base")
+    sha = base.get("sha") if isinstance(base, dict) else None
+    return sha if isinstance(sha, str) else ""

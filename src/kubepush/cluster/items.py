@@ -18,9 +18,7 @@ def load_items(paths: list[str], decrypt: bool = True) -> tuple[list[Any], list[
     must be: without the tool or a key this raises :class:`~kubepush.manifests.sops.DecryptionUnavailable`
     (exit 2) before anything reaches a cluster; a MAC mismatch is a finding, so nothing is applied.
     """
-    from kubepush.cluster.plan import Item
     from kubepush.manifests import sops, sources
-    from kubepush.manifests.documents import Document
 
     items, findings, files = [], [], 0
     found = list(sources.discover(paths))
@@ -29,21 +27,32 @@ def load_items(paths: list[str], decrypt: bool = True) -> tuple[list[Any], list[
     for source in found:
         files += 1
         for doc in sources.load(source, decryptor):
-            if not isinstance(doc, Document):
-                findings.append(doc)
-                continue
-            obj = doc.obj
-            meta = obj.get("metadata") if isinstance(obj, dict) else None
-            if not (isinstance(obj, dict) and obj.get("apiVersion") and obj.get("kind") and isinstance(meta, dict)
-                    and (meta.get("name") or meta.get("generateName"))):
-                findings.append(Finding(rule="not-an-object", file=doc.file, document=doc.index, object=doc.ref,
-                                        message="not a Kubernetes object with apiVersion, kind and metadata.name "
-                                                "(or generateName, for a hook)"))
-                continue
-            sealed = doc.sealed
-            items.append(Item(obj, doc.file, doc.index, _start_line(doc), sealed is not None,
-                              sealed.secrets if sealed else frozenset(), sealed.paths if sealed else ()))
+            entry = item_of(doc)
+            if isinstance(entry, Finding):
+                findings.append(entry)
+            else:
+                items.append(entry)
     return items, findings, files
+
+
+def item_of(doc: Document | Finding) -> Any:
+    """One loaded document as a plan Item, or the finding that says why it is none (a YAML error,
+    or not a Kubernetes object)."""
+    from kubepush.cluster.plan import Item
+    from kubepush.manifests.documents import Document
+
+    if not isinstance(doc, Document):
+        return doc
+    obj = doc.obj
+    meta = obj.get("metadata") if isinstance(obj, dict) else None
+    if not (isinstance(obj, dict) and obj.get("apiVersion") and obj.get("kind") and isinstance(meta, dict)
+            and (meta.get("name") or meta.get("generateName"))):
+        return Finding(rule="not-an-object", file=doc.file, document=doc.index, object=doc.ref,
+                       message="not a Kubernetes object with apiVersion, kind and metadata.name "
+                               "(or generateName, for a hook)")
+    sealed = doc.sealed
+    return Item(obj, doc.file, doc.index, _start_line(doc), sealed is not None,
+                sealed.secrets if sealed else frozenset(), sealed.paths if sealed else ())
 
 
 def _start_line(doc: Document) -> int:

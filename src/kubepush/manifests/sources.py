@@ -19,6 +19,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kubepush.errors import UsageError
 from kubepush.manifests import render, render_errors, sops, walk
@@ -189,10 +190,68 @@ def load(source: Source, decryptor: sops.Decryptor | None = None) -> Iterator[Do
         yield from explain(directory, exc.stderr)
         return
     if source.kind == "kustomize":
-        items = _with_origins(parse_text(text, f"{source.path} (kustomize)"), wrapper)
+        items = kustomize_output(source.path, text, wrapper)
     else:
         items = parse_text(text, f"{source.path} (helm template)")
     yield from sops.open_documents(items, decryptor, rendered=True) if sops.mentions_sops(text) else items
+
+
+def kustomize_output(path: str, text: str, wrapper: Path) -> Iterator[Document | Finding]:
+    """The documents of kustomize's output for the kustomization at ``path``, each pointing back at
+    the file it was written in (``wrapper``: the build's wrapper directory, see :func:`render.kustomize`)."""
+    return _with_origins(parse_text(text, f"{path} (kustomize)"), wrapper)
+
+
+def load_kustomizations(paths: list[str], decryptor: sops.Decryptor | None = None
+                        ) -> dict[str, list[Document | Finding]] | None:
+    """The documents of several kustomizations from one joint build (:func:`render.kustomize_many`),
+    per path, SOPS documents opened as :func:`load` opens them; None when the joint build fails -
+    build them one by one (:func:`load`) then."""
+    try:
+        text, wrapper = render.kustomize_many([Path(p) for p in paths])
+    except render.RenderFailed:
+        return None
+    joint = f"{len(paths)} kustomizations (kustomize)"
+    out: dict[str, list[Document | Finding]] = {p: [] for p in paths}
+    parts: dict[int, int | None] = {}
+
+    def marked() -> Iterator[Document | Finding]:  # the mark goes before decryption: it is not in the MAC
+        for item in _with_origins(parse_text(text, joint), wrapper):
+            if isinstance(item, Document):
+                parts[id(item)] = _take_part(item.obj)
+            yield item
+
+    items = marked()
+    for item in sops.open_documents(items, decryptor, rendered=True) if sops.mentions_sops(text) else items:
+        part = parts.get(id(item)) if isinstance(item, Document) else None
+        if part is None or not 0 <= part < len(paths):
+            return None  # not one of ours (an object without the mark): do not guess whose it is
+        if item.file == joint:  # not traced to a source file: the build output of its own directory
+            item.file = f"{paths[part]} (kustomize)"
+        out[paths[part]].append(item)
+    return out
+
+
+def _take_part(obj: Any) -> int | None:
+    """The joint build's part mark of ``obj``, removed wherever kustomize put it (metadata and pod
+    templates), with the annotation maps it alone made; None when ``obj`` has none."""
+    found: list[str] = []
+
+    def strip(node: Any) -> None:
+        if isinstance(node, dict):
+            annotations = node.get("annotations")
+            if isinstance(annotations, dict) and render.PART_ANNOTATION in annotations:
+                found.append(str(annotations.pop(render.PART_ANNOTATION)))
+                if not annotations:
+                    del node["annotations"]
+            for value in node.values():
+                strip(value)
+        elif isinstance(node, list):
+            for value in node:
+                strip(value)
+
+    strip(obj)
+    return int(found[0]) if found and found[0].isdigit() else None
 
 
 def _with_origins(items: Iterator[Document | Finding], wrapper: Path) -> Iterator[Document | Finding]:

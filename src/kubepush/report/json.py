@@ -1,4 +1,5 @@
-"""One JSON object for scripts: ``{"command", "summary", "findings"}``.
+"""One JSON object for scripts: ``{"command", "summary", "findings"}`` (and ``"previews"``, the
+rendered diff of ``diff --rendered``, per target).
 
 Findings are in the stable order of :meth:`BufferingReporter.sorted_findings`, so
 two runs over the same input give byte-identical output. Each finding is
@@ -34,6 +35,12 @@ class JSONReporter(BufferingReporter):
             },
             "findings": findings,
         }
+        if result.previews:  # diff --rendered: per target, every object change with its fields and diff
+            doc["previews"] = [target.to_dict() for target in result.previews]
+            for target in doc["previews"]:
+                for change in target["objects"]:
+                    change["file"] = self.relpath(change["file"])
+                    change["baseFile"] = self.relpath(change["baseFile"])
         json.dump(doc, self.stream, indent=2, ensure_ascii=False)
         self.stream.write("\n")
         self.stream.flush()

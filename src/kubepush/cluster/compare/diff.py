@@ -108,12 +108,17 @@ def _named(items: list[Any]) -> bool:
     return bool(items) and all(isinstance(i, dict) and isinstance(i.get("name"), str) for i in items)
 
 
-def unified(live: dict[str, Any] | None, want: dict[str, Any] | None, name: str) -> str:
-    """A unified diff of the two objects as YAML, ``live`` first (``---``) and desired (``+++``)."""
+def unified(live: dict[str, Any] | None, want: dict[str, Any] | None, name: str,
+            sides: tuple[str, str] = ("live", "git")) -> str:
+    """A unified diff of the two objects as YAML, ``live`` first (``---``) and desired (``+++``);
+    ``sides`` name them (the rendered preview compares two revisions: ``base``, ``head``)."""
     import yaml
 
-    def lines(obj: dict[str, Any] | None) -> list[str]:
-        return [] if obj is None else yaml.safe_dump(obj, sort_keys=True, default_flow_style=False).splitlines()
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter when PyYAML has it
 
-    return "\n".join(difflib.unified_diff(lines(live), lines(want), f"live/{name}", f"git/{name}", lineterm="",
-                                          n=3))
+    def lines(obj: dict[str, Any] | None) -> list[str]:
+        return [] if obj is None else yaml.dump(obj, Dumper=dumper, sort_keys=True, default_flow_style=False
+                                                ).splitlines()
+
+    return "\n".join(difflib.unified_diff(lines(live), lines(want), f"{sides[0]}/{name}", f"{sides[1]}/{name}",
+                                          lineterm="", n=3))
