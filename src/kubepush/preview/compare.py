@@ -25,7 +25,7 @@ from kubepush.cluster.compare.diff import unified
 from kubepush.cluster.compare.mask import mask
 from kubepush.cluster.compare.normalise import fold_string_data
 from kubepush.model import CONFIGURE, CREATE, MOVE, PRUNE, RENAME, FieldChange, ObjectDiff, ObjectRef
-from kubepush.preview.keys import KeysAt, Path, key_of, keys_for
+from kubepush.preview.keys import KeysAt, Path, key_of, keys_for, with_key_defaults
 
 Key = tuple[str, str, str, str]
 #: how alike (difflib ratio of the YAML without the name) a pruned and a created object must be to be a rename
@@ -118,8 +118,8 @@ def compare(target: str, base: Mapping[Key, Placed], head: Mapping[Key, Placed],
 def _changed(target: str, old: Placed, new: Placed) -> ObjectDiff | None:
     if _same(old.obj, new.obj):
         return _moved(target, old, new)
-    before, after = shown_pair(old.obj, new.obj)
     keys = keys_for(new.obj)
+    before, after = shown_pair(old.obj, new.obj, keys)
     fields = differences(before, after, keys)
     if not fields:  # only list-map order or typing-equal rewrites: not a change
         return _moved(target, old, new)
@@ -147,8 +147,8 @@ def _moved(target: str, old: Placed, new: Placed) -> ObjectDiff | None:
 
 
 def _renamed(target: str, old: Placed, new: Placed, pruning: Pruning) -> ObjectDiff:
-    before, after = shown_pair(old.obj, new.obj)
     keys = keys_for(new.obj)
+    before, after = shown_pair(old.obj, new.obj, keys)
     what = "prunes" if pruning.prunes(old.obj) else "leaves (prune is off)"
     return ObjectDiff(target, new.ref, RENAME, new.file, new.line, new.document,
                       base_file=old.file if old.file != new.file else "", before=old.ref,
@@ -166,11 +166,11 @@ def _prune_note(obj: dict[str, Any], pruning: Pruning) -> str:
     return "removed from Git: it stays in the cluster (prune is off for this target)"
 
 
-def shown_pair(old: dict[str, Any] | None, new: dict[str, Any] | None
-               ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Both sides as a reviewer may see them: a Secret's ``stringData`` folded into ``data`` and
-    every value replaced by the live comparison's markers (same, changed, added)."""
-    before, after = mask(fold_string_data(old) if old else None, fold_string_data(new) if new else None)
+def shown_pair(old: dict[str, Any], new: dict[str, Any], keys: KeysAt) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Both sides as they are compared and a reviewer may see them: list-map key defaults written out,
+    a Secret's ``stringData`` folded into ``data`` and every value of it replaced by the live
+    comparison's markers (same, changed, added)."""
+    before, after = mask(fold_string_data(with_key_defaults(old, keys)), fold_string_data(with_key_defaults(new, keys)))
     return before or {}, after or {}
 
 

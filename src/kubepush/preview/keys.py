@@ -61,3 +61,16 @@ def _hashable(value: Any) -> Any:
 def _named(items: list[Any]) -> bool:
     names = [i.get("name") if isinstance(i, dict) else None for i in items]
     return bool(items) and all(isinstance(n, str) for n in names) and len(set(names)) == len(names)
+
+
+def with_key_defaults(node: Any, keys: KeysAt, path: Path = ()) -> Any:
+    """A copy of ``node`` whose list-map entries have their key fields' defaults written out, as the
+    API server stores them: ``{containerPort: 80}`` and ``{containerPort: 80, protocol: TCP}`` are one port."""
+    if isinstance(node, dict):
+        return {k: with_key_defaults(v, keys, (*path, k)) for k, v in node.items()}
+    if isinstance(node, list):
+        names = keys(path, node) if node else None
+        defaults = {k: KEY_DEFAULTS[k] for k in names or () if k in KEY_DEFAULTS}
+        return [with_key_defaults({**defaults, **item} if defaults and isinstance(item, dict) else item, keys,
+                                  (*path, i)) for i, item in enumerate(node)]
+    return node
