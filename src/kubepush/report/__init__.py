@@ -26,6 +26,7 @@ FORMATS: dict[str, str] = {
     "github": "kubepush.report.github:GitHubReporter",
     "tap": "kubepush.report.tap:TAPReporter",
     "markdown": "kubepush.report.markdown:MarkdownReporter",
+    "html": "kubepush.report.html:HTMLReporter",
 }
 
 
