@@ -60,6 +60,13 @@ class MarkdownReporter(Reporter):
             row(["---:"] * 4),
             row([str(result.documents), str(result.files), str(result.errors), str(result.warnings)]),
         ]
+        after: list[str] = []
+        if result.previews:  # diff --rendered: the problems in the table, then the plan per target
+            from kubepush.report.plan_markdown import plan
+
+            after = ["", *plan(result.previews, self.relpath, cell)]
+            self._kept[Severity.INFO] = []
+            self._total = result.errors + result.warnings
         shown = [f for severity in Severity for f in self._kept[severity]][: self.max_rows]
         if shown:
             out += ["", row(["", "Location", "Object", "Rule", "Message"]), row(["---"] * 5)]
@@ -73,7 +80,7 @@ class MarkdownReporter(Reporter):
                 out.append(row([_ICONS[f.severity], cell(where), cell(who), cell(f.rule), cell(message)]))
         if self._total > len(shown):
             out += ["", f"… and {plural(self._total - len(shown), 'more finding')} not shown."]
-        elif not shown:
+        elif not shown and not after:
             out += ["", f"No findings in {plural(result.documents, 'resource')}."]
-        self.stream.write("\n".join(out) + "\n")
+        self.stream.write("\n".join(out + after) + "\n")
         self.stream.flush()
