@@ -39,6 +39,9 @@ def runStep(String command, Map config) {
     if (step.junit && fileExists("${reports}/${command}.junit.xml")) {
         junit(testResults: "kubepush-reports/${command}.junit.xml", allowEmptyResults: true)
     }
+    if (fileExists("${reports}/${command}.html")) {  // diff: the reviewer's HTML report, kept with the build
+        archiveArtifacts(artifacts: "kubepush-reports/${command}.html", allowEmptyArchive: true)
+    }
     if (step.error) {
         error(step.error)
     }

@@ -175,10 +175,14 @@ def _report(command: str, argv: list[str], inputs: Inputs, env: dict[str, str],
     report = work / f"kubepush-{command}.json"
     summary = work / f"kubepush-{command}.md"
     stdout = "github" if inputs.boolean("annotations", True) else "text"
+    html = work / f"kubepush-{command}.html"
+    reviewer = ["--report", f"html={html}"] if command in results.HTML_COMMANDS else []
     argv = [*argv[:1], "-o", stdout, "--report", f"sarif={sarif}", "--report", f"json={report}",
-            "--summary-md", str(summary), *argv[1:]]
+            "--summary-md", str(summary), *reviewer, *argv[1:]]
     code = kubepush(argv, env).returncode
     outputs: dict[str, object] = {"summary-path": summary if summary.exists() else ""}
+    if reviewer:
+        outputs["html-path"] = html if html.exists() else ""
     if report.exists():
         outputs.update({"report-path": report, "sarif-path": sarif if sarif.exists() else "",
                         **results.derive(command, json.loads(report.read_text(encoding="utf-8")))})

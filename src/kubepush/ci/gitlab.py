@@ -52,6 +52,8 @@ def run(command: str, reports: Path, env: Mapping[str, str]) -> int:
         argv += ["--report", f"junit={reports}/{command}.junit.xml", "--report",
                  f"codequality={reports}/{command}.codequality.json", "--report", f"json={reports}/{command}.json",
                  "--summary-md", f"{reports}/{command}.md"]
+        if command in results.HTML_COMMANDS:
+            argv += ["--report", f"html={reports}/{command}.html"]
     for stale in reports.glob(f"{command}.*"):  # never an earlier run's result
         stale.unlink()
     proc = subprocess.run(["kubepush", *spec.with_positional(argv, positional)], env=dict(env), text=True,

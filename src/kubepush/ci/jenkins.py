@@ -77,6 +77,8 @@ def step_argv(command: str, config: Mapping[str, Any], reports: Path) -> list[st
     else:
         argv += ["--report", f"junit={reports}/{command}.junit.xml", "--report", f"json={reports}/{command}.json",
                  "--summary-md", f"{reports}/{command}.md"]
+        if command in results.HTML_COMMANDS:
+            argv += ["--report", f"html={reports}/{command}.html"]
     return spec.with_positional(argv, positional)
 
 

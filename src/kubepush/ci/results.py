@@ -17,6 +17,8 @@ from kubepush import model
 
 #: commands whose result is their ``-o json`` on stdout (no findings reports)
 PULL_REQUEST_COMMANDS = ("bump", "revert")
+#: the commands whose CI step also writes the reviewer's HTML report, for the run's artifacts
+HTML_COMMANDS = ("diff",)
 
 
 def derive(command: str, data: Any) -> dict[str, object]:

@@ -96,4 +96,5 @@ def _css() -> Any:
     from markupsafe import Markup
     from pygments.formatters import HtmlFormatter
 
-    return Markup(HtmlFormatter(style="default").get_style_defs(".yaml"))  # noqa: S704 - Pygments' own CSS
+    css: str = HtmlFormatter(style="default").get_style_defs(".yaml")  # type: ignore[no-untyped-call]
+    return Markup(css)  # noqa: S704 - Pygments' own CSS

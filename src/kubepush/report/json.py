@@ -9,6 +9,7 @@ two runs over the same input give byte-identical output. Each finding is
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from kubepush.model import Result, Severity
 from kubepush.report.base import BufferingReporter
@@ -23,7 +24,7 @@ class JSONReporter(BufferingReporter):
             data = finding.to_dict()
             data["file"] = self.relpath(finding.file)
             findings.append(data)
-        doc = {
+        doc: dict[str, Any] = {
             "command": result.command,
             "summary": {
                 "resources": result.documents,

@@ -12,10 +12,10 @@ Markdown or HTML.
 from __future__ import annotations
 
 import re
-from html import escape
 from collections.abc import Callable
+from html import escape
 
-from kubepush.model import COMPARED, PLAN_SIGNS, TargetDiff
+from kubepush.model import COMPARED, PLAN_SIGNS, UNAFFECTED, TargetDiff
 from kubepush.report.base import location
 
 #: changed objects shown per target before "and N more" (the full list is in the other reports)
@@ -34,7 +34,7 @@ def plan(previews: list[TargetDiff], relpath: Callable[[str], str], cell: Callab
         out.append(f"| {cell(t.target)}{status} | " + " | ".join(str(counts[a]) for a in actions)
                    + f" | {counts['unchanged']} |")
     for t in previews:
-        if not t.objects and not t.note:
+        if not t.objects and (not t.note or t.status == UNAFFECTED):
             continue
         out += ["", f"<details><summary><b>{escape(t.target)}</b>: {_summary(t)}</summary>", ""]
         if t.note:

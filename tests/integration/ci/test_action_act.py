@@ -144,7 +144,8 @@ class Act:
                "--action-cache-path", str(self.home / "act"), "--action-offline-mode", "--no-cache-server",
                "--local-repository", f"kubepush/kubepush@v1={self.clean_copy}",
                "--local-repository", f"actions/cache@v4={STUBS / 'cache'}",
-               "--local-repository", f"github/codeql-action@v3={STUBS / 'codeql-action'}"]
+               "--local-repository", f"github/codeql-action@v3={STUBS / 'codeql-action'}",
+               "--local-repository", f"actions/upload-artifact@v4={STUBS / 'upload-artifact'}"]
         for key, value in {"ACT_STUB_CACHE_DIR": str(self.store), "ACT_PROBE_DIR": str(probes),
                            "ACT_STUB_UPLOADS": str(self.home / "uploads.txt"), **(env or {})}.items():
             cmd += ["--env", f"{key}={value}"]
@@ -399,24 +400,41 @@ def test_apply_on_merge_then_diff_comments_per_target_then_nightly_drift(act, co
         assert out["exit-code"] == "0" and out["changed"] == "true"
         assert fake_kube.get("ConfigMap", "default", f"{target}-app")["data"] == {"level": "info"}
 
-    # 2. a pull request changing the base: one diff job and one sticky comment per target
+    # 2. a pull request changing the base, from a fork: no secret at all, the rendered preview only -
+    #    one sticky comment folded per target, the HTML report as an artifact
     base = git(config_repo, "rev-parse", "HEAD")
     git(config_repo, "checkout", "-q", "-b", "rotate")
     commit(config_repo, {"base/secret.yaml": SECRET.format(password=SECRET_V2),
                          "base/config.yaml": CONFIGMAP.replace("info", "debug")}, "rotate")
     event = pull_request_event(fake_github, config_repo, base, "rotate")
-    diff = act(config_repo, install_workflow(config_repo, EXAMPLES / "diff.yml", "diff.yml"), "pull_request", event,
-               secrets=secrets, env={"GITHUB_API_URL": fake_github.url})
+    event["pull_request"]["head"]["repo"] = {"full_name": "someone/fork"}
+    workflow = install_workflow(config_repo, EXAMPLES / "diff.yml", "diff.yml")
+    diff = act(config_repo, workflow, "pull_request", event, secrets={"GITHUB_TOKEN": fake_github.token},
+               env={"GITHUB_API_URL": fake_github.url})
     assert diff.code == 0, diff.log[-5000:]
-    comments = bot_comments(fake_github, event["number"])
-    assert len(comments) == 2
-    for target, body in zip(("staging", "production"), sorted(comments, key=lambda b: "production" in b)):
-        out = diff.outputs(f"diff-{target}", "diff")
-        assert out["changed"] == "true" and out["exit-code"] == "0", "changes found, not failing (a preview)"
-        assert int(out["drift-count"]) >= 1, "the drift count GitLab and Jenkins give too"
-        assert f"target `{target}`" in body and f"{target}-app" in body
-    for leaked in (SECRET_V1, SECRET_V2, base64.b64encode(SECRET_V2.encode()).decode()):
-        assert all(leaked not in body for body in comments) and leaked not in diff.log
+    assert "live" not in diff.jobs, "the cluster job never runs for a fork"
+    out = diff.outputs("rendered", "diff")
+    assert out["exit-code"] == "0" and out["html-path"].endswith("kubepush-diff.html")
+    (body,) = bot_comments(fake_github, event["number"])
+    assert "<!-- kubepush-section:diff -->" in body
+    for target in ("staging", "production"):
+        assert f"<b>{target}</b>: 2 to configure" in body and f"ConfigMap/default/{target}-app" in body
+    assert any(line.startswith("artifact kubepush-preview ") for line in act.uploads())
+    (page,) = (act.home / "artifacts" / "kubepush-preview").glob("*.html")
+    leaked_values = (SECRET_V1, SECRET_V2, base64.b64encode(SECRET_V2.encode()).decode())
+    for leaked in leaked_values:
+        assert leaked not in body and leaked not in diff.log and leaked not in page.read_text()
+    assert 'data-object="Secret/default/staging-db"' in page.read_text()
+
+    # the same pull request from this repository: the optional live job runs too, with the kubeconfig
+    event["pull_request"]["head"]["repo"] = {"full_name": "octo/app"}
+    live = act(config_repo, workflow, "pull_request", event, secrets=secrets, env={"GITHUB_API_URL": fake_github.url})
+    assert live.code == 0, live.log[-5000:]
+    out = live.outputs("live", "diff")
+    assert out["changed"] == "true" and out["exit-code"] == "0"
+    assert int(out["drift-count"]) >= 1, "the drift count GitLab and Jenkins give too"
+    for leaked in leaked_values:
+        assert leaked not in live.log
     assert fake_kube.get("ConfigMap", "default", "staging-app")["data"] == {"level": "info"}, "diff changes nothing"
 
     # 3. someone edits the cluster by hand; the nightly drift check fails and says so

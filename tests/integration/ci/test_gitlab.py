@@ -273,6 +273,33 @@ def test_apply_diff_drift_against_a_cluster(tmp_path: Path, kubepush_wheel: Path
     assert fake_kube.token not in out
 
 
+def test_rendered_diff_on_a_merge_request_needs_no_kubeconfig(tmp_path: Path, kubepush_wheel: Path) -> None:
+    """The merge request's change to the rendered manifests, against CI_MERGE_REQUEST_DIFF_BASE_SHA:
+    no KUBECONFIG anywhere; the HTML report is one of the job's artifacts."""
+    project = make_project(tmp_path, {"include": [include("diff", rendered=True, rules=[{"when": "on_success"}],
+                                                          **{"working-directory": "examples/config-repo"},
+                                                          **install_inputs(kubepush_wheel))]})
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.com"}
+    base = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, check=True, capture_output=True,
+                          text=True).stdout.strip()
+    overlay = project / "examples" / "config-repo" / "overlays" / "staging" / "kustomization.yaml"
+    overlay.write_text(overlay.read_text().replace("newTag: 1.4.2", "newTag: 1.4.3"))
+    subprocess.run(["git", "commit", "-qam", "staging: shop 1.4.3"], cwd=project, check=True, env=env)
+    proc = gitlab_ci_local(project, variables={"CI_PIPELINE_SOURCE": "merge_request_event",
+                                               "CI_MERGE_REQUEST_DIFF_BASE_SHA": base})
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0 and job_results(proc.stdout) == {"kubepush-diff": "PASS"}, out
+    report = json.loads(artifact(project, "kubepush-diff", "diff.json").read_text())
+    previews = {t["target"]: t for t in report["previews"]}
+    assert previews["production"]["status"] == "unaffected" and previews["staging"]["base"] == base
+    [change] = previews["staging"]["objects"]
+    assert change["action"] == "configure" and change["object"]["kind"] == "Deployment"
+    assert [f["new"] for f in change["fields"]] == ["ghcr.io/acme/shop:1.4.3"]
+    page = artifact(project, "kubepush-diff", "diff.html").read_text()
+    assert 'data-target="staging"' in page and 'data-action="configure"' in page
+
+
 def test_bump_from_a_trigger_opens_a_merge_request_and_hands_its_url_on(
         tmp_path: Path, kubepush_wheel: Path, fake_gitlab: Any, git_remote_root: Path) -> None:
     from tests.support.config_repo import FILES, RemoteBranches

@@ -255,30 +255,37 @@ def test_example_jenkinsfile_on_main_applies_only_the_targets_the_push_changed(
         assert secret not in out["raw"]
 
 
-def test_example_jenkinsfile_on_a_pull_request_validates_and_comments_the_diff(
-        tmp_path: Path, kubepush_wheel: Path, make_fake_kube: Any, fake_gitlab: Any) -> None:
+def test_example_jenkinsfile_on_a_pull_request_validates_and_comments_the_rendered_diff(
+        tmp_path: Path, kubepush_wheel: Path, fake_gitlab: Any) -> None:
+    """A pull request build has no cluster credential at all: the diff is the rendered change against
+    the target branch (as Jenkins' checkout has it: origin/<CHANGE_TARGET>), its HTML report archived."""
     from tests.support.fakeforge.rig import make_client
 
-    staging, production = make_fake_kube(), make_fake_kube()  # two clusters, as the example's contexts are
     fake_gitlab.branches.add("feature")
     mr = make_client("gitlab", fake_gitlab).create("feature", "main", "config change", "")
-    ws, _ = config_repo(tmp_path)
+    ws, first = config_repo(tmp_path)
+    subprocess.run(["git", "update-ref", "refs/remotes/origin/main", first], cwd=ws, check=True)
+    overlay = ws / "overlays" / "staging" / "kustomization.yaml"
+    overlay.write_text(overlay.read_text().replace("newTag: 1.4.2", "newTag: 1.4.3"))
+    commit(ws, "staging: shop 1.4.3")
     out = run_pipeline(tmp_path, ws, jenkinsfile=JENKINSFILE, env={
-        "BRANCH_NAME": "PR-1", "CHANGE_ID": str(mr.number), "GIT_URL": f"{fake_gitlab.origin}/octo/app.git",
-        "BUILD_URL": "https://jenkins.example/job/config/job/PR-1/1/", "KUBEPUSH_FORGE": "gitlab",
-        "KUBEPUSH_FORGE_URL": fake_gitlab.url, "KUBEPUSH_SOURCE": str(kubepush_wheel),
+        "BRANCH_NAME": "PR-1", "CHANGE_ID": str(mr.number), "CHANGE_TARGET": "main",
+        "GIT_URL": f"{fake_gitlab.origin}/octo/app.git", "BUILD_URL": "https://jenkins.example/job/config/job/PR-1/1/",
+        "KUBEPUSH_FORGE": "gitlab", "KUBEPUSH_FORGE_URL": fake_gitlab.url, "KUBEPUSH_SOURCE": str(kubepush_wheel),
         "KUBEPUSH_PIP_ARGS": "--no-deps --no-index"}, credentials={
-        "kubeconfig": {"type": "file", "content": kubeconfig_for(tmp_path / "kubeconfig", staging=staging,
-                                                                 production=production).read_text()},
-        "forge-token": {"type": "string", "secret": fake_gitlab.token}, **EXAMPLE_SOPS_KEY})
+        "forge-token": {"type": "string", "secret": fake_gitlab.token}})
     (result,) = out["results"]
     assert result["error"] is None, out["log"]
     assert "[Pipeline] stage (diff)" in out["log"] and "[Pipeline] stage (apply)" not in out["log"]
     (note,) = [n["body"] for n in fake_gitlab.notes.values() if n["iid"] == mr.number]
     assert "kubepush-section:validate" in note and "kubepush-section:diff" in note  # one sticky comment
     assert "jenkins.example/job/config" in note
-    assert "would be created" in note  # a preview only
-    assert staging.get("Namespace", None, "shop") is None and production.get("Namespace", None, "shop") is None
+    assert "<b>staging</b>: 1 to configure" in note and "ghcr.io/acme/shop:1.4.3" in note
+    assert "<b>production</b>" not in note  # not affected by the change: not rendered
+    (archived,) = out["archived"]
+    assert archived["artifacts"] == "kubepush-reports/diff.html"
+    (page,) = archived["files"]
+    assert 'data-target="staging"' in Path(page).read_text() and "1.4.3" in Path(page).read_text()
     assert fake_gitlab.token not in out["raw"]
 
 

@@ -10,7 +10,7 @@
 // Usage: groovy harness.groovy SCENARIO.json OUTPUT.json
 //   scenario: {vars, workspace, env, params, causes, credentials: {id: {type: string|file|usernamePassword,
 //              ...}}, calls: [{step, config}] or jenkinsfile: PATH}
-//   output:   {results: [{step, result, error}], log: masked console, raw: unmasked, junit: [...]}
+//   output:   {results: [{step, result, error}], log: masked console, raw: unmasked, junit: [...], archived: [...]}
 import groovy.json.JsonOutput
 import groovy.json.JsonSlurper
 
@@ -28,6 +28,7 @@ class Steps {
     StringBuilder log = new StringBuilder()
     StringBuilder raw = new StringBuilder()
     List junit = []
+    List archived = []
     List locks = []
     Map params = [:]
     /** currentBuild: description/result are recorded; getBuildCauses answers from the scenario's causes. */
@@ -169,6 +170,17 @@ class Steps {
             return cwd.path
         })
         b.setVariable('junit', this.&junit)
+        b.setVariable('archiveArtifacts', { Map m ->  // recorded as Jenkins keeps them: the files the glob matches
+            def matcher = java.nio.file.FileSystems.default.getPathMatcher("glob:${m.artifacts}")
+            List files = []
+            cwd.eachFileRecurse { File f ->
+                if (matcher.matches(cwd.toPath().relativize(f.toPath()))) {
+                    files << f.path
+                }
+            }
+            archived << [artifacts: m.artifacts, files: files]
+            emit("Archiving artifacts\n")
+        })
         b.setVariable('writeFile', { Map m -> resolve(m.file).text = m.text })
         b.setVariable('readFile', { def m -> resolve(m instanceof Map ? m.file : m.toString()).getText('UTF-8') })
         b.setVariable('fileExists', { String path -> resolve(path).exists() })
@@ -239,5 +251,5 @@ if (scenario.jenkinsfile) {
     }
 }
 new File(args[1]).text = JsonOutput.toJson([results: results, log: steps.log.toString(), raw: steps.raw.toString(),
-                                            junit: steps.junit, locks: steps.locks,
+                                            junit: steps.junit, archived: steps.archived, locks: steps.locks,
                                             description: steps.currentBuild.description])
