@@ -261,7 +261,7 @@ def _with_origins(items: Iterator[Document | Finding], wrapper: Path) -> Iterato
     then located in the source file's matching document when one is found, so
     ``file:line`` is where the user edits; otherwise in the rendered output.
     """
-    cache: dict[str, list[Document]] = {}
+    cache: dict[str, dict[str, list[tuple[Document, str]]]] = {}
     for item in items:
         if isinstance(item, Document) and isinstance(item.obj, dict):
             meta = item.obj.get("metadata")
@@ -278,18 +278,25 @@ def _with_origins(items: Iterator[Document | Finding], wrapper: Path) -> Iterato
         yield item
 
 
-def _source_document(rendered: Document, cache: dict[str, list[Document]]) -> Document | None:
-    """The document in ``rendered.origin`` that became ``rendered`` (same kind, name contained)."""
+def _source_document(rendered: Document, cache: dict[str, dict[str, list[tuple[Document, str]]]]
+                     ) -> Document | None:
+    """The document in ``rendered.origin`` that became ``rendered`` (same kind, name contained).
+
+    Each origin file is read once per build, its documents grouped by kind: twenty overlays of one
+    base point a thousand rendered objects at the same few files."""
     if rendered.origin not in cache:
         try:
             text = read_text(rendered.origin)
         except (UsageError, YAMLError):
             text = ""
-        cache[rendered.origin] = [d for d in parse_text(text, rendered.origin) if isinstance(d, Document)]
+        by_kind: dict[str, list[tuple[Document, str]]] = {}
+        for d in parse_text(text, rendered.origin):
+            if isinstance(d, Document):
+                ref = d.ref
+                by_kind.setdefault(ref.kind, []).append((d, ref.name))
+        cache[rendered.origin] = by_kind
     ref = rendered.ref
-    candidates = [d for d in cache[rendered.origin] if d.ref.kind == ref.kind]
-    named = [d for d in candidates if d.ref.name and d.ref.name in ref.name]
-    pick = named or candidates
+    candidates = cache[rendered.origin].get(ref.kind, [])
+    named = [d for d, name in candidates if name and name in ref.name]
+    pick = named or [d for d, _ in candidates]
     return pick[0] if len(pick) == 1 or named else None
-
-

@@ -28,6 +28,8 @@ class Base:
     sha: str
     head: str
     changed: tuple[str, ...]
+    #: the base's root tree: names all of its content (what a kept render of it is keyed by)
+    tree: str = ""
 
     @property
     def short(self) -> str:
@@ -63,4 +65,5 @@ def resolve(ref: str, where: Path | None = None) -> Base:
     tracked = git.run("diff", "--name-only", "-z", "--no-renames", sha, "--", what=f"listing files changed since {ref}")
     untracked = git.run("ls-files", "--others", "--exclude-standard", "-z", what="listing untracked files")
     changed = {p for p in (tracked.stdout + "\0" + untracked.stdout).split("\0") if p}
-    return Base(root, ref, sha, head.stdout.strip(), tuple(sorted(changed)))
+    tree = git.run("rev-parse", f"{sha}^{{tree}}", what=f"reading the tree of {sha}").stdout.strip()
+    return Base(root, ref, sha, head.stdout.strip(), tuple(sorted(changed)), tree)

@@ -10,6 +10,7 @@ render errors are its findings - and the other targets still are.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from kubepush.errors import UsageError
 from kubepush.gitops import revisions
 from kubepush.model import COMPARED, NOT_RENDERED, UNAFFECTED, Finding, Severity, TargetDiff
 from kubepush.preview import base as bases
-from kubepush.preview import risks
+from kubepush.preview import cache, risks
 from kubepush.preview.compare import Placed, Pruning, compare
 from kubepush.preview.load import Rendered, render
 
@@ -77,10 +78,15 @@ def preview(ref: str, head_targets: dict[str, Target], config_file: str | None, 
                  f"{ref} ({base.short})")
         at_head = {n: list(head_targets[n].paths) for n in wanted if n in head_targets}
         at_base = {n: list(base_targets[n].paths) for n in wanted if n in base_targets}
+        kept, keys = _kept(tree, base, at_base)
         with ThreadPoolExecutor(max_workers=2) as pool:
-            rendering_base = pool.submit(render, at_base, tree.here)
+            rendering_base = pool.submit(render, {n: p for n, p in at_base.items() if n not in kept}, tree.here)
             head = render(at_head)
-            old = rendering_base.result()
+            old = {**kept, **rendering_base.result()}
+        store = cache.directory()
+        for name, rendered in old.items():
+            if store is not None and name not in kept and name in keys:
+                cache.save(store, keys[name], rendered, base.root)
     uses: dict[tuple[str, str], list[Placed]] = {}
     for rendered in head.values():
         for placed in rendered.objects.values():
@@ -94,6 +100,17 @@ def preview(ref: str, head_targets: dict[str, Target], config_file: str | None, 
         target = head_targets.get(name) or base_targets[name]
         outcome.previews.append(_one(target, old.get(name), head.get(name), base, outcome, uses))
     return outcome
+
+
+def _kept(tree: revisions.Worktree, base: bases.Base, at_base: dict[str, list[str]]
+          ) -> tuple[dict[str, Rendered], dict[str, str]]:
+    """The base renders the cache has (:mod:`.cache`), and every base target's cache key."""
+    store = cache.directory()
+    if store is None or not base.tree:
+        return {}, {}
+    keys = {n: cache.key(base.tree, [os.path.relpath(p, tree.tree) for p in paths]) for n, paths in at_base.items()}
+    kept = {n: r for n, k in keys.items() if (r := cache.load(store, k, base.root)) is not None}
+    return kept, keys
 
 
 def _base_targets(tree: revisions.Worktree, config_file: str | None, names: list[str] | None,

@@ -432,6 +432,33 @@ def test_in_a_merge_request_pipeline_rendered_takes_its_base(repo: Repo) -> None
     assert code == 2 and "no base to compare with - pass --base REF" in out
 
 
+def test_a_kept_base_render_is_used_again_and_gives_the_same_preview(repo: Repo) -> None:
+    """With KUBEPUSH_CACHE_DIR, a second run renders only the head: the base's render is kept under
+    its tree, and a new base commit is a miss."""
+    log = repo.root.parent / "kustomize.log"
+    kubectl = shutil.which("kubectl")
+    wrapper = repo.root.parent / "bin" / "kustomize"  # kustomize comes first on PATH: count the builds
+    wrapper.write_text(f'#!/bin/sh\necho "$@" >> {log}\nshift\nexec {kubectl} kustomize "$@"\n')
+    wrapper.chmod(0o755)
+    repo.change({"base/deploy.yaml": repo.edit("base/deploy.yaml", "replicas: 3", "replicas: 4")})
+    cached = {"KUBEPUSH_CACHE_DIR": str(repo.root.parent / "cache")}
+    first = repo.diff(env=cached)
+    builds = len(log.read_text().splitlines())
+    assert builds == 2  # base and head: two joint builds of staging and production
+    second = repo.diff(env=cached)
+    assert len(log.read_text().splitlines()) == builds + 1  # the head only
+    assert first[0] == second[0] == 0 and first[1]["previews"] == second[1]["previews"]
+    assert fields(changes(second[1], "staging")["Deployment/staging/web"])["spec.replicas"]["old"] == 3
+    repo.git("checkout", "-q", "main")
+    repo.write({"base/deploy.yaml": repo.edit("base/deploy.yaml", "replicas: 3", "replicas: 2")})
+    repo.commit("main moves on")
+    repo.git("checkout", "-q", "change")
+    repo.git("merge", "-q", "main", "-X", "ours", "-m", "merge main")
+    third = repo.diff(env=cached)
+    assert len(log.read_text().splitlines()) == builds + 3  # a new base: rendered again
+    assert fields(changes(third[1], "staging")["Deployment/staging/web"])["spec.replicas"]["old"] == 2
+
+
 def test_fail_on_drift_makes_a_change_fail_the_preview(repo: Repo) -> None:
     repo.change({"base/deploy.yaml": repo.edit("base/deploy.yaml", "replicas: 3", "replicas: 4")})
     assert repo.diff("--base", "main", "--fail-on-drift")[0] == 1
