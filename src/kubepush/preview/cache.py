@@ -62,7 +62,7 @@ def load(where: Path, name: str, root: Path) -> Rendered | None:
         objects = {tuple(k): Placed(obj, os.path.relpath(root / file), line, document)
                    for k, obj, file, line, document in data["objects"]}
         os.utime(path)  # recently used: kept longest
-        return Rendered(objects=objects, files=int(data["files"]))  # type: ignore[arg-type]
+        return Rendered(objects=objects, files=int(data["files"]))
     except (OSError, ValueError, KeyError, TypeError):  # absent, or not ours: render it
         return None
 

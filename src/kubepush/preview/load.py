@@ -1,7 +1,9 @@
 """The targets of one revision, rendered: each target's objects by identity, and what kept it from rendering.
 
 It is the loader validate and apply use (:mod:`kubepush.manifests.sources`), so kustomize, Helm,
-plain YAML and whatever the load path decodes render here exactly as they are applied. Starting
+plain YAML and SOPS-encrypted documents render here exactly as they are applied: decrypted where
+a key is at hand (the comparison masks the values, and says which keys changed), else compared as
+written - a re-encrypted Secret is then "changed", without a key or a value shown. Starting
 kustomize costs more than most builds, so the targets that are one kustomization each are built
 in one process (:func:`~kubepush.manifests.sources.load_kustomizations`); when that joint build
 fails - one of them does not build, or two yield the same object - each is built on its own,
@@ -19,7 +21,7 @@ from typing import Any
 
 from kubepush.cluster.items import item_of
 from kubepush.errors import UsageError
-from kubepush.manifests import sources
+from kubepush.manifests import sops, sources
 from kubepush.manifests.documents import Document
 from kubepush.model import Finding, Severity
 from kubepush.preview.compare import Key, Placed
@@ -51,23 +53,25 @@ def render(targets: dict[str, list[str]], here: Callable[[str], str] = lambda p:
             found[name] = list(sources.discover(paths))
         except UsageError as exc:  # the target's path is not there (at this revision)
             out[name] = Rendered(findings=[Finding(rule="render-error", message=str(exc), file=here(paths[0]))])
+    decryptor = sops.Decryptor(enabled=True, required=False)  # a fork's pull request has no key: not an error
+    decryptor.prefetch(s.path for found_ in found.values() for s in found_ if s.kind == "file")
     joint = [n for n, s in found.items() if len(s) == 1 and s[0].kind == "kustomize"]
     loaded: dict[str, list[Document | Finding]] = {}
     if len(joint) > 1:
-        together = sources.load_kustomizations([found[n][0].path for n in joint])
+        together = sources.load_kustomizations([found[n][0].path for n in joint], decryptor)
         if together is not None:
             loaded = {n: together[found[n][0].path] for n in joint}
     rest = [n for n in found if n not in loaded]
     with ThreadPoolExecutor(max_workers=max(1, min(len(rest), os.cpu_count() or 2))) as pool:
-        for name, docs in zip(rest, pool.map(lambda n: _load_all(found[n]), rest), strict=True):
+        for name, docs in zip(rest, pool.map(lambda n: _load_all(found[n], decryptor), rest), strict=True):
             loaded[name] = docs
     for name in found:
         out[name] = _placed(loaded[name], len(found[name]), here)
     return {name: out[name] for name in targets}
 
 
-def _load_all(found: Iterable[sources.Source]) -> list[Document | Finding]:
-    return [doc for source in found for doc in sources.load(source)]
+def _load_all(found: Iterable[sources.Source], decryptor: sops.Decryptor) -> list[Document | Finding]:
+    return [doc for source in found for doc in sources.load(source, decryptor)]
 
 
 def _placed(docs: list[Document | Finding], files: int, here: Callable[[str], str]) -> Rendered:
