@@ -19,6 +19,9 @@ from typing import Any
 import pytest
 
 from tests.support.kubepush_cli import assert_no_traceback, kubepush
+from tests.support.sops_keys import AgeKey, encrypt, secret
+
+pytest_plugins = ["tests.support.sops_keys"]
 
 pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None and shutil.which("kustomize") is None,
                                 reason="needs kubectl (kustomize) on PATH")
@@ -457,6 +460,31 @@ def test_a_kept_base_render_is_used_again_and_gives_the_same_preview(repo: Repo)
     third = repo.diff(env=cached)
     assert len(log.read_text().splitlines()) == builds + 3  # a new base: rendered again
     assert fields(changes(third[1], "staging")["Deployment/staging/web"])["spec.replicas"]["old"] == 2
+
+
+def test_a_sops_secret_is_compared_decrypted_with_a_key_and_as_changed_without_one(repo: Repo,
+                                                                                  age_key: AgeKey) -> None:
+    """The preview goes through the load path's decryption: with the key it says which keys changed
+    (values masked); without one - a fork's pull request - that the Secret changed, and no error."""
+    tools = repo.root / "tools"
+    encrypt(tools, "sealed.yaml", secret("api", "tools", token="tok-BASE-9f1", user="svc"), recipient=age_key.recipient)
+    repo.commit("an encrypted Secret")
+    repo.git("checkout", "-q", "-b", "change")
+    encrypt(tools, "sealed.yaml", secret("api", "tools", token="tok-HEAD-7c2", user="svc"), recipient=age_key.recipient)
+    repo.commit("rotate the token")
+    code, data, out = repo.diff(env={"SOPS_AGE_KEY_FILE": str(age_key.path)})
+    assert code == 0, out
+    change = changes(data, "tools")["Secret/tools/api"]
+    assert fields(change) == {"data.token": {"path": "data.token", "change": "changed", "old": "***",
+                                             "new": "*** (changed)"}}
+    code, data, out = repo.diff(env={"SOPS_AGE_KEY_FILE": str(repo.root.parent / "no-such-key")})
+    assert code == 0, out
+    change = changes(data, "tools")["Secret/tools/api"]
+    assert change["action"] == "configure" and "data.token" in fields(change)
+    assert all(f["new"] in ("***", "*** (changed)", "*** (added)") or not f["path"].startswith("data")
+               for f in change["fields"])
+    for text in (json.dumps(data), out):
+        assert "tok-BASE-9f1" not in text and "tok-HEAD-7c2" not in text and age_key.private not in text
 
 
 def test_fail_on_drift_makes_a_change_fail_the_preview(repo: Repo) -> None:
