@@ -57,9 +57,9 @@ class Placed:
 
     @property
     def ref(self) -> ObjectRef:
-        meta = self.obj.get("metadata") or {}
-        return ObjectRef(self.obj.get("apiVersion", ""), self.obj.get("kind", ""), meta.get("namespace", ""),
-                         meta.get("name", ""))
+        from kubepush.manifests.documents import object_ref
+
+        return object_ref(self.obj)
 
 
 @dataclass(frozen=True, slots=True)

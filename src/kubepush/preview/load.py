@@ -85,16 +85,23 @@ def _placed(docs: list[Document | Finding], files: int, here: Callable[[str], st
         assert isinstance(doc, Document)
         doc.file = _name(doc.file, here)
         placed = Placed(entry.obj, doc.file, entry.line, entry.document, doc)
-        if entry.key in result.objects:
-            first = result.objects[entry.key]
+        key = _identity(placed)
+        if key in result.objects:
+            first = result.objects[key]
             result.findings.append(Finding(
                 rule="declared-twice", severity=Severity.WARNING, file=doc.file, line=entry.line,
                 document=entry.document, object=entry.ref,
                 message=f"{entry.ref} is declared twice in this target (first at {first.file}:{first.line}); "
                         "the preview compares the first", hint="keep one of them"))
             continue
-        result.objects[entry.key] = placed
+        result.objects[key] = placed
     return result
+
+
+def _identity(placed: Placed) -> Key:
+    """(group, kind, namespace, name) - a hook's generateName standing for its name."""
+    ref = placed.ref
+    return (ref.api_version.rpartition("/")[0], ref.kind, ref.namespace, ref.name)
 
 
 def _name(file: str, here: Callable[[str], str]) -> str:
