@@ -85,9 +85,9 @@ def plan(items: Iterable[Item]) -> Rollout:
     seen: dict[tuple[str, str, str, str], tuple[Item, int]] = {}
     for item in items:
         annotations = item.annotations
-        wave, problem = _wave(annotations)
-        phase, hook_problem = _phase(annotations)
-        policies, policy_problem = _policies(annotations)
+        wave, _, problem = _wave(annotations)
+        phase, _, hook_problem = _phase(annotations)
+        policies, _, policy_problem = _policies(annotations)
         problems = [p for p in (problem, hook_problem, policy_problem) if p]
         named = bool((item.obj.get("metadata") or {}).get("name"))
         if not named and phase is None:
@@ -116,48 +116,55 @@ def plan(items: Iterable[Item]) -> Rollout:
     return out
 
 
-def _wave(annotations: dict[str, str]) -> tuple[int, str]:
+def annotation_problems(annotations: dict[str, str]) -> list[tuple[str, str]]:
+    """``(annotation key, what is wrong)`` for each rollout annotation that cannot be read - what
+    ``kubepush validate`` reports (rule ``invalid-rollout-annotation``) before an apply refuses it."""
+    return [(key, problem) for _, key, problem in (_wave(annotations), _phase(annotations), _policies(annotations))
+            if problem]
+
+
+def _wave(annotations: dict[str, str]) -> tuple[int, str, str]:
     key = WAVE if WAVE in annotations else ARGO_WAVE if ARGO_WAVE in annotations else ""
     if not key:
-        return 0, ""
+        return 0, key, ""
     text = str(annotations[key]).strip()
     try:
-        return int(text), ""
+        return int(text), key, ""
     except ValueError:
-        return 0, f'{key}: "{annotations[key]}" is not an integer; give a whole number such as "-1", "0" or "5"'
+        return 0, key, f'{key}: "{annotations[key]}" is not an integer; give a whole number such as "-1", "0" or "5"'
 
 
-def _phase(annotations: dict[str, str]) -> tuple[str | None, str]:
+def _phase(annotations: dict[str, str]) -> tuple[str | None, str, str]:
     if HOOK in annotations:
         text = str(annotations[HOOK]).strip()
         if text in PHASES:
-            return text, ""
-        return None, f'{HOOK}: "{text}" is not a hook phase; use one of {", ".join(PHASES)}'
+            return text, HOOK, ""
+        return None, HOOK, f'{HOOK}: "{text}" is not a hook phase; use one of {", ".join(PHASES)}'
     if ARGO_HOOK in annotations:
         phases = [p.strip() for p in str(annotations[ARGO_HOOK]).split(",") if p.strip()]
         unknown = [p for p in phases if p not in _ARGO_PHASES]
         if unknown or not phases:
-            return None, (f'{ARGO_HOOK}: "{annotations[ARGO_HOOK]}" is not an Argo CD hook kubepush runs; use '
-                          f"one of {', '.join(_ARGO_PHASES)}")
+            return None, ARGO_HOOK, (f'{ARGO_HOOK}: "{annotations[ARGO_HOOK]}" is not an Argo CD hook kubepush '
+                                     f"runs; use one of {', '.join(_ARGO_PHASES)}")
         if len(phases) > 1:
-            return None, (f'{ARGO_HOOK}: "{annotations[ARGO_HOOK]}" names several phases; kubepush runs a hook in '
-                          "one phase: copy the object for each")
-        return _ARGO_PHASES[phases[0]], ""
-    return None, ""
+            return None, ARGO_HOOK, (f'{ARGO_HOOK}: "{annotations[ARGO_HOOK]}" names several phases; kubepush runs '
+                                     "a hook in one phase: copy the object for each")
+        return _ARGO_PHASES[phases[0]], ARGO_HOOK, ""
+    return None, "", ""
 
 
-def _policies(annotations: dict[str, str]) -> tuple[frozenset[str], str]:
+def _policies(annotations: dict[str, str]) -> tuple[frozenset[str], str, str]:
     key = DELETE_POLICY if DELETE_POLICY in annotations else ARGO_DELETE_POLICY if ARGO_DELETE_POLICY in annotations \
         else ""
     if not key:
-        return frozenset({BEFORE_CREATION}), ""
+        return frozenset({BEFORE_CREATION}), key, ""
     names = [p.strip() for p in str(annotations[key]).split(",") if p.strip()]
     table = {p: p for p in POLICIES} if key == DELETE_POLICY else _ARGO_POLICIES
     unknown = [n for n in names if n not in table]
     if unknown or not names:
-        return frozenset(), (f'{key}: "{annotations[key]}" is not a delete policy; use {", ".join(table)} '
-                             "(comma-separated)")
-    return frozenset(table[n] for n in names), ""
+        return frozenset(), key, (f'{key}: "{annotations[key]}" is not a delete policy; use {", ".join(table)} '
+                                  "(comma-separated)")
+    return frozenset(table[n] for n in names), key, ""
 
 
 def _finding(item: Item, message: str) -> Finding:

@@ -28,6 +28,7 @@ from .duplicates import DuplicateTracker
 from .kinds import KIND_CHECKS
 from .listmaps import check_list_maps
 from .names import check_metadata
+from .rollout import check_rollout
 
 __all__ = ["RULES", "Rule", "check_document", "DuplicateTracker", "diagnose_unknown", "DEFAULT_ENABLED"]
 
@@ -133,6 +134,14 @@ RULES: dict[str, Rule] = {
             'rejects a Pod or workload whose container has no image ("Required value").',
         ),
         Rule(
+            "invalid-rollout-annotation",
+            "a wave, hook or hook delete policy annotation kubepush cannot read",
+            "kubepush.dev/wave (or argocd.argoproj.io/sync-wave) is an integer; kubepush.dev/hook is pre-apply, "
+            "apply, post-apply or on-failure (argocd.argoproj.io/hook PreSync, Sync, PostSync, SyncFail or Skip); "
+            "the delete policy is before-creation, on-success or on-failure (Argo CD's BeforeHookCreation, "
+            "HookSucceeded, HookFailed). kubepush apply refuses the target until it is fixed.",
+        ),
+        Rule(
             "selector-mismatch",
             "controller selector that does not select its own pod template (or is empty)",
             "spec.selector of a Deployment, ReplicaSet, DaemonSet, StatefulSet, ReplicationController or "
@@ -149,6 +158,7 @@ _EMITS: dict[Check, frozenset[str]] = {
     check_api_version: frozenset({"removed-api", "deprecated-api"}),
     check_metadata: frozenset({"missing-name", "invalid-name", "invalid-label", "invalid-annotation"}),
     check_list_maps: frozenset({"duplicate-list-key"}),
+    check_rollout: frozenset({"invalid-rollout-annotation"}),
 }
 _KIND_RULES = frozenset(
     {
@@ -172,7 +182,7 @@ def _plan(api_version: object, kind: object, enabled: frozenset[str]) -> tuple[C
     key = (api_version, kind, enabled)
     plan = _PLANS.get(key)
     if plan is None:
-        candidates: list[Check] = [check_api_version, check_metadata, check_list_maps]
+        candidates: list[Check] = [check_api_version, check_metadata, check_list_maps, check_rollout]
         if (api_version, kind) in KIND_CHECKS:
             candidate = KIND_CHECKS[(api_version, kind)]  # type: ignore[index]
             candidates.append(candidate)
