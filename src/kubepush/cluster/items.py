@@ -15,14 +15,16 @@ def load_items(paths: list[str], decrypt: bool = True) -> tuple[list[Any], list[
     """Rendered objects of ``paths`` as plan Items, YAML/shape errors as findings, and the file count.
 
     SOPS documents are decrypted (all files at once, concurrently) unless ``decrypt`` is off, and
-    must be: without the tool or a key this raises :class:`~kubepush.manifests.sops.DecryptionUnavailable`
-    (exit 2) before anything reaches a cluster; a MAC mismatch is a finding, so nothing is applied.
+    must be: without the tool or a key this raises
+    :class:`~kubepush.manifests.sops_decrypt.DecryptionUnavailable` (exit 2) before anything
+    reaches a cluster; a MAC mismatch is a finding, so nothing is applied.
     """
-    from kubepush.manifests import sops, sources
+    from kubepush.manifests import sources
+    from kubepush.manifests.sops_decrypt import Decryptor
 
     items, findings, files = [], [], 0
     found = list(sources.discover(paths))
-    decryptor = sops.Decryptor(enabled=decrypt, required=True)
+    decryptor = Decryptor(enabled=decrypt, required=True)
     decryptor.prefetch(s.path for s in found if s.kind == "file")
     for source in found:
         files += 1

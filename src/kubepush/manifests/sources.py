@@ -22,10 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from kubepush.errors import UsageError
-from kubepush.manifests import render, render_errors, sops, walk
+from kubepush.manifests import render, render_errors, walk
 from kubepush.manifests.documents import Document, parse_text, yaml_error_finding
 from kubepush.manifests.errors import YAMLError
 from kubepush.manifests.kustomization import FILES as KUSTOMIZATION_FILES
+from kubepush.manifests.sops import open_documents
+from kubepush.manifests.sops_decrypt import Decryptor
+from kubepush.manifests.sops_format import mentions_sops
 from kubepush.model import Finding
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -159,7 +162,7 @@ def read_text(path: str, start: int = 0, end: int = -1, line_base: int = 0) -> s
         ) from None
 
 
-def load(source: Source, decryptor: sops.Decryptor | None = None) -> Iterator[Document | Finding]:
+def load(source: Source, decryptor: Decryptor | None = None) -> Iterator[Document | Finding]:
     """All documents (and per-document YAML errors) of one source.
 
     SOPS documents are decrypted by ``decryptor``, or marked as encrypted (``Document.sealed``)
@@ -168,7 +171,7 @@ def load(source: Source, decryptor: sops.Decryptor | None = None) -> Iterator[Do
     if source.kind == "stdin":
         text = source.text or ""
         items = parse_text(text, "<stdin>")
-        yield from sops.open_documents(items, decryptor, stdin=text) if sops.mentions_sops(text) else items
+        yield from open_documents(items, decryptor, stdin=text) if mentions_sops(text) else items
         return
     if source.kind == "file":
         try:
@@ -177,7 +180,7 @@ def load(source: Source, decryptor: sops.Decryptor | None = None) -> Iterator[Do
             yield yaml_error_finding(exc, source.path, 0)
             return
         items = parse_text(text, source.path, line_base=source.line_base)
-        yield from sops.open_documents(items, decryptor) if sops.mentions_sops(text) else items
+        yield from open_documents(items, decryptor) if mentions_sops(text) else items
         return
     directory = Path(source.path)
     try:
@@ -193,7 +196,7 @@ def load(source: Source, decryptor: sops.Decryptor | None = None) -> Iterator[Do
         items = kustomize_output(source.path, text, wrapper)
     else:
         items = parse_text(text, f"{source.path} (helm template)")
-    yield from sops.open_documents(items, decryptor, rendered=True) if sops.mentions_sops(text) else items
+    yield from open_documents(items, decryptor, rendered=True) if mentions_sops(text) else items
 
 
 def kustomize_output(path: str, text: str, wrapper: Path) -> Iterator[Document | Finding]:

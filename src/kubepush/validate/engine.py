@@ -20,7 +20,7 @@ from typing import Any
 
 from kubepush import redact
 from kubepush.errors import UsageError
-from kubepush.manifests import sops
+from kubepush.manifests import sops, sops_decrypt, sops_format
 from kubepush.manifests import sources as srcs
 from kubepush.manifests.documents import Document
 from kubepush.manifests.render_errors import RULE as RENDER_ERROR
@@ -134,11 +134,11 @@ class Checker:
         it was encrypted from, its ``sops`` block not a field of the resource."""
         encrypted = set(sealed.paths)
         if {("apiVersion",), ("kind",)} & encrypted:
-            return [Finding(rule=sops.NOT_DECRYPTED, severity=Severity.WARNING, path=(sops.KEY,),
+            return [Finding(rule=sops.NOT_DECRYPTED, severity=Severity.WARNING, path=(sops_format.KEY,),
                             message="apiVersion or kind is encrypted: without the key nothing can tell what "
                                     "this document is, so it was not validated",
                             hint="encrypt only the values: sops --encrypt --encrypted-regex '^(data|stringData)$'")]
-        found = self._check_object(sops.placeholders(obj))
+        found = self._check_object(sops_format.placeholders(obj))
         for f in found:  # a type error stands (sops records the type); the placeholder's value is no value
             if f.rule == "schema-type" and f.path in encrypted:
                 f.message = re.sub(r"got (\w+).*", r"got an encrypted \1", f.message)
@@ -201,10 +201,10 @@ def _dedupe(found: list[Finding]) -> list[Finding]:
 
 _CHECKER: Checker | None = None
 #: validate decrypts where it has a key and checks the structure where it has none (never required)
-_DECRYPTOR: sops.Decryptor | None = None
+_DECRYPTOR: sops_decrypt.Decryptor | None = None
 
 
-def _init_worker(checker: Checker, decryptor: sops.Decryptor | None = None) -> None:
+def _init_worker(checker: Checker, decryptor: sops_decrypt.Decryptor | None = None) -> None:
     global _CHECKER, _DECRYPTOR
     _CHECKER, _DECRYPTOR = checker, decryptor
 
@@ -274,8 +274,8 @@ def run(paths: list[str], options: Options, reporter: Reporter | None = None) ->
     crd_objects += list(collect_crds(crd_sources, False))
     checker = Checker(options, crd_objects)
     checker.builtins.defs  # noqa: B018 - load before forking so workers share it
-    decryptor = sops.Decryptor()
-    if sops.keys_at_hand():  # else no file can be decrypted: reading each one first would be waste
+    decryptor = sops_decrypt.Decryptor()
+    if sops_decrypt.keys_at_hand():  # else no file can be decrypted: reading each one first would be waste
         decryptor.prefetch(s.path for s in sources if s.kind == "file")  # concurrently, before forking
     result = Result(command="validate", files=len({s.path for s in sources}))
     trackers: dict[str, rules.DuplicateTracker] = {}
@@ -323,7 +323,7 @@ def locate_in_file(file: str, index: int, path: tuple[str | int, ...]) -> tuple[
     return (0, 0)
 
 
-def _map(checker: Checker, decryptor: sops.Decryptor, sources: list[srcs.Source], workers: int
+def _map(checker: Checker, decryptor: sops_decrypt.Decryptor, sources: list[srcs.Source], workers: int
          ) -> Iterator[SourceResult]:
     """Results in source order; in-process for small inputs, forked workers otherwise."""
     count = _worker_count(workers)

@@ -18,7 +18,7 @@ ACTIONS = {"kubepush": ROOT / "action.yml",
 WORKFLOWS = sorted((ROOT / "examples" / "github").glob("*.yml"))
 #: inputs kubepush.ci.github reads itself (not flags in the spec)
 HANDLED = {"working-directory", "args", "token", "comment", "summary", "fail-on-findings", "annotations",
-           "sarif-path", "kubeconfig", "command"}
+           "sarif-path", "kubeconfig", "sops-age-key", "command"}
 
 
 def load(path: Path) -> dict:

@@ -152,10 +152,10 @@ def test_without_a_key_nothing_decrypted_is_kept_on_disk(tmp_path: Path, fake_ku
 
 
 def test_no_sops_binary_is_exit_2_naming_the_install(fake_kube, tmp_path, capsys, monkeypatch, sops_env) -> None:
-    from kubepush.manifests import sops
+    from kubepush.manifests import sops_decrypt
 
     encrypt(tmp_path / "m", "secret.yaml", secret(password=PASSWORD), recipient=sops_env.recipient)
-    monkeypatch.setattr(sops, "binary", lambda: None)
+    monkeypatch.setattr(sops_decrypt, "binary", lambda: None)
     code, out, err = run(capsys, "apply", *kube(fake_kube), "--revision", "r1", str(tmp_path / "m"))
     assert code == 2 and "pip install 'kubepush[sops]'" in err, out + err
     assert fake_kube.requests == []

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kubepush.manifests import sops, sources
+from kubepush.manifests import sops, sops_decrypt, sops_format, sources
 from kubepush.manifests.documents import Document
 from kubepush.model import Finding, Severity
 from tests.support.sops_keys import AgeKey, encrypt, no_keys, secret
@@ -17,7 +17,7 @@ from tests.support.sops_keys import AgeKey, encrypt, no_keys, secret
 PASSWORD = "pw-KNOWN-91c2f0e7"
 
 
-def load(path: Path, decryptor: sops.Decryptor | None) -> list[Document | Finding]:
+def load(path: Path, decryptor: sops_decrypt.Decryptor | None) -> list[Document | Finding]:
     return [item for source in sources.discover([str(path)]) for item in sources.load(source, decryptor)]
 
 
@@ -37,7 +37,7 @@ def test_a_file_is_decrypted_in_memory_and_keeps_its_ciphertext_for_positions(tm
     path = encrypt(tmp_path, "s.yaml", secret(password=PASSWORD, dsn=f"postgres://app:{PASSWORD}@db\nline two\n"),
                    recipient=sops_env.recipient)
     assert PASSWORD not in path.read_text()
-    [doc] = load(path, sops.Decryptor(required=True))
+    [doc] = load(path, sops_decrypt.Decryptor(required=True))
     assert isinstance(doc, Document)
     assert doc.obj["stringData"]["password"] == PASSWORD and "sops" not in doc.obj
     assert doc.sealed is not None and doc.sealed.decrypted
@@ -51,7 +51,7 @@ def test_a_file_is_decrypted_in_memory_and_keeps_its_ciphertext_for_positions(tm
 def test_every_document_of_a_multi_document_file_and_kind_list_names_stay_readable(tmp_path, sops_env) -> None:
     cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}, "data": {"token": PASSWORD}}
     path = encrypt(tmp_path, "two.yaml", secret(password=PASSWORD), cm, recipient=sops_env.recipient, regex=None)
-    got = docs(load(path, sops.Decryptor()))
+    got = docs(load(path, sops_decrypt.Decryptor()))
     assert [d.obj["kind"] for d in got] == ["Secret", "ConfigMap"]
     assert got[1].obj["data"]["token"] == PASSWORD
     assert "ConfigMap" not in got[1].sealed.secrets  # kind and names are encrypted too, but are no secret
@@ -68,7 +68,7 @@ def test_without_a_decryptor_documents_are_marked_encrypted_as_written(tmp_path,
 def test_a_hand_edited_file_is_a_mac_mismatch_at_the_mac_line(tmp_path, sops_env) -> None:
     path = encrypt(tmp_path, "s.yaml", secret(password=PASSWORD), recipient=sops_env.recipient)
     path.write_text(path.read_text().replace("type: Opaque", "type: kubernetes.io/basic-auth"))
-    [finding] = load(path, sops.Decryptor(required=True))
+    [finding] = load(path, sops_decrypt.Decryptor(required=True))
     assert isinstance(finding, Finding) and finding.rule == "sops" and finding.severity is Severity.ERROR
     assert "MAC mismatch" in finding.message and finding.file == str(path)
     assert finding.line == line_of(path, "mac:")
@@ -80,7 +80,7 @@ def test_corrupted_ciphertext_is_a_finding_naming_the_file(tmp_path, sops_env) -
     start = text.index("data:", text.index("password: ENC[")) + 5
     flipped = "A" if text[start] != "A" else "B"
     path.write_text(text[:start] + flipped + text[start + 1:])
-    [finding] = load(path, sops.Decryptor(required=True))
+    [finding] = load(path, sops_decrypt.Decryptor(required=True))
     assert isinstance(finding, Finding) and finding.rule == "sops", finding
     assert str(path) in finding.message and ("does not decrypt" in finding.message or "MAC" in finding.message)
     assert finding.line == line_of(path, "password:")
@@ -93,8 +93,8 @@ def test_a_truncated_or_malformed_sops_block_is_reported_without_running_sops(tm
                        "password: ENC[AES256_GCM,data:abc")  # cut short by a bad merge
     path.write_text("\n".join(line for line in cut.splitlines() if "recipient:" not in line
                               and "enc: |" not in line and "AGE ENCRYPTED" not in line and not line.startswith("            ")))
-    monkeypatch.setattr(sops, "binary", lambda: pytest.fail("sops must not run on a broken file"))
-    got = findings(load(path, sops.Decryptor(required=True)))
+    monkeypatch.setattr(sops_decrypt, "binary", lambda: pytest.fail("sops must not run on a broken file"))
+    got = findings(load(path, sops_decrypt.Decryptor(required=True)))
     messages = " | ".join(f.message for f in got)
     assert "malformed encrypted value" in messages and "no recipient" in messages, messages
     assert any(f.path == ("stringData", "password") and f.line == line_of(path, "password:") for f in got)
@@ -107,8 +107,8 @@ def test_a_missing_or_wrong_key_stops_a_required_load_with_exit_2_naming_file_an
     no_keys(monkeypatch, tmp_path)
     if case == "wrong key":
         monkeypatch.setenv("SOPS_AGE_KEY", other_age_key.private)
-    with pytest.raises(sops.DecryptionUnavailable) as raised:
-        load(path, sops.Decryptor(required=True))
+    with pytest.raises(sops_decrypt.DecryptionUnavailable) as raised:
+        load(path, sops_decrypt.Decryptor(required=True))
     message = str(raised.value)
     assert str(path) in message and age_key.recipient in message and "SOPS_AGE_KEY" in message
     assert ("none of the keys given" if case == "wrong key" else "no key to decrypt") in message
@@ -119,9 +119,9 @@ def test_without_any_age_identity_sops_is_not_started_at_all(tmp_path, monkeypat
     """A pull request from a fork has no key: validate must not pay a sops process per file to learn it."""
     path = encrypt(tmp_path, "s.yaml", secret(password=PASSWORD), recipient=age_key.recipient)
     no_keys(monkeypatch, tmp_path)
-    monkeypatch.setattr(sops.subprocess, "run", lambda *a, **k: pytest.fail("sops was started"))
-    assert not sops.keys_at_hand()
-    doc, info = load(path, sops.Decryptor(required=False))
+    monkeypatch.setattr(sops_decrypt.subprocess, "run", lambda *a, **k: pytest.fail("sops was started"))
+    assert not sops_decrypt.keys_at_hand()
+    doc, info = load(path, sops_decrypt.Decryptor(required=False))
     assert isinstance(info, Finding) and "no key to decrypt it" in info.message
 
 
@@ -129,7 +129,7 @@ def test_validate_style_load_without_a_key_keeps_the_document_with_an_info_findi
                                                                                     age_key) -> None:
     path = encrypt(tmp_path, "s.yaml", secret(password=PASSWORD), recipient=age_key.recipient)
     no_keys(monkeypatch, tmp_path)
-    doc, info = load(path, sops.Decryptor(required=False))
+    doc, info = load(path, sops_decrypt.Decryptor(required=False))
     assert isinstance(doc, Document) and doc.sealed is not None and not doc.sealed.decrypted
     assert isinstance(info, Finding) and info.rule == "sops-not-decrypted" and info.severity is Severity.INFO
 
@@ -141,18 +141,18 @@ def test_a_gnupg_recipient_decrypts_with_the_keyring_of_gnupghome(tmp_path, monk
     assert f"fp: {fingerprint}" in path.read_text()
     no_keys(monkeypatch, tmp_path)
     monkeypatch.setenv("GNUPGHOME", str(home))
-    [doc] = load(path, sops.Decryptor(required=True))
+    [doc] = load(path, sops_decrypt.Decryptor(required=True))
     assert isinstance(doc, Document) and doc.obj["stringData"]["password"] == PASSWORD
     monkeypatch.setenv("GNUPGHOME", str(tmp_path / "empty-keyring"))
-    with pytest.raises(sops.DecryptionUnavailable, match=f"pgp {fingerprint}"):
-        load(path, sops.Decryptor(required=True))
+    with pytest.raises(sops_decrypt.DecryptionUnavailable, match=f"pgp {fingerprint}"):
+        load(path, sops_decrypt.Decryptor(required=True))
 
 
 def test_no_sops_binary_is_an_environment_error_with_the_install_command(tmp_path, sops_env, monkeypatch) -> None:
     path = encrypt(tmp_path, "s.yaml", secret(password=PASSWORD), recipient=sops_env.recipient)
-    monkeypatch.setattr(sops, "binary", lambda: None)
-    with pytest.raises(sops.DecryptionUnavailable, match=r"kubepush\[sops\].*provider: none"):
-        load(path, sops.Decryptor(required=True))
+    monkeypatch.setattr(sops_decrypt, "binary", lambda: None)
+    with pytest.raises(sops_decrypt.DecryptionUnavailable, match=r"kubepush\[sops\].*provider: none"):
+        load(path, sops_decrypt.Decryptor(required=True))
 
 
 def test_nothing_sops_prints_reaches_a_message(tmp_path, sops_env, monkeypatch) -> None:
@@ -163,8 +163,8 @@ def test_nothing_sops_prints_reaches_a_message(tmp_path, sops_env, monkeypatch) 
                     f"sys.stderr.write('Error unmarshalling input: yaml: line 7: \"{PASSWORD}\" {PASSWORD} ENC[x]\\n')\n"
                     "sys.exit(1)\n")
     fake.chmod(0o755)
-    monkeypatch.setattr(sops, "binary", lambda: str(fake))
-    [finding] = load(path, sops.Decryptor(required=True))
+    monkeypatch.setattr(sops_decrypt, "binary", lambda: str(fake))
+    [finding] = load(path, sops_decrypt.Decryptor(required=True))
     assert "sops failed (exit code 1): Error unmarshalling input: yaml: line 7" in finding.message
     assert PASSWORD not in finding.message  # quoted text goes; so does the rest of a line that quotes
     assert "ENC[x]" not in finding.message
@@ -175,7 +175,7 @@ def test_a_kustomize_build_is_decrypted_from_the_source_file_despite_its_transfo
     encrypt(base, "secret.yaml", secret(password=PASSWORD), recipient=sops_env.recipient)
     (base / "kustomization.yaml").write_text(
         "namespace: shop\nnamePrefix: prod-\nlabels:\n- pairs: {team: a}\nresources: [secret.yaml]\n")
-    [doc] = load(base, sops.Decryptor(required=True))
+    [doc] = load(base, sops_decrypt.Decryptor(required=True))
     assert isinstance(doc, Document), doc
     assert doc.obj["metadata"] == {"name": "prod-db", "namespace": "shop", "labels": {"team": "a"}}
     assert doc.obj["stringData"] == {"password": PASSWORD} and "sops" not in doc.obj
@@ -187,13 +187,13 @@ def test_a_tampered_source_of_a_kustomize_build_is_a_mac_mismatch(tmp_path, sops
     path = encrypt(base, "secret.yaml", secret(password=PASSWORD), recipient=sops_env.recipient)
     path.write_text(path.read_text().replace("name: db", "name: db2"))
     (base / "kustomization.yaml").write_text("resources: [secret.yaml]\n")
-    [finding] = load(base, sops.Decryptor(required=True))
+    [finding] = load(base, sops_decrypt.Decryptor(required=True))
     assert isinstance(finding, Finding) and "MAC mismatch" in finding.message
 
 
 def test_standard_input_is_decrypted_from_the_text_read(tmp_path, sops_env) -> None:
     text = encrypt(tmp_path, "s.yaml", secret(password=PASSWORD), recipient=sops_env.recipient).read_text()
-    [doc] = sources.load(sources.Source("stdin", "<stdin>", "<stdin>", text), sops.Decryptor(required=True))
+    [doc] = sources.load(sources.Source("stdin", "<stdin>", "<stdin>", text), sops_decrypt.Decryptor(required=True))
     assert isinstance(doc, Document) and doc.obj["stringData"]["password"] == PASSWORD
 
 
@@ -217,8 +217,8 @@ def test_files_are_decrypted_concurrently_and_once(tmp_path, sops_env, monkeypat
             with lock:
                 running[0] -= 1
 
-    monkeypatch.setattr(sops.subprocess, "run", counting)
-    decryptor = sops.Decryptor(required=True, concurrency=4)
+    monkeypatch.setattr(sops_decrypt.subprocess, "run", counting)
+    decryptor = sops_decrypt.Decryptor(required=True, concurrency=4)
     decryptor.prefetch(str(p) for p in sorted((tmp_path / "m").iterdir()))
     got = docs(load(tmp_path / "m", decryptor))
     assert calls[0] == 12  # one process per encrypted file, none for the plain one, none again on load
@@ -231,15 +231,15 @@ def test_structure_checks_need_a_mac_a_recipient_and_well_formed_values() -> Non
     good = "ENC[AES256_GCM,data:YWJj,iv:aXY=,tag:dGFn,type:str]"
     obj = {"kind": "Secret", "data": {"a": good, "b": "ENC[AES256_GCM,data:YWJj"},
            "sops": {"mac": "", "age": [], "lastmodified": "2026-01-01T00:00:00Z", "version": "3.11.0"}}
-    messages = [(f.path, f.message) for f in sops.structure(obj)]
+    messages = [(f.path, f.message) for f in sops_format.structure(obj)]
     assert [p for p, _ in messages] == [("sops", "mac"), ("sops",), ("data", "b")]
     obj["sops"].update(mac=good, key_groups=[{"age": [{"recipient": "age1xyz"}]}])
     obj["data"]["b"] = good
-    assert sops.structure(obj) == [] and sops.recipients(obj["sops"]) == ["age age1xyz"]
+    assert sops_format.structure(obj) == [] and sops_format.recipients(obj["sops"]) == ["age age1xyz"]
 
 
 def test_placeholders_keep_the_encrypted_type_and_drop_the_sops_block() -> None:
     obj = {"spec": {"replicas": "ENC[AES256_GCM,data:Mg==,iv:aXY=,tag:dGFn,type:int]",
                     "name": "ENC[AES256_GCM,data:YQ==,iv:aXY=,tag:dGFn,type:str]",
                     "on": "ENC[AES256_GCM,data:dHJ1ZQ==,iv:aXY=,tag:dGFn,type:bool]"}, "sops": {"mac": "x"}}
-    assert sops.placeholders(obj) == {"spec": {"replicas": 0, "name": obj["spec"]["name"], "on": False}}
+    assert sops_format.placeholders(obj) == {"spec": {"replicas": 0, "name": obj["spec"]["name"], "on": False}}
