@@ -205,7 +205,7 @@ def kustomize_output(path: str, text: str, wrapper: Path) -> Iterator[Document |
     return _with_origins(parse_text(text, f"{path} (kustomize)"), wrapper)
 
 
-def load_kustomizations(paths: list[str], decryptor: sops.Decryptor | None = None
+def load_kustomizations(paths: list[str], decryptor: Decryptor | None = None
                         ) -> dict[str, list[Document | Finding]] | None:
     """The documents of several kustomizations from one joint build (:func:`render.kustomize_many`),
     per path, SOPS documents opened as :func:`load` opens them; None when the joint build fails -
@@ -225,7 +225,7 @@ def load_kustomizations(paths: list[str], decryptor: sops.Decryptor | None = Non
             yield item
 
     items = marked()
-    for item in sops.open_documents(items, decryptor, rendered=True) if sops.mentions_sops(text) else items:
+    for item in open_documents(items, decryptor, rendered=True) if mentions_sops(text) else items:
         part = parts.get(id(item)) if isinstance(item, Document) else None
         if part is None or not 0 <= part < len(paths):
             return None  # not one of ours (an object without the mark): do not guess whose it is

@@ -21,8 +21,9 @@ from typing import Any
 
 from kubepush.cluster.items import item_of
 from kubepush.errors import UsageError
-from kubepush.manifests import sops, sources
+from kubepush.manifests import sources
 from kubepush.manifests.documents import Document
+from kubepush.manifests.sops_decrypt import Decryptor
 from kubepush.model import Finding, Severity
 from kubepush.preview.compare import Key, Placed
 
@@ -53,7 +54,7 @@ def render(targets: dict[str, list[str]], here: Callable[[str], str] = lambda p:
             found[name] = list(sources.discover(paths))
         except UsageError as exc:  # the target's path is not there (at this revision)
             out[name] = Rendered(findings=[Finding(rule="render-error", message=str(exc), file=here(paths[0]))])
-    decryptor = sops.Decryptor(enabled=True, required=False)  # a fork's pull request has no key: not an error
+    decryptor = Decryptor(enabled=True, required=False)  # a fork's pull request has no key: not an error
     decryptor.prefetch(s.path for found_ in found.values() for s in found_ if s.kind == "file")
     joint = [n for n, s in found.items() if len(s) == 1 and s[0].kind == "kustomize"]
     loaded: dict[str, list[Document | Finding]] = {}
@@ -70,7 +71,7 @@ def render(targets: dict[str, list[str]], here: Callable[[str], str] = lambda p:
     return {name: out[name] for name in targets}
 
 
-def _load_all(found: Iterable[sources.Source], decryptor: sops.Decryptor) -> list[Document | Finding]:
+def _load_all(found: Iterable[sources.Source], decryptor: Decryptor) -> list[Document | Finding]:
     return [doc for source in found for doc in sources.load(source, decryptor)]
 
 
