@@ -200,7 +200,7 @@ def _apply_stages(spec: TargetSpec, prepared: list[Item], scope: Scope, parent: 
         if not run.hooks_of(rollout.APPLY, later, wave=wave):
             return result
         if index + 1 < len(waves) and done:  # the gate: healthy before the next wave starts (even with --no-wait)
-            with _phase(f"waiting for wave {wave} to become healthy"):
+            with _phase(f"waiting for wave {wave} to become healthy"), _unreached(later, spec.name, result):
                 healthy = wait.healthy(cluster, done, options.timeout, options.concurrency, progress)
             if not healthy:
                 _skip_rest([later], spec.name, result, f"wave {wave} did not become healthy")
@@ -304,7 +304,7 @@ class _Run:
         if not todo:
             return True
         self.progress(f"running {len(todo)} {phase} hooks")
-        with _phase(f"running the {phase} hooks"):
+        with _phase(f"running the {phase} hooks"), _unreached(rest, self.spec.name, self.result):
             changes, ok = hooks.run(self._hook_phase(), todo)
         self.result.changes.extend(changes)
         if not ok:
@@ -438,6 +438,16 @@ class _Record:
             if isinstance(exc, Unreachable):
                 raise Lost(f"writing the inventory {parent.kind}/{parent.namespace}/{parent.name}", exc) from None
             result.error = f"cannot write the inventory {parent.kind}/{parent.namespace}/{parent.name}: {exc}"
+
+
+@contextlib.contextmanager
+def _unreached(rest: list[Item], target: str, result: TargetResult) -> Iterator[None]:
+    """When the cluster goes away meanwhile, ``rest`` is reported not-applied (then the loss goes up)."""
+    try:
+        yield
+    except Unreachable as exc:
+        _skip_rest([rest], target, result, f"the cluster became unreachable ({exc})")
+        raise
 
 
 def _skip_rest(rest: Iterable[list[Item]], target: str, result: TargetResult, why: str) -> None:

@@ -379,3 +379,14 @@ def test_a_pod_hook_waits_for_its_pod_to_finish_and_says_why_it_failed(fake_kube
     assert "post-apply hook: Failed" in message
     assert "pod smoke container curl exited 1 (Error): smoke test: GET /healthz returned 503" in message
     assert by_name(report)["cfg"]["rule"] == "created"  # applied before: a post-apply hook changes nothing back
+
+
+def test_a_cluster_lost_at_a_wave_gate_reports_the_later_waves_not_applied(fake_kube, tmp_path, capsys, controller):
+    write(tmp_path, "m.yaml", waved(deployment("db"), 0), waved(configmap("after"), 1))
+    controller.when_applied(fake_kube, "Deployment", NS, "db", fake_kube.stop)
+    code, report, err = apply(capsys, fake_kube, str(tmp_path / "m.yaml"), "--timeout", "20")
+    assert code == 2
+    found = by_name(report)
+    assert found["db"]["rule"] == "not-verified"
+    assert found["after"]["rule"] == "not-applied" and "unreachable" in found["after"]["message"]
+    assert "during waiting for wave 0 to become healthy" in err
