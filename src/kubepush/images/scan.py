@@ -21,6 +21,8 @@ from kubepush.images.detect.collect import FileContext
 from kubepush.images.detect.helm import is_values_file
 from kubepush.images.nodes import Composer
 from kubepush.images.sites import Discovery, Path_
+from kubepush.manifests.encoding import decode_utf8
+from kubepush.manifests.errors import YAMLError
 from kubepush.manifests.kustomization import FILES as KUSTOMIZATION_FILES
 from kubepush.manifests.nesting import MAX_NESTING, too_deep
 from kubepush.model import Finding, Severity
@@ -90,12 +92,11 @@ def scan_bytes(
     if os.sep + "templates" + os.sep in os.sep + file and b"{{" in data:
         return result  # a Helm template: its images are in the values files
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
+        text = decode_utf8(data)
+    except YAMLError as exc:  # every image in the file is unseen: an error, where validate puts it
         result.findings.append(
-            Finding(rule="yaml-syntax", severity=Severity.WARNING, file=file,
-                    message=f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); images not read",
-                    hint="re-save the file as UTF-8")
+            Finding(rule="yaml-syntax", severity=Severity.ERROR, file=file, line=exc.line, column=exc.column,
+                    message=f"{exc.message}: its images were not read", hint=exc.hint)
         )
         return result
     base = 1 if text.startswith("\ufeff") else 0

@@ -12,7 +12,6 @@ overlays legitimately define the same objects.
 
 from __future__ import annotations
 
-import codecs
 import os
 import re
 import sys
@@ -24,6 +23,7 @@ from typing import Any
 from kubepush.errors import UsageError
 from kubepush.manifests import render, render_errors, walk
 from kubepush.manifests.documents import Document, parse_text, yaml_error_finding
+from kubepush.manifests.encoding import manifest_text
 from kubepush.manifests.errors import YAMLError
 from kubepush.manifests.kustomization import FILES as KUSTOMIZATION_FILES
 from kubepush.manifests.sops import open_documents
@@ -41,7 +41,7 @@ class Source:
     kind: str  # "file" | "stdin" | "kustomize" | "helm"
     path: str
     scope: str
-    text: str | None = None  # stdin is read once, by the parent
+    data: bytes | None = None  # stdin is read once, by the parent, as bytes (decoded like a file)
     #: a part of a large file: byte range and the line it starts at (see split_large)
     start: int = 0
     end: int = -1
@@ -60,7 +60,7 @@ def discover(paths: list[str], *, render_dirs: bool = True) -> Iterator[Source]:
     """
     for arg in paths:
         if arg == "-":
-            yield Source("stdin", "<stdin>", "<stdin>", sys.stdin.read())
+            yield Source("stdin", "<stdin>", "<stdin>", sys.stdin.buffer.read())
             continue
         path = Path(arg)
         if not path.exists():
@@ -144,22 +144,7 @@ def read_text(path: str, start: int = 0, end: int = -1, line_base: int = 0) -> s
             data = fh.read() if end < 0 else fh.read(end - start)
     except OSError as exc:
         raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
-    nul = data.find(b"\0", 0, 8192)
-    if nul >= 0:
-        raise YAMLError("not a text file (it contains NUL bytes): is this a binary?", 1, 1)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = line_base + data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise YAMLError(
-            f"invalid UTF-8 (byte 0x{data[exc.start]:02x} at offset {start + exc.start}); manifests must be UTF-8",
-            line,
-            column,
-            hint="re-save the file as UTF-8",
-        ) from None
+    return manifest_text(data, offset=start, line_base=line_base)
 
 
 def load(source: Source, decryptor: Decryptor | None = None) -> Iterator[Document | Finding]:
@@ -169,7 +154,11 @@ def load(source: Source, decryptor: Decryptor | None = None) -> Iterator[Documen
     when there is none (:mod:`.sops`); text that cannot hold one is streamed as it parses.
     """
     if source.kind == "stdin":
-        text = source.text or ""
+        try:
+            text = manifest_text(source.data or b"")
+        except YAMLError as exc:
+            yield yaml_error_finding(exc, "<stdin>", 0)
+            return
         items = parse_text(text, "<stdin>")
         yield from open_documents(items, decryptor, stdin=text) if mentions_sops(text) else items
         return

@@ -238,6 +238,8 @@ def parse_document(text: str, line_offset: int = 0) -> ParsedDocument:
         raise _syntax_error(exc, mark, text, line_offset) from None
     except yaml.YAMLError as exc:  # reader errors: control characters, bad encoding
         raise YAMLError(f"invalid YAML: {exc}", line_offset + 1, 1) from None
+    except UnicodeEncodeError as exc:  # lone surrogates: bytes decoded with surrogateescape
+        raise _undecodable(text, exc.start, line_offset) from None
     if node is None:
         return ParsedDocument(None, None)
     builder = _Builder(line_offset)
@@ -258,6 +260,15 @@ def parse_document(text: str, line_offset: int = 0) -> ParsedDocument:
     except RecursionError:
         raise YAMLError("document is nested too deeply", line_offset + 1, 1) from None
     return ParsedDocument(value, node)
+
+
+def _undecodable(text: str, at: int, line_offset: int) -> YAMLError:
+    """A lone surrogate at ``at``: the byte it stands for (surrogateescape maps 0x80-0xff to U+DC80-U+DCFF)."""
+    char = ord(text[at])
+    byte = f"byte 0x{char - 0xDC00:02x}" if 0xDC80 <= char <= 0xDCFF else f"U+{char:04X}"
+    line = text.count("\n", 0, at) + 1
+    return YAMLError(f"invalid UTF-8 ({byte}); manifests must be UTF-8", line + line_offset,
+                     at - (text.rfind("\n", 0, at) + 1) + 1, hint="re-save the file as UTF-8")
 
 
 def _compose(text: str) -> Node | None:

@@ -263,6 +263,10 @@ def test_images_command_lists_what_bump_sees(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: a\n    image: 'nginx::x'\n")
     bad = kubepush("images", "bad.yaml", cwd=tmp_path)
     assert bad.returncode == 1 and "invalid-image-reference" in bad.stdout
+    (tmp_path / "latin1.yaml").write_bytes(b"kind: Pod\nspec:\n  containers:\n  - image: nginx:1.27 # caf\xe9\n")
+    unreadable = kubepush("images", "latin1.yaml", cwd=tmp_path)
+    assert unreadable.returncode == 1, unreadable.stdout
+    assert "latin1.yaml:4:28: error: invalid UTF-8" in unreadable.stdout
 
 
 def test_target_selection_follows_kustomize_bases_and_default_is_the_whole_repo(tmp_path: Path) -> None:

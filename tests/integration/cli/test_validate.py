@@ -134,6 +134,18 @@ def test_50_mb_file_streams(tmp_path: Path) -> None:
     assert json.loads(proc.stdout)["summary"]["resources"] == count
 
 
+def test_stdin_with_invalid_utf8_is_the_same_finding_as_a_file(tmp_path: Path) -> None:
+    data = b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: caf\xe9\n"
+    (tmp_path / "bad.yaml").write_bytes(data)
+    piped = subprocess.run([sys.executable, "-m", "kubepush.cli", "validate", "-", "-o", "json"], input=data,
+                           capture_output=True, timeout=120, check=False, cwd=tmp_path)
+    assert b"Traceback" not in piped.stderr and piped.returncode == 1, piped.stderr
+    (finding,) = json.loads(piped.stdout)["findings"]
+    from_file = json.loads(kubepush("validate", "bad.yaml", "-o", "json", cwd=tmp_path).stdout)["findings"]
+    assert (finding["file"], finding["line"], finding["column"]) == ("<stdin>", 6, 9)
+    assert {k: v for k, v in finding.items() if k != "file"} == {k: v for k, v in from_file[0].items() if k != "file"}
+
+
 def test_stdin(tmp_path: Path) -> None:
     proc = kubepush("validate", "-", stdin=DEPLOYMENT.replace("nginx:1.27", "nginx:1.27\n        imagePullPolicy: always"))
     assert proc.returncode == 1 and "<stdin>:" in proc.stdout and '"Always"' in proc.stdout

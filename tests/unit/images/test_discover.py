@@ -585,13 +585,18 @@ def test_directories_are_walked_and_list_images_is_discover_paths(tmp_path: Path
 
 
 def test_bad_files_are_findings_and_bad_paths_usage_errors(tmp_path: Path) -> None:
-    (tmp_path / "latin1.yaml").write_bytes(b"image: caf\xe9\n")
+    (tmp_path / "latin1.yaml").write_bytes(b"kind: Pod\nspec:\n  image: caf\xe9\n")
     (tmp_path / "broken.yaml").write_text("apiVersion: v1\nkind: Pod\nspec:\n  containers: [image: x\n")
     result = discover_paths([tmp_path])
-    assert sorted((Path(f.file).name, f.rule) for f in result.findings) == [
+    found = {Path(f.file).name: f for f in result.findings}
+    assert sorted((name, f.rule) for name, f in found.items()) == [
         ("broken.yaml", "yaml-syntax"), ("latin1.yaml", "yaml-syntax"),
     ]
-    assert all(f.severity is Severity.WARNING for f in result.findings)
+    assert found["broken.yaml"].severity is Severity.WARNING  # the images before the error are read
+    # a file that cannot be decoded hides every image in it: an error where it breaks, as validate says it
+    latin1 = found["latin1.yaml"]
+    assert (latin1.severity, latin1.line, latin1.column) == (Severity.ERROR, 3, 13)
+    assert "invalid UTF-8 (byte 0xe9" in latin1.message
     with pytest.raises(UsageError, match="no such file"):
         discover_paths([tmp_path / "missing"])
 

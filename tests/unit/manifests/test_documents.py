@@ -62,3 +62,13 @@ def test_locate_missing_field_points_at_parent_key() -> None:
     doc = next(d for d in parse_text(text, "d.yaml") if isinstance(d, Document))
     assert doc.locate(("spec", "selector")) == (3, 1)
     assert doc.locate(("spec", "template")) == (4, 3)
+
+
+def test_text_with_undecodable_bytes_is_a_finding_not_a_crash() -> None:
+    """Bytes decoded with surrogateescape (how Python reads a pipe that is not UTF-8) reach the parser as
+    lone surrogates, which libyaml cannot encode: one finding at the bad character, the next document kept."""
+    text = b"kind: ConfigMap\ndata:\n  k: caf\xe9\n---\nkind: Secret\n".decode("utf-8", "surrogateescape")
+    broken, doc = parse_text(text, "in.yaml")
+    assert isinstance(broken, Finding) and isinstance(doc, Document)
+    assert (broken.rule, broken.line, broken.column) == ("yaml-syntax", 3, 9)
+    assert "invalid UTF-8 (byte 0xe9)" in broken.message and doc.obj == {"kind": "Secret"}

@@ -192,8 +192,8 @@ def test_a_tampered_source_of_a_kustomize_build_is_a_mac_mismatch(tmp_path, sops
 
 
 def test_standard_input_is_decrypted_from_the_text_read(tmp_path, sops_env) -> None:
-    text = encrypt(tmp_path, "s.yaml", secret(password=PASSWORD), recipient=sops_env.recipient).read_text()
-    [doc] = sources.load(sources.Source("stdin", "<stdin>", "<stdin>", text), sops_decrypt.Decryptor(required=True))
+    data = encrypt(tmp_path, "s.yaml", secret(password=PASSWORD), recipient=sops_env.recipient).read_bytes()
+    [doc] = sources.load(sources.Source("stdin", "<stdin>", "<stdin>", data), sops_decrypt.Decryptor(required=True))
     assert isinstance(doc, Document) and doc.obj["stringData"]["password"] == PASSWORD
 
 
