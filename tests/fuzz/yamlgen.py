@@ -37,7 +37,11 @@ SUFFIXES = ["\n", "", "\n\n", "\n...\n", "\n# end", "\n---\n", " \n"]
 SEPARATORS = [": ", ":\t", ":  ", ":\n  "]
 DASHES = ["- ", "-\t", "-  ", "-\n  "]
 BLOCK_SCALARS = ["|\n{pad}  lit\n", "|-\n{pad}  lit\n", ">\n{pad}  fold\n{pad}  ed\n", ">+\n{pad}  keep\n\n",
-                 "|2\n{pad}   x\n", "|\n{pad}  ---\n", "|\n{pad}  a: b\n{pad}  - c\n", "|\n\n{pad}  gap\n"]
+                 "|2\n{pad}   x\n", "|\n{pad}  ---\n", "|\n{pad}  a: b\n{pad}  - c\n", "|\n\n{pad}  gap\n",
+                 # bodies holding what the fast path searches for outside block scalars (blockscalars.py)
+                 "|\n{pad}  #!/bin/sh\n{pad}  cat <<EOF && rm -f *.lock\n", ">-\n{pad}  &a *b !c\n{pad}   : x\n",
+                 "|\n{pad}  \tmake all\n{pad}  server {{\n{pad}  0755 _1 yes\n", "|\n{pad}  ok\n{pad} \tbad\n",
+                 "|+\n{pad}   \n{pad}  x: [a,\n{pad}  ? k\n", "|\n{pad}    deeper\n{pad}  *less\n"]
 
 scalars = st.sampled_from(TRICKY_SCALARS) | st.text(
     alphabet="ab01_.:-+#'\"[]{}, \t\\!&*?|>~e", min_size=1, max_size=8

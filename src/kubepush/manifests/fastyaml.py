@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 import yaml_rs
 
+from kubepush.manifests import blockscalars
 from kubepush.manifests.errors import YAMLError
 from kubepush.manifests.nesting import MAX_NESTING, too_deep
 
@@ -164,12 +165,17 @@ def _fast(text: str) -> Any:
     the value. Anything but a mapping (several documents, a top-level sequence or
     scalar: no manifest anyway) takes the exact path, which words the error. A BOM
     is content to yaml-rs, and it accepts tabs where libyaml does not (``-\tx``):
-    both are rare, so both go slow.
+    both are rare, so both go slow. What libyaml's reader refuses is searched for in
+    the whole text; the spellings only a parser interprets are searched for outside
+    block scalar bodies (:mod:`.blockscalars`), which are text to both parsers.
     """
-    if not text.endswith("\n") or "<<" in text or "\t" in text or "\ufeff" in text:
+    if not text.endswith("\n") or "\ufeff" in text or _unreadable(text):
         return _UNSAFE
-    if _risky_text(text):
-        return _UNSAFE
+    structure: str | None = None  # the text without block scalar bodies, made only when needed
+    if _risky(text):
+        structure = blockscalars.structure(text)
+        if structure is None or _risky(structure):
+            return _UNSAFE
     try:
         value = yaml_rs.loads(text, parse_datetime=False)
         if not isinstance(value, dict):
@@ -178,23 +184,30 @@ def _fast(text: str) -> Any:
         if any(risk.search(dumped) for risk in _VALUE_RISKS):
             return _UNSAFE
         if any(flow.search(text) for flow in _FLOW_ACROSS_LINES) and _SPACED_KEY.search(dumped):
-            return _UNSAFE
+            # a brace in a block scalar (``server {``) spans no lines for a parser
+            if structure is None:
+                structure = blockscalars.structure(text)
+            if structure is None or any(flow.search(structure) for flow in _FLOW_ACROSS_LINES):
+                return _UNSAFE
     except (ValueError, TypeError, OverflowError):
         return _UNSAFE  # the reference parser produces the authoritative error
     return value
 
 
-def _risky_text(text: str) -> bool:
+def _risky(text: str) -> bool:
     """True when the text holds a spelling yaml-rs may read unlike libyaml (see the patterns)."""
-    if text[:1] in ("&", "*", "!", ":", "?", "_", "0"):
+    if "<<" in text or "\t" in text or text[:1] in ("&", "*", "!", ":", "?", "_", "0"):
         return True
     for needle, risk in _SCALAR_START_RISKS:
         if needle in text:
             for match in risk.finditer(text):
                 if text[match.start() - 1] in _SCALAR_START:
                     return True
-    if any(risk.search(text) for risk in _TEXT_RISKS):
-        return True
+    return any(risk.search(text) for risk in _TEXT_RISKS)
+
+
+def _unreadable(text: str) -> bool:
+    """True when the text holds a character libyaml's reader refuses, or a lone carriage return."""
     # str.isprintable() (C speed) is False for every control character; only then search
     if not text.replace("\n", "").replace("\r", "").isprintable() and _CONTROL.search(text):
         return True
