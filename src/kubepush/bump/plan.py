@@ -209,8 +209,10 @@ def update_for(site: ImageSite, ref: ImageRef, tag: str | None, digest: str | No
     """The update moving ``site`` (written as ``ref``) to ``tag``/``digest``; None when it has them."""
     new_tag = tag if tag and tag != ref.tag else None
     new_digest = digest if digest and digest != ref.digest else None
-    if tag and not digest and ref.digest:
-        new_digest = ""  # a new tag must not keep the old pin (it would keep running the old image)
+    if new_tag is not None and ref.digest:
+        # a pinned site moving to a new tag names its digest either way: the new tag's, even when it
+        # is the pin already (a retag of the same image), or "" to drop a pin the new tag must not keep
+        new_digest = digest or ""
     if new_tag is None and new_digest is None:
         return None
     return Update(site, ref.name, show(ref.tag, ref.digest), show(tag or ref.tag, digest), new_tag, new_digest,

@@ -169,6 +169,30 @@ def test_from_registry_moves_to_newest_allowed_tag(git_remote_root: Path, anon_r
     assert "nginx:1.25.3" in remote.read("kubepush/all/shop", "base/deploy.yaml")  # no policy: untouched
 
 
+def test_from_registry_with_pinned_digests_works_on_every_run(git_remote_root: Path, anon_registry) -> None:  # type: ignore[no-untyped-def]
+    """The second run starts from ``tag@sha256:...`` on the bot branch; the new tag is the same image
+    (a retag), so its digest is the pinned one - the tag still moves and the pin stays."""
+    pusher = anon_registry.pusher()
+    digest = pusher.image("acme/retagged", "1.5.0")
+    image = f"{anon_registry.host}/acme/retagged"
+    files = {**FILES, "base/deploy.yaml": DEPLOY.replace("ghcr.io/acme/shop", image),
+             "overlays/staging/kustomization.yaml": KUSTOMIZATION.replace("ghcr.io/acme/shop", image),
+             "kubepush.yaml": CONFIG + f"bump:\n  policies:\n    - image: {image}\n      kind: semver\n"
+                                       "      range: '^1.4'\n      pinDigest: true\n"}
+    remote = make_remote(git_remote_root, "config.git", files)
+    args = ("bump", "--from-registry", "--repo", remote.url, "--no-pr", "--insecure-registry", anon_registry.host,
+            "-o", "json")
+    for tag in ("1.5.0", "1.5.1", "1.5.2"):
+        assert pusher.image("acme/retagged", tag) == digest  # the same image under each tag
+        proc = kubepush(*args, env=env_with())
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["groups"][0]["status"] == "pushed"
+        deploy = remote.read("kubepush/all/retagged", "base/deploy.yaml")
+        assert f"image: {image}:{tag}@{digest}  # pinned by the app pipeline" in deploy, deploy
+    again = kubepush(*args, env=env_with())
+    assert again.returncode == 0 and json.loads(again.stdout)["groups"][0]["status"] == "up-to-date", again.stdout
+
+
 def test_from_registry_without_policies_is_exit_2(tmp_path: Path) -> None:
     (tmp_path / "d.yaml").write_text(DEPLOY)
     proc = kubepush("bump", "--from-registry", "--dry-run", cwd=tmp_path)

@@ -95,3 +95,17 @@ def test_templates_give_stable_valid_branch_names_and_a_table() -> None:
     assert body.count("| `deploy.yaml:") == 2 and "https://ci.example/run/1" in body
     with pytest.raises(UsageError, match="unknown field"):
         gitops.commit_message("{nope}", **values)
+
+
+def test_pinned_site_moves_to_a_new_tag_whose_digest_is_the_same_image() -> None:
+    """A retagged image (1.4.2 is the very image 1.4.1 was): the pin stays, the tag moves, and the
+    edit carries the digest - without it the editor refuses to keep an old pin on a new tag."""
+    from kubepush.images import edit
+
+    rules = plan.parse_policies([{"image": "ghcr.io/acme/shop", "kind": "semver", "range": "^1", "pinDigest": True}])
+    same = "sha256:" + "0" * 64
+    result = plan.plan_policies(sites(), rules, {"ghcr.io/acme/shop": ["1.4.2"]}, digest_of=lambda ref, tag: same)
+    pinned = next(u for u in result.updates if u.site.line == 13)
+    assert (pinned.old, pinned.new, pinned.tag, pinned.digest) == (f"1.4.1@{same}", f"1.4.2@{same}", "1.4.2", same)
+    edited = edit.apply(MANIFEST.encode(), [u.edit() for u in result.updates if u.site.line == 13]).new.decode()
+    assert f"image: ghcr.io/acme/shop:1.4.2@{same}\n" in edited
