@@ -1,43 +1,48 @@
-"""Connecting to a cluster and talking to it: the only module that imports ``kubernetes``.
+"""Talking to a cluster: connection, discovery of the kinds a run uses, requests.
 
-Credentials come from the ``kubernetes`` client's own loaders, so everything kubectl
-accepts works: ``KUBECONFIG`` (several files), ``--kubeconfig``, ``--context``, exec
-credential plugins, and the in-cluster service account. Resource paths and scopes come
-from discovery of just the group-versions a run uses (the DynamicClient's discoverer reads
-every group-version up front: a dozen round trips before the first object), so any kind
-works, custom resources included.
+Where the cluster is and who we are come from :mod:`kubepush.cluster.credentials` (a kubeconfig
+as kubectl reads it, or the in-cluster service account); the bytes go over
+:mod:`kubepush.cluster.transport` (pooled HTTP/1.1 keep-alive). Both replace the generated
+``kubernetes`` client, whose import alone cost ~0.5 s of every cluster command and whose
+request path cost more CPU than the request. Resource paths and scopes come from discovery
+of just the group-versions a run uses (the DynamicClient's discoverer reads every
+group-version up front: a dozen round trips before the first object), so any kind works,
+custom resources included.
 
-Requests go through ``ApiClient.call_api`` with the raw body parsed by ``orjson``:
-wrapping every answer in a ``ResourceInstance`` costs more CPU than the request itself
-when hundreds of objects are applied concurrently. Every API failure becomes a
-:class:`ApiError` whose message names the verb, the resource and the server's reason,
-and connection failures a :class:`Unreachable` - never a urllib3 traceback.
+Bodies are JSON, read and written with ``orjson``; the server is asked for JSON
+(``Accept: application/json``, as ``kubectl`` asks when it does not want protobuf) and an
+answer that is not JSON is an error naming the request. Every API failure becomes a
+:class:`ApiError` whose message names the verb, the resource and the server's reason, and
+connection failures a :class:`Unreachable` or :class:`Untrusted` - never a traceback.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
 
+from kubepush import __version__
+from kubepush.cluster import credentials
+from kubepush.cluster.credentials import in_cluster_destination, kubeconfig_files
 from kubepush.cluster.errors import ApiError, ClusterError, Unreachable, Untrusted
-from kubepush.cluster.kubeconfig import check as checked_kubeconfig
+from kubepush.cluster.transport import Transport, describe
 from kubepush.errors import UsageError
 from kubepush.net.retry import retry_after
 from kubepush.redact import redact_auth
 
+__all__ = ["FIELD_MANAGER", "Cluster", "ResourceInfo", "in_cluster_destination", "kubeconfig_files"]
+
 FIELD_MANAGER = "kubepush"
-#: Where a pod's service account is mounted (token, ca.crt, namespace).
-SERVICE_ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
 #: Attempts for 429/503 answers (the apiserver asks to come back after ``Retry-After``).
 RETRIES = 3
 RETRY_AFTER_CAP = 5.0
+USER_AGENT = f"kubepush/{__version__}"
 
 
 @dataclass(frozen=True)
@@ -71,44 +76,21 @@ class Cluster:
 
     def __init__(self, kubeconfig: str | None = None, context: str | None = None, *,
                  pool_size: int = 16, timeout: float = 30.0) -> None:
-        try:
-            from kubernetes import client, config
-            from kubernetes.config.config_exception import ConfigException
-        except ImportError:
-            raise UsageError("the cluster commands need the kubernetes client: pip install 'kubepush[cluster]'"
-                             ) from None
-
         self.context = context
         self.timeout = timeout
-        self.where = kubeconfig or os.environ.get("KUBECONFIG") or "the kubeconfig"
-        configuration = client.Configuration()
+        self.where = kubeconfig or "the kubeconfig"
         try:
-            files = kubeconfig_files(kubeconfig)
-            if files is None:
-                config.load_incluster_config(client_configuration=configuration)
-                self.where = "in-cluster service account"
-                self.namespace = _incluster_namespace()
-            else:
-                name, defined_in = checked_kubeconfig(files, context)  # a broken file: one line naming it
-                self.where = f"context {name!r} in {defined_in}"
-                with _logged_errors() as logged:  # the loader logs a failing exec plugin instead of raising
-                    config.load_kube_config(config_file=files, context=name, client_configuration=configuration,
-                                            persist_config=False)
-                if logged:
-                    raise UsageError(f"the exec credential plugin ({self.where}) failed: {_one_line(logged[0])[:300]}"
-                                     "; run it by hand to see why, or fix users[].user.exec") from None
-                contexts, _ = config.list_kube_config_contexts(config_file=files)
-                active = next(c for c in contexts if c["name"] == name)
-                self.namespace = (active.get("context") or {}).get("namespace") or "default"
-        except ConfigException as exc:
-            raise UsageError(f"cannot load cluster credentials ({self.where}): {_one_line(exc)}; "
-                             "check --kubeconfig/KUBECONFIG and --context") from None
-        except (OSError, ValueError, KeyError, TypeError, StopIteration) as exc:
+            endpoint = credentials.load(kubeconfig, context)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             raise UsageError(f"cannot read the kubeconfig ({self.where}): {_one_line(exc)}") from None
-        configuration.retries = False  # our own retry honours Retry-After; a dead cluster fails fast
-        configuration.connection_pool_maxsize = max(4, pool_size)
-        self.host = configuration.host
-        self.api = client.ApiClient(configuration)
+        self.where = endpoint.where
+        self.namespace = endpoint.namespace
+        self.host = endpoint.server
+        self._auth = endpoint.auth
+        self._transport = Transport(endpoint.server, ca_file=endpoint.ca_file, ca_data=endpoint.ca_data,
+                                    insecure=endpoint.insecure, tls_server_name=endpoint.tls_server_name,
+                                    proxy_url=endpoint.proxy_url, certificate=endpoint.certificate,
+                                    pool_size=max(4, pool_size), where=endpoint.where)
         self._discovery_lock = threading.Lock()
         self._group_versions: dict[str, list[dict[str, Any]]] = {}
         self._resources: dict[tuple[str, str], ResourceInfo] = {}
@@ -132,7 +114,7 @@ class Cluster:
                              ) from None
 
     def close(self) -> None:
-        self.api.close()
+        self._transport.close()
 
     # --- discovery -------------------------------------------------------------------
     def resource(self, api_version: str, kind: str) -> ResourceInfo:
@@ -225,24 +207,41 @@ class Cluster:
     # --- requests --------------------------------------------------------------------
     def request(self, method: str, path: str, *, query: dict[str, str] | None = None, body: Any = None,
                 content_type: str = "application/json", timeout: float | None = None) -> dict[str, Any]:
-        """One API call returning the decoded JSON body; errors as ApiError/Unreachable."""
-        headers = {"Accept": "application/json", "Content-Type": content_type}
-        for attempt in range(RETRIES):
+        """One API call returning the decoded JSON body; errors as ApiError/Unreachable/Untrusted."""
+        target = f"{path}?{urlencode(query)}" if query else path
+        data = body if isinstance(body, bytes) else None if body is None else (
+            body.encode() if isinstance(body, str) else orjson.dumps(body))
+        refreshed = False
+        attempt = 0
+        while True:
+            headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+            if data is not None:
+                headers["Content-Type"] = content_type
+            authorization = self._auth.header()
+            if authorization:
+                headers["Authorization"] = authorization
             try:
-                request = self.api.param_serialize(method, path, query_params=list((query or {}).items()),
-                                                   header_params=dict(headers), body=body,
-                                                   auth_settings=["BearerToken"])
-                response = self.api.call_api(*request, _request_timeout=timeout or self.timeout)
-                response.read()
-            except Exception as exc:  # noqa: BLE001 - urllib3 transport errors, wrapped or not
+                response = self._transport.request(method, target, headers, data, timeout or self.timeout)
+            except Exception as exc:  # noqa: BLE001 - socket, TLS and HTTP parsing failures, named below
                 raise _transport_error(exc) from None
             if 200 <= response.status <= 299:
-                return orjson.loads(response.data) if response.data else {}
-            if response.status in (429, 503) and attempt + 1 < RETRIES:
-                time.sleep(_retry_after(response.getheader("Retry-After")))
+                return _json(method, path, response.data)
+            if response.status == 401 and self._auth.refreshable and not refreshed:
+                refreshed = True  # an expired token or rotated file: fetch the credentials once more
+                if self._refresh():
+                    continue
+            attempt += 1
+            if response.status in (429, 503) and attempt < RETRIES:
+                time.sleep(_retry_after(response.headers.get("retry-after")))
                 continue
             raise _api_error(method, path, response.status, response.reason, response.data)
-        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    def _refresh(self) -> bool:
+        changed = self._auth.refresh()
+        certificate = self._auth.certificate()
+        if certificate is not None:
+            self._transport.use_certificate(certificate)
+        return changed
 
     def get(self, info: ResourceInfo, namespace: str | None, name: str) -> dict[str, Any] | None:
         try:
@@ -280,8 +279,9 @@ class Cluster:
             query["force"] = "true"
         if dry_run:
             query["dryRun"] = "All"
+        # JSON is YAML: the apply patch goes as JSON under the apply content type, as kubectl sends it
         return self.request("PATCH", info.path(meta.get("namespace"), meta["name"]), query=query,
-                            body=orjson.dumps(obj).decode(), content_type="application/apply-patch+yaml")
+                            body=orjson.dumps(obj), content_type="application/apply-patch+yaml")
 
     def create(self, info: ResourceInfo, obj: dict[str, Any]) -> dict[str, Any]:
         """POST a new object: the one write server-side apply cannot do, ``metadata.generateName``
@@ -302,55 +302,6 @@ class Cluster:
                 return False
             raise
         return True
-
-
-@contextlib.contextmanager
-def _logged_errors() -> Iterator[list[str]]:
-    """Error records this thread logs meanwhile, captured instead of printed (``ERROR:root:...``)."""
-    import logging
-
-    found: list[str] = []
-    thread = threading.get_ident()
-
-    class Capture(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            if record.thread == thread:
-                found.append(record.getMessage())
-
-    root, handler = logging.getLogger(), Capture(logging.ERROR)
-    root.addHandler(handler)  # also keeps logging.error() from installing a stderr handler
-    try:
-        yield found
-    finally:
-        root.removeHandler(handler)
-
-
-def kubeconfig_files(kubeconfig: str | None) -> str | None:
-    """The kubeconfig file(s) a connection reads, as kubectl picks them (``--kubeconfig``, then
-    ``$KUBECONFIG``, then ``~/.kube/config``); None for the in-cluster service account, used only
-    when neither is given and the process runs in a pod."""
-    if kubeconfig is None and not os.environ.get("KUBECONFIG") and _in_cluster():
-        return None
-    return kubeconfig or os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
-
-
-def in_cluster_destination() -> tuple[str, str]:
-    """``(server URL, namespace)`` of the in-cluster service account, from the environment the
-    kubelet gives every pod."""
-    host, port = os.environ.get("KUBERNETES_SERVICE_HOST", ""), os.environ.get("KUBERNETES_SERVICE_PORT", "443")
-    return f"https://{host}:{port}", _incluster_namespace()
-
-
-def _in_cluster() -> bool:
-    return bool(os.environ.get("KUBERNETES_SERVICE_HOST")) and os.path.exists(os.path.join(SERVICE_ACCOUNT, "token"))
-
-
-def _incluster_namespace() -> str:
-    try:
-        with open(os.path.join(SERVICE_ACCOUNT, "namespace"), encoding="utf-8") as fh:
-            return fh.read().strip() or "default"
-    except OSError:
-        return "default"
 
 
 _VERBS = {"GET": "get", "PATCH": "patch", "DELETE": "delete", "POST": "create", "PUT": "update"}
@@ -375,24 +326,36 @@ def _retry_after(header: str | None) -> float:
     return min(RETRY_AFTER_CAP, max(0.1, 1.0 if wait is None else wait))
 
 
+def _json(method: str, path: str, data: bytes) -> dict[str, Any]:
+    if not data:
+        return {}
+    try:
+        decoded = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        raise ClusterError(f"{_VERBS.get(method, method)} {path}: the server's answer is not JSON "
+                           f"({data[:60]!r}...); is the server URL an API server?") from None
+    return decoded if isinstance(decoded, dict) else {"items": decoded}
+
+
 def _transport_error(exc: Exception) -> ClusterError:
     if isinstance(exc, ClusterError):
         return exc
-    from kubernetes.client.exceptions import ApiException
-
-    if isinstance(exc, ApiException) and exc.status:
-        return _api_error("GET", "discovery", exc.status, exc.reason, exc.body)
-    name = type(exc).__name__
-    text = str(exc)
-    if "CERTIFICATE_VERIFY_FAILED" in text:
+    kind, text = describe(exc)
+    if kind == "untrusted":
         return Untrusted(_verify_failure(text))
-    if "Read timed out" in text or "timed out" in text.lower() or "Timeout" in name:
+    if kind == "timeout":
         return Unreachable("the API server did not answer in time (timeout)")
-    if "Connection refused" in text:
+    if kind == "refused":
         return Unreachable("connection refused")
-    if "RemoteDisconnected" in text or "Connection aborted" in text or "reset" in text.lower():
+    if kind == "closed":
         return Unreachable("the connection was closed by the server")
-    return Unreachable(f"{name}: {_one_line(text)[:200]}")
+    if kind == "handshake":
+        return Untrusted(f"the server ended the TLS handshake ({text}); if the kubeconfig names a client "
+                         "certificate, the server does not accept it: check client-certificate(-data)")
+    if kind == "proxy":
+        return Unreachable(f"the proxy refused the tunnel ({text}); check proxy-url (or HTTPS_PROXY) and its "
+                           "credentials")
+    return Unreachable(_one_line(text)[:200])
 
 
 def _verify_failure(text: str) -> str:

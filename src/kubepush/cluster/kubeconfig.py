@@ -1,10 +1,10 @@
-"""Say what is wrong with a kubeconfig before the ``kubernetes`` loader trips over it.
+"""Say what is wrong with a kubeconfig before a connection trips over it.
 
-The loader fails on a broken file with whatever Python raised on the way (a YAML parser
+A broken file would fail with whatever Python raised on the way (a YAML parser
 traceback, ``list indices must be integers``), or not at all until the first request
 (a CA that is not PEM becomes ``SSLError [X509] PEM lib``). :func:`check` reads the
-files the way the loader will (``KUBECONFIG`` may list several: entries merge by name,
-the first one wins, the last ``current-context`` wins) and raises one
+files the way client-go does (``KUBECONFIG`` may list several: entries merge by name and
+the first file to set a name or ``current-context`` wins) and raises one
 :class:`~kubepush.errors.UsageError` line naming the file, the problem and the fix.
 Only names and paths are ever quoted, never a token, key or certificate.
 """
@@ -101,7 +101,9 @@ def read(files: str) -> Kubeconfig:
                                  f"(- name: ...); fix the file")
             for entry in entries:
                 config.entries[section].setdefault(str(entry["name"]), (entry, path))
-        if document.get("current-context"):
+        if document.get("current-context") and config.current is None:
+            # "the first file to set current-context wins" (kubernetes.io/docs/concepts/configuration/
+            # organize-cluster-access-kubeconfig/#merging-kubeconfig-files)
             config.current = (str(document["current-context"]), path)
     return config
 
@@ -129,8 +131,8 @@ def _load(path: str) -> dict[str, Any]:
     return document
 
 
-def _resolve(path: str, value: Any) -> str:
-    """A path from the kubeconfig, relative to the file that names it (as the loader resolves it)."""
+def resolve(path: str, value: Any) -> str:
+    """A path from the kubeconfig, relative to the file that names it (as client-go resolves it)."""
     return os.path.join(os.path.dirname(os.path.abspath(path)), os.path.expanduser(str(value)))
 
 
@@ -141,11 +143,11 @@ def _check_user(name: str, entry: dict[str, Any], path: str) -> None:
         return
     for key, embedded in (("client-certificate", "client-certificate-data"), ("client-key", "client-key-data"),
                           ("tokenFile", "token")):
-        if user.get(key) and not user.get(embedded) and not os.path.isfile(_resolve(path, user[key])):
+        if user.get(key) and not user.get(embedded) and not os.path.isfile(resolve(path, user[key])):
             raise UsageError(f"kubeconfig {path}: user {name!r}: {key} {user[key]} does not exist; fix the path "
                              f"or embed it as {embedded}")
     command = (user.get("exec") or {}).get("command") if isinstance(user.get("exec"), dict) else None
-    if command and not shutil.which(str(command)) and not os.path.isfile(_resolve(path, command)):
+    if command and not shutil.which(str(command)) and not os.path.isfile(resolve(path, command)):
         raise UsageError(f"kubeconfig {path}: user {name!r} gets its credentials from the exec plugin "
                          f"{command!r}, which is not installed (not on PATH); install it or fix users[].user.exec")
 
@@ -166,7 +168,7 @@ def _check_cluster(name: str, entry: dict[str, Any], path: str) -> None:
                              "CA certificate's PEM") from None
         _check_pem(f"{where}: certificate-authority-data", cadata=pem)
     elif cluster.get("certificate-authority"):
-        ca = _resolve(path, cluster["certificate-authority"])
+        ca = resolve(path, cluster["certificate-authority"])
         if not os.path.isfile(ca):
             raise UsageError(f"{where}: certificate-authority {cluster['certificate-authority']} does not exist; "
                              "fix the path or embed the CA as certificate-authority-data")

@@ -56,8 +56,6 @@ def test_in_cluster_service_account(fake_kube_tls, tmp_path, capsys, monkeypatch
     """Without a kubeconfig, the pod's service account (token, CA and namespace files) is used."""
     import base64
 
-    from kubernetes.config import incluster_config
-
     fake_kube = fake_kube_tls
     account = tmp_path / "sa"
     account.mkdir()
@@ -65,18 +63,7 @@ def test_in_cluster_service_account(fake_kube_tls, tmp_path, capsys, monkeypatch
     (account / "namespace").write_text("ci")
     ca = yaml.safe_load(Path(fake_kube.kubeconfig_path).read_text())["clusters"][0]["cluster"]["certificate-authority-data"]
     (account / "ca.crt").write_bytes(base64.b64decode(ca))
-    monkeypatch.setattr("kubepush.cluster.client.SERVICE_ACCOUNT", str(account))
-    monkeypatch.setattr(incluster_config, "SERVICE_TOKEN_FILENAME", str(account / "token"))
-    monkeypatch.setattr(incluster_config, "SERVICE_CERT_FILENAME", str(account / "ca.crt"))
-    # The client sends "bearer <token>" (RFC 7235: the scheme is case-insensitive, and kube-apiserver
-    # lower-cases it); fakekube only accepts "Bearer", so capitalise it until the fake does too.
-    read_token = incluster_config.InClusterConfigLoader._read_token_file
-
-    def capitalised(loader):
-        read_token(loader)
-        loader.token = "Bearer" + loader.token[len("bearer"):]
-
-    monkeypatch.setattr(incluster_config.InClusterConfigLoader, "_read_token_file", capitalised)
+    monkeypatch.setattr("kubepush.cluster.credentials.SERVICE_ACCOUNT", str(account))
     monkeypatch.delenv("KUBECONFIG", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1")
@@ -102,11 +89,16 @@ def test_help_of_the_cluster_commands_does_not_import_kubernetes():
     assert "exit codes: 0 ok, 1 invalid manifests, guardrail refusal" in proc.stdout
 
 
-def test_without_the_kubernetes_client_the_error_says_what_to_install(tmp_path, capsys, monkeypatch):
+def test_the_cluster_commands_need_no_kubernetes_package(fake_kube, tmp_path, capsys, monkeypatch):
+    """The client is kubepush's own (http.client + the kubeconfig reader): apply and drift work with
+    ``import kubernetes`` failing, and a run never imports it."""
     monkeypatch.setitem(sys.modules, "kubernetes", None)  # import kubernetes now raises ImportError
-    write(tmp_path, "m.yaml", configmap("a"))
-    code, _, err = run(capsys, "apply", "--no-validate", str(tmp_path / "m.yaml"))
-    assert code == 2 and "pip install 'kubepush[cluster]'" in err
+    write(tmp_path / "m", "m.yaml", configmap("a"))
+    for command in ("apply", "drift"):
+        code, _, err = run(capsys, command, "--kubeconfig", fake_kube.kubeconfig_path, "--no-wait"
+                           if command == "apply" else "-q", str(tmp_path / "m"))
+        assert code == 0, err
+    assert fake_kube.get("ConfigMap", "default", "a") is not None
 
 
 def test_kubeconfig_files_are_merged_like_kubectl(fake_kube, tmp_path, capsys, monkeypatch):

@@ -58,6 +58,8 @@ class FakeKube:
         self.faults = Faults()
         self.admission = Admission()
         self.requests: list[Record] = []
+        #: Common names of the client certificates requests authenticated with (TLS only).
+        self.client_users: list[str] = []
         self._requests_lock = threading.Lock()
         self._server: Server | None = None
         self._thread: threading.Thread | None = None

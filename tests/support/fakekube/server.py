@@ -198,9 +198,17 @@ class Handler(BaseHTTPRequestHandler):
         return verbs.get(self.command, "unknown")
 
     def _authenticate(self) -> None:
-        """Bearer token check; no credentials at all is the anonymous user when allowed."""
+        """Bearer token check, or a client certificate the fake's CA signed (TLS verified it);
+        no credentials at all is the anonymous user when allowed."""
         fake: FakeKube = self.server.fake
         header = self.headers.get("Authorization")
+        if header is None and fake.tls:
+            from .tls import client_common_name
+
+            user = client_common_name(self.connection)
+            if user is not None:
+                fake.client_users.append(user)
+                return
         if header is None and fake.allow_anonymous:
             return
         if header != f"Bearer {fake.token}":
