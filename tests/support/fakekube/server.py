@@ -157,6 +157,9 @@ class Handler(BaseHTTPRequestHandler):
                              getattr(r, "namespace", None), getattr(r, "name", None),
                              self.headers.get("Content-Type", ""))
         fake._record(self.record)
+        if not fake.running:  # stopping: a server that went away answers nothing, on any connection
+            self.close_connection = True
+            return
         if not fake.faults.answering.is_set():
             fake.faults.answering.wait()  # hung: the client's own timeout is all that ends the request
             if not fake.running:
@@ -165,6 +168,9 @@ class Handler(BaseHTTPRequestHandler):
         latency = fake.latency(self.record) if callable(fake.latency) else fake.latency
         if latency:
             time.sleep(latency)
+            if not fake.running:  # it went away while this request was on its way
+                self.close_connection = True
+                return
         fault = fake.faults.take(self.command, verb, path)
         if fault is not None:
             if fault.delay:
@@ -359,6 +365,9 @@ class Handler(BaseHTTPRequestHandler):
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    #: socketserver's default backlog is 5: a client opening 16 connections at once on a busy machine
+    #: got resets. Go's net.Listen (kube-apiserver) uses the system's somaxconn.
+    request_queue_size = 1024
 
     def __init__(self, address: tuple[str, int], fake: FakeKube, ssl_context=None):
         self.fake = fake
