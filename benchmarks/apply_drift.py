@@ -76,7 +76,8 @@ def timed(fake: FakeKube, argv: list[str], ok: tuple[int, ...] = (0,), env: dict
     elapsed = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode not in ok:
-        raise SystemExit(f"{' '.join(argv[:4])}... exited {proc.returncode}:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+        said = proc.stdout[-2000:] + proc.stderr[-2000:]
+        raise SystemExit(f"{' '.join(argv[:4])}... exited {proc.returncode}:\n{said}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return elapsed, cpu, len(fake.requests)
 
