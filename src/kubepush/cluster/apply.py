@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 
 from kubepush import model as ch
 from kubepush.cluster import hooks, ownership, rollout, session, wait
@@ -161,7 +162,8 @@ def _apply(spec: TargetSpec, items: list[Item], options: ApplyOptions, progress:
                 raise
             held = None  # its namespace does not exist yet: a first apply, nothing to serialize against
     try:
-        _apply_stages(spec, prepared, scope, parent, options, progress, cluster, result)
+        _apply_stages(spec, prepared, scope, parent, options, progress, cluster, result,
+                      parent_live=held.live if held is not None else None)
         for change in result.changes:
             owner = taken.get((group_of(change.ref.api_version), change.ref.kind, change.ref.namespace,
                                change.ref.name))
@@ -175,13 +177,14 @@ def _apply(spec: TargetSpec, items: list[Item], options: ApplyOptions, progress:
 
 
 def _apply_stages(spec: TargetSpec, prepared: list[Item], scope: Scope, parent: inv.Parent | None,
-                  options: ApplyOptions, progress: Progress, cluster: Cluster, result: TargetResult) -> TargetResult:
+                  options: ApplyOptions, progress: Progress, cluster: Cluster, result: TargetResult,
+                  parent_live: dict[str, Any] | None = None) -> TargetResult:
     order = rollout.plan(prepared)
     members = order.members
     waiter = Waiter(cluster, options.timeout, progress)
     applier = Applier(cluster, target=spec.name, force=options.force, recreate=spec.recreate,
                       concurrency=options.concurrency, ignore=options.ignore, progress=progress, waiter=waiter)
-    record = _Record.read(cluster, spec, parent, members, options) if parent else None
+    record = _Record.read(cluster, spec, parent, members, options, parent_live) if parent else None
     run = _Run(spec, scope, options, progress, cluster, result, applier, record, order, waiter,
                parent.id if parent else f"target {spec.name}")
     if not run.hooks_of(rollout.PRE, members):
@@ -398,12 +401,15 @@ class _Record:
     final: inv.State
     #: the inventory of an earlier version, looked for on a first apply (or to adopt it)
     legacy: Legacy | None
+    #: the parent as the server last returned it (read, or answered to this run's last write)
+    live: dict[str, Any] | None = None
 
     @classmethod
     def read(cls, cluster: Cluster, spec: TargetSpec, parent: inv.Parent, prepared: list[Item],
-             options: ApplyOptions) -> _Record:
+             options: ApplyOptions, live: dict[str, Any] | None = None) -> _Record:
+        """The inventory as it is: ``live`` when the lock's claim just returned it, else read."""
         info = cluster.resource("v1", parent.kind)
-        old_live = cluster.get(info, parent.namespace, parent.name)
+        old_live = live if live is not None else cluster.get(info, parent.namespace, parent.name)
         old = inv.State.read(parent, old_live)
         wide = old.union(inv.State.of(parent, prepared))
         # a parent without the tooling annotation is new, or only the lock's so far
@@ -414,7 +420,7 @@ class _Record:
         if legacy is not None and options.adopt_inventory:
             wide = wide.union(legacy.state)  # the new parent covers the adopted members before they move
         final = inv.State.of(parent, prepared) if spec.prune else wide
-        return cls(parent, info, old, wide, final, legacy)
+        return cls(parent, info, old, wide, final, legacy, old_live)
 
     def migrate(self, cluster: Cluster, adopt: bool, progress: Progress) -> None:
         """Move what is left of the earlier inventory (see :mod:`kubepush.cluster.migrate`)."""
@@ -432,8 +438,11 @@ class _Record:
         """The parent with ``state``'s kinds and namespaces and the two revisions (a failure lands in ``result``)."""
         parent = self.parent
         state = inv.State(state.group_kinds, state.namespaces, revision, healthy)
+        manifest = parent.manifest(state)
+        if _recorded(self.live, manifest):
+            return  # a steady-state run: the parent already says this, and this run holds its lock
         try:
-            cluster.apply(self.info, parent.manifest(state))
+            self.live = cluster.apply(self.info, manifest)
         except ClusterError as exc:
             if isinstance(exc, Unreachable):
                 raise Lost(f"writing the inventory {parent.kind}/{parent.namespace}/{parent.name}", exc) from None
@@ -448,6 +457,23 @@ def _unreached(rest: list[Item], target: str, result: TargetResult) -> Iterator[
     except Unreachable as exc:
         _skip_rest([rest], target, result, f"the cluster became unreachable ({exc})")
         raise
+
+
+def _recorded(live: dict[str, Any] | None, manifest: dict[str, Any]) -> bool:
+    """Whether applying ``manifest`` would leave the live parent as it is: every label and
+    annotation it sends is there with its value, and no optional annotation an earlier write
+    sent would be dropped. Anything beyond metadata (a manifest that grew) is always written."""
+    meta = manifest["metadata"]
+    if live is None or set(manifest) != {"apiVersion", "kind", "metadata"} or \
+            set(meta) - {"name", "namespace", "labels", "annotations"}:
+        return False
+    have = live.get("metadata") or {}
+    for key in ("labels", "annotations"):
+        current = have.get(key) or {}
+        if any(current.get(k) != v for k, v in (meta.get(key) or {}).items()):
+            return False
+    annotations = have.get("annotations") or {}
+    return not any(k in annotations and k not in meta["annotations"] for k in inv.OPTIONAL_ANNOTATIONS)
 
 
 def _skip_rest(rest: Iterable[list[Item]], target: str, result: TargetResult, why: str) -> None:

@@ -107,6 +107,10 @@ class Parent:
                              "annotations": annotations}}
 
 
+#: annotations a parent carries only sometimes: a write without one removes it
+OPTIONAL_ANNOTATIONS = (ADDITIONAL_NAMESPACES, REVISION, HEALTHY_REVISION, SOURCE, REPOSITORY)
+
+
 @dataclass
 class State:
     """What a parent records."""

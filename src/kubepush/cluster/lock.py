@@ -38,20 +38,23 @@ class ApplyLock:
     holder: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     _stop: threading.Event = field(default_factory=threading.Event)
     _renewer: threading.Thread | None = None
+    #: the inventory parent as the API server answered the claim that took the lock: what a GET
+    #: right after it would return, so the apply reads the inventory from it (one round trip less)
+    live: dict[str, Any] | None = None
 
     @property
     def manager(self) -> str:
         return f"kubepush-lock-{self.holder}"
 
-    def _write(self, annotations: dict[str, str], force: bool) -> None:
+    def _write(self, annotations: dict[str, str], force: bool) -> dict[str, Any]:
         meta: dict[str, Any] = {"name": self.parent.name, "namespace": self.parent.namespace}
         if annotations:
             meta["annotations"] = annotations
-        self.cluster.apply(self.info, {"apiVersion": "v1", "kind": self.parent.kind, "metadata": meta},
-                           force=force, manager=self.manager)
+        return self.cluster.apply(self.info, {"apiVersion": "v1", "kind": self.parent.kind, "metadata": meta},
+                                  force=force, manager=self.manager)
 
-    def _claim(self, force: bool) -> None:
-        self._write({LOCK_ANNOTATION: f"{self.holder} {int(time.time() + LEASE_SECONDS)}"}, force)
+    def _claim(self, force: bool) -> dict[str, Any]:
+        return self._write({LOCK_ANNOTATION: f"{self.holder} {int(time.time() + LEASE_SECONDS)}"}, force)
 
     def acquire(self) -> None:
         """Take the lock, waiting while another run holds it; :class:`LockHeld` after ``wait``."""
@@ -59,14 +62,14 @@ class ApplyLock:
         announced = False
         while True:
             try:
-                self._claim(force=False)
+                self.live = self._claim(force=False)
                 break
             except ApiError as exc:
                 if exc.status != 409:
                     raise
             holder, expiry = self._current()
             if expiry < time.time():  # left by a run that died: take it over
-                self._claim(force=True)
+                self.live = self._claim(force=True)
                 break
             if time.monotonic() > deadline:
                 raise LockHeld(f"another kubepush apply still holds this target (lock {holder} on "
