@@ -109,7 +109,7 @@ def sanitised(line: str) -> str:
 
 
 class Decryptor:
-    """Decrypts files with sops, at most :data:`CONCURRENCY` at a time, each file once per run.
+    """Decrypts files with sops, at most :data:`CONCURRENCY` at a time, each file once per process.
 
     ``enabled=False`` (a target's ``decryption: {provider: none}``) leaves documents as written.
     ``required`` is what apply, diff and drift need: a file that cannot be decrypted for want of
@@ -121,15 +121,13 @@ class Decryptor:
         self.enabled = enabled
         self.required = required
         self.concurrency = concurrency
-        self._done: dict[str, Outcome] = {}
-        self._lock = threading.Lock()
         self._binary: str | None | bool = False  # False: not looked for yet
 
     def prefetch(self, paths: Iterable[str]) -> None:
         """Decrypt, concurrently, every file among ``paths`` that holds a SOPS document."""
         if not self.enabled:
             return
-        todo = [p for p in dict.fromkeys(paths) if p not in self._done and _file_mentions_sops(p)]
+        todo = [p for p in dict.fromkeys(paths) if _remembered(p) is None and _file_mentions_sops(p)]
         if len(todo) > 1:
             with ThreadPoolExecutor(max_workers=min(self.concurrency, len(todo))) as pool:
                 list(pool.map(self.file, todo))
@@ -137,17 +135,18 @@ class Decryptor:
     def file(self, path: str, data: bytes | None = None) -> Outcome:
         """The outcome for a file as written in Git (the MAC checked), remembered for the run;
         ``data`` is its content when it is not on disk (standard input)."""
-        with self._lock:
-            if path in self._done:
-                return self._done[path]
+        if data is None and (known := _remembered(path)) is not None:
+            return known
+        key = _identity(path) if data is None else None
         try:
             data = Path(path).read_bytes() if data is None else data
         except OSError as exc:
-            outcome = Outcome(problem="failed", message=f"cannot read it: {exc.strerror}")
-        else:
-            outcome = self._decrypt(data, "yaml", check_mac=True, encrypted_text=data.decode("utf-8", "replace"))
-        with self._lock:
-            return self._done.setdefault(path, outcome)
+            return Outcome(problem="failed", message=f"cannot read it: {exc.strerror}")
+        outcome = self._decrypt(data, "yaml", check_mac=True, encrypted_text=data.decode("utf-8", "replace"))
+        if key is not None:
+            with _LOCK:
+                outcome = _DONE.setdefault(key, outcome)
+        return outcome
 
     def rendered(self, obj: dict[str, Any]) -> Outcome:
         """A rendered document whose source file is not at hand, decrypted as it is (no MAC: the
@@ -181,6 +180,29 @@ class Decryptor:
             return Outcome(values=_value_map(encrypted_text, proc.stdout.decode("utf-8"), input_type))
         except (UnicodeDecodeError, ValueError):
             return Outcome(problem="failed", message="sops' output does not read back as the same documents")
+
+
+#: Each file's outcome for the process (apply validates, then loads: one sops run serves both), by
+#: the file's identity and the key sources' settings - a changed file or key is decrypted again.
+_DONE: dict[tuple[str, int, int, int], Outcome] = {}
+_LOCK = threading.Lock()
+_KEY_SETTINGS = ("SOPS_AGE_KEY", "SOPS_AGE_KEY_FILE", "SOPS_AGE_KEY_CMD", "SOPS_AGE_SSH_PRIVATE_KEY_FILE",
+                 "GNUPGHOME", "HOME", "XDG_CONFIG_HOME")
+
+
+def _identity(path: str) -> tuple[str, int, int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    keys = hash(tuple(os.environ.get(v) for v in _KEY_SETTINGS))
+    return (os.path.abspath(path), stat.st_mtime_ns, stat.st_size, keys)
+
+
+def _remembered(path: str) -> Outcome | None:
+    key = _identity(path)
+    with _LOCK:
+        return _DONE.get(key) if key is not None else None
 
 
 def _sops_env() -> dict[str, str]:

