@@ -143,7 +143,7 @@ def _decrypted(doc: Document, paths: tuple[tuple[str | int, ...], ...], decrypto
         yield doc
         return
     where = source or doc.file
-    if outcome.problem in ("integrity", "corrupt", "failed") or not outcome.problem:
+    if not outcome.environment:  # the file is at fault (a finding), not the machine (exit 2)
         message = outcome.message or "some encrypted values are not in the file sops decrypted"
         anchor = (KEY, "mac") if outcome.problem == "integrity" else paths[0] if paths else (KEY,)
         yield doc.place(Finding(rule=RULE, message=f"{where} is SOPS-encrypted and {message}", path=anchor,
