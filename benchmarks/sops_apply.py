@@ -104,6 +104,7 @@ def main() -> None:
                 finally:
                     fake.stop()
             os.environ["SOPS_AGE_KEY_FILE"] = str(key)
+            sops_decrypt._DONE.clear()  # each run decrypts afresh, as a new kubepush process does
             started, cpu0 = time.perf_counter(), time.process_time()
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             sops_decrypt.Decryptor(required=True).prefetch(str(f) for f in files)
