@@ -194,6 +194,16 @@ def _fast(text: str) -> Any:
     return value
 
 
+def _starts_scalar(text: str, at: int) -> bool:
+    """Whether a scalar may start at ``at`` (after an optional sign): ``-012`` and ``[+0b1]`` do,
+    the ``01`` of ``web-01`` does not - a sign inside a word is no sign."""
+    before = text[at - 1] if at else "\n"
+    if before in "+-":
+        before = text[at - 2] if at > 1 else "\n"
+        return before in _SCALAR_START and before not in "+-"
+    return before in _SCALAR_START
+
+
 def _risky(text: str) -> bool:
     """True when the text holds a spelling yaml-rs may read unlike libyaml (see the patterns)."""
     if "<<" in text or "\t" in text or text[:1] in ("&", "*", "!", ":", "?", "_", "0"):
@@ -201,7 +211,7 @@ def _risky(text: str) -> bool:
     for needle, risk in _SCALAR_START_RISKS:
         if needle in text:
             for match in risk.finditer(text):
-                if text[match.start() - 1] in _SCALAR_START:
+                if _starts_scalar(text, match.start()):
                     return True
     return any(risk.search(text) for risk in _TEXT_RISKS)
 

@@ -26,6 +26,15 @@ def test_block_scalar_with_marker_like_content_is_not_split() -> None:
     assert [fastyaml.parse(d) for d in fastyaml.split_documents(text)] == [{"a": "---\ntext\n", "b": 1}]
 
 
+def test_a_zero_padded_number_inside_a_name_takes_the_fast_path_and_a_signed_octal_does_not() -> None:
+    """``web-01`` is a string to every YAML parser; ``-012`` is YAML 1.1's octal -10, yaml-rs' -12."""
+    fast = "metadata:\n  name: web-01\n  labels: {tier: db-007, m: x-00}\n"
+    assert fastyaml._fast(fast) == {"metadata": {"name": "web-01", "labels": {"tier": "db-007", "m": "x-00"}}}
+    for risky in ("a: -012\n", "a: +012\n", "a: [-012]\n", "a: {b: -0b1}\n", "a:\n- -012\n"):
+        assert fastyaml._fast(risky) is fastyaml._UNSAFE, risky
+        assert fastyaml.parse(next(fastyaml.split_documents(risky))) == yaml11.parse_document(risky).value
+
+
 TRICKY = st.sampled_from(
     ["yes", "no", "on", "off", "y", "n", "0755", "08", "1_000", "0b11", "0x1F", "~", "null", "true", "1e3",
      ".inf", "2001-12-14", "=", "<<", "1.0", "0.33", "v1.2", "abc", "-1", "+1", "007", "1:20", "0o7"]
