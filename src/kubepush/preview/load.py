@@ -5,8 +5,8 @@ plain YAML and SOPS-encrypted documents render here exactly as they are applied:
 a key is at hand (the comparison masks the values, and says which keys changed), else compared as
 written - a re-encrypted Secret is then "changed", without a key or a value shown. Starting
 kustomize costs more than most builds, so the targets that are one kustomization each are built
-in one process (:func:`~kubepush.manifests.sources.load_kustomizations`); when that joint build
-fails - one of them does not build, or two yield the same object - each is built on its own,
+in one process per core (:func:`~kubepush.manifests.sources.load_kustomizations`); when a joint
+build fails - one of them does not build, or two yield the same object - each is built on its own,
 concurrently, which also tells which one failed. The base revision's files live in a worktree:
 ``here`` names them as the repository does, so both sides read the same file names.
 """
@@ -57,13 +57,20 @@ def render(targets: dict[str, list[str]], here: Callable[[str], str] = lambda p:
     decryptor = Decryptor(enabled=True, required=False)  # a fork's pull request has no key: not an error
     decryptor.prefetch(s.path for found_ in found.values() for s in found_ if s.kind == "file")
     joint = [n for n, s in found.items() if len(s) == 1 and s[0].kind == "kustomize"]
+    cores = os.cpu_count() or 2
     loaded: dict[str, list[Document | Finding]] = {}
-    if len(joint) > 1:
-        together = sources.load_kustomizations([found[n][0].path for n in joint], decryptor)
-        if together is not None:
-            loaded = {n: together[found[n][0].path] for n in joint}
+    if len(joint) > 1:  # one joint build per core: kustomize's own work grows faster than its object count
+        groups = [joint[i::cores] for i in range(min(cores, len(joint) // 2))]
+
+        def together(group: list[str]) -> dict[str, list[Document | Finding]]:
+            built = sources.load_kustomizations([found[n][0].path for n in group], decryptor)
+            return {} if built is None else {n: built[found[n][0].path] for n in group}
+
+        with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+            for built in pool.map(together, groups):
+                loaded.update(built)
     rest = [n for n in found if n not in loaded]
-    with ThreadPoolExecutor(max_workers=max(1, min(len(rest), os.cpu_count() or 2))) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, min(len(rest), cores))) as pool:
         for name, docs in zip(rest, pool.map(lambda n: _load_all(found[n], decryptor), rest), strict=True):
             loaded[name] = docs
     for name in found:
