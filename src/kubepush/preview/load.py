@@ -60,7 +60,8 @@ def render(targets: dict[str, list[str]], here: Callable[[str], str] = lambda p:
     cores = os.cpu_count() or 2
     loaded: dict[str, list[Document | Finding]] = {}
     if len(joint) > 1:  # one joint build per core: kustomize's own work grows faster than its object count
-        groups = [joint[i::cores] for i in range(min(cores, len(joint) // 2))]
+        count = min(cores, len(joint) // 2)
+        groups = [joint[i::count] for i in range(count)]
 
         def together(group: list[str]) -> dict[str, list[Document | Finding]]:
             built = sources.load_kustomizations([found[n][0].path for n in group], decryptor)
