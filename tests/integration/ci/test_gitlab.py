@@ -433,6 +433,17 @@ def test_example_pipeline_runs_the_right_jobs_for_each_event_and_validates(tmp_p
     report = json.loads(artifact(project, "kubepush-validate", "validate.json").read_text())
     assert report["summary"]["errors"] == 0 and report["summary"]["resources"] >= 10  # both overlays and the CRD
 
+    # the merge request's diff is the rendered one: no KUBECONFIG in this pipeline at all
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True,
+                          check=True).stdout.strip()
+    proc = gitlab_ci_local(project, "kubepush-diff", variables={**events["merge request"][0],
+                                                                "CI_MERGE_REQUEST_DIFF_BASE_SHA": head})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads(artifact(project, "kubepush-diff", "diff.json").read_text())
+    assert {t["target"]: t["status"] for t in report["previews"]} == {"staging": "unaffected",
+                                                                      "production": "unaffected"}
+    assert 'data-target="staging"' in artifact(project, "kubepush-diff", "diff.html").read_text()
+
 
 def kubeconfig_for(path: Path, **clusters: Any) -> Path:
     """One kubeconfig whose contexts (the targets' in kubepush.yaml) are different fake clusters."""
