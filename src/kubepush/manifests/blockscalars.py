@@ -23,7 +23,7 @@ the caller keeps its verdict on the whole text.
 
 from __future__ import annotations
 
-import re
+from kubepush import lazy_re
 
 _KEY = r"""(?:[A-Za-z0-9_./][A-Za-z0-9_./-]*|"[^"\\\n]*"|'[^'\n]*')"""
 _QUOTED = r"""(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*')"""
@@ -37,18 +37,18 @@ _VALUE = rf"(?:{_QUOTED}{_END}|{_FLOW}{_END}|{_HEADER}{_END}|#[^\n]*|{_PLAIN}|\r
 _DASH = r"-(?=[ \r\n]|$)[ ]*"
 _KEY_COLON = rf"{_KEY} *:(?=[ \r\n]|$)[ ]*"
 #: One entry line: dashes and/or a key, then a value that ends on the line.
-_ENTRY = re.compile(rf"(?P<lead> *(?:{_DASH})*)(?P<key>{_KEY_COLON})?(?P<value>{_VALUE})")
+_ENTRY = lazy_re.compile(rf"(?P<lead> *(?:{_DASH})*)(?P<key>{_KEY_COLON})?(?P<value>{_VALUE})")
 #: A header's indicator (searched from its literal space: fast), and what may come before it on its line.
-_INDICATOR = re.compile(rf" {_HEADER}{_END}\n")
-_HEADER_PREFIX = re.compile(rf"( *)((?:-[ ]+)*)({_KEY} *: +)?")
+_INDICATOR = lazy_re.compile(rf" {_HEADER}{_END}\n")
+_HEADER_PREFIX = lazy_re.compile(rf"( *)((?:-[ ]+)*)({_KEY} *: +)?")
 #: A body: leading blank lines, the first content line (its spaces are the indentation), then lines
 #: indented at least as much, or blank (spaces only: a tab before the indentation is libyaml's error).
-_BODY = re.compile(r"((?: *\r?\n)*)( +)(?=[^ \t\r\n])[^\n]*\n(?:(?:\2[^\n]*| *\r?)\n)*")
+_BODY = lazy_re.compile(r"((?: *\r?\n)*)( +)(?=[^ \t\r\n])[^\n]*\n(?:(?:\2[^\n]*| *\r?)\n)*")
 #: A line that is neither blank, a comment, a document start, a dash nor a key: a value continued
 #: from above, a complex key, a flow collection's next line. Searched from the newline before it.
-_BARE = re.compile(rf"\n *(?!-[ \r\n]|#|{_KEY} *:[ \r\n]|---[ \r\n]|\r?\n)[^ \n]")
+_BARE = lazy_re.compile(rf"\n *(?!-[ \r\n]|#|{_KEY} *:[ \r\n]|---[ \r\n]|\r?\n)[^ \n]")
 #: Where a quoted scalar or a flow collection may begin: its line must end it.
-_OPENERS = re.compile(r"""["'\[{]""")
+_OPENERS = lazy_re.compile(r"""["'\[{]""")
 
 
 def structure(text: str) -> str | None:

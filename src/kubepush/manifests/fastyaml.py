@@ -20,12 +20,13 @@ from typing import Any
 import orjson
 import yaml_rs
 
+from kubepush import lazy_re
 from kubepush.manifests import blockscalars
 from kubepush.manifests.errors import YAMLError
 from kubepush.manifests.nesting import MAX_NESTING, too_deep
 
 # A document marker: '---' or '...' at column 0 followed by blank/end of line.
-_MARKER = re.compile(r"^(---|\.\.\.)(?=[ \t\r\n]|$)", re.M)
+_MARKER = lazy_re.compile(r"^(---|\.\.\.)(?=[ \t\r\n]|$)", re.M)
 
 # Text that yaml-rs (YAML 1.2) reads differently from libyaml, searched for before
 # parsing. One pattern per risk: a pattern that starts with a literal character is
@@ -41,11 +42,11 @@ _MARKER = re.compile(r"^(---|\.\.\.)(?=[ \t\r\n]|$)", re.M)
 #: (a character the pattern needs, the pattern): the C-speed ``in`` test skips most searches,
 #: and each pattern starts with a literal so that the search itself is fast too.
 _SCALAR_START_RISKS = (
-    ("0", re.compile(r"0[0-9bB_]")),
-    ("_", re.compile(r"_[0-9._]")),
-    ("&", re.compile(r"&(?![&*]?(?:[ \r\n]|$))")),
-    ("*", re.compile(r"\*(?![&*]?(?:[ \r\n]|$))")),
-    ("!", re.compile(r"!")),
+    ("0", lazy_re.compile(r"0[0-9bB_]")),
+    ("_", lazy_re.compile(r"_[0-9._]")),
+    ("&", lazy_re.compile(r"&(?![&*]?(?:[ \r\n]|$))")),
+    ("*", lazy_re.compile(r"\*(?![&*]?(?:[ \r\n]|$))")),
+    ("!", lazy_re.compile(r"!")),
 )
 _SCALAR_START = frozenset(" \t:[{,+-\n")
 # Anywhere: a line starting with ':' or '?' and a colon right before a flow indicator
@@ -53,13 +54,13 @@ _SCALAR_START = frozenset(" \t:[{,+-\n")
 # characters libyaml's reader refuses (YAML 1.1 c-printable) and a carriage return
 # that is not part of CRLF (the two break such lines differently).
 _TEXT_RISKS = (
-    re.compile(r"\.[iInN][nNaA][fFnN]"),  # yaml-rs reads .iNf/.NAn as floats, YAML 1.1 only 3 spellings each
-    re.compile(r"\n *[:?]"),
-    re.compile(r":[,?\[\]{}]"),
+    lazy_re.compile(r"\.[iInN][nNaA][fFnN]"),  # yaml-rs reads .iNf/.NAn as floats, YAML 1.1 only 3 spellings each
+    lazy_re.compile(r"\n *[:?]"),
+    lazy_re.compile(r":[,?\[\]{}]"),
 )
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_NON_ASCII_RISK = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_LONE_CR = re.compile("\r(?!\n)")
+_CONTROL = lazy_re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_NON_ASCII_RISK = lazy_re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_LONE_CR = lazy_re.compile("\r(?!\n)")
 # Checked on the compact JSON of yaml-rs's result:
 # - YAML 1.1 booleans that YAML 1.2 reads as strings, as whole JSON strings (quoted
 #   "yes" in YAML matches too: harmless, it only sends the document to the exact path);
@@ -70,20 +71,20 @@ _LONE_CR = re.compile("\r(?!\n)")
 #   ``{a\n\nb: c}``) that libyaml refuses (Kubernetes keys never hold either);
 # - a string that is one newline: an empty block scalar ending a document, "" to libyaml.
 _VALUE_RISKS = (
-    re.compile(rb'"(?:[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF)"'),
-    re.compile(rb'"(?<=[\[{,:]")[|>:?]'),  # literal first (fast), the preceding character checked behind
-    re.compile(rb'"\\n"'),
+    lazy_re.compile(rb'"(?:[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF)"'),
+    lazy_re.compile(rb'"(?<=[\[{,:]")[|>:?]'),  # literal first (fast), the preceding character checked behind
+    lazy_re.compile(rb'"(?<=[\[{,:]")\\n"'),  # a whole string, not an escaped quote ending one (``exec "$@"``)
 )
 # (or a newline: a blank line inside the key folds to "\n", not a space)
-_SPACED_KEY = re.compile(rb'[{,]"(?:[^" \\]|\\[^n])*(?: |\\n)(?:[^"\\]|\\.)*":')
+_SPACED_KEY = lazy_re.compile(rb'[{,]"(?:[^" \\]|\\[^n])*(?: |\\n)(?:[^"\\]|\\.)*":')
 # A key can only span lines inside a flow collection that spans lines: an opener not
 # closed on its line, or an inner collection followed by more of its parent (a ',' or
 # ':' after it, or a ',' at the start of the next line). Only then is the (slower)
 # spaced-key search needed.
 _FLOW_ACROSS_LINES = (
-    re.compile(r"\{[^}\n]*\n"),
-    re.compile(r"\[[^\]\n]*\n"),
-    re.compile(r"[}\]][ \t]*(?:[,:]|\n[ \t]*,)"),
+    lazy_re.compile(r"\{[^}\n]*\n"),
+    lazy_re.compile(r"\[[^\]\n]*\n"),
+    lazy_re.compile(r"[}\]][ \t]*(?:[,:]|\n[ \t]*,)"),
 )
 
 
@@ -128,7 +129,7 @@ def split_documents(text: str, line_base: int = 0) -> Iterator[RawDocument]:
         yield RawDocument(chunk, start_line, index)
 
 
-_CONTENT = re.compile(r"^(?![ \t]*(?:#|---[ \t]*(?:#.*)?$|$)).", re.M)
+_CONTENT = lazy_re.compile(r"^(?![ \t]*(?:#|---[ \t]*(?:#.*)?$|$)).", re.M)
 
 
 def _has_content(chunk: str) -> bool:

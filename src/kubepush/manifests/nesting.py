@@ -9,11 +9,12 @@ message. Real manifests nest a few dozen levels, so anything past
 
 from __future__ import annotations
 
-import re
+from kubepush import lazy_re
 
 MAX_NESTING = 256
-_DEEP_TEXT = re.compile(r"[\[{](?:[^\[\]{}]{0,64}[\[{]){%d}|(?:-[ \t]+){%d}" % (MAX_NESTING, MAX_NESTING))  # noqa: UP031 - braces of the pattern itself
-_DEEP_BYTES = re.compile(_DEEP_TEXT.pattern.encode())
+_DEEP = r"[\[{](?:[^\[\]{}]{0,64}[\[{]){%d}|(?:-[ \t]+){%d}" % (MAX_NESTING, MAX_NESTING)  # noqa: UP031 - braces of the pattern itself
+_DEEP_TEXT = lazy_re.compile(_DEEP)
+_DEEP_BYTES = lazy_re.compile(_DEEP.encode())
 
 
 def too_deep(data: str | bytes) -> bool:

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 from kubepush.errors import UsageError
@@ -63,6 +61,8 @@ def kustomize(directory: Path) -> tuple[str, Path]:
     relative to the wrapper, so its (by then removed) directory is returned to
     resolve them with :func:`origin_file`.
     """
+    import tempfile  # here and in _run: validating plain files never starts a renderer
+
     command = _kustomize_command()
     with tempfile.TemporaryDirectory(prefix="kubepush-kustomize-") as tmp:
         target = os.path.relpath(directory.resolve(), tmp)
@@ -84,6 +84,8 @@ def kustomize_many(directories: list[Path]) -> tuple[str, Path]:
     build (:class:`RenderFailed`, as does any one directory failing): the caller then builds them
     one by one, which also tells which directory failed.
     """
+    import tempfile
+
     command = _kustomize_command()
     with tempfile.TemporaryDirectory(prefix="kubepush-kustomize-") as tmp:
         parts = []
@@ -113,6 +115,8 @@ def helm_template(chart: Path, values: list[Path] | None = None, release: str = 
 
 
 def _run(command: list[str], what: str) -> str:
+    import subprocess
+
     try:
         proc = subprocess.run(
             command, capture_output=True, text=True, timeout=RENDER_TIMEOUT_S, check=False

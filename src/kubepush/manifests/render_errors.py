@@ -25,6 +25,7 @@ import os
 import re
 from pathlib import Path
 
+from kubepush import lazy_re
 from kubepush.errors import UsageError
 from kubepush.manifests import kustomization
 from kubepush.manifests.documents import Document, parse_text, yaml_error_finding
@@ -36,31 +37,31 @@ RULE = "render-error"
 # klog's text format (k8s.io/klog/v2): `Lmmdd hh:mm:ss.uuuuuu threadid file:line] msg key=value`.
 # A value is Go-quoted, or - when it has several lines - written as `<`, tab-indented lines, ` >`
 # (https://www.kubernetes.dev/blog/2022/05/25/contextual-logging/, "klog enhancements").
-_KLOG_HEADER = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ [^\]\s]+\] ", re.M)
-_KLOG_ERR = re.compile(r'^[IWEF]\d{4} [^\]\n]+\] "command failed" err=(?:"(?P<quoted>(?:[^"\\\n]|\\.)*)"'
+_KLOG_HEADER = lazy_re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ [^\]\s]+\] ", re.M)
+_KLOG_ERR = lazy_re.compile(r'^[IWEF]\d{4} [^\]\n]+\] "command failed" err=(?:"(?P<quoted>(?:[^"\\\n]|\\.)*)"'
                        r"|<\n(?P<block>.*?)\n >)", re.M | re.S)
-_GO_ESCAPE = re.compile(r'\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[abfnrtv"\\\'])')
+_GO_ESCAPE = lazy_re.compile(r'\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[abfnrtv"\\\'])')
 _GO_SIMPLE = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
 
 # What each kustomization level (our wrapper's, then each base's) adds in front of the real
 # error: kustomize first tries a resource as a file, then as a directory, and reports both.
-_LAYER = re.compile(r"^accumulating resources: accumulation err='accumulating resources from '[^']*': "
+_LAYER = lazy_re.compile(r"^accumulating resources: accumulation err='accumulating resources from '[^']*': "
                       r"'[^']*' must resolve to a file': (?:recursed accumulation of path '[^']*': "
                       r"|couldn't make target for path '[^']*': )?")
 
 # Reasons that name a path kustomize could not use, and the short form we report them in.
 _UNUSABLE_PATH = (
-    (re.compile(r"lstat (?P<path>/[^:']+): (?P<why>[^'\":]+)"), "{path}: {why}",
+    (lazy_re.compile(r"lstat (?P<path>/[^:']+): (?P<why>[^'\":]+)"), "{path}: {why}",
      "create it, or correct or remove this entry"),
-    (re.compile(r"unable to find one of '[^']+', '[^']+' or '[^']+' in directory '(?P<path>[^']+)'"),
+    (lazy_re.compile(r"unable to find one of '[^']+', '[^']+' or '[^']+' in directory '(?P<path>[^']+)'"),
      "{path} has no kustomization.yaml", "a directory listed here must be a kustomization: add one, "
                                          "or list the directory's files instead"),
-    (re.compile(r"security; file '(?P<path>[^']+)' is not in or below '(?P<root>[^']+)'"),
+    (lazy_re.compile(r"security; file '(?P<path>[^']+)' is not in or below '(?P<root>[^']+)'"),
      "{path} is outside {root} (kustomize loads files only in or below the kustomization's directory)",
      "reference a kustomization directory that contains the file instead"),
 )
-_FIELD = re.compile(r'unknown field "(?P<key>[^"]+)"|Go struct field Kustomization\.(?P<typed>\w+) ')
-_YAMLISH = re.compile(r"\byaml: |unmarshal errors|mapping key|did not find expected|found character")
+_FIELD = lazy_re.compile(r'unknown field "(?P<key>[^"]+)"|Go struct field Kustomization\.(?P<typed>\w+) ')
+_YAMLISH = lazy_re.compile(r"\byaml: |unmarshal errors|mapping key|did not find expected|found character")
 #: reference fields whose files are YAML kubepush can read (generator files are arbitrary data)
 _MANIFEST_FIELDS = frozenset({"resources", "bases", "crds", "patches", "patchesStrategicMerge", "patchesJson6902",
                               "replacements", "configurations", "generators", "transformers", "validators"})
@@ -169,9 +170,9 @@ def _kustomization_file(directory: Path) -> str:
     return os.path.relpath(file) if file else str(directory)
 
 
-_HELM_TEMPLATE = re.compile(r"(?:template: |error at \(|parse error in \"|YAML parse error on )"
+_HELM_TEMPLATE = lazy_re.compile(r"(?:template: |error at \(|parse error in \"|YAML parse error on )"
                             r"(?P<file>[^\s:()\"]+)(?::(?P<line>\d+))?(?::(?P<column>\d+))?")
-_HELM_CHART_FILE = re.compile(r"\b(Chart\.yaml|values\.yaml|Chart\.lock|requirements\.yaml)\b")
+_HELM_CHART_FILE = lazy_re.compile(r"\b(Chart\.yaml|values\.yaml|Chart\.lock|requirements\.yaml)\b")
 
 
 def helm_failure(chart: Path, stderr: str) -> list[Finding]:

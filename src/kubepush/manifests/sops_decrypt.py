@@ -11,18 +11,17 @@ known phrases are classified (sops' stderr can quote the document).
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import threading
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from kubepush import lazy_re
 from kubepush.errors import UsageError
 from kubepush.manifests.documents import Document, parse_text
 from kubepush.manifests.sops_format import mentions_sops, recipients
@@ -93,7 +92,7 @@ def hopeless(block: dict[str, Any]) -> bool:
     return bool(names) and all(n.startswith("age") for n in names) and not (_age_key_given() or _ssh_key_given())
 
 
-_PLAIN_WORDS = re.compile(r"[A-Za-z][A-Za-z0-9 ]{0,60}")
+_PLAIN_WORDS = lazy_re.compile(r"[A-Za-z][A-Za-z0-9 ]{0,60}")
 
 
 def sanitised(line: str) -> str:
@@ -129,6 +128,8 @@ class Decryptor:
             return
         todo = [p for p in dict.fromkeys(paths) if _remembered(p) is None and _file_mentions_sops(p)]
         if len(todo) > 1:
+            from concurrent.futures import ThreadPoolExecutor  # lazy: most runs decrypt nothing
+
             with ThreadPoolExecutor(max_workers=min(self.concurrency, len(todo))) as pool:
                 list(pool.map(self.file, todo))
 

@@ -7,15 +7,15 @@ A SOPS document carries a top-level ``sops:`` mapping (the data key for each rec
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
+from kubepush import lazy_re
 from kubepush.model import Finding
 
 #: The metadata key and the value syntax of sops' YAML/JSON stores (getsops/sops stores/stores.go, aes/cipher.go).
 KEY = "sops"
-ENCRYPTED = re.compile(r"ENC\[AES256_GCM,data:[A-Za-z0-9+/=]*,iv:[A-Za-z0-9+/=]+,tag:[A-Za-z0-9+/=]+,"
+ENCRYPTED = lazy_re.compile(r"ENC\[AES256_GCM,data:[A-Za-z0-9+/=]*,iv:[A-Za-z0-9+/=]+,tag:[A-Za-z0-9+/=]+,"
                        r"type:(str|int|float|bool|bytes|comment)\]")
 #: Where a sops block lists recipients: one list per key type, or key_groups of them.
 RECIPIENTS = ("age", "pgp", "kms", "gcp_kms", "azure_kv", "hc_vault")

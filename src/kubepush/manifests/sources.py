@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kubepush import lazy_re
 from kubepush.errors import UsageError
 from kubepush.manifests import render, render_errors, walk
 from kubepush.manifests.documents import Document, parse_text, yaml_error_finding
@@ -82,7 +83,7 @@ def discover(paths: list[str], *, render_dirs: bool = True) -> Iterator[Source]:
             )
 
 
-_MARKER_BYTES = re.compile(rb"^---(?=[ \t\r\n]|$)", re.M)
+_MARKER_BYTES = lazy_re.compile(rb"^---(?=[ \t\r\n]|$)", re.M)
 
 
 def split_large(source: Source, part_size: int) -> list[Source]:

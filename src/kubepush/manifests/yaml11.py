@@ -17,7 +17,6 @@ node tree so that a JSON path can be mapped back to file:line:column.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -25,6 +24,7 @@ import yaml
 from yaml._yaml import CParser  # libyaml's parser (what yaml.cyaml re-exports)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from kubepush import lazy_re
 from kubepush.manifests.errors import YAMLError as YAMLError  # part of this module's interface
 from kubepush.manifests.nesting import MAX_NESTING, too_deep
 
@@ -40,7 +40,7 @@ _BOOL = {
     **dict.fromkeys(("n", "N", "no", "No", "NO", "off", "Off", "OFF", "false", "False", "FALSE"), False),
 }
 _NULL = frozenset(("", "~", "null", "Null", "NULL"))
-_FLOAT_RE = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+_FLOAT_RE = lazy_re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
 _SPECIAL_FLOATS = {
     **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), math.inf),
     **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), -math.inf),
@@ -48,7 +48,7 @@ _SPECIAL_FLOATS = {
 }
 #: Explicit tags whose value must resolve to that type (``!!int abc`` is an error in go-yaml).
 _TYPED = {"tag:yaml.org,2002:int": int, "tag:yaml.org,2002:float": float, "tag:yaml.org,2002:bool": bool}
-_GO_INT_RE = re.compile(
+_GO_INT_RE = lazy_re.compile(
     r"^[-+]?(?:0[bB][01]+|0[oO][0-7]+|0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$"
 )
 
@@ -279,7 +279,7 @@ def _compose(text: str) -> Node | None:
         loader.dispose()
 
 
-_UNTERMINATED = re.compile(r"found unexpected end of stream|while scanning a quoted scalar")
+_UNTERMINATED = lazy_re.compile(r"found unexpected end of stream|while scanning a quoted scalar")
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError, mark: Any, text: str, line_offset: int) -> YAMLError:

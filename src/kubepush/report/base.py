@@ -20,12 +20,11 @@ findings, not to the size of the repository.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 from abc import ABC, abstractmethod
 from typing import TextIO
 
+from kubepush import lazy_re
 from kubepush.model import Finding, ObjectRef, Result, Severity
 
 #: Where users read about kubepush and its rules (SARIF ``informationUri``/``helpUri``).
@@ -109,7 +108,7 @@ class BufferingReporter(Reporter):
         )
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = lazy_re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def printable(text: str) -> str:
@@ -157,4 +156,6 @@ def fingerprint(finding: Finding, file: str) -> str:
     obj = finding.object
     who = f"{obj.api_version} {obj}" if obj.kind or obj.name else f"doc {finding.document}"
     key = "\0".join((finding.rule, file, who, finding.json_path, finding.message))
+    import hashlib  # lazy: only the formats that fingerprint findings need it
+
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()

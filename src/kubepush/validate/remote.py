@@ -16,18 +16,18 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from kubepush import lazy_re
 from kubepush.atomic import write_atomic
 from kubepush.errors import UsageError
 from kubepush.validate.schemas import CompiledSchema, compile_schema
 
-_VARIABLE = re.compile(r"{{\s*\.(\w+)\s*}}")
+_VARIABLE = lazy_re.compile(r"{{\s*\.(\w+)\s*}}")
 _DEFAULT_LAYOUT = ("/{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}"
                    "/{{ .ResourceKind }}{{ .KindSuffix }}.json")
 _KNOWN = {"NormalizedKubernetesVersion", "StrictSuffix", "ResourceKind", "KindSuffix", "ResourceAPIVersion", "Group",

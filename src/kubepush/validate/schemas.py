@@ -10,7 +10,6 @@ it reaches, then compiled with ``jsonschema-rs`` and cached per process.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -18,10 +17,11 @@ from typing import Any
 
 import orjson
 
+from kubepush import lazy_re
 from kubepush.errors import UsageError
 
-_REF = re.compile(rb'"\$ref":"#/\$defs/([^"]+)"')
-_VERSION_DIR = re.compile(r"^v(\d+)\.(\d+)\.(\d+)-local$")
+_REF = lazy_re.compile(rb'"\$ref":"#/\$defs/([^"]+)"')
+_VERSION_DIR = lazy_re.compile(r"^v(\d+)\.(\d+)\.(\d+)-local$")
 
 
 @cache

@@ -62,3 +62,11 @@ def test_bodies_end_at_the_first_less_indented_line() -> None:
     cut = blockscalars.structure(text)
     assert cut == "a:\n- name: x\n  s: >\n  t: !tag v\n- |\n- y\n"  # the tag on t is structure: still searched
     assert fastyaml._fast(text) is fastyaml._UNSAFE
+
+
+def test_a_script_ending_in_a_quote_is_not_mistaken_for_an_empty_block_scalar() -> None:
+    """The value check for a string that is one newline once matched the end of ``exec "$@"\\n``."""
+    text = 'kind: ConfigMap\ndata:\n  run.sh: |\n    #!/bin/sh\n    exec "$@"\n'
+    assert fastyaml._fast(text) == yaml11.parse_document(text).value == {
+        "kind": "ConfigMap", "data": {"run.sh": '#!/bin/sh\nexec "$@"\n'}}
+    assert fastyaml._fast("kind: x\nempty: |\n") is fastyaml._UNSAFE  # the one newline yaml-rs keeps, libyaml not

@@ -13,14 +13,16 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from kubepush import lazy_re
+
 from .base import Emitter, Path, memoize
 
 _LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_DNS1123_LABEL = re.compile(_LABEL)
-_DNS1123_SUBDOMAIN = re.compile(rf"{_LABEL}(\.{_LABEL})*")
-_DNS1035_LABEL = re.compile("[a-z]([-a-z0-9]*[a-z0-9])?")
-_QUALIFIED_NAME = re.compile("([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
-_LABEL_VALUE = re.compile("(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+_DNS1123_LABEL = lazy_re.compile(_LABEL)
+_DNS1123_SUBDOMAIN = lazy_re.compile(rf"{_LABEL}(\.{_LABEL})*")
+_DNS1035_LABEL = lazy_re.compile("[a-z]([-a-z0-9]*[a-z0-9])?")
+_QUALIFIED_NAME = lazy_re.compile("([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
+_LABEL_VALUE = lazy_re.compile("(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
 
 MSG_DNS1123_LABEL = (
     "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "

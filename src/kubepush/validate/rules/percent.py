@@ -7,12 +7,13 @@ the API server rejects it, as it rejects a percentage over 100% where one is a s
 
 from __future__ import annotations
 
-import re
 from typing import Any
+
+from kubepush import lazy_re
 
 from .base import Emitter, Path
 
-_PERCENT = re.compile(r"[0-9]+%")
+_PERCENT = lazy_re.compile(r"[0-9]+%")
 PERCENT_MSG = "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%')"
 
 

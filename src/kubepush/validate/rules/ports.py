@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
+
+from kubepush import lazy_re
 
 from .base import Emitter, Path, memoize
 
-_PORT_NAME_CHARS = re.compile("[-a-z0-9]+")
-_HAS_LETTER = re.compile("[a-z]")
+_PORT_NAME_CHARS = lazy_re.compile("[-a-z0-9]+")
+_HAS_LETTER = lazy_re.compile("[a-z]")
 RANGE_MSG = "must be between 1 and 65535, inclusive"
 
 
