@@ -6,7 +6,6 @@ section; bump itself never reads kubepush.yaml, so an importable caller passes e
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,13 +56,7 @@ class Options:
     #: every target of kubepush.yaml, paths resolved; ``targets`` names the ones bumped
     config_targets: tuple[configuration.Target, ...] = ()
     registry_auth: tuple[str, ...] = ()
+    #: the CI run that triggered the bump, for the PR body (:func:`kubepush.provenance.run_url`)
     pipeline_url: str = ""
     attempts: int = 3
 
-
-def pipeline_url(env: dict[str, str] | os._Environ[str] = os.environ) -> str:
-    """The CI run that triggered the bump, for the PR body (GitHub, GitLab, Jenkins)."""
-    if env.get("GITHUB_RUN_ID") and env.get("GITHUB_REPOSITORY"):
-        server = env.get("GITHUB_SERVER_URL", "https://github.com")
-        return f"{server}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
-    return env.get("CI_PIPELINE_URL") or env.get("BUILD_URL") or ""

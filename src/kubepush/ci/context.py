@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubepush.errors import UsageError
+from kubepush.provenance import run_url
 
 
 @dataclass(frozen=True)
@@ -42,19 +43,18 @@ def detect(env: Mapping[str, str] | None = None) -> CIContext:
     if env.get("GITHUB_ACTIONS") == "true" or env.get("GITHUB_EVENT_PATH"):
         server = env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
         repo = env.get("GITHUB_REPOSITORY", "")
-        run = f"{server}/{repo}/actions/runs/{env['GITHUB_RUN_ID']}" if repo and env.get("GITHUB_RUN_ID") else ""
         event = _github_event(env.get("GITHUB_EVENT_PATH", ""))
         base = _github_base(event) or (f"origin/{env['GITHUB_BASE_REF']}" if env.get("GITHUB_BASE_REF") else "")
         return CIContext(_github_pr(event), f"{server}/{repo}" if repo else "", "github",
-                         env.get("GITHUB_API_URL", ""), run, base)
+                         env.get("GITHUB_API_URL", ""), run_url(env), base)
     if env.get("GITLAB_CI") or env.get("CI_MERGE_REQUEST_IID"):
         return CIContext(_number(env.get("CI_MERGE_REQUEST_IID", ""), "CI_MERGE_REQUEST_IID"),
                          env.get("CI_PROJECT_URL", ""), "gitlab", env.get("CI_API_V4_URL", ""),
-                         env.get("CI_JOB_URL") or env.get("CI_PIPELINE_URL", ""),
+                         run_url(env),
                          env.get("CI_MERGE_REQUEST_DIFF_BASE_SHA", ""))
     if env.get("JENKINS_URL") or env.get("CHANGE_ID"):
         return CIContext(_number(env.get("CHANGE_ID", ""), "CHANGE_ID"), env.get("GIT_URL", ""), None, "",
-                         env.get("BUILD_URL", ""),
+                         run_url(env),
                          f"origin/{env['CHANGE_TARGET']}" if env.get("CHANGE_TARGET") else "")
     return CIContext()
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from kubepush import config as configuration
+from kubepush import provenance
 
 if TYPE_CHECKING:
     from kubepush.bump.options import Options as BumpOptions
@@ -160,6 +161,8 @@ def apply(args: argparse.Namespace, cfg: configuration.Config) -> Any:
         take_over=args.take_over,
         adopt_inventory=args.adopt_inventory,
         ignore=ignore_rules(args, cfg),
+        run_url=provenance.run_url(),
+        actor=provenance.actor(),
     )
 
 
@@ -197,13 +200,12 @@ def bump(args: argparse.Namespace, cfg: configuration.Config) -> BumpOptions:
         insecure_registries=(*args.insecure_registry, *file.insecure_registries),
         policies=file.policies, values_paths=file.values_paths, config_targets=cfg.targets,
         registry_auth=(*args.registry_auth, *os.environ.get("KUBEPUSH_REGISTRY_AUTH", "").split()),
-        pipeline_url=bumping.pipeline_url(),
+        pipeline_url=provenance.run_url(),
     )
 
 
 def revert(args: argparse.Namespace, cfg: configuration.Config, commit: str, reason: str) -> RevertOptions:
     """``kubepush revert``'s complete options (kubepush.yaml's ``bump:`` supplies what both share)."""
-    from kubepush.bump.options import pipeline_url
     from kubepush.revert import run as reverting
 
     file = section(cfg, BumpSection)
@@ -211,7 +213,7 @@ def revert(args: argparse.Namespace, cfg: configuration.Config, commit: str, rea
         commit=commit, reason=reason, checkout=args.checkout, repo=args.repo, base=args.base or file.base,
         no_pr=args.no_pr, **_commit(args, file), labels=tuple(args.label), reviewers=tuple(args.reviewer),
         assignees=tuple(args.assignee), draft=bool(args.draft), auto_merge=bool(args.auto_merge),
-        config_targets=cfg.targets, config_path=cfg.path, pipeline_url=pipeline_url())
+        config_targets=cfg.targets, config_path=cfg.path, pipeline_url=provenance.run_url())
 
 
 def _commit(args: argparse.Namespace, file: BumpSection) -> dict[str, Any]:

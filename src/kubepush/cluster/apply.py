@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from kubepush import model as ch
-from kubepush.cluster import hooks, ownership, rollout, session, wait
+from kubepush.cluster import history, hooks, ownership, rollout, session, wait
 from kubepush.cluster import inventory as inv
 from kubepush.cluster.applier import Applied, Applier, StageLost
 from kubepush.cluster.client import Cluster, ResourceInfo
@@ -70,6 +70,11 @@ class ApplyOptions:
     ignore: tuple[IgnoreRule, ...] = ()
     #: run the hooks (a rollback re-applies an old revision's objects, never its hooks)
     hooks: bool = True
+    #: who applies, for the target's history (:mod:`kubepush.cluster.history`): the CI run and its user
+    run_url: str = ""
+    actor: str = ""
+    #: set on a rollback's own apply: the revision whose failed health it returns from
+    rollback_of: str = ""
 
 
 def unknown_kinds(spec: TargetSpec, items: list[Item], scope: Scope) -> list[Finding]:
@@ -161,6 +166,7 @@ def _apply(spec: TargetSpec, items: list[Item], options: ApplyOptions, progress:
             if exc.status != 404:
                 raise
             held = None  # its namespace does not exist yet: a first apply, nothing to serialize against
+    started = history.now()
     try:
         _apply_stages(spec, prepared, scope, parent, options, progress, cluster, result,
                       parent_live=held.live if held is not None else None)
@@ -170,6 +176,8 @@ def _apply(spec: TargetSpec, items: list[Item], options: ApplyOptions, progress:
             if owner is not None and change.action in (ch.CONFIGURED, ch.UNCHANGED, ch.RECREATED):
                 change.reason = "; ".join(r for r in (f"taken over from {owner.describe()}", change.reason) if r)
                 progress(f"{change.ref} taken over from {owner.describe()}")
+        if parent:
+            _record_history(cluster, spec, parent, options, result, started, progress)
         return result
     finally:
         if held is not None:
@@ -337,6 +345,25 @@ class _Run:
                            self.waiter)
 
 
+def _record_history(cluster: Cluster, spec: TargetSpec, parent: inv.Parent, options: ApplyOptions,
+                    result: TargetResult, started: str, progress: Progress) -> None:
+    """This apply's entry in the target's history; the API server refusing it only warns (what
+    was applied stands), a cluster gone meanwhile is the run's error like any other write."""
+    own = [c for c in result.changes if c.target == spec.name]  # a rollback's changes are its own entry
+    outcome = (history.FAILED if result.error or any(c.action == ch.FAILED for c in own) else
+               history.UNHEALTHY if result.failed or any(c.action == ch.SKIPPED for c in own)  # a gate that held
+               or options.wait and not result.healthy else
+               history.HEALTHY if options.wait else history.APPLIED)
+    entry = history.Entry(options.revision, started, history.now(), outcome, options.run_url, options.actor,
+                          ch.summary(own), options.rollback_of)
+    try:
+        with _phase("recording the apply history"):
+            history.record(cluster, cluster.resource("v1", parent.kind), parent, entry)
+    except ApiError as exc:
+        progress(f"warning: the apply history on {parent.kind}/{parent.namespace}/{parent.name} could not be "
+                 f"recorded: {exc}")
+
+
 def _not_healthy_revision(revision: str, applied: list[Applied]) -> str:
     """Why a revision that applied and waited healthy still must not become the one rollback
     returns to ("" when it may): a dirty working tree is no commit, and an empty set proves nothing.
@@ -368,7 +395,8 @@ def _rollback(cluster: Cluster, spec: TargetSpec, revision: str, options: ApplyO
         progress(result.notes[-1])
         return
     back = TargetResult(spec.name)
-    _apply(replace(spec, prune=False), items, replace(options, revision=revision, rollback=False, hooks=False),
+    _apply(replace(spec, prune=False), items, replace(options, revision=revision, rollback=False, hooks=False,
+                                                      rollback_of=options.revision or "(unknown)"),
            progress, cluster, back, lock=False)  # this run already holds the target
     if back.refused:
         result.notes.append(f"ROLLBACK FAILED: the manifests at {revision} were refused: {back.refused[0].message}")
