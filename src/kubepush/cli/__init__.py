@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "apply": ("kubepush.cli.apply", "server-side apply manifests to clusters in stages, prune, wait for health"),
     "diff": ("kubepush.cli.diff", "preview what apply would change in each cluster (server-side dry run)"),
     "drift": ("kubepush.cli.drift", "compare clusters with Git: drifted fields and who changed them; --heal"),
+    "status": ("kubepush.cli.status", "per target: the revision applied, when and by whom, health, sync, last applies"),
     "bump": ("kubepush.cli.bump", "update image tags in the config repo and open or update a pull request"),
     "revert": ("kubepush.cli.revert", "open a pull request that reverts a commit, or a target's last applied revision"),
     "images": ("kubepush.cli.images", "list every image reference (what bump sees), with file and line"),

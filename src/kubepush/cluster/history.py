@@ -43,7 +43,7 @@ RESULTS = (HEALTHY, APPLIED, FAILED, UNHEALTHY)
 
 def now() -> str:
     """RFC 3339 UTC with milliseconds: entries of one run (an apply and its rollback) still sort."""
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
