@@ -118,9 +118,10 @@ class TargetStatus:
 
     @property
     def ok(self) -> bool:
-        """Healthy, in sync, and the last apply went through."""
-        return (not self.error and not self.problems and self.health == HEALTHY and self.sync == IN_SYNC
-                and self.last_apply in (applies.HEALTHY, applies.APPLIED))
+        """Healthy, in sync, and the last apply went through - and Git declares nothing another
+        inventory holds (not counted for health or sync, but the next apply refuses it)."""
+        return (not self.error and not self.problems and not self.owned_elsewhere and self.health == HEALTHY
+                and self.sync == IN_SYNC and self.last_apply in (applies.HEALTHY, applies.APPLIED))
 
 
 def target_status(spec: TargetSpec, items: list[Item] | None, options: StatusOptions,

@@ -66,6 +66,10 @@ def problems(status: TargetStatus) -> list[str]:
     out += status.problems
     if status.error:
         return out
+    if status.owned_elsewhere:
+        count = len(status.owned_elsewhere)
+        out.append(f"{count} object{'s' if count > 1 else ''} in Git belong{'s' if count == 1 else ''} to another "
+                   "inventory (not counted here; the next apply refuses them unless --take-over)")
     if status.health == st.MISSING:
         out.append("none of its objects is in the cluster")
     last = status.last_apply
