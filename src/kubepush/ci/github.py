@@ -174,18 +174,21 @@ def _report(command: str, argv: list[str], inputs: Inputs, env: dict[str, str],
     sarif = Path(inputs.get("sarif-path") or work / f"kubepush-{command}.sarif").absolute()
     report = work / f"kubepush-{command}.json"
     summary = work / f"kubepush-{command}.md"
-    stdout = "github" if inputs.boolean("annotations", True) else "text"
+    stdout = "github" if inputs.boolean("annotations", True) and spec.writes(command, "github") else "text"
     html = work / f"kubepush-{command}.html"
     reviewer = ["--report", f"html={html}"] if command in results.HTML_COMMANDS else []
-    argv = [*argv[:1], "-o", stdout, "--report", f"sarif={sarif}", "--report", f"json={report}",
-            "--summary-md", str(summary), *reviewer, *argv[1:]]
+    argv = [*argv[:1], "-o", stdout, *spec.report_flags(command, {"sarif": str(sarif), "json": str(report),
+                                                                  "markdown": str(summary)}), *reviewer, *argv[1:]]
     code = kubepush(argv, env).returncode
     outputs: dict[str, object] = {"summary-path": summary if summary.exists() else ""}
     if reviewer:
         outputs["html-path"] = html if html.exists() else ""
     if report.exists():
+        data = json.loads(report.read_text(encoding="utf-8"))
         outputs.update({"report-path": report, "sarif-path": sarif if sarif.exists() else "",
-                        **results.derive(command, json.loads(report.read_text(encoding="utf-8")))})
+                        **results.derive(command, data)})
+        if command == "status":  # small enough to hand over whole, like bump's and revert's result
+            outputs["result"] = data
     return code, summary.read_text(encoding="utf-8") if summary.exists() else "", outputs
 
 

@@ -49,9 +49,9 @@ def run(command: str, reports: Path, env: Mapping[str, str]) -> int:
     if pull_request:  # their result is JSON on stdout, no findings reports
         argv[1:1] = ["-o", "json"]
     else:
-        argv += ["--report", f"junit={reports}/{command}.junit.xml", "--report",
-                 f"codequality={reports}/{command}.codequality.json", "--report", f"json={reports}/{command}.json",
-                 "--summary-md", f"{reports}/{command}.md"]
+        argv += spec.report_flags(command, {"junit": f"{reports}/{command}.junit.xml",
+                                            "codequality": f"{reports}/{command}.codequality.json",
+                                            "json": f"{reports}/{command}.json", "markdown": f"{reports}/{command}.md"})
         if command in results.HTML_COMMANDS:
             argv += ["--report", f"html={reports}/{command}.html"]
     for stale in reports.glob(f"{command}.*"):  # never an earlier run's result

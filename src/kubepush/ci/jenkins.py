@@ -75,8 +75,8 @@ def step_argv(command: str, config: Mapping[str, Any], reports: Path) -> list[st
     elif command == "targets":
         argv += ["--format", "json"]
     else:
-        argv += ["--report", f"junit={reports}/{command}.junit.xml", "--report", f"json={reports}/{command}.json",
-                 "--summary-md", f"{reports}/{command}.md"]
+        argv += spec.report_flags(command, {"junit": f"{reports}/{command}.junit.xml",
+                                            "json": f"{reports}/{command}.json", "markdown": f"{reports}/{command}.md"})
         if command in results.HTML_COMMANDS:
             argv += ["--report", f"html={reports}/{command}.html"]
     return spec.with_positional(argv, positional)

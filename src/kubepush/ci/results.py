@@ -38,6 +38,8 @@ def derive(command: str, data: Any) -> dict[str, object]:
         return {"changed": bool(data.get("changed")), "pr-number": prs[0]["number"] if prs else "",
                 "pr-url": prs[0]["url"] if prs else "", "pr-urls": [p["url"] for p in prs],
                 "branches": [g["branch"] for g in groups], "findings": len(data.get("findings", []))}
+    if command == "status":
+        return _status(data)
     counts = data.get("summary", {})
     rules = [f.get("rule") for f in data.get("findings", [])]
     out: dict[str, object] = {"errors": counts.get("errors", 0), "warnings": counts.get("warnings", 0),
@@ -50,6 +52,16 @@ def derive(command: str, data: Any) -> dict[str, object]:
     if command == "apply":
         out["changed"] = any(rule in model.CHANGES for rule in rules)
     return out
+
+
+def _status(data: Mapping[str, Any]) -> dict[str, object]:
+    """``kubepush status``'s outputs: all well, the targets that are not, and the objects that drifted."""
+    targets = data.get("targets", [])
+    drifted = [o for t in targets for o in (t.get("sync") or {}).get("objects", [])
+               if o.get("action") in model.DRIFT]
+    return {"healthy": bool(targets) and all(t.get("ok") for t in targets),
+            "failing-targets": [t["target"] for t in targets if not t.get("ok")],
+            "drifted": bool(drifted), "drift-count": len(drifted)}
 
 
 def pull_request_lines(command: str, result: Mapping[str, Any], forge_word: str = "pull request #") -> list[str]:

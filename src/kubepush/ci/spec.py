@@ -52,6 +52,23 @@ def flags(command: str) -> tuple[Flag, ...]:
                  for name in spec["commands"][command]["flags"])
 
 
+def writes(command: str, report: str) -> bool:
+    """Whether ``command`` writes the report format ``report`` (``reports`` in spec.json; every
+    format when it lists none): ``status`` writes json and markdown, no annotations, SARIF or JUnit."""
+    formats = load()["commands"][command].get("reports")
+    return formats is None or report in formats
+
+
+def report_flags(command: str, paths: dict[str, str]) -> list[str]:
+    """``--report FORMAT=PATH`` (``--summary-md PATH`` for markdown) for each of ``paths`` that
+    ``command`` writes: what a runner asks for, in its order."""
+    argv: list[str] = []
+    for report, path in paths.items():
+        if writes(command, report):
+            argv += ["--summary-md", path] if report == "markdown" else ["--report", f"{report}={path}"]
+    return argv
+
+
 def camel(name: str) -> str:
     """An input's Jenkins option name: ``fail-on-drift`` -> ``failOnDrift``."""
     head, *rest = name.split("-")

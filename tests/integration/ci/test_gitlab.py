@@ -134,7 +134,7 @@ def test_templates_are_in_sync_with_the_shared_parts_and_pin_this_version() -> N
     assert proc.returncode == 0, proc.stderr
     version = re.search(r'^version = "(.+)"', (REPO / "pyproject.toml").read_text(), re.MULTILINE)[1]
     templates = sorted(GITLAB.glob("templates/*.yml"))
-    assert [t.stem for t in templates] == ["apply", "bump", "diff", "drift", "revert", "validate"]
+    assert [t.stem for t in templates] == ["apply", "bump", "diff", "drift", "revert", "status", "validate"]
     for path in templates:
         header, jobs = yaml.safe_load_all(path.read_text())
         inputs = header["spec"]["inputs"]
@@ -248,17 +248,19 @@ def test_apply_diff_drift_against_a_cluster(tmp_path: Path, kubepush_wheel: Path
             include("diff", rules=always, **common),
             include("apply", environment="staging", timeout="60", **common),
             include("drift", stage="verify", rules=always, **common),
+            include("status", stage="verify", rules=always, **common),
         ],
         **dotenv_printer("after-diff", "kubepush-diff", "KUBEPUSH_DIFF_"),
         **dotenv_printer("after-apply", "kubepush-apply", "KUBEPUSH_APPLY_"),
         **dotenv_printer("after-drift", "kubepush-drift", "KUBEPUSH_DRIFT_"),
+        **dotenv_printer("after-status", "kubepush-status", "KUBEPUSH_STATUS_"),
     }
     project = make_project(tmp_path, ci)
     proc = gitlab_ci_local(project, variables={"KUBECONFIG": fake_kube.kubeconfig_path})
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     assert set(job_results(proc.stdout).values()) == {"PASS"}, out
-    diff, apply, drift = (seen(proc.stdout, f"after-{c}") for c in ("diff", "apply", "drift"))
+    diff, apply, drift, status = (seen(proc.stdout, f"after-{c}") for c in ("diff", "apply", "drift", "status"))
     # before the apply everything would be created: diff reports it, and passes (fail_on_drift: false)
     assert {k: diff[f"KUBEPUSH_DIFF_{k}"] for k in ("EXIT_CODE", "DRIFTED", "DRIFT_COUNT", "CHANGED")} == {
         "EXIT_CODE": "0", "DRIFTED": "true", "DRIFT_COUNT": "5", "CHANGED": "true"}, out  # 5 objects to create
@@ -266,6 +268,11 @@ def test_apply_diff_drift_against_a_cluster(tmp_path: Path, kubepush_wheel: Path
     assert drift == {"KUBEPUSH_DRIFT_EXIT_CODE": "0", "KUBEPUSH_DRIFT_ERRORS": "0", "KUBEPUSH_DRIFT_WARNINGS": "0",
                      "KUBEPUSH_DRIFT_FINDINGS": "0", "KUBEPUSH_DRIFT_DRIFTED": "false",
                      "KUBEPUSH_DRIFT_DRIFT_COUNT": "0"}
+    assert status == {"KUBEPUSH_STATUS_EXIT_CODE": "0", "KUBEPUSH_STATUS_HEALTHY": "true",
+                      "KUBEPUSH_STATUS_FAILING_TARGETS": "", "KUBEPUSH_STATUS_DRIFTED": "false",
+                      "KUBEPUSH_STATUS_DRIFT_COUNT": "0"}, out
+    (target,) = json.loads(artifact(project, "kubepush-status", "status.json").read_text())["targets"]
+    assert target["lastApply"]["result"] == "healthy" and target["lastApply"]["run"].startswith("http")
     live = fake_kube.get("Deployment", "shop", "shop")
     assert live["spec"]["replicas"] == 1 and live["spec"]["template"]["spec"]["containers"][0]["image"] == \
         "ghcr.io/acme/shop:1.4.2"  # the staging overlay, rendered by kustomize in the job
@@ -420,13 +427,14 @@ def test_example_pipeline_runs_the_right_jobs_for_each_event_and_validates(tmp_p
                         {"kubepush-bump", "bump-summary"}),
         "nightly": ({"CI_PIPELINE_SOURCE": "schedule", "KUBEPUSH_SCHEDULE": "drift"},
                     {"kubepush-drift: [staging]", "kubepush-drift: [production]"}),
+        "hourly": ({"CI_PIPELINE_SOURCE": "schedule", "KUBEPUSH_SCHEDULE": "status"}, {"kubepush-status"}),
     }
     for event, (variables, expected) in events.items():
         proc = gitlab_ci_local(project, "--list-json", variables=variables)
         assert proc.returncode == 0, proc.stderr
         jobs = {job["name"]: job for job in json.loads(proc.stdout)}
         assert {name for name, job in jobs.items() if job["when"] != "never"} == expected, event
-    assert jobs["kubepush-drift: [staging]"]["stage"] == "drift"
+    assert jobs["kubepush-drift: [staging]"]["stage"] == jobs["kubepush-status"]["stage"] == "drift"
 
     proc = gitlab_ci_local(project, "kubepush-validate", variables=events["merge request"][0])
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[3]
 HARNESS = REPO / "tests" / "support" / "data" / "jenkins" / "harness.groovy"
 JAVA_HOME = "/usr/lib/jvm/java-17-openjdk-amd64"
 STEPS = ("kubepushValidate", "kubepushBump", "kubepushDiff", "kubepushApply", "kubepushDrift", "kubepushRevert",
-         "kubepushTargets")
+         "kubepushTargets", "kubepushStatus")
 JENKINSFILE = REPO / "examples" / "jenkins" / "Jenkinsfile"
 #: the example binds an age key for SOPS-encrypted Secrets; the example repository has none, so any text does
 EXAMPLE_SOPS_KEY = {"sops-age-key": {"type": "string", "secret": "AGE-SECRET-KEY-1NOTUSEDBYTHEEXAMPLEREPOSITORY"}}
@@ -121,6 +121,9 @@ def test_validate_results_junit_and_exit_codes(tmp_path: Path, kubepush_wheel: P
     assert out["log"].count("+ python3 -m venv") == 1 and out["log"].count("kubepush 0.1.0") == 8
 
 
+BUILD_URL = "https://jenkins.example/job/config/7/"
+
+
 def kubeconfig_credential(fake: Any) -> dict[str, Any]:
     return {"type": "file", "content": Path(fake.kubeconfig_path).read_text()}
 
@@ -136,8 +139,9 @@ def test_diff_apply_drift_with_a_kubeconfig_credential(tmp_path: Path, kubepush_
         {"step": "kubepushApply", "config": {**common, "timeout": 60}},
         {"step": "kubepushDrift", "config": common},
         {"step": "kubepushApply", "config": {**common, "kubeconfigCredentialsId": "missing"}},
-    ], credentials={"staging-kubeconfig": kubeconfig_credential(fake_kube)})
-    diff, apply, drift, missing = out["results"]
+        {"step": "kubepushStatus", "config": {**common, "history": 2}},
+    ], credentials={"staging-kubeconfig": kubeconfig_credential(fake_kube)}, env={"BUILD_URL": BUILD_URL})
+    diff, apply, drift, missing, status = out["results"]
     assert diff["error"] is None and apply["error"] is None and drift["error"] is None, out["log"]
     assert {k: diff["result"][k] for k in ("exitCode", "drifted", "driftCount", "changed")} == {
         "exitCode": 0, "drifted": True, "driftCount": 5, "changed": True}  # a preview does not fail
@@ -145,6 +149,11 @@ def test_diff_apply_drift_with_a_kubeconfig_credential(tmp_path: Path, kubepush_
     assert {k: drift["result"][k] for k in ("exitCode", "drifted", "driftCount")} == {
         "exitCode": 0, "drifted": False, "driftCount": 0}
     assert "Could not find credentials entry with ID 'missing'" in missing["error"]
+    assert status["error"] is None, out["log"]
+    assert {k: status["result"][k] for k in ("exitCode", "healthy", "failingTargets", "drifted")} == {
+        "exitCode": 0, "healthy": True, "failingTargets": [], "drifted": False}
+    (target,) = status["result"]["report"]["targets"]
+    assert target["lastApply"]["result"] == "healthy" and target["lastApply"]["run"] == BUILD_URL
     assert fake_kube.get("Deployment", "shop", "shop")["spec"]["replicas"] == 1
     assert fake_kube.token not in out["raw"]
 
@@ -302,7 +311,7 @@ def test_example_jenkinsfile_bumps_when_an_application_build_passes_images(
     assert "[Pipeline] stage (bump)" in out["log"] and "[Pipeline] stage (validate)" not in out["log"]
 
 
-def test_example_jenkinsfile_nightly_reports_drift_as_unstable(tmp_path: Path, kubepush_wheel: Path,
+def test_example_jenkinsfile_nightly_reports_drift_and_status_as_unstable(tmp_path: Path, kubepush_wheel: Path,
                                                                make_fake_kube: Any) -> None:
     staging, production = make_fake_kube(), make_fake_kube()  # two clusters, as the example's contexts are
     for fake in (staging, production):
@@ -317,7 +326,10 @@ def test_example_jenkinsfile_nightly_reports_drift_as_unstable(tmp_path: Path, k
     assert result["error"] is None, out["log"]  # drift is reported, the build goes on (unstable)
     assert "[Pipeline] stage (drift)" in out["log"] and "[Pipeline] stage (validate)" not in out["log"]
     assert "WARNING: 10 objects drifted from Git" in out["log"]  # both targets: 5 objects each, missing
-    assert [j["testResults"] for j in out["junit"]] == ["kubepush-reports/drift.junit.xml"]
+    assert [j["testResults"] for j in out["junit"]] == ["kubepush-reports/drift.junit.xml"]  # status has none
+    # then the status of each target: never applied, so neither is healthy (reported, the build goes on)
+    assert "[Pipeline] stage (status)" in out["log"]
+    assert "WARNING: targets that need attention: staging, production" in out["log"]
 
 
 def test_bump_from_a_registry_with_registry_credentials(tmp_path: Path, kubepush_wheel: Path,

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from markdown_it import MarkdownIt
 
 from kubepush.cluster.history import FIELD_LIMIT, HISTORY, LIMIT
 from tests.support import cluster_helpers as helpers
 from tests.support.cluster_helpers import Controller, configmap, deployment, inventory, run, write
+from tests.support.markdown_tables import parse, rows
 
 IDENTITY = ("-c", "user.name=t", "-c", "user.email=t@example.com")
 CI_VARIABLES = ("GITHUB_RUN_ID", "GITHUB_REPOSITORY", "GITHUB_SERVER_URL", "GITHUB_ACTOR", "CI_JOB_URL",
@@ -170,19 +170,10 @@ def test_markdown_is_a_table_a_step_summary_renders_and_files_are_written(fake_k
     assert {t["target"]: t["sync"]["status"] for t in json.loads(report.read_text())["targets"]} == {
         "staging": "in-sync", "production": "drifted"}
 
-    tokens = MarkdownIt("commonmark").enable("table").parse(out)
+    tokens = parse(out)
     heading = next(tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open")
     assert heading == "❌ kubepush status: 1 of 2 targets needs attention"
-    rows, current = [], None
-    for token in tokens:
-        if token.type == "tr_open":
-            current = []
-        elif token.type == "inline" and current is not None:
-            current.append(token)
-        elif token.type == "tr_close":
-            rows.append(current)
-            current = None
-    header, *body = rows
+    header, *body = rows(tokens)
     assert [c.content for c in header] == ["Target", "Health", "Sync", "Revision", "Last apply", "Applied", "By"]
     by_target = {r[0].content: r for r in body[:2]}
     assert [c.content for c in by_target["staging"][1:3]] == ["✅ healthy", "✅ in-sync"]

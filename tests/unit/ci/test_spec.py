@@ -147,7 +147,7 @@ def test_jenkins_reports_a_bad_option_as_the_step_error_without_running_kubepush
                     "error": "kubepush: input heal: expected true or false, got 'yes'"}
     assert not (tmp_path / "reports").exists()
     step = jenkins.run("deploy", tmp_path, {"KP_CONFIG": "{}"})
-    assert step["error"] == "kubepush: command must be one of validate, diff, drift, apply, bump, revert, targets, got deploy"
+    assert step["error"] == "kubepush: command must be one of validate, diff, drift, status, apply, bump, revert, targets, got deploy"
 
 
 @pytest.mark.parametrize("command", ("diff", "drift"))
