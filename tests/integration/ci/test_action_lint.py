@@ -27,7 +27,8 @@ def load(path: Path) -> dict:
 
 def test_actions_and_example_workflows_match_the_schemastore_schemas():
     assert set(ACTIONS) == {"kubepush", "validate", "bump", "apply", "drift", "diff", "revert", "status"}
-    assert {p.stem for p in WORKFLOWS} == {"validate", "diff", "bump", "apply", "drift", "revert", "status"}
+    assert {p.stem for p in WORKFLOWS} == {"validate", "diff", "bump", "apply", "apply-ordered", "drift", "revert",
+                                           "status"}
     for schema, files in (("vendor.github-actions", ACTIONS.values()), ("vendor.github-workflows", WORKFLOWS)):
         proc = subprocess.run(["check-jsonschema", "--builtin-schema", schema, *map(str, files)],
                               capture_output=True, text=True, check=False)
