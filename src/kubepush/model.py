@@ -68,6 +68,20 @@ class Finding:
     object: ObjectRef = field(default_factory=ObjectRef)
     path: tuple[str | int, ...] = ()
     hint: str = ""
+    #: the targets of kubepush.yaml the finding is about (a cluster action: one; a base that
+    #: several targets render: each of them, the finding reported once)
+    targets: tuple[str, ...] = ()
+    #: a cluster action's change: what was (apply), would be (diff) or is (drift) the case
+    action: str = ""
+    #: the fields that differ between the cluster and Git (diff, drift), one entry each
+    fields: tuple[FieldChange, ...] = ()
+    #: a unified diff of the object (live first, Git second), Secret values masked
+    diff: str = ""
+
+    @property
+    def target(self) -> str:
+        """The one target the finding is about ("" for none, or several)."""
+        return self.targets[0] if len(self.targets) == 1 else ""
 
     @property
     def json_path(self) -> str:
@@ -75,7 +89,12 @@ class Finding:
         return format_path(self.path)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data for JSON-like reporters (stable key order)."""
+        """Plain data for JSON-like reporters (stable key order).
+
+        ``target`` is the one target (``null`` when none or several; ``targets`` lists
+        them all), ``action`` the change of a cluster action (``null`` for other findings),
+        ``fields`` the differing fields with their values, ``diff`` the object's unified diff.
+        """
         return {
             "severity": self.severity.value,
             "rule": self.rule,
@@ -85,6 +104,9 @@ class Finding:
             "line": self.line,
             "column": self.column,
             "document": self.document,
+            "target": self.target or None,
+            "targets": list(self.targets),
+            "action": self.action or None,
             "object": {
                 "apiVersion": self.object.api_version,
                 "kind": self.object.kind,
@@ -92,7 +114,14 @@ class Finding:
                 "name": self.object.name,
             },
             "path": self.json_path,
+            "fields": [f.to_dict() for f in self.fields],
+            "diff": self.diff,
         }
+
+
+def plural(count: int, word: str) -> str:
+    """``1 object``, ``2 objects``: every count a message or summary says."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def format_path(path: tuple[str | int, ...] | list[str | int]) -> str:
@@ -112,14 +141,18 @@ def format_path(path: tuple[str | int, ...] | list[str | int]) -> str:
 class Result:
     """Everything one command found, in the order it was found.
 
-    ``documents`` counts the resources checked (for summaries); ``files`` the
-    inputs read. ``errors``/``warnings`` are derived, never stored twice.
+    ``documents`` counts the resources checked (for summaries), ``files`` the distinct
+    files they came from (a kustomization's resources count each file they were read
+    from, a base several targets share counts once), ``targets`` the targets of kubepush.yaml
+    covered. ``errors``/``warnings`` are derived, never stored twice.
     """
 
     command: str
     findings: list[Finding] = field(default_factory=list)
     documents: int = 0
     files: int = 0
+    #: the targets of kubepush.yaml the run covered (0: it ran on paths)
+    targets: int = 0
     #: rule id -> one-line description, for formats that describe their rules (SARIF)
     rules: dict[str, str] = field(default_factory=dict)
     #: the run ended on a usage or environment error (exit code 2); a finding names it
@@ -164,6 +197,14 @@ CHANGES = frozenset({CREATED, CONFIGURED, RECREATED, PRUNED, HEALED})
 #: Actions that make the command fail (exit code 1).
 FAILING = frozenset({FAILED, UNHEALTHY, OWNED_ELSEWHERE}) | DRIFT
 
+# diff, the preview, is a plan: what an apply of Git would do to each object. Its entries are
+# changes, not failures: --fail-on-drift decides whether they fail the run (kubepush.cli.drift).
+CREATE, CONFIGURE, PRUNE = "create", "configure", "prune"
+#: diff: the actions of a plan that change the cluster (the CI integrations' ``changed``)
+PLAN = frozenset({CREATE, CONFIGURE, PRUNE})
+#: what a report lists as a change, not as the rest that is as Git says (annotations, summaries)
+NOTEWORTHY = CHANGES | PLAN | {KEPT}
+
 
 @dataclass(slots=True)
 class Change:
@@ -177,6 +218,12 @@ class Change:
     target: str = ""
     live: dict[str, Any] | None = None
     line: int = 0
+    #: diff, drift: the fields that differ (values of Secrets masked)
+    fields: list[FieldChange] = field(default_factory=list)
+    #: diff, drift: the object's unified diff, live first (masked)
+    diff: str = ""
+    #: said as a warning, not a failure: apply's ``extra`` (what it leaves behind when it does not prune)
+    advisory: bool = False
 
     @classmethod
     def of(cls, item: Any, action: str, reason: str = "", target: str = "", live: dict[str, Any] | None = None
@@ -190,15 +237,24 @@ class Change:
 
     @property
     def failed(self) -> bool:
-        return self.action in FAILING
+        return self.action in FAILING and not self.advisory
 
     def to_finding(self) -> Finding:
-        severity = (Severity.ERROR if self.failed else Severity.WARNING if self.action in (SKIPPED, NOT_VERIFIED)
-                    else Severity.INFO)
-        prefix = f"[{self.target}] " if self.target else ""
-        message = f"{prefix}{self.action}" + (f": {self.reason}" if self.reason else "")
+        """The change as a finding: its action is the rule, its fields and diff are kept apart from
+        the message (a reporter shows them its own way), the one differing field is its ``path``."""
+        severity = (Severity.ERROR if self.failed else Severity.WARNING if self.advisory
+                    or self.action in (SKIPPED, NOT_VERIFIED) else Severity.INFO)
+        if self.action in PLAN:  # a plan line: ``~ configure Deployment/shop/web [production]: 2 fields``
+            message = f"{PLAN_SIGNS[self.action]} {self.action} {self.ref}"
+            message += f" [{self.target}]" if self.target else ""
+        else:
+            message = (f"[{self.target}] " if self.target else "") + self.action
+        message += f": {self.reason}" if self.reason else ""
         return Finding(rule=self.action, message=message, severity=severity, file=self.file or _cluster(self),
-                       line=self.line, document=self.document, object=self.ref)
+                       line=self.line, document=self.document, object=self.ref,
+                       path=self.fields[0].path if len(self.fields) == 1 else (),
+                       targets=(self.target,) if self.target else (), action=self.action,
+                       fields=tuple(self.fields), diff=self.diff)
 
 
 def _cluster(change: Change) -> str:
@@ -207,9 +263,16 @@ def _cluster(change: Change) -> str:
 
 
 def summary(changes: Iterable[Change]) -> str:
-    """``3 created, 1 failed``: counts per action, for progress lines."""
-    counts = Counter(c.action for c in changes)
-    return ", ".join(f"{n} {action}" for action, n in sorted(counts.items())) or "nothing to do"
+    """``3 created, 1 failed`` (apply), ``2 to create, 1 to configure`` (diff): counts per action,
+    for progress lines."""
+    return tally(c.action for c in changes)
+
+
+def tally(actions: Iterable[str]) -> str:
+    """:func:`summary` of the actions alone (a report sees findings, not changes)."""
+    counts = Counter(actions)
+    return ", ".join(f"{n} {'to ' if action in PLAN else ''}{action}" for action, n in sorted(counts.items())
+                     ) or "nothing to do"
 
 
 # The rendered preview of a change (``kubepush diff --base REF``): per target, what merging the
@@ -218,7 +281,6 @@ def summary(changes: Iterable[Change]) -> str:
 # also a Finding (``to_finding``: an info whose rule is the action) so every format lists it; the
 # whole preview (fields, diffs, counts) is on ``Result.previews`` for the formats that show it.
 
-CREATE, CONFIGURE, PRUNE = "create", "configure", "prune"
 #: an object whose name changed but whose content did not (much): one change, not a prune plus a create
 RENAME = "rename"
 #: the same object written in another file: nothing changes in the cluster
@@ -232,22 +294,38 @@ COMPARED, UNAFFECTED, NOT_RENDERED = "compared", "unaffected", "not-rendered"
 
 @dataclass(frozen=True, slots=True)
 class FieldChange:
-    """One field that differs between the base and the head (Secret values already masked).
+    """One field that differs: between the base and the head (the rendered preview), or between the
+    cluster and Git (diff, drift: ``old`` is the live value, ``new`` Git's).
 
-    ``old``/``new`` are None with ``change`` "added"/"removed" where a side does not have it.
+    ``old``/``new`` are None with ``change`` "added"/"removed" where a side does not have it. A
+    Secret's values (and what SOPS encrypted) never get here: they arrive as the markers of
+    :mod:`kubepush.cluster.compare.mask` (``masked``). For a live object, ``manager``,
+    ``operation``, ``subresource`` and ``time`` name the other field manager that last set the
+    field, from ``managedFields``.
     """
 
     path: tuple[str | int, ...]
     change: str  # "changed" | "added" | "removed"
     old: Any = None
     new: Any = None
+    masked: bool = False
+    manager: str = ""
+    operation: str = ""
+    subresource: str = ""
+    time: str = ""
 
     def to_dict(self) -> dict[str, Any]:
+        """``path`` as kubectl prints it; a side the field is not on has no value key, and who set
+        it is there when known."""
         out: dict[str, Any] = {"path": format_path(self.path), "change": self.change}
         if self.change != "added":
             out["old"] = self.old
         if self.change != "removed":
             out["new"] = self.new
+        if self.masked:
+            out["masked"] = True
+        out.update({key: value for key, value in (("manager", self.manager), ("operation", self.operation),
+                                                  ("subresource", self.subresource), ("time", self.time)) if value})
         return out
 
 

@@ -44,11 +44,12 @@ def derive(command: str, data: Any) -> dict[str, object]:
     rules = [f.get("rule") for f in data.get("findings", [])]
     out: dict[str, object] = {"errors": counts.get("errors", 0), "warnings": counts.get("warnings", 0),
                               "findings": counts.get("errors", 0) + counts.get("warnings", 0)}
-    drift_count = sum(rule in model.DRIFT for rule in rules)
+    # diff's plan: what an apply would change, plus what it would leave behind (an extra, prune off)
+    drift_count = sum(rule in (model.DRIFT | model.PLAN if command == "diff" else model.DRIFT) for rule in rules)
     if command in ("diff", "drift"):
         out.update({"drifted": drift_count > 0, "drift-count": drift_count})
     if command == "diff":
-        out["changed"] = drift_count > 0
+        out["changed"] = any(rule in model.PLAN | model.DRIFT - {model.EXTRA} for rule in rules)
     if command == "apply":
         out["changed"] = any(rule in model.CHANGES for rule in rules)
     return out

@@ -16,7 +16,7 @@ from kubepush.cli import cluster, flags, output, settings
 from kubepush.cluster import shared
 from kubepush.cluster.items import load_items
 from kubepush.errors import UsageError
-from kubepush.model import SKIPPED, Change, Finding, Result, Severity, summary
+from kubepush.model import SKIPPED, Change, Finding, Result, Severity, plural, summary
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,16 +62,19 @@ def run(args: argparse.Namespace) -> int:
               } if args.validate else {}
     with output.open_output(args) as reporter:
         loaded = {}
+        inputs: list[Any] = []
         for spec in specs:  # a target whose manifests do not render or validate applies nothing
             invalid = cluster.validate(spec.paths, checks[spec.name]) if args.validate else []
             if not invalid:
-                items, invalid, files = load_items(spec.paths, spec.decryption)
-                result.files += files
+                items, invalid, _ = load_items(spec.paths, spec.decryption)
+                inputs += items
+            inputs += invalid
             if invalid:
-                cluster.report_findings(reporter, result, invalid, lock)
+                cluster.report_findings(reporter, result, invalid, lock, spec.name)
                 progress.for_target(spec.name)(f"{cluster.describe_invalid(invalid)}: nothing applied")
                 continue
             loaded[spec.name] = (spec, items)
+        cluster.count_inputs(args, result, specs, inputs)
         # two valid targets that would claim one object: nothing is applied (a target that does not
         # render is left out - its objects are unknown - and is checked again once it renders)
         conflicts = shared.declared_twice(list(loaded.values()), specs[0].shared)
@@ -102,15 +105,15 @@ def run(args: argparse.Namespace) -> int:
                 order.done(name, False)
                 raise
             order.done(name, not outcome.failed and (outcome.healthy or not options.wait))
-            cluster.report_findings(reporter, result, outcome.refused, lock)
+            cluster.report_findings(reporter, result, outcome.refused, lock, name)
             cluster.report_changes(reporter, result, outcome.changes, lock)
             cluster.report_findings(reporter, result, [
                 Finding(rule="rollback", message=f"[{name}] {note}", severity=Severity.WARNING,
-                        file=f"cluster:{name}") for note in outcome.notes], lock)
+                        file=f"cluster:{name}") for note in outcome.notes], lock, name)
             if outcome.error:
                 cluster.environment_error(reporter, result, name, outcome.error, lock)
             elif outcome.refused:
-                say(f"refused {len(outcome.refused)} objects: nothing applied")
+                say(f"refused {plural(len(outcome.refused), 'object')}: nothing applied")
             else:
                 state = "healthy" if outcome.healthy else "failed" if outcome.failed else "applied"
                 say(f"{state}: {summary(outcome.changes)} in {time.perf_counter() - started:.1f}s"

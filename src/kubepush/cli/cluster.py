@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from kubepush import config as configuration
@@ -100,34 +100,46 @@ class Progress:
 
 
 def report_changes(reporter: Reporter, result: Result, changes: Iterable[Any], lock: threading.Lock,
-                   warn_rules: frozenset[str] = frozenset()) -> None:
+                   severities: Mapping[str, Severity] | None = None) -> None:
     """Each change as a finding plus a finished resource, so every format lists every object.
 
-    Findings of ``warn_rules`` (drift with ``--no-fail-on-drift``) are warnings from the start:
-    streaming formats (annotations) must not have printed them as errors already.
+    ``severities`` overrides the severity of some actions (drift with ``--no-fail-on-drift``: drift
+    is a warning; diff: a planned change is an error only with ``--fail-on-drift``), decided before
+    anything streams: annotations must not have printed them at another severity already.
     """
     with lock:
         for change in changes:
             finding = change.to_finding()
-            if finding.rule in warn_rules:
-                finding.severity = Severity.WARNING
+            finding.severity = (severities or {}).get(finding.rule, finding.severity)
             result.findings.append(finding)
             reporter.write(finding)
-            ok = not change.failed and finding.severity is not Severity.ERROR
+            ok = finding.severity is not Severity.ERROR
             reporter.document_done(finding.file, finding.document, change.ref, ok)
             result.documents += 1
 
 
-def report_findings(reporter: Reporter, result: Result, findings: Iterable[Finding], lock: threading.Lock) -> None:
+def report_findings(reporter: Reporter, result: Result, findings: Iterable[Finding], lock: threading.Lock,
+                    target: str = "") -> None:
+    """Findings that are not changes (refusals, invalid manifests), of ``target`` when one is named."""
     with lock:
         for finding in findings:
+            if target and not finding.targets:
+                finding.targets = (target,)
             result.findings.append(finding)
             reporter.write(finding)
+
+
+def count_inputs(args: argparse.Namespace, result: Result, specs: list[Any], items: Iterable[Any]) -> None:
+    """The counts of a summary: the targets of kubepush.yaml run (none for PATH arguments) and the
+    distinct files their objects come from - a base two overlays render is one file, not two."""
+    result.targets = 0 if args.paths else len(specs)
+    result.files = len({item.file for item in items if item.file})
 
 
 def environment_error(reporter: Reporter, result: Result, target: str, message: str, lock: threading.Lock) -> None:
     """A target that could not run at all (exit 2): reported as an error finding too, for CI reports."""
     result.environment_error = True
     report_findings(reporter, result, [Finding(rule="cluster-error", message=f"[{target}] {message}",
-                                               file=f"cluster:{target}", object=ObjectRef())], lock)
+                                               file=f"cluster:{target}", object=ObjectRef(), targets=(target,))],
+                    lock)
     sys.stderr.write(f"kubepush: error: [{target}] {message}\n")

@@ -166,7 +166,10 @@ def apply(args: argparse.Namespace, cfg: configuration.Config) -> Any:
     )
 
 
-def fail_on_drift(args: argparse.Namespace, cfg: configuration.Config) -> bool:
+def fail_on_drift(args: argparse.Namespace, cfg: configuration.Config, preview: bool = False) -> bool:
+    """drift: flag > drift.failOnDrift > true. diff, a preview, only fails on changes when asked by its flag."""
+    if preview:
+        return bool(args.fail_on_drift)
     return bool(pick(args.fail_on_drift, section(cfg, DriftSection).fail_on_drift, True))
 
 

@@ -40,7 +40,7 @@ from kubepush.cluster.errors import ApiError, ClusterError, LockHeld, Unreachabl
 from kubepush.cluster.lock import ApplyLock
 from kubepush.cluster.migrate import Legacy
 from kubepush.cluster.plan import STAGE_NAMES, Item, Scope, group_of, stages, static_scope
-from kubepush.cluster.prune import prune
+from kubepush.cluster.prune import left_behind, prune
 from kubepush.cluster.readiness import Waiter
 from kubepush.cluster.session import Progress, TargetResult
 from kubepush.cluster.spec import TargetSpec
@@ -169,7 +169,7 @@ def _apply(spec: TargetSpec, items: list[Item], options: ApplyOptions, progress:
     started = history.now()
     try:
         _apply_stages(spec, prepared, scope, parent, options, progress, cluster, result,
-                      parent_live=held.live if held is not None else None)
+                      parent_live=held.live if held is not None else None, rollback=not lock)
         for change in result.changes:
             owner = taken.get((group_of(change.ref.api_version), change.ref.kind, change.ref.namespace,
                                change.ref.name))
@@ -186,7 +186,9 @@ def _apply(spec: TargetSpec, items: list[Item], options: ApplyOptions, progress:
 
 def _apply_stages(spec: TargetSpec, prepared: list[Item], scope: Scope, parent: inv.Parent | None,
                   options: ApplyOptions, progress: Progress, cluster: Cluster, result: TargetResult,
-                  parent_live: dict[str, Any] | None = None) -> TargetResult:
+                  parent_live: dict[str, Any] | None = None, rollback: bool = False) -> TargetResult:
+    """The waves, prune and the inventory; a ``rollback`` (inside the failed apply) does not say what
+    it leaves behind of the failed revision: a rollback never prunes, that is not news."""
     order = rollout.plan(prepared)
     members = order.members
     waiter = Waiter(cluster, options.timeout, progress)
@@ -203,7 +205,7 @@ def _apply_stages(spec: TargetSpec, prepared: list[Item], scope: Scope, parent: 
         later = [i for _, rest in waves[index + 1:] for i in rest]
         label = f"wave {wave} ({index + 1}/{len(waves)}): " if len(waves) > 1 else ""
         if label:
-            progress(f"{label}applying {len(items)} objects")
+            progress(f"{label}applying {ch.plural(len(items), 'object')}")
         done = run.wave(items, label, later)
         if done is None:
             return result
@@ -220,9 +222,11 @@ def _apply_stages(spec: TargetSpec, prepared: list[Item], scope: Scope, parent: 
     final = done  # the earlier waves were seen healthy at their gates
     if record and not result.error:
         record.migrate(cluster, options.adopt_inventory, progress)
-        if spec.prune:
-            with _phase("pruning"):
+        with _phase("pruning" if spec.prune else "listing what left Git"):
+            if spec.prune:
                 prune(cluster, spec, record.parent, record.wide, members, options.concurrency, progress, result)
+            elif not rollback:
+                left_behind(cluster, spec, record.parent, record.wide, members, options.concurrency, result)
         record.write(cluster, record.final, options.revision, record.old.healthy_revision, result)
     post = order.phase(rollout.POST) if options.hooks else []
     if (options.wait or post) and not result.failed:
@@ -276,8 +280,8 @@ class _Run:
                     return None
             if not stage:
                 continue
-            progress(f"{label}stage {number + 1}/{len(planned)} ({STAGE_NAMES[number]}): applying {len(stage)} "
-                     "objects")
+            progress(f"{label}stage {number + 1}/{len(planned)} ({STAGE_NAMES[number]}): applying "
+                     f"{ch.plural(len(stage), 'object')}")
             try:
                 done = self.applier.apply(stage)
             except Unreachable as exc:
@@ -314,7 +318,7 @@ class _Run:
         todo = [h for h in self.order.phase(phase) if wave is None or h.wave == wave] if self.options.hooks else []
         if not todo:
             return True
-        self.progress(f"running {len(todo)} {phase} hooks")
+        self.progress(f"running {ch.plural(len(todo), phase + ' hook')}")
         with _phase(f"running the {phase} hooks"), _unreached(rest, self.spec.name, self.result):
             changes, ok = hooks.run(self._hook_phase(), todo)
         self.result.changes.extend(changes)
@@ -335,7 +339,7 @@ class _Run:
                       self.progress, self.result)
         todo = self.order.phase(rollout.ON_FAILURE) if options.hooks else []
         if todo:
-            self.progress(f"the apply failed: running {len(todo)} on-failure hooks")
+            self.progress(f"the apply failed: running {ch.plural(len(todo), 'on-failure hook')}")
             with _phase("running the on-failure hooks"):
                 changes, _ = hooks.run(self._hook_phase(), todo)
             self.result.changes.extend(changes)
@@ -456,8 +460,8 @@ class _Record:
         if legacy is None:
             return
         if adopt and legacy.leftover:
-            progress(f"adopting {len(legacy.leftover)} members of {legacy.parent.kind} {legacy.parent.namespace}/"
-                     f"{legacy.parent.name} (--adopt-inventory)")
+            progress(f"adopting {ch.plural(len(legacy.leftover), 'member')} of {legacy.parent.kind} "
+                     f"{legacy.parent.namespace}/{legacy.parent.name} (--adopt-inventory)")
             legacy.adopt(cluster, parent)
         progress(legacy.note(parent))
         legacy.retire(cluster, self.info)

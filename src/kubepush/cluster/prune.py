@@ -58,6 +58,29 @@ def prune_plan(members: Iterable[dict[str, Any]], desired: set[inv.Key], *, name
     return plan
 
 
+def extra_reason(spec: TargetSpec, kept: str = "") -> str:
+    """Why an object of the target's inventory that Git no longer has is still in the cluster."""
+    if not spec.prune:
+        return ("no longer in Git, left in the cluster: prune is off for this target (delete it, or set "
+                "prune: {enabled: true})")
+    if kept:
+        return f"no longer in Git, left in the cluster: {kept}"
+    return "no longer in Git: an apply prunes it (drift --heal too)"
+
+
+def left_behind(cluster: Cluster, spec: TargetSpec, parent: inv.Parent, state: inv.State, prepared: list[Item],
+                concurrency: int, result: TargetResult) -> None:
+    """An apply that does not prune says what it leaves behind: each member Git no longer has is an
+    ``extra`` change (a warning), the same object diff and drift report from now on."""
+    try:
+        members = list_members(cluster, parent, state, concurrency)
+    except ApiError:
+        return  # only a note: the apply itself went through
+    desired = {item.key for item in prepared}
+    result.changes.extend(ch.Change(object_ref(obj), ch.EXTRA, extra_reason(spec), target=spec.name, advisory=True)
+                          for obj in members if inv.live_key(obj) not in desired)
+
+
 def prune(cluster: Cluster, spec: TargetSpec, parent: inv.Parent, state: inv.State, prepared: list[Item],
           concurrency: int, progress: Progress, result: TargetResult) -> None:
     """Delete what :func:`prune_plan` selects among the set's live members (``state``: the
@@ -71,7 +94,13 @@ def prune(cluster: Cluster, spec: TargetSpec, parent: inv.Parent, state: inv.Sta
                       crds=spec.prune_crds)
     for obj, why in plan.kept:
         result.changes.append(ch.Change(object_ref(obj), ch.KEPT, f"not in Git, not pruned: {why}", target=spec.name))
+    result.changes.extend(delete_each(cluster, spec, plan.delete, concurrency, progress))
 
+
+def delete_each(cluster: Cluster, spec: TargetSpec, objs: list[dict[str, Any]], concurrency: int,
+                progress: Progress) -> list[ch.Change]:
+    """Delete ``objs`` (as listed: each delete preconditioned on its UID), concurrently; a
+    ``pruned`` or ``failed`` change each, in order. Apply's prune and ``drift --heal`` share it."""
     def delete(obj: dict[str, Any]) -> ch.Change:
         ref = object_ref(obj)
         try:
@@ -84,6 +113,7 @@ def prune(cluster: Cluster, spec: TargetSpec, parent: inv.Parent, state: inv.Sta
         progress(f"{ref} pruned")
         return ch.Change(ref, ch.PRUNED, "no longer in Git", target=spec.name)
 
-    if plan.delete:
-        with ThreadPoolExecutor(max_workers=min(concurrency, len(plan.delete))) as pool:
-            result.changes.extend(pool.map(delete, plan.delete))
+    if not objs:
+        return []
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(objs))) as pool:
+        return list(pool.map(delete, objs))

@@ -11,7 +11,10 @@ of its own and inject a workflow command.
 
 from __future__ import annotations
 
-from kubepush.model import Finding, Result, Severity
+from collections import Counter
+from typing import Any
+
+from kubepush.model import NOTEWORTHY, Finding, Result, Severity
 from kubepush.report.base import Reporter, printable
 from kubepush.report.text import summary_line
 
@@ -35,9 +38,21 @@ def command(name: str, properties: dict[str, str], message: str) -> str:
 
 
 class GitHubReporter(Reporter):
-    """Prints one annotation per finding immediately and a plain summary line at close."""
+    """Prints one annotation per finding immediately and a plain summary line at close.
+
+    A cluster action's objects that are as Git says (in sync, unchanged) get no annotation:
+    GitHub shows only so many per step, and the drift or the change among a hundred notices is
+    the one nobody would see. The summary line counts them instead.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._quiet: Counter[str] = Counter()
 
     def write(self, finding: Finding) -> None:
+        if finding.severity is Severity.INFO and finding.action and finding.action not in NOTEWORTHY:
+            self._quiet[finding.action] += 1
+            return
         message = finding.message
         obj = finding.object
         if obj.kind or obj.name:
@@ -54,5 +69,6 @@ class GitHubReporter(Reporter):
         self.stream.flush()
 
     def close(self, result: Result) -> None:
-        self.stream.write(summary_line(result) + "\n")
+        rest = ", ".join(f"{n} {action}" for action, n in sorted(self._quiet.items()))
+        self.stream.write(summary_line(result) + (f" ({rest}, not annotated)" if rest else "") + "\n")
         self.stream.flush()

@@ -3,7 +3,9 @@ rendered diff of ``diff --rendered``, per target).
 
 Findings are in the stable order of :meth:`BufferingReporter.sorted_findings`, so
 two runs over the same input give byte-identical output. Each finding is
-:meth:`Finding.to_dict` with ``file`` made relative to the root.
+:meth:`Finding.to_dict` with ``file`` made relative to the root: the facts a script
+needs (``target``, ``action``, each differing field with its values and manager) are
+fields of their own, never only words in ``message``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class JSONReporter(BufferingReporter):
             "summary": {
                 "resources": result.documents,
                 "files": result.files,
+                "targets": result.targets,
                 "errors": result.errors,
                 "warnings": result.warnings,
                 "infos": sum(1 for f in result.findings if f.severity is Severity.INFO),

@@ -12,6 +12,11 @@ A suite needs its counts in its start tag, so the test cases of the current
 file are held until the next file starts (or ``close``); earlier files are
 already written. Memory is bounded by the largest file, not the repository.
 A file seen again later simply gets a second suite of the same name.
+
+A cluster action's findings carry their target: several targets render one file (a kustomize
+base), so their test cases are held until ``close`` - a cluster's objects, not a repository's
+files, bound them - and written as one suite per target and file, ``staging: base/web.yaml``
+(objects only the cluster has: ``staging: cluster``), each named once.
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ def _line(finding: Finding, file: str) -> str:
 
 
 class JUnitReporter(Reporter):
-    """Writes one suite per file as soon as the next file starts."""
+    """Writes one suite per file as soon as the next file starts (per target and file at close)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -54,6 +59,8 @@ class JUnitReporter(Reporter):
         self._suite: ET.Element | None = None
         self._suite_file: str | None = None
         self._started = False
+        #: (target, file) -> the suite of a cluster action's objects, written at close
+        self._targets: dict[tuple[str, str], ET.Element] = {}
 
     def write(self, finding: Finding) -> None:
         self._pending.setdefault((finding.file, finding.document), []).append(finding)
@@ -62,14 +69,26 @@ class JUnitReporter(Reporter):
         findings = self._pending.pop((file, document), [])
         self._testcase(file, resource_name(obj, document), ok, findings)
 
-    def _testcase(self, file: str, name: str, ok: bool, findings: list[Finding]) -> None:
+    def _suite_for(self, file: str, findings: list[Finding]) -> ET.Element:
+        target = next((f.target for f in findings if f.target), "")
+        rel = self.relpath(file) or "<input>"
+        if target:
+            suite = self._targets.get((target, file))
+            if suite is None:
+                name = f"{target}: {'cluster' if file == f'cluster:{target}' else rel}"
+                suite = self._targets[(target, file)] = ET.Element("testsuite", name=xml_text(name),
+                                                                  file=xml_text(rel))
+            return suite
         if self._suite is None or file != self._suite_file:
             self._flush_suite()
-            rel = self.relpath(file) or "<input>"
             self._suite = ET.Element("testsuite", name=xml_text(rel), file=xml_text(rel))
             self._suite_file = file
-        rel = self._suite.get("file", "")
-        case = ET.SubElement(self._suite, "testcase", name=xml_text(name), classname=rel, time="0")
+        return self._suite
+
+    def _testcase(self, file: str, name: str, ok: bool, findings: list[Finding]) -> None:
+        suite = self._suite_for(file, findings)
+        rel = suite.get("file", "")
+        case = ET.SubElement(suite, "testcase", name=xml_text(name), classname=suite.get("name", rel), time="0")
         if not ok:
             errors = [f for f in findings if f.severity is Severity.ERROR] or findings
             first = errors[0] if errors else None
@@ -83,24 +102,24 @@ class JUnitReporter(Reporter):
         elif findings:
             ET.SubElement(case, "system-out").text = xml_text("\n".join(_line(f, rel) for f in findings))
 
-    def _flush_suite(self) -> None:
-        """Write the held suite with its counts."""
+    def _flush_suite(self, suite: ET.Element | None = None) -> None:
+        """Write the held suite (or ``suite``) with its counts."""
         if not self._started:
             self.stream.write('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="kubepush">\n')
             self._started = True
-        if self._suite is None:
+        if suite is None:
+            suite, self._suite, self._suite_file = self._suite, None, None
+        if suite is None:
             return
-        cases = list(self._suite)
+        cases = list(suite)
         failures = sum(1 for case in cases if case.find("failure") is not None)
-        self._suite.set("tests", str(len(cases)))
-        self._suite.set("failures", str(failures))
-        self._suite.set("errors", "0")
-        self._suite.set("skipped", "0")
-        ET.indent(self._suite, space="  ", level=1)
-        self.stream.write("  " + ET.tostring(self._suite, encoding="unicode") + "\n")
+        suite.set("tests", str(len(cases)))
+        suite.set("failures", str(failures))
+        suite.set("errors", "0")
+        suite.set("skipped", "0")
+        ET.indent(suite, space="  ", level=1)
+        self.stream.write("  " + ET.tostring(suite, encoding="unicode") + "\n")
         self.stream.flush()
-        self._suite = None
-        self._suite_file = None
 
     def close(self, result: Result) -> None:
         for (file, document), findings in list(self._pending.items()):
@@ -108,5 +127,7 @@ class JUnitReporter(Reporter):
             self._testcase(file, orphan_name(findings, self.relpath(file), document), ok, findings)
         self._pending.clear()
         self._flush_suite()
+        for key in sorted(self._targets, key=lambda k: (k[0], self.relpath(k[1]))):
+            self._flush_suite(self._targets[key])
         self.stream.write("</testsuites>\n")
         self.stream.flush()

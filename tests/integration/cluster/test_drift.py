@@ -51,9 +51,9 @@ def test_drift_shows_a_diff_and_who_drifted_and_heal_fixes_it(fake_kube, tmp_pat
     web = found["web"]["message"]
     assert found["web"]["rule"] == "drift" and found["web"]["severity"] == "error"
     assert "spec.replicas set to 5 by kubectl-edit (Update), 20" in web and " UTC" in web
-    assert "-  replicas: 5\n" in web and "+  replicas: 2\n" in web
+    assert "-  replicas: 5\n" in found["web"]["diff"] and "+  replicas: 2\n" in found["web"]["diff"]
     secret = found["db"]["message"]
-    assert "data.password set to a new value by kubectl-edit" in secret and "*** (changed)" in secret
+    assert "data.password set to a new value by kubectl-edit" in secret and "*** (changed)" in found["db"]["diff"]
     for leaked in ("hunter2", "letmein", base64.b64encode(b"letmein").decode(),
                    base64.b64encode(b"hunter2").decode()):
         assert leaked not in secret
@@ -103,11 +103,11 @@ def test_missing_and_extra_objects(fake_kube, tmp_path, capsys):
     code, report, _ = drift(capsys, fake_kube, path)
     assert code == 1
     found = by_name(report)
-    assert found["new"]["rule"] == "missing" and "missing from the cluster" in found["new"]["message"]
-    assert found["old"]["rule"] == "extra" and "not in Git" in found["old"]["message"]
+    assert found["new"]["rule"] == "missing" and "not in the cluster" in found["new"]["message"]
+    assert found["old"]["rule"] == "extra" and "no longer in Git" in found["old"]["message"]
     assert found["keep"]["rule"] == "in-sync"
     code, report, _ = drift(capsys, fake_kube, path, command="diff")
-    assert code == 1 and "would be created" in by_name(report)["new"]["message"]
+    assert code == 0 and by_name(report)["new"]["action"] == "create"
     code, report, _ = drift(capsys, fake_kube, path, "--no-fail-on-drift")
     assert code == 0 and by_name(report)["new"]["severity"] == "warning"
     code, _, _ = drift(capsys, fake_kube, path, "--no-fail-on-drift", "--fail-on-drift")
@@ -119,11 +119,11 @@ def test_diff_previews_git_changes_without_changing_anything(fake_kube, tmp_path
     write(tmp_path / "m", "m.yaml", deployment(image="nginx:1.27"))
     before = fake_kube.get("Deployment", "default", "web")["metadata"]["resourceVersion"]
     code, report, _ = drift(capsys, fake_kube, path, command="diff")
-    assert code == 1
+    assert code == 0
     message = by_name(report)["web"]["message"]
-    assert message.startswith("[default] drift: an apply would change 1 field")
-    assert "spec.template.spec.containers[0].image changed in Git (live: nginx:1.25)" in message
-    assert "+      - image: nginx:1.27" in message
+    assert message.startswith("~ configure Deployment/default/web [default]: 1 field")
+    assert "spec.template.spec.containers[0].image changed in Git: nginx:1.25 -> nginx:1.27" in message
+    assert "+      - image: nginx:1.27" in by_name(report)["web"]["diff"]
     assert fake_kube.get("Deployment", "default", "web")["metadata"]["resourceVersion"] == before
 
 
@@ -172,7 +172,7 @@ def test_heal_never_bypasses_the_guardrails(fake_kube, tmp_path, capsys, monkeyp
     assert code == 1
     found = sorted((f["rule"], f["object"]["name"]) for f in report["findings"])
     assert found == [("guardrail", "p"), ("missing", "ok"), ("missing", "p")]
-    assert "not healing: 1 objects are refused" in err
+    assert "not healing: 1 object is refused" in err
     assert fake_kube.count(method="PATCH") == 0
     assert fake_kube.get("Pod", "team", "p") is None and fake_kube.get("ConfigMap", "team", "ok") is None
 

@@ -181,8 +181,8 @@ def test_a_shared_object_is_applied_by_both_targets_pruned_by_none_and_not_drift
     # the preview shows what the other target's apply will do to the shared labels: diff and apply never disagree
     code, report, err = run_json(capsys, "diff", *base, "-t", "staging")
     preview = [f for f in report["findings"] if f["object"]["name"] == "backups.example.com"]
-    assert preview and preview[0]["rule"] == "drift" and "metadata.labels.env" in preview[0]["message"], report
-    assert "an apply would change" in preview[0]["message"]
+    assert preview and preview[0]["rule"] == "configure", report
+    assert [f["path"] for f in preview[0]["fields"]] == ["metadata.labels.env"], report
     # a change by hand on the shared object is still drift
     fake_kube.edit("CustomResourceDefinition", None, "backups.example.com", {"metadata": {"labels": {"env": "x"}}})
     code, report, _ = run_json(capsys, "drift", *base, "-t", "staging")

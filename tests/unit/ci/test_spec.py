@@ -205,3 +205,13 @@ def test_the_mapping_follows_the_spec() -> None:
     assert spec.build_argv("diff", lambda n: "")[0] == ["diff", "--no-fail-on-drift"]  # a preview does not fail
     assert spec.build_argv("validate", lambda n: values.get(n, ""))[0][-1] == "--no-strict"
     assert generate.GENERATED in (REPO / "action.yml").read_text()
+
+
+def test_a_diff_plan_counts_as_changed_and_what_apply_leaves_behind_only_as_drift() -> None:
+    """diff's entries are a plan (create/configure/prune), no longer drift: CI still sees them."""
+    plan = {"summary": {"errors": 0, "warnings": 1},
+            "findings": [{"rule": r} for r in ("create", "configure", "prune", "unchanged", "extra")]}
+    derived = results.derive("diff", plan)
+    assert derived["changed"] is True and derived["drift-count"] == 4 and derived["drifted"] is True
+    left = results.derive("diff", {"findings": [{"rule": "extra"}, {"rule": "unchanged"}]})
+    assert left["changed"] is False and left["drift-count"] == 1

@@ -64,3 +64,23 @@ def render(name: str, **kw) -> str:  # type: ignore[no-untyped-def]
 
 def _fields(finding: Finding) -> dict:  # type: ignore[type-arg]
     return {name: getattr(finding, name) for name in Finding.__dataclass_fields__}
+
+
+# A cluster action's findings: a plan entry with a hostile diff, an unchanged object.
+HOSTILE_DIFF = ("--- live/ConfigMap/prod/cfg\n+++ git/ConfigMap/prod/cfg\n@@ -1 +1 @@\n-  v: ````\n"
+                "+  v: </details><script>x</script>")
+PLAN = Finding("configure", "~ configure ConfigMap/prod/cfg [prod]: 1 field\ndata.v changed in Git", Severity.INFO,
+               WEB, 3, 0, 0, CONFIG, targets=("prod",), action="configure", diff=HOSTILE_DIFF)
+SAME = Finding("unchanged", "[prod] unchanged", Severity.INFO, WEB, 9, 0, 1, SERVICE, targets=("prod",),
+               action="unchanged")
+
+
+def cluster_run(name: str, *findings: Finding) -> str:
+    """A diff run of one target over ``findings``, each its own resource."""
+    out = io.StringIO()
+    reporter = make_reporter(name, out, root=ROOT)
+    for f in findings:
+        reporter.write(f)
+        reporter.document_done(f.file, f.document, f.object, f.severity is not Severity.ERROR)
+    reporter.close(Result("diff", list(findings), documents=len(findings), files=1, targets=1))
+    return out.getvalue()

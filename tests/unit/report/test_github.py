@@ -6,6 +6,9 @@ from tests.unit.report.objects import (
     FINDINGS,
     MSG_PIPES,
     MSG_UNICODE,
+    PLAN,
+    SAME,
+    cluster_run,
     render,
 )
 
@@ -53,3 +56,10 @@ def test_github_annotations_round_trip_through_the_runners_unescaping() -> None:
     assert by_title["kubepush image-tag"][0] == "notice"
     hostile = by_title["kubepush labels"][2]
     assert hostile.startswith("bad <script>&amp; *bold*") and "\n::error::injected" in hostile
+
+
+def test_github_annotates_the_plan_not_what_is_unchanged() -> None:
+    lines = cluster_run("github", PLAN, SAME).splitlines()
+    commands = [parse_workflow_command(line) for line in lines if line.startswith("::")]
+    assert [(n, p["title"]) for n, p, _ in commands] == [("notice", "kubepush configure")]
+    assert lines[-1] == "2 resources in 1 file, 1 target: 0 errors, 0 warnings (1 unchanged, not annotated)"

@@ -22,7 +22,7 @@ def test_json_round_trips_and_is_stable_whatever_the_arrival_order() -> None:
     doc = json.loads(render("json"))
     assert doc["command"] == "validate"
     assert doc["summary"] == {
-        "resources": 5, "files": 4, "errors": 3, "warnings": 1, "infos": 1, "exitCode": 1
+        "resources": 5, "files": 4, "targets": 0, "errors": 3, "warnings": 1, "infos": 1, "exitCode": 1
     }
     by_rule = {f["rule"]: f for f in doc["findings"]}
     assert by_rule["schema"]["message"] == MSG_PIPES

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from kubepush.model import Finding
 from kubepush.report import make_reporter
 from tests.unit.report.objects import (
     CONFIG,
@@ -17,9 +18,13 @@ from tests.unit.report.objects import (
     MSG_UNICODE,
     OK_FILE,
     OUTSIDE,
+    PLAN,
     ROOT,
+    SAME,
     SERVICE,
     WEB,
+    _fields,
+    cluster_run,
     render,
 )
 
@@ -85,3 +90,11 @@ def test_junit_one_suite_per_file_one_case_per_resource() -> None:
     (info_case,) = suites[OUTSIDE].iter("testcase")
     assert info_case.find("failure") is None
     assert "info: image uses tag latest" in info_case.find("system-out").text
+
+
+def test_junit_names_a_suite_per_target_and_file() -> None:
+    other = Finding(**{**_fields(PLAN), "targets": ("staging",), "message": "~ configure [staging]"})
+    root = ET.fromstring(cluster_run("junit", PLAN, SAME, other))
+    assert [s.get("name") for s in root.findall("testsuite")] == ["prod: deploy/web app.yaml",
+                                                                 "staging: deploy/web app.yaml"]
+    assert [s.get("tests") for s in root.findall("testsuite")] == ["2", "1"]

@@ -8,6 +8,10 @@ from kubepush.model import Result
 from kubepush.report import make_reporter
 from tests.unit.report.objects import (
     FINDINGS,
+    HOSTILE_DIFF,
+    PLAN,
+    SAME,
+    cluster_run,
     drive,
     render,
 )
@@ -64,3 +68,16 @@ def test_markdown_clean_run() -> None:
     reporter.close(Result("validate", [], documents=3, files=2))
     assert out.getvalue().startswith("## ✅ kubepush validate passed\n")
     assert "No findings in 3 resources." in out.getvalue()
+
+
+def test_markdown_diff_survives_hostile_content_in_its_fence() -> None:
+    from markdown_it import MarkdownIt
+
+    text = cluster_run("markdown", PLAN, SAME)
+    tokens = MarkdownIt("commonmark").parse(text)
+    [fence] = [t for t in tokens if t.type == "fence"]
+    assert fence.info == "diff" and fence.content.rstrip("\n") == HOSTILE_DIFF  # byte for byte
+    html = MarkdownIt("commonmark").render(text)
+    assert "<script>" not in html and html.count("</details>") == 1
+    assert "Objects: 1 to configure, 1 unchanged." in text
+    assert "Service/prod/web-svc" not in text  # unchanged: counted, not a row

@@ -10,6 +10,8 @@ from kubepush.report import make_reporter
 from tests.unit.report.objects import (
     DEPLOY,
     MSG_UNICODE,
+    PLAN,
+    cluster_run,
     render,
 )
 
@@ -17,8 +19,9 @@ from tests.unit.report.objects import (
 def test_text_lines_are_compiler_style_and_relative_to_root() -> None:
     out = render("text")
     lines = out.splitlines()
-    assert lines[0] == 'deploy/web app.yaml:12:7: error: replicas: expected integer, got "3|4" (100%)'
-    assert lines[1] == "    see: docs, please [schema]"
+    # the rule tag ends the first line, never the last line of a multi-line message
+    assert lines[0] == 'deploy/web app.yaml:12:7: error: replicas: expected integer, got "3|4" (100%) [schema]'
+    assert lines[1] == "    see: docs, please"
     assert lines[2] == "  object Deployment/prod/web at spec.replicas"
     assert lines[3] == '  hint: write 3, not "3"'
     # unknown line: no ":0", the file alone
@@ -51,3 +54,10 @@ def test_text_pluralises_and_says_clean_run() -> None:
     reporter.document_done("a.yaml", 0, DEPLOY, True)
     reporter.close(Result("validate", [], documents=1, files=1))
     assert out.getvalue() == "1 resource in 1 file: 0 errors, 0 warnings\n"
+
+
+def test_text_prints_a_plan_line_and_its_diff_below_it() -> None:
+    lines = cluster_run("text", PLAN).splitlines()
+    assert lines[0] == "deploy/web app.yaml:3: ~ configure ConfigMap/prod/cfg [prod]: 1 field"
+    assert lines[1] == "    data.v changed in Git"
+    assert lines[2] == "      --- live/ConfigMap/prod/cfg"

@@ -14,8 +14,8 @@ from typing import Any
 from kubepush.cluster.client import FIELD_MANAGER
 from kubepush.cluster.compare.diff import Difference
 from kubepush.cluster.compare.fields import ABSENT, Path, fieldset_at
-from kubepush.cluster.compare.mask import hidden, show
-from kubepush.model import format_path
+from kubepush.cluster.compare.mask import ADDED, CHANGED, MASK, hidden, show
+from kubepush.model import FieldChange, format_path
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,14 +46,34 @@ def attribute(live: dict[str, Any], diff: Difference, secret: bool = False, seal
     """One who-drifted line for a difference, and the managers it names (values at ``sealed``
     paths, like a Secret's, never shown)."""
     where = format_path(diff.path)
+    masked = hidden(diff.path, secret, sealed)
     if diff.live is ABSENT:
         return f"{where} is not in the cluster (removed outside kubepush, or new in Git)", []
     who = [o for o in owners(live, diff.path) if o.manager != FIELD_MANAGER]
-    value = "a new value" if hidden(diff.path, secret, sealed) else show(diff.live)
+    value = "a new value" if masked else show(diff.live)
     if diff.want is ABSENT:
         if who:
             return f"{where} set to {value} by {who[0]}; no longer in Git", who
         return f"{where} is no longer in Git (kubepush will remove it)", []
+    git = "" if masked else f" (Git: {show(diff.want)})"
     if who:
-        return f"{where} set to {value} by {who[0]}", who
-    return f"{where} changed in Git (live: {value})", []
+        return f"{where} set to {value} by {who[0]}{git}", who
+    if masked:
+        return f"{where} changed in Git (the value is secret: not shown)", []
+    return f"{where} changed in Git: {show(diff.live)} -> {show(diff.want)}", []
+
+
+def field_change(diff: Difference, who: list[Owner], secret: bool = False, sealed: tuple[Path, ...] = ()
+                 ) -> FieldChange:
+    """The difference as the result model's :class:`~kubepush.model.FieldChange`: both values
+    (a Secret's, and what SOPS encrypted, as the markers of :mod:`.mask`) and the manager that
+    last set the field."""
+    in_live, in_git = diff.live is not ABSENT, diff.want is not ABSENT
+    masked = hidden(diff.path, secret, sealed)
+    if masked:
+        live, git = MASK if in_live else None, (CHANGED if in_live else ADDED) if in_git else None
+    else:
+        live, git = diff.live if in_live else None, diff.want if in_git else None
+    owner = who[0] if who else Owner("", "", "")
+    return FieldChange(diff.path, "changed" if in_live and in_git else "added" if in_git else "removed", live, git,
+                       masked, owner.manager, owner.operation, owner.subresource, owner.time)
