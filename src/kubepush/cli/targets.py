@@ -66,6 +66,11 @@ def run(args: argparse.Namespace) -> int:
         if args.wave < 0:
             raise UsageError("--wave must be 0 or more")
         selected = [a for a in selected if waves[a.name] == args.wave]
+    if not selected and args.format == "github-matrix" and args.quiet == 0:
+        # GitHub rejects a strategy.matrix without a single entry: the job must not start at all
+        sys.stderr.write("kubepush targets: no target affected; the matrix is empty, which GitHub refuses as "
+                         "strategy.matrix: skip the job with if: needs.<job>.outputs.count != '0' (the Action's "
+                         "count output)\n")
     sys.stdout.write(render(selected, args.format, args.gitlab_extends, args.gitlab_include, waves))
     return EXIT_OK
 

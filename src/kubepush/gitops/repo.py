@@ -146,7 +146,14 @@ class Repo:
         return target.removeprefix("refs/heads/")
 
     def changed_since(self, ref: str) -> list[str]:
-        """Files changed on HEAD's side since it forked from ``ref`` (``git diff REF...HEAD``)."""
+        """Files changed on HEAD's side since it forked from ``ref`` (``git diff REF...HEAD``).
+
+        A ``ref`` this checkout does not have is named as such: git's "bad revision" would read
+        like a missing repository or a token without access, which it is not."""
+        if not self._has_commit(ref) and not (self.shallow or self._is_shallow()):
+            raise GitError(f"{ref}: no commit, branch or tag of that name in this checkout (check the name; a "
+                           f"branch of the remote is origin/<branch>; fetch it first if CI checked out one branch)",
+                           kind=E.NOT_FOUND)
         try:
             out = self.git.run("diff", "--name-only", "-z", "--no-renames", f"{ref}...HEAD", "--",
                                what=f"listing files changed since {ref}")

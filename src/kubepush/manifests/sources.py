@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kubepush import lazy_re
+from kubepush.config import DEFAULT_NAME
 from kubepush.errors import UsageError
 from kubepush.manifests import render, render_errors, walk
 from kubepush.manifests.documents import Document, parse_text, yaml_error_finding
@@ -121,8 +122,14 @@ def _walk(root: Path, scope: str, render_dirs: bool) -> Iterator[Source]:
         yield Source(unit, path, path) if unit else Source("file", path, scope)
 
 
+#: files a walk finds that are kubepush's or kustomize's configuration, not resources: kubepush.yaml
+#: (``validate .`` in a config repository) and, walked as plain files (``--no-render``),
+#: kustomizations. A path given on the command line is still read as given.
+NOT_MANIFESTS = frozenset({DEFAULT_NAME, *KUSTOMIZATION_FILES})
+
+
 def _is_manifest(name: str) -> bool:
-    return name.endswith(MANIFEST_SUFFIXES)
+    return name.endswith(MANIFEST_SUFFIXES) and name not in NOT_MANIFESTS
 
 
 def _unit(path: str) -> str | None:

@@ -277,7 +277,8 @@ def run(paths: list[str], options: Options, reporter: Reporter | None = None) ->
     decryptor = sops_decrypt.Decryptor()
     if sops_decrypt.keys_at_hand():  # else no file can be decrypted: reading each one first would be waste
         decryptor.prefetch(s.path for s in sources if s.kind == "file")  # concurrently, before forking
-    result = Result(command="validate", files=len({s.path for s in sources}))
+    result = Result(command="validate")
+    files: set[str] = set()  # where resources come from: a kustomization's files, not the kustomization
     trackers: dict[str, rules.DuplicateTracker] = {}
     numbered: dict[str, int] = {}  # file -> documents in its parts seen so far
     for source, outcome in zip(sources, _map(checker, decryptor, sources, options.workers), strict=True):
@@ -285,6 +286,8 @@ def run(paths: list[str], options: Options, reporter: Reporter | None = None) ->
             outcome.renumber(numbered.get(source.path, 0))
             numbered[source.path] = numbered.get(source.path, 0) + outcome.documents
         result.documents += len(outcome.resources)
+        files.update(file for file, _, _ in outcome.resources)
+        files.update(f.file for f in outcome.findings if f.file)
         found = outcome.findings
         if options.enabled("duplicate-resource"):
             tracker = trackers.setdefault(source.scope, rules.DuplicateTracker())
@@ -296,6 +299,7 @@ def run(paths: list[str], options: Options, reporter: Reporter | None = None) ->
             failed = {(f.file, f.document) for f in found if f.severity is Severity.ERROR}
             for file, index, ref in outcome.resources:
                 reporter.document_done(file, index, ref, (file, index) not in failed)
+    result.files = len(files)
     return result
 
 

@@ -158,7 +158,7 @@ def test_diff_reports_a_render_failure_and_previews_the_other_target(repo, capsy
                          "--report", f"junit={junit}", "--summary-md", str(tmp_path / "summary.md"))
     report = check_reports(code, out, err, junit, file, line, column, words)
     previewed = [f for f in report["findings"] if f["object"]["name"] == "healthy-shared"]
-    assert previewed and previewed[0]["rule"] == "missing", report["findings"]
+    assert previewed and previewed[0]["rule"] == ("create" if command == "diff" else "missing"), report["findings"]
     assert file in (tmp_path / "summary.md").read_text()
     assert not [r for r in fake_kube.requests if r.method != "GET" and "dryRun" not in r.query], fake_kube.requests
 

@@ -122,7 +122,10 @@ def test_github_matrix_and_gitlab_child_pipeline(repo):
 
 
 def test_nothing_affected_still_gives_valid_documents(repo):
-    assert json.loads(run_at(repo, "docs", "--format", "github-matrix").stdout) == {"include": []}
+    proc = run_at(repo, "docs", "--format", "github-matrix")
+    assert json.loads(proc.stdout) == {"include": []}
+    # GitHub refuses an empty matrix: the job must be skipped, and the log says how
+    assert "no target affected" in proc.stderr and "count" in proc.stderr and "if:" in proc.stderr
     pipeline = yaml.safe_load(run_at(repo, "docs", "--format", "gitlab").stdout)
     assert list(pipeline) == ["kubepush-nothing-to-do"] and pipeline["kubepush-nothing-to-do"]["script"]
     assert run_at(repo, "docs").stdout == "no target affected\n"
@@ -142,6 +145,15 @@ def test_without_changed_since_every_target_is_listed(repo):
 def test_bad_input_exits_2(repo, args, message):
     proc = kubepush("targets", *args, cwd=repo)
     assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+    assert_no_traceback(proc)
+
+
+def test_a_ref_that_does_not_exist_says_so(repo):
+    """It used to blame tokens and private repositories, for a local ref that is not there."""
+    proc = kubepush("targets", "--changed-since", "no-such-ref", cwd=repo)
+    assert proc.returncode == 2, proc.stderr
+    assert "no-such-ref: no commit, branch or tag of that name in this checkout" in proc.stderr
+    assert "token" not in proc.stderr and "private" not in proc.stderr
     assert_no_traceback(proc)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -378,7 +379,7 @@ def test_quiet_and_verbose() -> None:
     silent = kubepush("validate", broken, "-qq")
     assert silent.returncode == 1 and silent.stdout == ""
     verbose = kubepush("validate", broken, "-v")
-    assert "2 resources in 1 sources" in verbose.stderr and "Kubernetes 1.37.0 strict" in verbose.stderr
+    assert "2 resources in 1 file," in verbose.stderr and "Kubernetes 1.37.0 strict" in verbose.stderr
 
 
 def test_rules_doc_is_up_to_date() -> None:
@@ -437,3 +438,58 @@ def test_infinity_is_named_as_written(tmp_path: Path) -> None:
     (tmp_path / "p.yaml").write_text(DEPLOYMENT.replace("image: nginx:1.27", "image: nginx:1.27\n        resources: {requests: {cpu: .inf}}"))
     proc = kubepush("validate", "p.yaml", cwd=tmp_path)
     assert proc.returncode == 1 and "(.inf/.nan are not numbers JSON or Kubernetes accept)" in proc.stdout and "null null" not in proc.stdout
+
+
+HPA_V2BETA2 = ("apiVersion: autoscaling/v2beta2\nkind: HorizontalPodAutoscaler\nmetadata: {name: web}\nspec:\n"
+               "  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n  maxReplicas: 3\n")
+
+
+def overlays(tmp_path: Path, deployment: str) -> None:
+    """A kustomize base with ``deployment`` and two overlays of it, each a target of kubepush.yaml."""
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "deployment.yaml").write_text(deployment)
+    (tmp_path / "base" / "kustomization.yaml").write_text("resources: [deployment.yaml]\n")
+    for name in ("staging", "production"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "kustomization.yaml").write_text(f"namespace: {name}\nresources: [../base]\n")
+    (tmp_path / "kubepush.yaml").write_text(
+        "apiVersion: kubepush.dev/v1\nkind: Config\ntargets:\n- {name: staging, path: staging}\n"
+        "- {name: production, path: production}\n")
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="needs kubectl (kubectl kustomize)")
+def test_an_error_in_a_base_is_reported_once_naming_every_target(tmp_path: Path) -> None:
+    overlays(tmp_path, DEPLOYMENT.replace("spec:\n  selector", "spec:\n  replicas: \"2\"\n  selector"))
+    proc = kubepush("validate", "-o", "json", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    [finding] = [f for f in json.loads(proc.stdout)["findings"] if f["severity"] == "error"]
+    assert finding["rule"] == "schema-type" and finding["file"] == "base/deployment.yaml"
+    assert finding["targets"] == ["staging", "production"] and finding["path"] == "spec.replicas"
+    text = kubepush("validate", cwd=tmp_path)
+    assert text.stdout.count("expected integer") == 1, text.stdout
+    assert "in targets staging, production" in text.stdout
+    assert text.stdout.splitlines()[-1] == "2 resources in 1 file, 2 targets: 1 error, 0 warnings"
+
+
+@pytest.mark.parametrize("render", [True, False])
+def test_validate_of_a_config_repository_skips_kubepush_yaml_and_kustomizations(tmp_path: Path, render: bool) -> None:
+    overlays(tmp_path, DEPLOYMENT)
+    if render and shutil.which("kubectl") is None:
+        pytest.skip("needs kubectl (kubectl kustomize)")
+    proc = kubepush("validate", ".", "-o", "json", *([] if render else ["--no-render"]), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout
+    files = {f["file"] for f in json.loads(proc.stdout)["findings"]}
+    assert not {"kubepush.yaml", "base/kustomization.yaml", "staging/kustomization.yaml"} & files, files
+
+
+def test_validate_uses_the_kubernetes_version_of_the_target_and_says_which(tmp_path: Path) -> None:
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "hpa.yaml").write_text(HPA_V2BETA2)
+    (tmp_path / "kubepush.yaml").write_text("targets:\n- name: legacy\n  path: old\n  kubernetesVersion: '1.25'\n")
+    for args in ((), ("old",), ("old/hpa.yaml",)):  # the target, or a path inside it: its cluster's version
+        proc = kubepush("validate", *args, "-o", "json", cwd=tmp_path)
+        assert proc.returncode == 0, (args, proc.stdout)  # autoscaling/v2beta2 is served up to 1.25
+        assert "Kubernetes 1.25" in proc.stderr and "kubernetesVersion of target legacy" in proc.stderr, proc.stderr
+    proc = kubepush("validate", "old", "-k", "1.26", "-o", "json", cwd=tmp_path)
+    assert proc.returncode == 1 and "Kubernetes 1.26" in proc.stderr and "--kubernetes-version" in proc.stderr
+    assert any(f["rule"] == "removed-api" for f in json.loads(proc.stdout)["findings"])
