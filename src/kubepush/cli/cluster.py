@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from kubepush import config as configuration
 from kubepush.errors import UsageError
-from kubepush.model import Finding, ObjectRef, Result, Severity
+from kubepush.model import Finding, ObjectRef, Result, Severity, plural
 from kubepush.report.base import Reporter
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ def describe_invalid(findings: list[Finding]) -> str:
     """Why a target's manifests stop it, for its progress line: they do not render, or are invalid."""
     if any(f.rule == "render-error" for f in findings):
         return "the manifests do not render"
-    return f"{len(findings)} validation errors"
+    return plural(len(findings), 'validation error')
 
 
 class Progress:

@@ -20,6 +20,7 @@ from kubepush import config as configuration
 from kubepush.bump.scope import How, Placement, Scope, search_paths, target_files
 from kubepush.cli import settings
 from kubepush.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from kubepush.model import plural
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         for finding in findings:
             sys.stdout.write(f"{finding.file}:{finding.line}:{finding.column}: {finding.severity.value}: "
                              f"{finding.message} [{finding.rule}]\n")
-        sys.stdout.write(f"{len(found.sites)} image references in {found.files} files\n")
+        sys.stdout.write(f"{plural(len(found.sites), 'image reference')} in {plural(found.files, 'file')}\n")
     return EXIT_FINDINGS if any(f.severity.value == "error" for f in findings) else EXIT_OK
 
 

@@ -25,6 +25,7 @@ from kubepush.cluster import inventory as inv
 from kubepush.cluster.client import Cluster, ResourceInfo
 from kubepush.cluster.errors import ClusterError, Unreachable
 from kubepush.manifests.documents import object_ref
+from kubepush.model import plural
 
 SHOWN = 5  # leftover members named in the note
 
@@ -59,7 +60,8 @@ class Legacy:
                     f"{target_parent.name}; {where} is deleted")
         names = ", ".join(str(object_ref(m)) for m in self.leftover[:SHOWN])
         more = f" and {len(self.leftover) - SHOWN} more" if len(self.leftover) > SHOWN else ""
-        return (f"{where}, the inventory of an earlier kubepush version, still lists {len(self.leftover)} objects "
+        return (f"{where}, the inventory of an earlier kubepush version, still lists "
+                f"{plural(len(self.leftover), 'object')} "
                 f"this target does not declare ({names}{more}); they may be another repository's, so this target "
                 "neither prunes nor reports them. If they were this target's, run apply once with "
                 f"--adopt-inventory (prune then deletes what left Git); to keep the old inventory, set the target's "

@@ -159,7 +159,7 @@ def healthy(cluster: Cluster, applied: list[Applied], timeout: float, concurrenc
             reported.add(w.key)
 
     reported: set[int] = set()
-    progress(f"waiting for {len(watched)} objects to become healthy (timeout {timeout:g}s)")
+    progress(f"waiting for {ch.plural(len(watched), 'object')} to become healthy (timeout {timeout:g}s)")
     try:
         states = wait_for(cluster, watched, timeout, on_change=on_change, workers=min(8, concurrency))
     except LostContact as exc:

@@ -416,7 +416,7 @@ def test_one_invalid_target_applies_nothing_and_the_others_apply(fake_kube, tmp_
     monkeypatch.chdir(tmp_path)
     code, _, err = run(capsys, "apply", "--kubeconfig", fake_kube.kubeconfig_path)
     assert code == 1
-    assert "[broken]: 1 validation errors: nothing applied" in err
+    assert "[broken]: 1 validation error: nothing applied" in err
     assert "[good]: healthy: 1 created" in err
     assert fake_kube.get("ConfigMap", "default", "good") is not None
     assert not [r.path for r in fake_kube.requests if r.method != "GET" and "broken" in r.path]
