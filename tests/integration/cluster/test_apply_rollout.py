@@ -63,7 +63,7 @@ def test_waves_apply_in_order_each_healthy_before_the_next(fake_kube, tmp_path, 
     # the gate costs at most one health poll after the Deployment became healthy
     polls = [r for r in fake_kube.requests[healthy_at[0]:config] if r.verb == "get" and r.resource == "deployments"]
     assert len(polls) <= 1
-    assert "wave -1 (1/3): applying 1 object" in err and "wave 2 (3/3): applying 1 objects" in err
+    assert "wave -1 (1/3): applying 1 object" in err and "wave 2 (3/3): applying 1 object" in err
 
 
 def test_waves_of_objects_healthy_on_apply_poll_nothing(fake_kube, tmp_path, capsys):
