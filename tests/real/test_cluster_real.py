@@ -513,3 +513,45 @@ def test_writes_a_webhook_cannot_answer_wait_and_then_name_it(capsys, tmp_path, 
     assert code == 1
     assert f'waiting for admission webhook "{name}" to answer' in err
     assert f'admission webhook "{name}" did not answer within 4s' in by_name(report)["cfg"]["message"]
+
+
+def test_status_says_what_runs_where_and_never_counts_another_repository(capsys, tmp_path, namespace, cluster,
+                                                                          monkeypatch):
+    """ConfigMaps only, so a control plane without nodes runs it: two applies from CI runs, a hand
+    edit, and another repository's objects in the same namespace that status must not see."""
+    import json
+
+    cluster.apply(cluster.resource("v1", "Namespace"), ns_object(namespace))
+    one = helpers.config_repo(tmp_path, "one", [configmap("one-a", namespace), configmap("one-b", namespace)],
+                              "https://github.com/acme/e2e-one", namespace)
+    two = helpers.config_repo(tmp_path, "two", [configmap("two-a", namespace)], "https://github.com/acme/e2e-two",
+                              namespace)
+    for variable in ("CI_JOB_URL", "CI_PIPELINE_URL", "BUILD_URL"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/e2e-one")
+    monkeypatch.setenv("GITHUB_ACTOR", "e2e")
+    for run_id in ("1", "2"):
+        monkeypatch.setenv("GITHUB_RUN_ID", run_id)
+        assert in_repo(capsys, monkeypatch, one, "apply")[0] == 0
+    assert in_repo(capsys, monkeypatch, two, "apply")[0] == 0
+
+    code, report, err = in_repo(capsys, monkeypatch, one, "status")
+    assert code == 0, err
+    (target,) = report["targets"]
+    assert target["appliedBy"] == {"run": "https://github.com/acme/e2e-one/actions/runs/2", "actor": "e2e"}
+    assert [e["run"][-1] for e in target["history"]] == ["2", "1"]
+    assert target["lastApply"]["result"] == "applied"  # --no-wait: applied, health not waited for
+    assert (target["health"]["status"], target["health"]["objects"], target["sync"]["status"]) == (
+        "healthy", 2, "in-sync")
+    assert "two-a" not in json.dumps(report)
+
+    info = cluster.resource("v1", "ConfigMap")
+    cluster.request("PATCH", info.path(namespace, "one-b"), query={"fieldManager": "kubectl-edit"},
+                    body={"data": {"k": "edited"}}, content_type="application/merge-patch+json")
+    for deep in ((), ("--deep",)):
+        code, report, _ = in_repo(capsys, monkeypatch, one, "status", *deep)
+        (target,) = report["targets"]
+        assert code == 1 and target["sync"]["status"] == "drifted"
+        assert [(o["object"]["name"], o["action"]) for o in target["sync"]["objects"]] == [("one-b", "drift")]
+    code, markdown, _ = helpers.run(capsys, "status", "--kubeconfig", KUBECONFIG, "-o", "markdown")
+    assert code == 1 and "| one-b" not in markdown and "drift `ConfigMap/" in markdown.replace("\\", "")
