@@ -9,6 +9,9 @@ not counted. Each run starts a fresh fake per tool and measures, in this order:
 - apply of one object in steady state;
 - drift (kubepush) and ``kubectl diff --server-side`` with everything in sync, then kubepush
   drift with 5% of the objects edited;
+- ``kubepush status`` (cheap: no dry run) in sync beside ``kubectl get -f`` (what a user reads to
+  see what is there; it says nothing of revision, health or sync), and ``status --deep`` with 5% of
+  the objects edited (dry runs of what the cheap check cannot clear);
 - a first apply of the same objects spread over ``--waves`` waves (``kubepush.dev/wave``: what
   ordering costs; kubepush only).
 
@@ -93,9 +96,13 @@ def kubepush_rows(run_dir: Path, args: argparse.Namespace, rows: dict[str, list[
         timed(fake, [*kubepush, "apply", single, *common])
         rows.setdefault("apply 1 (steady state)", []).append(timed(fake, [*kubepush, "apply", single, *common]))
         rows.setdefault("drift N (in sync)", []).append(timed(fake, [*kubepush, "drift", path, "-q"]))
+        rows.setdefault("status N (in sync)", []).append(timed(fake, [*kubepush, "status", path, "-q"]))
         for i in range(0, args.objects - 1, 20):
             fake.edit("ConfigMap", "bench", f"cm-{i:04d}", {"data": {"payload": "edited"}})
         rows.setdefault("drift N (5% drifted)", []).append(timed(fake, [*kubepush, "drift", path, "-q"], ok=(1,)))
+        rows.setdefault("status N (5%, cheap)", []).append(timed(fake, [*kubepush, "status", path, "-q"], ok=(1,)))
+        rows.setdefault("status N (5%, --deep)", []).append(
+            timed(fake, [*kubepush, "status", path, "-q", "--deep"], ok=(1,)))
         if args.waves:
             ordered = run_dir / "waves"
             manifests(ordered, args.objects, "waves", args.waves)
@@ -118,6 +125,7 @@ def kubectl_rows(run_dir: Path, args: argparse.Namespace, rows: dict[str, list[S
         rows.setdefault("apply 1 (steady state)", []).append(timed(fake, [*apply, "-f", single]))
         rows.setdefault("drift N (in sync)", []).append(timed(fake, [*kubectl, "diff", "--server-side",
                                                                        "--field-manager", "kubectl-bench", "-f", path]))
+        rows.setdefault("status N (in sync)", []).append(timed(fake, [*kubectl, "get", "-f", path, "-o", "name"]))
     finally:
         fake.stop()
 
