@@ -384,7 +384,7 @@ def test_bump_from_an_application_pipeline_opens_the_pull_request(act, tmp_path,
     assert fake_github.token not in run.log
 
 
-def test_apply_on_merge_then_diff_comments_per_target_then_nightly_drift(act, config_repo, fake_github, fake_kube):
+def test_apply_on_merge_then_diff_comments_per_target_then_nightly_drift_and_status(act, config_repo, fake_github, fake_kube):
     kubeconfig = Path(fake_kube.write_kubeconfig()).read_text()
     secrets = {"KUBECONFIG": kubeconfig, "GITHUB_TOKEN": fake_github.token}
 
@@ -448,6 +448,20 @@ def test_apply_on_merge_then_diff_comments_per_target_then_nightly_drift(act, co
     assert out["drift-count"] == "1"
     assert drift.outcome("drift", "alert") == "success"
     assert "ConfigMap/default/production-app" in drift.log or "production-app" in drift.log
+
+    # 4. the hourly status: production drifted (the hand edit), staging is fine; both applied by step 1's run
+    status = act(config_repo, install_workflow(config_repo, EXAMPLES / "status.yml", "status.yml"), "schedule", {},
+                 secrets=secrets)
+    assert status.code != 0
+    out = status.outputs("status", "status")
+    assert out["exit-code"] == "1" and out["healthy"] == "false" and out["drifted"] == "true"
+    assert json.loads(out["failing-targets"]) == ["production"] and out["drift-count"] == "1"
+    result = json.loads(out["result"])
+    assert {t["target"]: t["sync"]["status"] for t in result["targets"]} == {"staging": "in-sync",
+                                                                              "production": "drifted"}
+    assert all("/actions/runs/" in t["appliedBy"]["run"] for t in result["targets"]), result
+    assert status.outcome("status", "alert") == "success"
+    assert fake_kube.get("ConfigMap", "default", "production-app")["data"] == {"level": "trace"}, "status is read-only"
 
 
 def test_ordered_apply_runs_one_job_per_dependency_wave(act, tmp_path, fake_kube):
