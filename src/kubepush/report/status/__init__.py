@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from kubepush.cluster.status import TargetStatus
 from kubepush.errors import UsageError
+from kubepush.model import plural
 
 FORMATS = ("text", "json", "markdown")
 
@@ -68,7 +69,7 @@ def problems(status: TargetStatus) -> list[str]:
         return out
     if status.owned_elsewhere:
         count = len(status.owned_elsewhere)
-        out.append(f"{count} object{'s' if count > 1 else ''} in Git belong{'s' if count == 1 else ''} to another "
+        out.append(f"{plural(count, 'object')} in Git belong{'s' if count == 1 else ''} to another "
                    "inventory (not counted here; the next apply refuses them unless --take-over)")
     if status.health == st.MISSING:
         out.append("none of its objects is in the cluster")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from kubepush.cluster import status as st
 from kubepush.cluster.status import TargetStatus
+from kubepush.model import plural
 from kubepush.report.markdown import cell, row
 from kubepush.report.status import StatusReport, problems, short, when
 
@@ -63,9 +64,9 @@ def _details(status: TargetStatus, history: int) -> list[str]:
 def render(report: StatusReport) -> str:
     targets = report.targets
     bad = [t for t in targets if not t.ok]
-    head = (f"## ✅ kubepush status: {len(targets)} target{'s' if len(targets) != 1 else ''} healthy and in sync"
-            if not bad else f"## ❌ kubepush status: {len(bad)} of {len(targets)} target"
-                            f"{'s' if len(targets) != 1 else ''} need{'s' if len(bad) == 1 else ''} attention")
+    head = (f"## ✅ kubepush status: {plural(len(targets), 'target')} healthy and in sync" if not bad else
+            f"## ❌ kubepush status: {len(bad)} of {plural(len(targets), 'target')} need"
+            f"{'s' if len(bad) == 1 else ''} attention")
     out = [head, "", row(["Target", "Health", "Sync", "Revision", "Last apply", "Applied", "By"]), row(["---"] * 7)]
     out += [_row(t) for t in targets]
     for status in targets:
