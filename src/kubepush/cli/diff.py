@@ -68,7 +68,7 @@ def rendered(args: argparse.Namespace) -> int:
         if not args.quiet:
             sys.stderr.write(f"kubepush diff: {text}\n")
 
-    result = Result(command="diff", rules={r.id: r.description for r in risks.RULES.values()})
+    result = Result(command="diff", rules={rule: description for rule, (description, _) in risks.RULES.items()})
     with output.open_output(args) as reporter:
         outcome = preview(ref, targets, config_file, args.target, progress)
         result.previews, result.files = outcome.previews, outcome.files

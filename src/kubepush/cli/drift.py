@@ -12,8 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 from kubepush import config as configuration
 from kubepush import model
 from kubepush.cli import cluster, flags, output, settings
-from kubepush.cluster import shared
-from kubepush.cluster.items import load_items
 from kubepush.model import Result, Severity, summary
 
 EXIT_HELP = ("exit codes: 0 in sync (or drift with --no-fail-on-drift), 1 drift, missing or extra objects, "
@@ -46,7 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser, heal: bool = True) -> None:
 
 
 def run(args: argparse.Namespace, preview: bool = False) -> int:
+    from kubepush.cluster import shared
     from kubepush.cluster.drift import DriftOptions, check_target
+    from kubepush.cluster.items import load_items
 
     cfg = configuration.load(args.config)
     specs = cluster.targets(args, cfg)

@@ -29,6 +29,7 @@ import orjson
 
 from kubepush import __version__
 from kubepush.cluster import credentials
+from kubepush.cluster.compare.fields import FIELD_MANAGER
 from kubepush.cluster.credentials import in_cluster_destination, kubeconfig_files
 from kubepush.cluster.errors import ApiError, ClusterError, Unreachable, Untrusted
 from kubepush.cluster.transport import Transport, describe
@@ -38,7 +39,6 @@ from kubepush.redact import redact_auth
 
 __all__ = ["FIELD_MANAGER", "Cluster", "ResourceInfo", "in_cluster_destination", "kubeconfig_files"]
 
-FIELD_MANAGER = "kubepush"
 #: Attempts for 429/503 answers (the apiserver asks to come back after ``Retry-After``).
 RETRIES = 3
 RETRY_AFTER_CAP = 5.0

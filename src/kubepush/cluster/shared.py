@@ -20,8 +20,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from kubepush.cluster import kubeconfig
-from kubepush.cluster.client import in_cluster_destination, kubeconfig_files
 from kubepush.cluster.compare.ignore import IgnoreRule
 from kubepush.cluster.plan import Item, static_scope, with_namespaces
 from kubepush.errors import UsageError
@@ -48,7 +46,12 @@ class Shared:
 
 def destination(spec: Any) -> tuple[str, str] | None:
     """``(server URL, default namespace)`` of a target from its kubeconfig alone - no connection,
-    no credentials, no exec plugin run (None when the kubeconfig cannot work: its own run reports that)."""
+    no credentials, no exec plugin run (None when the kubeconfig cannot work: its own run reports that).
+    The client is imported here, not with the module: kubepush.yaml's targets (cluster/spec.py) read this
+    module in commands that never connect (diff --rendered)."""
+    from kubepush.cluster import kubeconfig
+    from kubepush.cluster.client import in_cluster_destination, kubeconfig_files
+
     files = kubeconfig_files(spec.kubeconfig)
     try:
         server, namespace = in_cluster_destination() if files is None else kubeconfig.destination(files, spec.context)

@@ -21,7 +21,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kubepush.cluster.compare.diff import unified
 from kubepush.cluster.compare.mask import mask
 from kubepush.cluster.compare.normalise import fold_string_data
 from kubepush.model import CONFIGURE, CREATE, MOVE, PRUNE, RENAME, FieldChange, ObjectDiff, ObjectRef
@@ -126,6 +125,14 @@ def _changed(target: str, old: Placed, new: Placed) -> ObjectDiff | None:
     return ObjectDiff(target, new.ref, CONFIGURE, new.file, new.line, new.document,
                       base_file=old.file if old.file != new.file else "", fields=fields,
                       diff=unified(align(before, after, keys), after, str(new.ref), ("base", "head")))
+
+
+def unified(old: dict[str, Any] | None, new: dict[str, Any] | None, name: str, sides: tuple[str, str]) -> str:
+    """The live comparison's unified YAML diff (imported here: the cluster package is costly to load,
+    and most previews show few diffs)."""
+    from kubepush.cluster.compare.diff import unified as diff
+
+    return diff(old, new, name, sides)
 
 
 def _same(old: dict[str, Any], new: dict[str, Any]) -> bool:

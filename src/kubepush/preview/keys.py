@@ -12,9 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kubepush.validate.rules.listmaps import KEY_DEFAULTS
-from kubepush.validate.rules.schema_index import ARRAY, MAP, OBJECT, Node, listmap_index
-
 Path = tuple[str | int, ...]
 #: the keys of the list at a path (None: not a list-map)
 KeysAt = Callable[[Path, list[Any]], tuple[str, ...] | None]
@@ -22,7 +19,9 @@ _NAME = ("name",)
 
 
 def keys_for(obj: dict[str, Any]) -> KeysAt:
-    """The list-map keys of ``obj``'s kind, by path."""
+    """The list-map keys of ``obj``'s kind, by path (the index is loaded on the first object that changed)."""
+    from kubepush.validate.rules.schema_index import ARRAY, MAP, OBJECT, listmap_index
+
     try:
         root = listmap_index(obj.get("apiVersion"), obj.get("kind"))
     except Exception:  # noqa: BLE001 - an unreadable schema must not stop a preview: fall back to names
@@ -31,7 +30,7 @@ def keys_for(obj: dict[str, Any]) -> KeysAt:
     def at(path: Path, items: list[Any]) -> tuple[str, ...] | None:
         if root is None:
             return _NAME if _named(items) else None
-        node: Node | None = root
+        node: Any = root
         keys: tuple[str, ...] | None = None
         steps = list(path)
         while steps:
@@ -51,6 +50,8 @@ def keys_for(obj: dict[str, Any]) -> KeysAt:
 
 def key_of(item: dict[str, Any], keys: tuple[str, ...]) -> tuple[Any, ...]:
     """An entry's key, with the defaults the API server gives key fields."""
+    from kubepush.validate.rules.listmaps import KEY_DEFAULTS
+
     return tuple(_hashable(item.get(k, KEY_DEFAULTS.get(k))) for k in keys)
 
 
@@ -66,6 +67,8 @@ def _named(items: list[Any]) -> bool:
 def with_key_defaults(node: Any, keys: KeysAt, path: Path = ()) -> Any:
     """A copy of ``node`` whose list-map entries have their key fields' defaults written out, as the
     API server stores them: ``{containerPort: 80}`` and ``{containerPort: 80, protocol: TCP}`` are one port."""
+    from kubepush.validate.rules.listmaps import KEY_DEFAULTS
+
     if isinstance(node, dict):
         return {k: with_key_defaults(v, keys, (*path, k)) for k, v in node.items()}
     if isinstance(node, list):

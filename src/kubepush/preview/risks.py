@@ -24,25 +24,25 @@ from typing import Any
 from kubepush.cluster.compare.fields import ABSENT, Path, get
 from kubepush.model import CONFIGURE, PRUNE, RENAME, Finding, ObjectDiff, Severity, format_path
 from kubepush.preview.compare import Key, Placed, Pruning
-from kubepush.validate.rules import Rule
 
 IMMUTABLE, DELETES_STATE, SCALE_TO_ZERO, IMAGE_DOWNGRADE, CRD_VERSION = (
     "immutable-field", "deletes-state", "scale-to-zero", "image-downgrade", "crd-version-removed")
 
-RULES: dict[str, Rule] = {rule.id: rule for rule in [
-    Rule(IMMUTABLE, "a change the API server refuses: the field is immutable",
+#: rule id -> (description, help), shown as the validate rules are (SARIF, docs/preview.md)
+RULES: dict[str, tuple[str, str]] = {rule: (description, text) for rule, description, text in [
+    (IMMUTABLE, "a change the API server refuses: the field is immutable",
          "Deployment, DaemonSet and ReplicaSet selectors, most of a StatefulSet's spec (volumeClaimTemplates, "
          "serviceName, ...), a Job's template and selector, a Service's set clusterIP, a PVC's storageClassName "
          "or a smaller storage request, and the data of an immutable ConfigMap or Secret cannot change in place. "
          "An apply fails on them unless the object is re-created (kubepush.dev/recreate: \"true\" or the target's "
          "recreate: true), which deletes it first."),
-    Rule(DELETES_STATE, "an apply deletes a Namespace, CRD or PersistentVolumeClaim",
+    (DELETES_STATE, "an apply deletes a Namespace, CRD or PersistentVolumeClaim",
          "Pruning a Namespace deletes everything in it, a CustomResourceDefinition every custom resource of it, a "
          "PersistentVolumeClaim (or renaming one) its volume's data under the usual Delete reclaim policy."),
-    Rule(SCALE_TO_ZERO, "replicas go to 0", "The workload stops serving once the change is applied."),
-    Rule(IMAGE_DOWNGRADE, "an image tag goes backwards by semver",
+    (SCALE_TO_ZERO, "replicas go to 0", "The workload stops serving once the change is applied."),
+    (IMAGE_DOWNGRADE, "an image tag goes backwards by semver",
          "Often a merge that reverted a bump by accident; a downgrade across a schema migration may not start."),
-    Rule(CRD_VERSION, "a CRD version is removed (or no longer served)",
+    (CRD_VERSION, "a CRD version is removed (or no longer served)",
          "Objects in Git that still use it fail to apply, and the API server refuses to drop a version that "
          "stored objects still have (status.storedVersions): migrate them first."),
 ]}

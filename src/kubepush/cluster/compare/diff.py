@@ -13,8 +13,7 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
-from kubepush.cluster.client import FIELD_MANAGER
-from kubepush.cluster.compare.fields import ABSENT, Path
+from kubepush.cluster.compare.fields import ABSENT, FIELD_MANAGER, Path
 from kubepush.cluster.compare.normalise import fold_string_data
 
 

@@ -18,6 +18,9 @@ from typing import Any
 
 #: A field that is not there (distinct from a field whose value is ``None``).
 ABSENT = object()
+#: kubepush's field manager name: what it owns in ``managedFields`` (defined here, below the client,
+#: so the pure comparison does not load the cluster client to know it)
+FIELD_MANAGER = "kubepush"
 
 Path = tuple[str | int, ...]
 

@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubepush.cluster.client import FIELD_MANAGER
 from kubepush.cluster.compare import fields as fs
 from kubepush.cluster.compare.diff import subset
+from kubepush.cluster.compare.fields import FIELD_MANAGER
 from kubepush.cluster.compare.mask import hidden, show
 from kubepush.cluster.plan import group_of
 from kubepush.model import format_path

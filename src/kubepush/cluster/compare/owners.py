@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kubepush.cluster.client import FIELD_MANAGER
 from kubepush.cluster.compare.diff import Difference
-from kubepush.cluster.compare.fields import ABSENT, Path, fieldset_at
+from kubepush.cluster.compare.fields import ABSENT, FIELD_MANAGER, Path, fieldset_at
 from kubepush.cluster.compare.mask import ADDED, CHANGED, MASK, hidden, show
 from kubepush.model import FieldChange, format_path
 
