@@ -43,9 +43,10 @@ from kubepush.model import ObjectRef
 HEALTHY, PROGRESSING, DEGRADED, MISSING = "healthy", "progressing", "degraded", "missing"
 #: sync of a target (``unknown``: Git's manifests could not be read, so there is nothing to compare)
 IN_SYNC, DRIFTED, UNKNOWN = "in-sync", "drifted", "unknown"
-#: the last apply, beyond :data:`applies.RESULTS`: the revision recorded has no entry (the run was
-#: cut off, or an earlier kubepush applied it); no inventory parent at all
-INTERRUPTED, NEVER = "interrupted", "never-applied"
+#: the last apply, beyond :data:`kubepush.cluster.history.RESULTS`: the revision recorded has no entry
+#: (the run was cut off, or an earlier kubepush applied it); no inventory parent at all; a target
+#: without an inventory (``inventory: false``), which records nothing
+INTERRUPTED, NEVER, NOT_RECORDED = "interrupted", "never-applied", "not-recorded"
 
 _HEALTH = {kstatus.FAILED: DEGRADED, kstatus.IN_PROGRESS: PROGRESSING}
 _MAY_DIFFER = ("may differ from Git: a value Git sets is not live, or a field kubepush applied is gone from "
@@ -109,6 +110,8 @@ class TargetStatus:
     @property
     def last_apply(self) -> str:
         """How the last apply ended: one of :data:`applies.RESULTS`, :data:`INTERRUPTED` or :data:`NEVER`."""
+        if not self.inventory:
+            return NOT_RECORDED
         if not self.applied_ever:
             return NEVER
         last = self.last
@@ -121,7 +124,7 @@ class TargetStatus:
         """Healthy, in sync, and the last apply went through - and Git declares nothing another
         inventory holds (not counted for health or sync, but the next apply refuses it)."""
         return (not self.error and not self.problems and not self.owned_elsewhere and self.health == HEALTHY
-                and self.sync == IN_SYNC and self.last_apply in (applies.HEALTHY, applies.APPLIED))
+                and self.sync == IN_SYNC and self.last_apply in (applies.HEALTHY, applies.APPLIED, NOT_RECORDED))
 
 
 def target_status(spec: TargetSpec, items: list[Item] | None, options: StatusOptions,

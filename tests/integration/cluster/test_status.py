@@ -292,3 +292,18 @@ def test_the_history_stays_small(fake_kube, tmp_path, capsys, monkeypatch, ci):
     assert len(text) < LIMIT * 700
     code, report, _ = status(capsys, fake_kube, "--history", "3")
     assert len(one(report)["history"]) == 3
+
+
+def test_a_target_without_an_inventory_reports_health_and_sync_but_no_history(fake_kube, tmp_path, capsys,
+                                                                              monkeypatch, ci):
+    repo = config_repo(tmp_path, configmap("cfg"), targets=[
+        {"name": "plain", "path": "app", "namespace": "default", "inventory": False}])
+    commit(repo, "one")
+    monkeypatch.chdir(repo)
+    assert apply(capsys, fake_kube)[0] == 0
+    code, report, err = status(capsys, fake_kube)
+    plain = one(report, "plain")
+    assert code == 0, err
+    assert (plain["inventory"], plain["revision"], plain["history"]) == (None, None, [])
+    assert plain["lastApply"] == {"result": "not-recorded"}
+    assert (plain["health"]["status"], plain["sync"]["status"]) == ("healthy", "in-sync")

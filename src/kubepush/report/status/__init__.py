@@ -74,7 +74,9 @@ def problems(status: TargetStatus) -> list[str]:
     if status.health == st.MISSING:
         out.append("none of its objects is in the cluster")
     last = status.last_apply
-    if last == st.NEVER:
+    if last == st.NOT_RECORDED:
+        out.append("no inventory (inventory: false): the revision, who applied it and the history are not recorded")
+    elif last == st.NEVER:
         out.append(f"never applied ({status.inventory} does not exist)")
     elif last == st.INTERRUPTED:
         out.append(f"the apply of {short(status.revision) or 'its revision'} recorded no result: it was cut off, "
