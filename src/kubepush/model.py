@@ -363,10 +363,13 @@ class ObjectDiff:
         return what
 
     def to_finding(self) -> Finding:
-        text = f"[{self.target}] {self.headline()}" + (f": {self.note}" if self.note else "")
-        return Finding(rule=self.action, message=text + (f"\n{self.diff}" if self.diff else ""),
-                       severity=Severity.INFO, file=self.file or f"git:{self.target}", line=self.line,
-                       document=self.document, object=self.ref)
+        """A plan line as the live preview words it (``~ configure Deployment/shop/web [staging]``), its
+        fields and diff kept apart from the message, as :meth:`Change.to_finding` keeps them."""
+        text = f"{self.headline()} [{self.target}]" + (f": {self.note}" if self.note else "")
+        return Finding(rule=self.action, message=text, severity=Severity.INFO, file=self.file or f"git:{self.target}",
+                       line=self.line, document=self.document, object=self.ref,
+                       path=self.fields[0].path if len(self.fields) == 1 else (), targets=(self.target,),
+                       action=self.action, fields=tuple(self.fields), diff=self.diff)
 
     def to_dict(self) -> dict[str, Any]:
         return {"action": self.action, "object": _ref_dict(self.ref), "file": self.file, "line": self.line,

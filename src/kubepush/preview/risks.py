@@ -85,7 +85,8 @@ def _key(ref: Any) -> Key:
 def _finding(rule: str, severity: Severity, diff: ObjectDiff, where: Placed, path: Path, message: str,
              hint: str = "") -> Finding:
     return Finding(rule=rule, message=f"[{diff.target}] {message}", severity=severity, file=where.file,
-                   line=where.locate(path), document=where.document, object=diff.ref, path=path, hint=hint)
+                   line=where.locate(path), document=where.document, object=diff.ref, path=path, hint=hint,
+                   targets=(diff.target,))
 
 
 def _deleted(diff: ObjectDiff, old: Placed, renamed: bool = False) -> list[Finding]:
