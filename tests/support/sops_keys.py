@@ -79,7 +79,13 @@ def gpg_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, st
                              text=True, timeout=30).stdout
     fingerprint = next(line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:"))
     yield home, fingerprint
-    subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env, check=False, capture_output=True, timeout=30)
+    stop_agent(home)
+
+
+def stop_agent(home: Path) -> None:
+    """The gpg-agent gpg started for ``home`` (a test stops it when done, not only at the session's end)."""
+    subprocess.run(["gpgconf", "--kill", "gpg-agent"], env={**os.environ, "GNUPGHOME": str(home)}, check=False,
+                   capture_output=True, timeout=30)
 
 
 @pytest.fixture

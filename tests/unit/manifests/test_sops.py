@@ -12,7 +12,7 @@ import pytest
 from kubepush.manifests import sops, sops_decrypt, sops_format, sources
 from kubepush.manifests.documents import Document
 from kubepush.model import Finding, Severity
-from tests.support.sops_keys import AgeKey, encrypt, no_keys, secret
+from tests.support.sops_keys import AgeKey, encrypt, no_keys, secret, stop_agent
 
 PASSWORD = "pw-KNOWN-91c2f0e7"
 
@@ -141,7 +141,10 @@ def test_a_gnupg_recipient_decrypts_with_the_keyring_of_gnupghome(tmp_path, monk
     assert f"fp: {fingerprint}" in path.read_text()
     no_keys(monkeypatch, tmp_path)
     monkeypatch.setenv("GNUPGHOME", str(home))
-    [doc] = load(path, sops_decrypt.Decryptor(required=True))
+    try:
+        [doc] = load(path, sops_decrypt.Decryptor(required=True))
+    finally:
+        stop_agent(home)
     assert isinstance(doc, Document) and doc.obj["stringData"]["password"] == PASSWORD
     monkeypatch.setenv("GNUPGHOME", str(tmp_path / "empty-keyring"))
     with pytest.raises(sops_decrypt.DecryptionUnavailable, match=f"pgp {fingerprint}"):
