@@ -465,7 +465,7 @@ def test_waves_apply_in_order_and_a_configmap_hook_is_only_created(capsys, tmp_p
     assert {found[n]["rule"] for n in (namespace, "web", "late")} == {"created"}
     assert "created only: a ConfigMap does not run to completion" in found["applied-marker"]["message"]
     assert err.index("wave -1 (1/3)") < err.index("wave 0 (2/3)") < err.index("wave 1 (3/3)") < \
-        err.index("post-apply hooks")
+        err.index("post-apply hook")
     info = cluster.resource("v1", "ConfigMap")
     hook = cluster.get(info, namespace, "applied-marker")
     assert "kubepush.dev/hook-of" in hook["metadata"]["labels"]
@@ -555,3 +555,35 @@ def test_status_says_what_runs_where_and_never_counts_another_repository(capsys,
         assert [(o["object"]["name"], o["action"]) for o in target["sync"]["objects"]] == [("one-b", "drift")]
     code, markdown, _ = helpers.run(capsys, "status", "--kubeconfig", KUBECONFIG, "-o", "markdown")
     assert code == 1 and "| one-b" not in markdown and "drift `ConfigMap/" in markdown.replace("\\", "")
+
+
+def test_diff_is_a_plan_a_custom_resource_comes_with_its_crd_and_extras_are_said_and_pruned_by_heal(
+        capsys, tmp_path, monkeypatch, namespace, group):
+    """No nodes needed: --no-wait, no pods. The preview of a CRD and its custom resource in one change,
+    then what an apply leaves behind without prune, and drift --heal pruning where prune is on."""
+    import yaml
+
+    write(tmp_path / "ops", "m.yaml", ns_object(namespace), crd(group), backup("nightly", namespace, group),
+          configmap("keep", namespace), configmap("old", namespace))
+    (tmp_path / "kubepush.yaml").write_text(yaml.safe_dump({"repository": f"example.com/{namespace}", "targets": [
+        {"name": "ops", "path": "ops", "namespace": namespace}]}))
+    code, report, err = in_repo(capsys, monkeypatch, tmp_path, "diff")
+    assert code == 0, (report, err)  # a plan, not a failure
+    assert {f["object"]["name"]: f["action"] for f in report["findings"]} == {
+        namespace: "create", f"backups.{group}": "create", "nightly": "create", "keep": "create", "old": "create"}
+    assert "with its CustomResourceDefinition" in by_name(report)["nightly"]["message"]
+    code, _, err = in_repo(capsys, monkeypatch, tmp_path, "apply")
+    assert code == 0, err
+    write(tmp_path / "ops", "m.yaml", ns_object(namespace), crd(group), backup("nightly", namespace, group),
+          configmap("keep", namespace))
+    code, report, err = in_repo(capsys, monkeypatch, tmp_path, "apply")
+    assert code == 0, err  # prune is off: "old" is left in the cluster, and the apply says so
+    assert (by_name(report)["old"]["action"], by_name(report)["old"]["severity"]) == ("extra", "warning")
+    (tmp_path / "kubepush.yaml").write_text(yaml.safe_dump({"repository": f"example.com/{namespace}", "targets": [
+        {"name": "ops", "path": "ops", "namespace": namespace, "prune": {"enabled": True}}]}))
+    code, report, _ = in_repo(capsys, monkeypatch, tmp_path, "diff")
+    assert code == 0 and by_name(report)["old"]["action"] == "prune"
+    code, report, err = in_repo(capsys, monkeypatch, tmp_path, "drift", "--heal")
+    assert code == 0 and by_name(report)["old"]["action"] == "pruned", (report, err)
+    code, report, _ = in_repo(capsys, monkeypatch, tmp_path, "drift")
+    assert code == 0 and "old" not in by_name(report)
