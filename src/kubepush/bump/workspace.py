@@ -40,9 +40,7 @@ def config_repository(options: Where) -> Iterator[gitops.Repo]:
             yield repo
         return
     with gitops.workspace(options.checkout) as repo:
-        credentials = _credentials(repo.url, options)
-    with gitops.workspace(options.checkout, credentials=credentials) as repo:
-        yield repo
+        yield repo.authenticated(_credentials(repo.url, options))  # the forge's token needs origin's URL first
 
 
 def _credentials(url: str, options: Where) -> gitops.Credentials | None:

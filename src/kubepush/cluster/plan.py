@@ -12,12 +12,12 @@ else, applied concurrently.
 
 from __future__ import annotations
 
-import copy
 import fnmatch
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from kubepush.cluster.compare.fields import copy_tree
 from kubepush.model import Finding, ObjectRef
 
 #: Built-in cluster-scoped kinds (the rest of the built-ins are namespaced).
@@ -65,9 +65,12 @@ class Item:
 
     @property
     def key(self) -> tuple[str, str, str, str]:
-        """Identity across API versions: (group, kind, namespace, name)."""
-        ref = self.ref
-        return (group_of(ref.api_version), ref.kind, ref.namespace, ref.name)
+        """Identity across API versions: (group, kind, namespace, name) - asked for many times per
+        object, so read straight from the object rather than through :attr:`ref`."""
+        obj = self.obj
+        meta = obj.get("metadata") or {}
+        return (group_of(obj.get("apiVersion", "")), obj.get("kind", ""), meta.get("namespace", ""),
+                meta.get("name", ""))
 
     @property
     def annotations(self) -> dict[str, str]:
@@ -106,7 +109,7 @@ def with_namespaces(items: Iterable[Item], namespaced: Scope, default_namespace:
     (what ``kubectl apply -n`` does) and dropped for cluster-scoped ones."""
     out = []
     for item in items:
-        obj = copy.deepcopy(item.obj)
+        obj = copy_tree(item.obj)
         meta = obj.setdefault("metadata", {})
         scoped = namespaced(obj.get("apiVersion", ""), obj.get("kind", ""))
         if scoped and not meta.get("namespace"):

@@ -28,7 +28,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kubepush.gitops import errors as E
@@ -102,6 +102,12 @@ class Repo:
     _at: str | None = field(default=None, repr=False)
 
     # -- queries ---------------------------------------------------------------------------
+
+    def authenticated(self, credentials: Credentials | None) -> Repo:
+        """This work tree with ``credentials`` for its network commands (kept as they are when None)."""
+        if credentials is None:
+            return self
+        return replace(self, git=Git(self.path, self.url, credentials, self.git.timeout))
 
     def rev_parse(self, rev: str) -> str:
         """The full object name ``rev`` resolves to."""
@@ -305,11 +311,13 @@ class Repo:
         parents = self.read_commit(branch_sha).parents
         if len(parents) != 1:
             return []
-        if not self._has_commit(parents[0]) and self.shallow:  # a depth-1 fetch cut it off
+        present = self._has_commit(parents[0])
+        if not present and self.shallow:  # a depth-1 fetch cut it off
             self.git.run("fetch", "--quiet", "--no-tags", "--deepen=1", self.url,
                          f"+refs/heads/{branch}:refs/remotes/origin/{branch}", what=f"fetching {branch}'s base",
                          network=True)
-        if not self._has_commit(parents[0]):
+            present = self._has_commit(parents[0])
+        if not present:
             return []
         diff = self.git.run("diff", "--binary", "--no-color", parents[0], branch_sha,
                             what=f"reading the change on {branch}").stdout

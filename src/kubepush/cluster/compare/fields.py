@@ -128,6 +128,17 @@ def delete(obj: dict[str, Any], path: Steps) -> None:
         del parent[where]
 
 
+def copy_tree(value: Any) -> Any:
+    """A copy of a JSON-shaped value (dicts, lists, scalars): what ``copy.deepcopy`` gives for a
+    manifest or an API object, at a fraction of its cost (no memo: their scalars are immutable,
+    and a YAML alias is data twice, not identity)."""
+    if isinstance(value, dict):
+        return {k: copy_tree(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [copy_tree(v) for v in value]
+    return value
+
+
 def without(obj: dict[str, Any] | None, paths: Iterable[Path]) -> dict[str, Any] | None:
     """A copy of ``obj`` without ``paths`` (for showing only what a message counts)."""
     paths = list(paths)

@@ -12,6 +12,7 @@ import base64
 import copy
 from typing import Any
 
+from kubepush.cluster.compare.fields import copy_tree
 from kubepush.cluster.plan import group_of
 
 #: Metadata the API server owns; never part of a difference.
@@ -21,7 +22,7 @@ SERVER_METADATA = ("managedFields", "resourceVersion", "generation", "uid", "cre
 
 def clean(obj: dict[str, Any]) -> dict[str, Any]:
     """A copy without status and server-managed metadata."""
-    out = copy.deepcopy(obj)
+    out = copy_tree(obj)
     out.pop("status", None)
     meta = out.get("metadata") or {}
     for key in SERVER_METADATA:
