@@ -22,7 +22,7 @@ SERVER_METADATA = ("managedFields", "resourceVersion", "generation", "uid", "cre
 
 def clean(obj: dict[str, Any]) -> dict[str, Any]:
     """A copy without status and server-managed metadata."""
-    out = copy_tree(obj)
+    out: dict[str, Any] = copy_tree(obj)
     out.pop("status", None)
     meta = out.get("metadata") or {}
     for key in SERVER_METADATA:
