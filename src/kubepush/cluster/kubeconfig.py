@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-
 from kubepush.errors import UsageError
 
 SECTIONS = ("clusters", "contexts", "users")
@@ -109,15 +107,20 @@ def read(files: str) -> Kubeconfig:
 
 
 def _load(path: str) -> dict[str, Any]:
+    """The file's one document, read as client-go reads it (go-yaml, YAML 1.1) by the manifest
+    reader - its fast path, so a cluster command does not import PyYAML for a few lines."""
+    from kubepush.manifests import fastyaml
+    from kubepush.manifests.errors import YAMLError
+
     try:
         with open(path, encoding="utf-8") as fh:
-            document = yaml.safe_load(fh)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "cannot be parsed"
-        raise UsageError(f"kubeconfig {path} is not valid YAML{where}: {problem}; fix the file or point "
-                         "--kubeconfig/KUBECONFIG at a working one") from None
+            text = fh.read()
+        first = next(iter(fastyaml.split_documents(text)), None)
+        document = fastyaml.parse(first) if first is not None else None
+    except YAMLError as exc:
+        where = f" at line {exc.line}, column {exc.column}" if exc.line else ""
+        raise UsageError(f"kubeconfig {path} is not valid YAML{where}: {exc.message or 'cannot be parsed'}; fix the "
+                         "file or point --kubeconfig/KUBECONFIG at a working one") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read kubeconfig {path}: {getattr(exc, 'strerror', None) or exc}") from None
     if document is None:
