@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -59,11 +61,22 @@ _values = st.recursive(_scalars, lambda inner: st.one_of(
 _objects = st.dictionaries(st.text("xyz", min_size=1, max_size=2), _values, max_size=4)
 
 
+def _json(value):
+    return json.dumps(value, sort_keys=True)
+
+
 @settings(max_examples=200, deadline=None)
 @given(_objects, _objects)
 def test_differences_are_empty_exactly_for_equal_objects(a, b):
     assert diff.differences(a, a) == []
     found = diff.differences(a, b)
-    assert (found == []) == (a == b)
+    # equal as JSON values: Python's == says False == 0 and True == 1, which Kubernetes does not
+    assert (found == []) == (_json(a) == _json(b))
     for difference in found:  # every reported path exists on at least one side
         assert difference.live is not fields.ABSENT or difference.want is not fields.ABSENT
+
+
+def test_a_boolean_and_the_number_python_equates_with_it_differ():
+    # JSON (and so the API server) tells false from 0 and true from 1; Python's == does not
+    assert diff.differences({"x": False}, {"x": 0}) == [Difference(path=("x",), live=False, want=0)]
+    assert diff.differences({"x": [1]}, {"x": [True]}) == [Difference(path=("x", 0), live=1, want=True)]
