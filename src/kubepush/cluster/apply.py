@@ -176,8 +176,10 @@ def _apply(spec: TargetSpec, items: list[Item], options: ApplyOptions, progress:
             if owner is not None and change.action in (ch.CONFIGURED, ch.UNCHANGED, ch.RECREATED):
                 change.reason = "; ".join(r for r in (f"taken over from {owner.describe()}", change.reason) if r)
                 progress(f"{change.ref} taken over from {owner.describe()}")
-        if parent:
-            _record_history(cluster, spec, parent, options, result, started, progress)
+        if parent:  # the lock's claim returned the parent; a rollback since has written its own entry
+            rolled = any(note.startswith("ROLLED BACK") for note in result.notes)
+            _record_history(cluster, spec, parent, options, result, started, progress,
+                            held.live if held is not None and not rolled else None)
         return result
     finally:
         if held is not None:
@@ -350,7 +352,7 @@ class _Run:
 
 
 def _record_history(cluster: Cluster, spec: TargetSpec, parent: inv.Parent, options: ApplyOptions,
-                    result: TargetResult, started: str, progress: Progress) -> None:
+                    result: TargetResult, started: str, progress: Progress, live: dict[str, Any] | None) -> None:
     """This apply's entry in the target's history; the API server refusing it only warns (what
     was applied stands), a cluster gone meanwhile is the run's error like any other write."""
     own = [c for c in result.changes if c.target == spec.name]  # a rollback's changes are its own entry
@@ -362,7 +364,7 @@ def _record_history(cluster: Cluster, spec: TargetSpec, parent: inv.Parent, opti
                           ch.summary(own), options.rollback_of)
     try:
         with _phase("recording the apply history"):
-            history.record(cluster, cluster.resource("v1", parent.kind), parent, entry)
+            history.record(cluster, cluster.resource("v1", parent.kind), parent, entry, live)
     except ApiError as exc:
         progress(f"warning: the apply history on {parent.kind}/{parent.namespace}/{parent.name} could not be "
                  f"recorded: {exc}")

@@ -101,9 +101,11 @@ def appended(entries: list[Entry], entry: Entry) -> list[Entry]:
     return sorted([*entries, entry.bounded()], key=lambda e: e.started)[-LIMIT:]
 
 
-def record(cluster: Cluster, info: ResourceInfo, parent: Parent, entry: Entry) -> None:
-    """Add ``entry`` to the parent's history (read fresh: a rollback may have added one meanwhile)."""
-    entries = appended(read(cluster.get(info, parent.namespace, parent.name)), entry)
+def record(cluster: Cluster, info: ResourceInfo, parent: Parent, entry: Entry,
+           live: dict[str, Any] | None = None) -> None:
+    """Add ``entry`` to the parent's history: ``live`` is the parent as this run last saw it (the
+    lock's claim answers with it), read afresh when not given - a rollback adds its own entry meanwhile."""
+    entries = appended(read(live if live is not None else cluster.get(info, parent.namespace, parent.name)), entry)
     text = json.dumps([e.to_dict() for e in entries], separators=(",", ":"))
     cluster.apply(info, {"apiVersion": "v1", "kind": parent.kind, "metadata": {
         "name": parent.name, "namespace": parent.namespace, "annotations": {HISTORY: text}}}, manager=MANAGER)
