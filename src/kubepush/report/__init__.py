@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TextIO
 
 from kubepush.errors import UsageError
@@ -30,14 +31,21 @@ FORMATS: dict[str, str] = {
 }
 
 
+def choose_format(name: str, formats: Iterable[str], what: str, listing: str) -> str:
+    """``name`` normalised if it is one of ``formats``, else :class:`UsageError`: ``unknown <what>``,
+    the closest name, then ``listing`` and the names - one rule for every command's format names."""
+    names = list(formats)
+    key = name.strip().lower()
+    if key in names:
+        return key
+    close = difflib.get_close_matches(key, names, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise UsageError(f"unknown {what} {name!r}{hint}; {listing}{', '.join(names)}")
+
+
 def check_format(name: str) -> str:
     """Return ``name`` normalised, or raise :class:`UsageError` with the valid names."""
-    key = name.strip().lower()
-    if key in FORMATS:
-        return key
-    close = difflib.get_close_matches(key, FORMATS, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    raise UsageError(f"unknown report format {name!r}{hint}; valid formats: {', '.join(FORMATS)}")
+    return choose_format(name, FORMATS, "report format", "valid formats: ")
 
 
 def make_reporter(name: str, stream: TextIO, **kw: Any) -> Reporter:

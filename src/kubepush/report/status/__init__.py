@@ -8,13 +8,12 @@ beside the finding reporters of :mod:`kubepush.report`; each is ``render(report)
 from __future__ import annotations
 
 import datetime
-import difflib
 import importlib
 from dataclasses import dataclass
 
 from kubepush.cluster.status import TargetStatus
-from kubepush.errors import UsageError
 from kubepush.model import plural
+from kubepush.report import choose_format
 
 FORMATS = ("text", "json", "markdown")
 
@@ -28,12 +27,7 @@ class StatusReport:
 
 def check_format(name: str) -> str:
     """``name`` normalised, or :class:`UsageError` naming the formats status has."""
-    key = name.strip().lower()
-    if key in FORMATS:
-        return key
-    close = difflib.get_close_matches(key, FORMATS, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    raise UsageError(f"unknown status format {name!r}{hint}; kubepush status writes {', '.join(FORMATS)}")
+    return choose_format(name, FORMATS, "status format", "kubepush status writes ")
 
 
 def render(fmt: str, report: StatusReport) -> str:
