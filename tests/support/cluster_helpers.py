@@ -215,14 +215,15 @@ def pods_cannot_run(cluster: Any) -> str:
     return "no node can take a pod: " + "; ".join(why)
 
 
-def other_ca() -> bytes:
-    """A fresh CA certificate (PEM) that signed no server's certificate."""
+def other_ca(key: Any = None) -> bytes:
+    """A fresh CA certificate (PEM) that signed no server's certificate; ``key`` (an elliptic-curve
+    private key, fresh when None) is its key, for a test that signs with this CA itself."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
-    key = ec.generate_private_key(ec.SECP256R1())
+    key = key or ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "some other CA")])
     now = datetime.datetime.now(datetime.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())

@@ -69,7 +69,7 @@ def test_a_client_certificate_the_server_does_not_trust_or_not_pem_is_one_line(f
     from cryptography.hazmat.primitives.asymmetric import ec
 
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_pem = other_ca_with_key(ca_key)
+    ca_pem = other_ca(ca_key)
     key_pem = ca_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                    serialization.NoEncryption())
     cert, key = client_certificate("intruder", signer=(ca_pem, key_pem))
@@ -84,23 +84,6 @@ def test_a_client_certificate_the_server_does_not_trust_or_not_pem_is_one_line(f
     code, err = apply(capsys, kc, tmp_path)
     assert code == 2 and "client certificate or key" in error_line(err) and "client-certificate" in err
     assert key.decode() not in err
-
-
-def other_ca_with_key(key: Any) -> bytes:
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.x509.oid import NameOID
-
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "another CA")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(2).not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    return cert.public_bytes(serialization.Encoding.PEM)
 
 
 def test_tls_server_name_is_the_name_the_certificate_is_checked_against(fake_kube_tls, tmp_path, capsys):
