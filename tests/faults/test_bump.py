@@ -16,7 +16,7 @@ from tests.support.config_repo import FILES, env_with
 from tests.support.git_fixtures import git, make_remote
 from tests.support.kubepush_cli import assert_no_traceback, kubepush
 
-pytest_plugins = ["tests.support.git_fixtures", "tests.support.registry_fixtures"]
+pytest_plugins = ["tests.support.git_fixtures", "tests.support.config_repo", "tests.support.registry_fixtures"]
 
 
 @pytest.fixture
@@ -70,20 +70,8 @@ def test_unreachable_remote_and_missing_repo_are_exit_2(tmp_path: Path) -> None:
         assert url.split("://")[1].split("/")[0] in proc.stderr or "nope.git" in proc.stderr, proc.stderr
 
 
-@pytest.fixture
-def github(git_remote_root: Path, fake_github):  # type: ignore[no-untyped-def]
-    from tests.support.config_repo import RemoteBranches
-    from tests.support.git_fixtures import GitHTTPServer
-
-    remote = make_remote(git_remote_root, "octo/app.git", FILES)
-    fake_github.branches = RemoteBranches(remote)
-    server = GitHTTPServer(git_remote_root, user="x-access-token", token=fake_github.token).start()
-    yield remote, server, fake_github
-    server.stop()
-
-
-def test_every_forge_failure_is_exit_2_reporting_the_pushed_branch_then_converges(github) -> None:  # type: ignore[no-untyped-def]
-    remote, server, fake = github
+def test_every_forge_failure_is_exit_2_reporting_the_pushed_branch_then_converges(github_rig) -> None:  # type: ignore[no-untyped-def]
+    remote, server, fake = github_rig
     args = ("bump", "--repo", server.url(remote), "--forge", "github", "--forge-url", fake.url,
             "--image", "ghcr.io/acme/shop:1.5.0")
     env = env_with(GITHUB_TOKEN=fake.token)

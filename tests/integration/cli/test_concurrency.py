@@ -12,23 +12,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from tests.support.config_repo import FILES, RemoteBranches, env_with
-from tests.support.git_fixtures import GitHTTPServer, make_remote
+from tests.support.config_repo import FILES, env_with
 
-pytest_plugins = ["tests.support.git_fixtures"]
-
-
-@pytest.fixture
-def rig(git_remote_root: Path, fake_github):  # type: ignore[no-untyped-def]
-    remote = make_remote(git_remote_root, "octo/app.git", FILES)
-    fake_github.branches = RemoteBranches(remote)
-    server = GitHTTPServer(git_remote_root, user="x-access-token", token=fake_github.token).start()
-    yield remote, server, fake_github
-    server.stop()
+pytest_plugins = ["tests.support.git_fixtures", "tests.support.config_repo"]
 
 
 def start_bump(server, remote, fake, image: str, *extra: str) -> subprocess.Popen[str]:  # type: ignore[no-untyped-def]
@@ -45,8 +34,8 @@ def finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
     return proc.returncode, out, err
 
 @pytest.mark.parametrize("round_", range(2))
-def test_two_bumps_racing_on_one_branch_lose_no_update(rig, round_: int) -> None:  # type: ignore[no-untyped-def]
-    remote, server, fake = rig
+def test_two_bumps_racing_on_one_branch_lose_no_update(github_rig, round_: int) -> None:  # type: ignore[no-untyped-def]
+    remote, server, fake = github_rig
     branch = ("--branch", "kubepush/deps")
     runs = [start_bump(server, remote, fake, "ghcr.io/acme/shop:1.5.0", *branch),
             start_bump(server, remote, fake, "nginx:1.27.0", *branch)]
@@ -61,9 +50,9 @@ def test_two_bumps_racing_on_one_branch_lose_no_update(rig, round_: int) -> None
     assert len(fake.pulls) == 1 and len(fake.calls("pulls/create")) == 1
     assert fake.token not in "".join(out + err for _, out, err in results)
 
-def test_sequential_bumps_on_one_branch_keep_both_updates(rig) -> None:  # type: ignore[no-untyped-def]
+def test_sequential_bumps_on_one_branch_keep_both_updates(github_rig) -> None:  # type: ignore[no-untyped-def]
     """The race's slow motion: the second run finds the branch (and PR) the first one made."""
-    remote, server, fake = rig
+    remote, server, fake = github_rig
     first = finish(start_bump(server, remote, fake, "ghcr.io/acme/shop:1.5.0", "--branch", "kubepush/deps"))
     second = finish(start_bump(server, remote, fake, "nginx:1.27.0", "--branch", "kubepush/deps"))
     assert first[0] == 0 and second[0] == 0, first[2] + second[2]
@@ -71,9 +60,9 @@ def test_sequential_bumps_on_one_branch_keep_both_updates(rig) -> None:  # type:
     assert "nginx:1.27.0" in deploy and "ghcr.io/acme/shop:1.5.0" in deploy, deploy
     assert len(fake.pulls) == 1
 
-def test_two_bumps_of_different_images_race_to_two_intact_prs(rig) -> None:  # type: ignore[no-untyped-def]
+def test_two_bumps_of_different_images_race_to_two_intact_prs(github_rig) -> None:  # type: ignore[no-untyped-def]
     """The default branch per image keeps concurrent pipelines apart: two PRs, each with its own update."""
-    remote, server, fake = rig
+    remote, server, fake = github_rig
     runs = [start_bump(server, remote, fake, "ghcr.io/acme/shop:1.5.0"), start_bump(server, remote, fake, "nginx:1.27.0")]
     results = [finish(p) for p in runs]
     assert [code for code, _, _ in results] == [0, 0], [err for _, _, err in results]
@@ -85,13 +74,13 @@ def test_two_bumps_of_different_images_race_to_two_intact_prs(rig) -> None:  # t
     assert len(fake.pulls) == 2 and remote.read("main", "base/deploy.yaml") == FILES["base/deploy.yaml"]
 
 @pytest.mark.parametrize("round_", range(3))
-def test_same_bump_twice_at_once_makes_one_pr(rig, round_: int) -> None:  # type: ignore[no-untyped-def]
+def test_same_bump_twice_at_once_makes_one_pr(github_rig, round_: int) -> None:  # type: ignore[no-untyped-def]
     """Two pipelines bumping the same image to the same tag: one branch, one PR, no error for either.
 
     Regression: the loser of the race to create the branch got "cannot lock ref ... reference
     already exists" from receive-pack and failed as if the branch were protected.
     """
-    remote, server, fake = rig
+    remote, server, fake = github_rig
     runs = [start_bump(server, remote, fake, "ghcr.io/acme/shop:1.5.0") for _ in range(2)]
     results = [finish(p) for p in runs]
     assert "shop:1.5.0" in remote.read("kubepush/all/shop", "base/deploy.yaml")

@@ -21,11 +21,11 @@ from pathlib import Path
 import pytest
 
 from tests.support.cluster_helpers import run, write
-from tests.support.config_repo import FILES, RemoteBranches, env_with
-from tests.support.git_fixtures import GitHTTPServer, git, make_remote
+from tests.support.config_repo import env_with
+from tests.support.git_fixtures import git
 from tests.support.kubepush_cli import kubepush
 
-pytest_plugins = ["tests.support.git_fixtures"]
+pytest_plugins = ["tests.support.git_fixtures", "tests.support.config_repo"]
 
 REGISTRY_PASSWORD = "regPw-KNOWN-5b7c1e"
 SECRET_STRING = "dbPassword-KNOWN-a4f0c9"
@@ -82,17 +82,8 @@ def test_validate_never_echoes_secret_data(tmp_path: Path) -> None:
     assert len(sweep.searched) >= 8 * 2 + 8 * 9
 
 
-@pytest.fixture
-def forge_rig(git_remote_root: Path, fake_github):  # type: ignore[no-untyped-def]
-    remote = make_remote(git_remote_root, "octo/app.git", FILES)
-    fake_github.branches = RemoteBranches(remote)
-    server = GitHTTPServer(git_remote_root, user="x-access-token", token=fake_github.token).start()
-    yield remote, server, fake_github
-    server.stop()
-
-
-def test_bump_leaks_no_token_on_success_or_failure(forge_rig, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    remote, server, fake = forge_rig
+def test_bump_leaks_no_token_on_success_or_failure(github_rig, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    remote, server, fake = github_rig
     sweep = Sweep(fake.token, REGISTRY_PASSWORD)
     checkout = tmp_path / "checkout"
     git("clone", "--quiet", remote.url, str(checkout))
@@ -197,8 +188,8 @@ def unmasked(log: str) -> str:
     return "\n".join(line for line in log.splitlines() if not line.startswith("::add-mask::"))
 
 
-def test_github_action_steps_leak_nothing_into_logs_outputs_or_step_summary(forge_rig, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    remote, server, fake = forge_rig
+def test_github_action_steps_leak_nothing_into_logs_outputs_or_step_summary(github_rig, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    remote, server, fake = github_rig
     sweep = Sweep(SECRET_STRING, str(SECRET_NUMBER), fake.token, REGISTRY_PASSWORD)
     write(tmp_path / "m", "secret.yaml", SECRET_DATA)
     proc, written = run_action("validate", {"paths": str(tmp_path / "m")}, tmp_path / "validate")
