@@ -36,12 +36,12 @@ from typing import Any
 
 from kubepush.bump import plan as planner
 from kubepush.bump.kustomize_names import Build
-from kubepush.ci.affected import dependencies
 from kubepush.images.discover import discover_paths
 from kubepush.images.edit import EditError
 from kubepush.images.kustomization import NewEntry, entry_line
 from kubepush.images.reference import InvalidReference, parse_reference
 from kubepush.images.sites import ImageSite, SiteKind, ref_layout
+from kubepush.manifests.affected import dependencies
 from kubepush.manifests.kustomization import FILES as KUSTOMIZATION_FILES
 from kubepush.model import Finding, Severity
 

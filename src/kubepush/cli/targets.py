@@ -23,7 +23,7 @@ from kubepush import dependencies
 from kubepush.errors import EXIT_OK, UsageError
 
 if TYPE_CHECKING:
-    from kubepush.ci.affected import Affected
+    from kubepush.manifests.affected import Affected
 
 FORMATS = ("text", "json", "github-matrix", "gitlab")
 
@@ -46,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kubepush.ci.affected import Affected, affected
+    from kubepush.manifests.affected import Affected, affected
 
     cfg = configuration.load(args.config)
     if cfg.path is None:

@@ -2,7 +2,7 @@
 them at both revisions (concurrently: the base in a worktree, the head in the working tree),
 compare, and find the risky changes. No kubeconfig is read and nothing talks to a network.
 
-A target is rendered only when a file it renders from changed (:func:`kubepush.ci.affected.affected`,
+A target is rendered only when a file it renders from changed (:func:`kubepush.manifests.affected.affected`,
 what ``kubepush targets --changed-since`` lists), or when it exists at one revision only; the others
 are listed as not affected. A target that fails to render at either revision is not compared - its
 render errors are its findings - and the other targets still are.
@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kubepush import config as configuration
-from kubepush.ci.affected import affected
 from kubepush.cluster.spec import TargetSpec
 from kubepush.errors import UsageError
 from kubepush.gitops import revisions
+from kubepush.manifests.affected import affected
 from kubepush.model import COMPARED, NOT_RENDERED, UNAFFECTED, Finding, Severity, TargetDiff
 from kubepush.preview import base as bases
 from kubepush.preview import cache, risks

@@ -121,7 +121,7 @@ def _run_in(repo: gitops.Repo, options: Options, log: Callable[[str], None]) -> 
 
 def _affected(options: Options, commit: reverting.Commit, root: Path) -> list[str]:
     """The targets whose manifests the reverted commit changed (what the revert will change again)."""
-    from kubepush.ci.affected import affected
+    from kubepush.manifests.affected import affected
 
     pairs = [(t.name, t.path if os.path.isabs(t.path) else str(root / t.path)) for t in options.config_targets]
     config = Path(options.config_path) if options.config_path else None
