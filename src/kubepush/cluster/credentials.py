@@ -243,8 +243,8 @@ def load(kubeconfig: str | None, context: str | None) -> Endpoint:
     files = kubeconfig_files(kubeconfig)
     if files is None:
         return _in_cluster_endpoint()
-    name, defined_in = kc.check(files, context)  # a broken file: one line naming it
     config = kc.read(files)
+    name, defined_in = kc.check(config, context)  # a broken file: one line naming it
     where = f"context {name!r} in {defined_in}"
     body = config.entries["contexts"][name][0]["context"]
     cluster_entry, cluster_file = config.entries["clusters"][str(body["cluster"])]

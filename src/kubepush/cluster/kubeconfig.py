@@ -43,9 +43,9 @@ class Kubeconfig:
         return ", ".join(self.entries[section]) or "none"
 
 
-def check(files: str, context: str | None) -> tuple[str, str]:
-    """(context name, file it is defined in) when the kubeconfig can work; UsageError otherwise."""
-    config = read(files)
+def check(config: Kubeconfig, context: str | None) -> tuple[str, str]:
+    """(context name, file it is defined in) when the kubeconfig :func:`read` gave can work; UsageError
+    otherwise. It takes the parsed files so that a caller reads them once."""
     name = context or (config.current[0] if config.current else "")
     if not name:
         raise UsageError(f"kubeconfig {config.label} sets no current-context: pass --context NAME (contexts: "
@@ -76,8 +76,8 @@ def check(files: str, context: str | None) -> tuple[str, str]:
 def destination(files: str, context: str | None) -> tuple[str, str]:
     """``(server URL, default namespace)`` of ``context`` (else the current one), read from the files
     alone: no credentials are loaded and no exec plugin runs. UsageError when the file cannot work."""
-    name, _ = check(files, context)
     config = read(files)
+    name, _ = check(config, context)
     body = config.entries["contexts"][name][0]["context"]
     cluster = config.entries["clusters"][str(body["cluster"])][0].get("cluster") or {}
     return str(cluster.get("server", "")), str(body.get("namespace") or "default")
