@@ -32,3 +32,8 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
 def redact_auth(text: str) -> str:
     """``text`` with the value after any ``Bearer``/``token`` masked (secrets not known here)."""
     return _AUTH_VALUE.sub(lambda m: f"{m[1]} {MASK}", text)
+
+
+def one_line_auth(text: object) -> str:
+    """A library's or a tool's message on one line with :func:`redact_auth` applied, for an error line."""
+    return " ".join(redact_auth(str(text)).split())

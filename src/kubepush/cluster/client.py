@@ -35,7 +35,7 @@ from kubepush.cluster.errors import ApiError, ClusterError, Unreachable, Untrust
 from kubepush.cluster.transport import Transport, describe
 from kubepush.errors import UsageError
 from kubepush.net.retry import retry_after
-from kubepush.redact import redact_auth
+from kubepush.redact import one_line_auth, redact_auth
 
 __all__ = ["FIELD_MANAGER", "Cluster", "ResourceInfo", "in_cluster_destination", "kubeconfig_files"]
 
@@ -82,7 +82,7 @@ class Cluster:
         try:
             endpoint = credentials.load(kubeconfig, context)
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise UsageError(f"cannot read the kubeconfig ({self.where}): {_one_line(exc)}") from None
+            raise UsageError(f"cannot read the kubeconfig ({self.where}): {one_line_auth(exc)}") from None
         self.where = endpoint.where
         self.namespace = endpoint.namespace
         self.host = endpoint.server
@@ -355,7 +355,7 @@ def _transport_error(exc: Exception) -> ClusterError:
     if kind == "proxy":
         return Unreachable(f"the proxy refused the tunnel ({text}); check proxy-url (or HTTPS_PROXY) and its "
                            "credentials")
-    return Unreachable(_one_line(text)[:200])
+    return Unreachable(one_line_auth(text)[:200])
 
 
 def _verify_failure(text: str) -> str:
@@ -370,8 +370,3 @@ def _verify_failure(text: str) -> str:
     return (f"the server's certificate is not signed by the certificate authority in the kubeconfig (certificate "
             f"verify failed: {detail}); set the cluster's certificate-authority(-data) to the CA that signed the "
             "API server's certificate")
-
-
-def _one_line(exc: object) -> str:
-    """A library message on one line, scrubbed of credentials."""
-    return " ".join(redact_auth(str(exc)).split())

@@ -36,7 +36,7 @@ from typing import Any
 
 from kubepush.cluster import kubeconfig as kc
 from kubepush.errors import UsageError
-from kubepush.redact import redact_auth
+from kubepush.redact import one_line_auth
 
 #: Where a pod's service account is mounted (token, ca.crt, namespace).
 SERVICE_ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -160,9 +160,9 @@ class ExecAuth(Auth):
             raise UsageError(f"the exec credential plugin {self.command!r} ({self.where}) is not installed (not on "
                              "PATH); install it or fix users[].user.exec") from None
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise UsageError(f"the exec credential plugin ({self.where}) failed: {_one_line(exc)[:300]}") from None
+            raise UsageError(f"the exec credential plugin ({self.where}) failed: {one_line_auth(exc)[:300]}") from None
         if proc.returncode != 0:
-            said = _one_line(proc.stderr.decode("utf-8", "replace"))[-300:]
+            said = one_line_auth(proc.stderr.decode("utf-8", "replace"))[-300:]
             raise UsageError(f"the exec credential plugin ({self.where}) failed: process returned "
                              f"{proc.returncode}{': ' + said if said else ''}; run it by hand to see why, or fix "
                              "users[].user.exec")
@@ -348,7 +348,3 @@ def _timestamp(value: Any) -> float | None:
         return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
     except ValueError:
         return None
-
-
-def _one_line(text: object) -> str:
-    return " ".join(redact_auth(str(text)).split())
