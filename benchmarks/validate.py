@@ -285,8 +285,13 @@ def load() -> str:
 
 
 def kubepush_command(*args: str) -> list[str]:
-    exe = shutil.which("kubepush")
-    return [exe, "validate", *args] if exe else [sys.executable, "-m", "kubepush.cli", "validate", *args]
+    """The console script installed beside this interpreter, as a user runs it. Not the first
+    ``kubepush`` on PATH: a version manager's shim there (pyenv's is a bash script) would add its own
+    start-up to every figure, and ``python -c pass`` beside it is timed without one."""
+    script = Path(sys.executable).with_name("kubepush")
+    if script.is_file():
+        return [str(script), "validate", *args]
+    return [sys.executable, "-m", "kubepush.cli", "validate", *args]
 
 
 def kubeconform_schemas(dest: Path, version: str) -> str:

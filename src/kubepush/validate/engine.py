@@ -273,7 +273,7 @@ def run(paths: list[str], options: Options, reporter: Reporter | None = None) ->
     crd_sources = [s.path for s in sources if _mentions_crd(s)]
     crd_objects += list(collect_crds(crd_sources, False))
     checker = Checker(options, crd_objects)
-    checker.builtins.defs  # noqa: B018 - load before forking so workers share it
+    checker.builtins.defs  # noqa: B018 - read and indexed before forking, so workers share it
     decryptor = sops_decrypt.Decryptor()
     if sops_decrypt.keys_at_hand():  # else no file can be decrypted: reading each one first would be waste
         decryptor.prefetch(s.path for s in sources if s.kind == "file")  # concurrently, before forking

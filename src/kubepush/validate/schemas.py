@@ -3,8 +3,9 @@
 Built-in kinds use the JSON schemas shipped by the ``kubernetes-validate``
 package (Kubernetes 1.25 onwards, strict and non-strict). Its per-kind files
 ``$ref`` an https URL; we never fetch it: the shared ``_definitions.json`` is
-loaded once and each kind's schema is cut out of it with only the definitions
-it reaches, then compiled with ``jsonschema-rs`` and cached per process.
+read once (:mod:`.definitions`: parsed one definition at a time) and each kind's
+schema is cut out of it with only the definitions it reaches, then compiled with
+``jsonschema-rs`` and cached per process.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import orjson
 
 from kubepush import lazy_re
 from kubepush.errors import UsageError
+from kubepush.validate.definitions import Definitions
 
 _REF = lazy_re.compile(rb'"\$ref":"#/\$defs/([^"]+)"')
 _VERSION_DIR = lazy_re.compile(r"^v(\d+)\.(\d+)\.(\d+)-local$")
@@ -71,11 +73,10 @@ def split_api_version(api_version: str) -> tuple[str, str]:
 
 
 @cache
-def load_definitions(version: str, strict: bool) -> dict[str, Any]:
-    """All definitions of one bundled version (about 10 ms), loaded once per process."""
+def load_definitions(version: str, strict: bool) -> Definitions:
+    """All definitions of one bundled version, read once per process and parsed as they are used."""
     folder = f"v{version}-local" + ("-strict" if strict else "")
-    definitions: dict[str, Any] = orjson.loads((_schema_root() / folder / "_definitions.json").read_bytes())["$defs"]
-    return definitions
+    return Definitions((_schema_root() / folder / "_definitions.json").read_bytes())
 
 
 @dataclass
@@ -84,18 +85,16 @@ class BuiltinSchemas:
 
     version: str
     strict: bool
-    _defs: dict[str, Any] | None = field(default=None, repr=False)
+    _defs: Definitions | None = field(default=None, repr=False)
     _index: dict[tuple[str, str, str], str] = field(default_factory=dict, repr=False)
     _compiled: dict[tuple[str, str, str], CompiledSchema | None] = field(default_factory=dict, repr=False)
 
     @property
-    def defs(self) -> dict[str, Any]:
-        """All definitions, loaded on first use (about 10 ms)."""
+    def defs(self) -> Definitions:
+        """All definitions, read on first use (each parsed when a schema needs it)."""
         if self._defs is None:
             self._defs = load_definitions(self.version, self.strict)
-            for name, definition in self._defs.items():
-                for gvk in definition.get("x-kubernetes-group-version-kind", ()):
-                    self._index[(gvk["group"], gvk["version"], gvk["kind"])] = name
+            self._index = self._defs.kinds()
         return self._defs
 
     def definition_name(self, group: str, version: str, kind: str) -> str | None:

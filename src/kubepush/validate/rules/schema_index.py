@@ -3,14 +3,18 @@ the ``kubernetes-validate`` package.
 
 Why derive instead of hand-writing tables: which lists are list-maps (and keyed by
 what) and which group/version/kinds exist is exactly what the API server's OpenAPI
-says, and it changes every release. Loading the 1.8 MB definitions costs ~20 ms once
-per process, so it happens lazily, on the first document that needs it.
+says, and it changes every release. The definitions are read once per process, on the
+first document that needs them, and parsed only as far as the kinds checked reach.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kubepush.validate.definitions import Definitions
 
 # Node of the list-map index: field -> (shape, keys, child node).
 # shape: OBJECT descends into a mapping, ARRAY into each list item, MAP into each map value.
@@ -30,7 +34,7 @@ _META_KINDS = frozenset({"DeleteOptions", "WatchEvent"})
 
 
 @functools.cache
-def _definitions() -> dict[str, Any]:
+def _definitions() -> Definitions:
     """The newest bundled version's definitions, shared with the schema layer's cache
     (list-map keys are the same in the strict and non-strict variants)."""
     from kubepush.validate.schemas import bundled_versions, load_definitions
@@ -42,12 +46,9 @@ def _definitions() -> dict[str, Any]:
 def _gvk_to_definition() -> dict[tuple[str, str], str]:
     """(apiVersion, kind) -> definition name for every built-in resource."""
     out: dict[tuple[str, str], str] = {}
-    for name, schema in _definitions().items():
-        for gvk in schema.get("x-kubernetes-group-version-kind", ()):
-            if gvk["kind"] in _META_KINDS:
-                continue
-            api_version = f"{gvk['group']}/{gvk['version']}" if gvk["group"] else gvk["version"]
-            out[(api_version, gvk["kind"])] = name
+    for (group, version, kind), name in _definitions().kinds().items():
+        if kind not in _META_KINDS:
+            out[(f"{group}/{version}" if group else version, kind)] = name
     return out
 
 
@@ -64,7 +65,7 @@ def _ref_name(schema: dict[str, Any]) -> str | None:
 class _IndexBuilder:
     """Turns definitions into pruned list-map nodes, sharing one node per definition."""
 
-    def __init__(self, defs: dict[str, Any]) -> None:
+    def __init__(self, defs: Mapping[str, Any]) -> None:
         self.defs = defs
         self.nodes: dict[str, Node] = {}
 
