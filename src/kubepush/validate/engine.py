@@ -1,8 +1,8 @@
 """The validate stage: documents in, findings out, in input order.
 
 One source (file, stdin, rendered unit) is the unit of work. Sources are spread
-over worker processes (forked after the schemas are loaded, so each worker
-starts warm); each worker parses and checks its source and returns only the
+over this process and forked children (:mod:`.spread`, forked after the
+definitions are read); each parses and checks its sources and returns only the
 findings plus the identities needed for cross-document duplicate detection.
 Memory therefore grows with the number of findings, not of documents.
 
@@ -331,15 +331,13 @@ def _map(checker: Checker, decryptor: sops_decrypt.Decryptor, sources: list[srcs
          ) -> Iterator[SourceResult]:
     """Results in source order; in-process for small inputs, forked workers otherwise."""
     count = _worker_count(workers)
+    _init_worker(checker, decryptor)
     if count <= 1 or len(sources) < 2 or _input_bytes(sources) < PARALLEL_THRESHOLD_BYTES:
-        _init_worker(checker, decryptor)
         yield from map(check_source, sources)
         return
-    import multiprocessing
+    from kubepush.validate.spread import forked_map
 
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(count, initializer=_init_worker, initargs=(checker, decryptor)) as pool:
-        yield from pool.imap(check_source, sources, chunksize=max(1, min(64, len(sources) // (count * 8))))
+    yield from forked_map(check_source, sources, count)
 
 
 def _worker_count(workers: int) -> int:
