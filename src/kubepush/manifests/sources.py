@@ -18,7 +18,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubepush import lazy_re
 from kubepush.config import DEFAULT_NAME
@@ -28,10 +28,11 @@ from kubepush.manifests.documents import Document, parse_text, yaml_error_findin
 from kubepush.manifests.encoding import manifest_text
 from kubepush.manifests.errors import YAMLError
 from kubepush.manifests.kustomization import FILES as KUSTOMIZATION_FILES
-from kubepush.manifests.sops import open_documents
-from kubepush.manifests.sops_decrypt import Decryptor
 from kubepush.manifests.sops_format import mentions_sops
 from kubepush.model import Finding
+
+if TYPE_CHECKING:
+    from kubepush.manifests.sops_decrypt import Decryptor
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -167,8 +168,7 @@ def load(source: Source, decryptor: Decryptor | None = None) -> Iterator[Documen
         except YAMLError as exc:
             yield yaml_error_finding(exc, "<stdin>", 0)
             return
-        items = parse_text(text, "<stdin>")
-        yield from open_documents(items, decryptor, stdin=text) if mentions_sops(text) else items
+        yield from _opened(parse_text(text, "<stdin>"), text, decryptor, stdin=text)
         return
     if source.kind == "file":
         try:
@@ -176,8 +176,7 @@ def load(source: Source, decryptor: Decryptor | None = None) -> Iterator[Documen
         except YAMLError as exc:
             yield yaml_error_finding(exc, source.path, 0)
             return
-        items = parse_text(text, source.path, line_base=source.line_base)
-        yield from open_documents(items, decryptor) if mentions_sops(text) else items
+        yield from _opened(parse_text(text, source.path, line_base=source.line_base), text, decryptor)
         return
     directory = Path(source.path)
     try:
@@ -193,7 +192,18 @@ def load(source: Source, decryptor: Decryptor | None = None) -> Iterator[Documen
         items = kustomize_output(source.path, text, wrapper)
     else:
         items = parse_text(text, f"{source.path} (helm template)")
-    yield from open_documents(items, decryptor, rendered=True) if mentions_sops(text) else items
+    yield from _opened(items, text, decryptor, rendered=True)
+
+
+def _opened(items: Iterator[Document | Finding], text: str, decryptor: Decryptor | None, rendered: bool = False,
+            stdin: str | None = None) -> Iterator[Document | Finding]:
+    """``items``, their SOPS documents opened (:func:`.sops.open_documents`) when ``text`` can hold one;
+    streamed as they parse otherwise, without importing the SOPS modules."""
+    if not mentions_sops(text):
+        return items
+    from kubepush.manifests.sops import open_documents
+
+    return open_documents(items, decryptor, rendered=rendered, stdin=stdin)
 
 
 def kustomize_output(path: str, text: str, wrapper: Path) -> Iterator[Document | Finding]:
@@ -221,8 +231,7 @@ def load_kustomizations(paths: list[str], decryptor: Decryptor | None = None
                 parts[id(item)] = _take_part(item.obj)
             yield item
 
-    items = marked()
-    for item in open_documents(items, decryptor, rendered=True) if mentions_sops(text) else items:
+    for item in _opened(marked(), text, decryptor, rendered=True):
         part = parts.get(id(item)) if isinstance(item, Document) else None
         if part is None or not 0 <= part < len(paths):
             return None  # not one of ours (an object without the mark): do not guess whose it is

@@ -16,11 +16,11 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubepush import redact
 from kubepush.errors import UsageError
-from kubepush.manifests import sops, sops_decrypt, sops_format
+from kubepush.manifests import sops_decrypt
 from kubepush.manifests import sources as srcs
 from kubepush.manifests.documents import Document
 from kubepush.manifests.render_errors import RULE as RENDER_ERROR
@@ -28,8 +28,11 @@ from kubepush.model import Finding, ObjectRef, Result, Severity
 from kubepush.report.base import Reporter, location
 from kubepush.validate import crds, rules
 from kubepush.validate.messages import schema_findings
-from kubepush.validate.remote import SchemaLocations
 from kubepush.validate.schemas import BuiltinSchemas, CompiledSchema, compile_schema, split_api_version
+
+if TYPE_CHECKING:
+    from kubepush.manifests.sops import Sealed
+    from kubepush.validate.remote import SchemaLocations
 
 #: Below this many bytes of input, forking workers costs more than it saves.
 PARALLEL_THRESHOLD_BYTES = 2_000_000
@@ -84,10 +87,11 @@ class Checker:
         self._crd_compiled: dict[tuple[str, str, str], CompiledSchema] = {}
         self._rules = frozenset(rules.RULES) - options.disabled_rules
         self._version = options.version_tuple
-        self.locations = (
-            SchemaLocations(options.schema_locations, options.kubernetes_version, options.strict)
-            if options.schema_locations else None
-        )
+        self.locations: SchemaLocations | None = None
+        if options.schema_locations:
+            from kubepush.validate.remote import SchemaLocations  # lazy: its hashlib alone costs ~4 ms
+
+            self.locations = SchemaLocations(options.schema_locations, options.kubernetes_version, options.strict)
         for crd in crd_objects:
             self.add_crd(crd)
 
@@ -129,9 +133,11 @@ class Checker:
         kept = [f for f in _dedupe(found) if f.rule not in self.options.disabled_rules]
         return sorted((doc.place(f) for f in kept), key=lambda f: (f.line, f.column))
 
-    def _check_sealed(self, obj: dict[str, Any], sealed: sops.Sealed) -> list[Finding]:
+    def _check_sealed(self, obj: dict[str, Any], sealed: Sealed) -> list[Finding]:
         """A SOPS document without its key: the structure, each encrypted leaf accepted as the type
         it was encrypted from, its ``sops`` block not a field of the resource."""
+        from kubepush.manifests import sops, sops_format  # lazy: only SOPS documents get here
+
         encrypted = set(sealed.paths)
         if {("apiVersion",), ("kind",)} & encrypted:
             return [Finding(rule=sops.NOT_DECRYPTED, severity=Severity.WARNING, path=(sops_format.KEY,),
