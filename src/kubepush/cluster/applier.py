@@ -3,9 +3,12 @@ one SSA call per object, concurrently, with a bound.
 
 Whether an object was created, configured or left unchanged is read from one list per
 kind and namespace taken just before the stage (the resourceVersion is kept by a no-op
-apply), so the stage costs one PATCH per object plus one LIST per kind and namespace.
-The same list gives the live objects that ``drift.ignore`` rules need: an ignored field is
-sent as it is live (:func:`~kubepush.cluster.compare.ignore.respect`), and the change says so.
+apply). An object that list shows in sync - every value live and kubepush owning exactly
+the fields it declares (:func:`~kubepush.cluster.compare.diff.apply_is_noop`) - is not sent
+at all: a steady-state stage costs one LIST per kind and namespace, and one PATCH per object
+that changes. The same list gives the live objects that ``drift.ignore`` rules need: an ignored
+field is sent as it is live (:func:`~kubepush.cluster.compare.ignore.respect`), and the change
+says so.
 
 Conflicts (409, only without force) name the other field managers and their fields;
 an immutable-field change (422 "field is immutable") either fails naming the field or,
@@ -29,6 +32,7 @@ from typing import Any
 
 from kubepush import model as ch
 from kubepush.cluster.client import Cluster, ResourceInfo
+from kubepush.cluster.compare.diff import apply_is_noop
 from kubepush.cluster.compare.ignore import IgnoreRule, respect
 from kubepush.cluster.compare.normalise import is_secret
 from kubepush.cluster.errors import ApiError, ClusterError, Unreachable
@@ -121,6 +125,8 @@ class Applier:
                            info)
         before = existing.get(item.key)
         sent = respect(self.ignore, item.obj, before)
+        if before is not None and apply_is_noop(sent.obj, before):
+            return Applied(item, self._change(item, ch.UNCHANGED, sent.note(is_secret(item.obj))), info, before)
         try:
             if self.waiter is None:
                 live = self.cluster.apply(info, sent.obj, force=self.force, dry_run=self.dry_run)

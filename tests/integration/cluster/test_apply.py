@@ -37,8 +37,8 @@ def test_apply_orders_stages_and_is_idempotent(fake_kube, tmp_path, capsys):
     code, report, _ = apply(capsys, fake_kube, str(tmp_path / "m"))
     assert code == 0
     assert set(actions(report).values()) == {"unchanged"}
-    # one SSA per object (+ the inventory parent, written twice), no GET per object
-    assert fake_kube.count(method="PATCH", resource="configmaps") == 1
+    # every object in sync: none is sent again, and none is read one by one
+    assert fake_kube.count(method="PATCH", resource="configmaps") == 0
     assert fake_kube.count(verb="get", resource="configmaps") == 0
 
 
@@ -155,6 +155,7 @@ def test_api_faults_fail_the_object_and_stop_later_stages(fake_kube, tmp_path, c
     code, report, _ = apply(capsys, fake_kube, str(tmp_path), "--no-wait")
     assert code == 0 and actions(report) == {"shop": "created", "cfg": "created"}
     if status == 403:
+        fake_kube.edit("ConfigMap", "shop", "cfg", {"data": {"k": "edited"}})  # out of sync: it is sent
         fake_kube.inject("patch", "/configmaps/", status=403)
         code, report, _ = apply(capsys, fake_kube, str(tmp_path), "--no-wait")
         assert expect in next(f["message"] for f in report["findings"] if f["object"]["name"] == "cfg")

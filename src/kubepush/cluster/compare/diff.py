@@ -28,12 +28,58 @@ def may_differ(desired: dict[str, Any], live: dict[str, Any]) -> bool:
     want = fold_string_data(desired)
     if not subset(want, live):
         return True
-    ours = next((m for m in (live.get("metadata") or {}).get("managedFields") or []
-                 if m.get("manager") == FIELD_MANAGER and m.get("operation") == "Apply"), None)
-    if ours is None:
-        return True
+    fieldset = _our_fieldset(live)
     declared = _field_paths(want) | _field_paths(desired)  # a Secret's stringData as written, too
-    return not _field_paths_of_fieldset(ours.get("fieldsV1") or {}) <= declared
+    return fieldset is None or not _field_paths_of_fieldset(fieldset) <= declared
+
+
+def apply_is_noop(desired: dict[str, Any], live: dict[str, Any]) -> bool:
+    """True when server-side applying ``desired`` would leave ``live`` exactly as it is, its
+    ``managedFields`` included, so an apply need not send it (Argo CD skips in-sync objects too).
+
+    On top of :func:`may_differ`'s test, kubepush must already own every field ``desired``
+    declares (a field inside an atomic one, such as a label selector, is owned with it): where
+    another manager set a value first, the apply would make kubepush a co-owner, and only then
+    does removing the field from Git later remove it from the cluster. The identity fields
+    (``apiVersion``, ``kind``, name, namespace) are never in ``managedFields``. Any doubt - a
+    value the server normalises, a status in the manifest - reads as "send it", which costs
+    one request and changes nothing.
+    """
+    if may_differ(desired, live):
+        return False
+    fieldset = _our_fieldset(live) or {}
+    owned, atomic = _field_paths_of_fieldset(fieldset), _atomic_paths(fieldset)
+
+    def covered(path: Path) -> bool:
+        return path in owned or any(path[:i] in atomic for i in range(1, len(path)))
+
+    return any(all(covered(path) for path in _field_paths(obj) - _IDENTITY)
+               for obj in (desired, fold_string_data(desired)))
+
+
+#: the fields that name an object; ``managedFields`` never lists them
+_IDENTITY = {("apiVersion",), ("kind",), ("metadata",), ("metadata", "name"), ("metadata", "namespace")}
+
+
+def _our_fieldset(live: dict[str, Any]) -> dict[str, Any] | None:
+    """The FieldsV1 set of kubepush's Apply entry in ``live`` (None: it owns nothing there)."""
+    ours = next((m for m in (live.get("metadata") or {}).get("managedFields") or []
+                 if m.get("manager") == FIELD_MANAGER and m.get("operation") == "Apply"
+                 and not m.get("subresource")), None)
+    return None if ours is None else ours.get("fieldsV1") or {}
+
+
+def _atomic_paths(fields: dict[str, Any], prefix: Path = ()) -> set[Path]:
+    """The map fields a FieldsV1 set owns whole (``{}``): atomic structs, and leaves."""
+    out: set[Path] = set()
+    for key, value in fields.items():
+        if key.startswith("f:") and isinstance(value, dict):
+            path = (*prefix, key[2:])
+            if not value:
+                out.add(path)
+            elif not any(k[:2] in ("k:", "v:", "i:") for k in value):
+                out |= _atomic_paths(value, path)
+    return out
 
 
 def subset(want: Any, have: Any) -> bool:
