@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from kubepush.cluster.compare import diff, fields, normalise
 from kubepush.cluster.compare.diff import Difference
 from kubepush.cluster.compare.ignore import IgnoreRule, respect
-from tests.unit.cluster.compare.objects import DESIRED, b64, live
+from tests.unit.cluster.compare.objects import DESIRED, OURS, b64, live, managed
 
 
 def test_may_differ_is_false_only_when_git_is_already_live_and_kubepush_owns_nothing_more():
@@ -37,6 +37,45 @@ def test_secret_string_data_compares_as_the_data_the_api_stores():
     assert diff.may_differ(desired, have) is False
     have["data"]["pw"] = b64("changed")
     assert diff.may_differ(desired, have) is True
+
+
+def test_an_apply_is_a_no_op_only_when_kubepush_already_owns_every_declared_field():
+    assert diff.apply_is_noop(DESIRED, live()) is True
+    assert diff.apply_is_noop(DESIRED, live(replicas=5)) is False  # a value differs
+    assert diff.apply_is_noop(DESIRED, live(managers=())) is False  # kubepush owns nothing yet
+    # the value is live, but another manager set it: the apply would make kubepush own it too
+    partly = managed("kubepush", "Apply", {"f:spec": {"f:template": {"f:spec": {"f:containers": {
+        'k:{"name":"app"}': {".": {}, "f:name": {}, "f:image": {}}}}}}})
+    assert diff.apply_is_noop(DESIRED, live(managers=(partly,))) is False
+    # the same fields owned by a status entry of the same name are not the object's apply
+    status = managed("kubepush", "Apply", OURS["fieldsV1"], subresource="status")
+    assert diff.apply_is_noop(DESIRED, live(managers=(status,))) is False
+    # a status in the manifest is never applied, so never owned: sent, as before
+    assert diff.apply_is_noop({**DESIRED, "status": {"observedGeneration": 3}}, live()) is False
+
+
+def test_a_field_inside_an_atomic_one_is_owned_with_it():
+    """A label selector is atomic: managedFields says ``f:selector: {}``, not its keys."""
+    selector = {"matchLabels": {"app": "web"}}
+    desired = {**DESIRED, "spec": {**DESIRED["spec"], "selector": selector}}
+    fieldset = json.loads(json.dumps(OURS["fieldsV1"]))
+    fieldset["f:spec"]["f:selector"] = {}
+    have = live(managers=(managed("kubepush", "Apply", fieldset),))
+    have["spec"]["selector"] = selector
+    assert diff.apply_is_noop(desired, have) is True
+    fieldset["f:spec"]["f:selector"] = {"f:matchExpressions": {}}  # not atomic, and not the declared key
+    have["metadata"]["managedFields"] = [managed("kubepush", "Apply", fieldset)]
+    assert diff.apply_is_noop(desired, have) is False
+
+
+def test_a_secret_applied_as_string_data_is_a_no_op_whichever_form_is_owned():
+    desired = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "stringData": {"pw": "hunter2"}}
+    for owned in ({"f:stringData": {"f:pw": {}}}, {"f:data": {"f:pw": {}}}):
+        have = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "managedFields": [
+            {"manager": "kubepush", "operation": "Apply", "fieldsV1": owned}]}, "data": {"pw": b64("hunter2")}}
+        assert diff.apply_is_noop(desired, have) is True
+        have["data"]["pw"] = b64("changed")
+        assert diff.apply_is_noop(desired, have) is False
 
 
 def test_differences_align_named_list_items_and_report_leaves():
