@@ -45,16 +45,20 @@ def apply_is_noop(desired: dict[str, Any], live: dict[str, Any]) -> bool:
     value the server normalises, a status in the manifest - reads as "send it", which costs
     one request and changes nothing.
     """
-    if may_differ(desired, live):
+    want = fold_string_data(desired)
+    fieldset = _our_fieldset(live)
+    if fieldset is None or not subset(want, live):
         return False
-    fieldset = _our_fieldset(live) or {}
-    owned, atomic = _field_paths_of_fieldset(fieldset), _atomic_paths(fieldset)
+    forms = [_field_paths(desired)] if want is desired else [_field_paths(desired), _field_paths(want)]
+    owned = _field_paths_of_fieldset(fieldset)
+    if not owned <= set().union(*forms):  # an apply would remove what Git no longer has
+        return False
+    atomic = _atomic_paths(fieldset)
 
     def covered(path: Path) -> bool:
         return path in owned or any(path[:i] in atomic for i in range(1, len(path)))
 
-    return any(all(covered(path) for path in _field_paths(obj) - _IDENTITY)
-               for obj in (desired, fold_string_data(desired)))
+    return any(all(covered(path) for path in paths - _IDENTITY) for paths in forms)
 
 
 #: the fields that name an object; ``managedFields`` never lists them
