@@ -36,7 +36,7 @@ from kubepush.cluster.compare.diff import apply_is_noop
 from kubepush.cluster.compare.ignore import IgnoreRule, respect
 from kubepush.cluster.compare.normalise import is_secret
 from kubepush.cluster.errors import ApiError, ClusterError, Unreachable
-from kubepush.cluster.listing import list_each, query
+from kubepush.cluster.listing import Query, list_each, query
 from kubepush.cluster.plan import Item
 from kubepush.cluster.readiness import Waiter
 
@@ -78,6 +78,8 @@ class Applier:
         self.dry_run = dry_run
         self.progress = progress
         self._lost: Unreachable | None = None  # set once the cluster is known to be gone
+        #: every kind and namespace listed before a stage, with what it held then (prune reuses them)
+        self.listed: dict[Query, list[dict[str, Any]]] = {}
         self._probe = threading.Lock()
 
     def apply(self, items: list[Item]) -> list[Applied]:
@@ -106,8 +108,9 @@ class Applier:
         queries = (query(info, item) for i, item in enumerate(items)
                    if isinstance(info := infos[i], ResourceInfo))
         out: dict[tuple[str, str, str, str], dict[str, Any]] = {}
-        # a refused LIST (e.g. forbidden) reads as empty: the apply itself will tell
-        for (info, _), objs in list_each(self.cluster, queries, self.concurrency, tolerate=(ApiError,)):
+        # a refused LIST (e.g. forbidden): its objects read as absent, the apply itself will tell
+        for (info, namespace), objs in list_each(self.cluster, queries, self.concurrency, tolerate=(ApiError,)):
+            self.listed[(info, namespace)] = objs
             for obj in objs:
                 meta = obj["metadata"]
                 out[(info.group, info.kind, meta.get("namespace", ""), meta["name"])] = obj

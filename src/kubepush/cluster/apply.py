@@ -223,12 +223,15 @@ def _apply_stages(spec: TargetSpec, prepared: list[Item], scope: Scope, parent: 
                 return result
     final = done  # the earlier waves were seen healthy at their gates
     if record and not result.error:
-        record.migrate(cluster, options.adopt_inventory, progress)
+        # what the stages listed shows the set's members (under the lock, no other run of the target
+        # writes), unless the migration just relabelled some into it
+        listed = {} if record.migrate(cluster, options.adopt_inventory, progress) else applier.listed
         with _phase("pruning" if spec.prune else "listing what left Git"):
             if spec.prune:
-                prune(cluster, spec, record.parent, record.wide, members, options.concurrency, progress, result)
+                prune(cluster, spec, record.parent, record.wide, members, options.concurrency, progress, result,
+                      listed)
             elif not rollback:
-                left_behind(cluster, spec, record.parent, record.wide, members, options.concurrency, result)
+                left_behind(cluster, spec, record.parent, record.wide, members, options.concurrency, result, listed)
         record.write(cluster, record.final, options.revision, record.old.healthy_revision, result)
     post = order.phase(rollout.POST) if options.hooks else []
     if (options.wait or post) and not result.failed:
@@ -449,24 +452,27 @@ class _Record:
         # a parent without the tooling annotation is new, or only the lock's so far
         first = inv.TOOLING not in (((old_live or {}).get("metadata") or {}).get("annotations") or {})
         legacy = (Legacy.find(cluster, info, spec.legacy_inventory, parent, {i.key for i in prepared},
-                              lambda c, p, s: session.list_members(c, p, s, options.concurrency))
+                              lambda c, p, s: session.members(c, p, s, options.concurrency))
                   if first or options.adopt_inventory else None)
         if legacy is not None and options.adopt_inventory:
             wide = wide.union(legacy.state)  # the new parent covers the adopted members before they move
         final = inv.State.of(parent, prepared) if spec.prune else wide
         return cls(parent, info, old, wide, final, legacy, old_live)
 
-    def migrate(self, cluster: Cluster, adopt: bool, progress: Progress) -> None:
-        """Move what is left of the earlier inventory (see :mod:`kubepush.cluster.migrate`)."""
+    def migrate(self, cluster: Cluster, adopt: bool, progress: Progress) -> bool:
+        """Move what is left of the earlier inventory (see :mod:`kubepush.cluster.migrate`); True
+        when members were relabelled into this target's set (what was listed before is stale then)."""
         legacy, parent = self.legacy, self.parent
         if legacy is None:
-            return
-        if adopt and legacy.leftover:
+            return False
+        adopted = adopt and bool(legacy.leftover)
+        if adopted:
             progress(f"adopting {ch.plural(len(legacy.leftover), 'member')} of {legacy.parent.kind} "
                      f"{legacy.parent.namespace}/{legacy.parent.name} (--adopt-inventory)")
             legacy.adopt(cluster, parent)
         progress(legacy.note(parent))
         legacy.retire(cluster, self.info)
+        return adopted
 
     def write(self, cluster: Cluster, state: inv.State, revision: str, healthy: str, result: TargetResult) -> None:
         """The parent with ``state``'s kinds and namespaces and the two revisions (a failure lands in ``result``)."""

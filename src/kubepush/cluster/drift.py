@@ -210,9 +210,7 @@ def _extras(cluster: Cluster, spec: TargetSpec, parent: inv.Parent, state: inv.S
     ``kubepush.dev/prune: disabled``), or left alone because the target does not prune."""
     if not state.group_kinds:
         return []
-    members = [o for o in live.values()
-               if ((o.get("metadata") or {}).get("labels") or {}).get(inv.PART_OF_LABEL) == parent.id]
-    members += session.list_members(cluster, parent, state, options.concurrency, skip=listed)
+    members = session.members(cluster, parent, state, options.concurrency, live.values(), listed)
     plan = prune.prune_plan(members, {item.key for item in items}, namespaces=spec.prune_namespaces,
                             crds=spec.prune_crds)
     out = [ch.Change(object_ref(obj), ch.KEPT, f"not in Git, an apply keeps it: {why}", target=spec.name)

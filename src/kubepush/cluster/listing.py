@@ -24,15 +24,16 @@ def query(info: ResourceInfo, item: Item) -> Query:
 
 def list_each(cluster: Cluster, queries: Iterable[Query], concurrency: int, label_selector: str | None = None,
               tolerate: tuple[type[Exception], ...] = ()) -> list[tuple[Query, list[dict[str, Any]]]]:
-    """Each distinct query with what it returned, in order. An error of a ``tolerate`` type reads
-    as an empty answer (the caller's next request will tell); any other error is raised."""
+    """Each distinct query with what it returned, in order. A query that failed with an error of a
+    ``tolerate`` type is left out - unknown, not empty (the caller's next request will tell, and
+    a caller that reuses the answers lists it again); any other error is raised."""
     distinct = list(dict.fromkeys(queries))
 
-    def fetch(q: Query) -> list[dict[str, Any]]:
+    def fetch(q: Query) -> list[dict[str, Any]] | None:
         try:
             return cluster.list(q[0], q[1], label_selector=label_selector)
         except tolerate:
-            return []
+            return None
 
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(distinct)))) as pool:
-        return list(zip(distinct, pool.map(fetch, distinct), strict=True))
+        return [(q, objs) for q, objs in zip(distinct, pool.map(fetch, distinct), strict=True) if objs is not None]

@@ -11,7 +11,7 @@ Like Flux's ``ssa/manager_delete.go``, one module per operation.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,8 +20,9 @@ from kubepush import model as ch
 from kubepush.cluster import inventory as inv
 from kubepush.cluster.client import Cluster
 from kubepush.cluster.errors import ApiError, ClusterError, Unreachable
+from kubepush.cluster.listing import Query
 from kubepush.cluster.plan import Item
-from kubepush.cluster.session import Progress, TargetResult, list_members
+from kubepush.cluster.session import Progress, TargetResult, members
 from kubepush.cluster.spec import TargetSpec
 from kubepush.manifests.documents import object_ref
 
@@ -69,32 +70,40 @@ def extra_reason(spec: TargetSpec, kept: str = "") -> str:
 
 
 def left_behind(cluster: Cluster, spec: TargetSpec, parent: inv.Parent, state: inv.State, prepared: list[Item],
-                concurrency: int, result: TargetResult) -> None:
+                concurrency: int, result: TargetResult, listed: Mapping[Query, list[dict[str, Any]]]) -> None:
     """An apply that does not prune says what it leaves behind: each member Git no longer has is an
-    ``extra`` change (a warning), the same object diff and drift report from now on."""
+    ``extra`` change (a warning), the same object diff and drift report from now on. ``listed``:
+    what the stages' LISTs found, taken under the apply's lock (no other run of the target writes)."""
     try:
-        members = list_members(cluster, parent, state, concurrency)
+        live = _members(cluster, parent, state, concurrency, listed)
     except ApiError:
         return  # only a note: the apply itself went through
     desired = {item.key for item in prepared}
     result.changes.extend(ch.Change(object_ref(obj), ch.EXTRA, extra_reason(spec), target=spec.name, advisory=True)
-                          for obj in members if inv.live_key(obj) not in desired)
+                          for obj in live if inv.live_key(obj) not in desired)
 
 
 def prune(cluster: Cluster, spec: TargetSpec, parent: inv.Parent, state: inv.State, prepared: list[Item],
-          concurrency: int, progress: Progress, result: TargetResult) -> None:
+          concurrency: int, progress: Progress, result: TargetResult,
+          listed: Mapping[Query, list[dict[str, Any]]]) -> None:
     """Delete what :func:`prune_plan` selects among the set's live members (``state``: the
-    kinds and namespaces to list); a change per member deleted or kept lands in ``result``."""
+    kinds and namespaces they may be in; ``listed``: those the stages have listed already, as for
+    :func:`left_behind`); a change per member deleted or kept lands in ``result``."""
     try:
-        members = list_members(cluster, parent, state, concurrency)
+        live = _members(cluster, parent, state, concurrency, listed)
     except ApiError as exc:
         result.error = f"cannot list the inventory's members to prune them: {exc}; nothing pruned"
         return
-    plan = prune_plan(members, {item.key for item in prepared}, namespaces=spec.prune_namespaces,
+    plan = prune_plan(live, {item.key for item in prepared}, namespaces=spec.prune_namespaces,
                       crds=spec.prune_crds)
     for obj, why in plan.kept:
         result.changes.append(ch.Change(object_ref(obj), ch.KEPT, f"not in Git, not pruned: {why}", target=spec.name))
     result.changes.extend(delete_each(cluster, spec, plan.delete, concurrency, progress))
+
+
+def _members(cluster: Cluster, parent: inv.Parent, state: inv.State, concurrency: int,
+             listed: Mapping[Query, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    return members(cluster, parent, state, concurrency, (obj for objs in listed.values() for obj in objs), listed)
 
 
 def delete_each(cluster: Cluster, spec: TargetSpec, objs: list[dict[str, Any]], concurrency: int,

@@ -22,7 +22,7 @@ from kubepush.cluster import inventory as inv
 from kubepush.cluster import ownership, rollout
 from kubepush.cluster.client import Cluster, ResourceInfo
 from kubepush.cluster.errors import ClusterError, Unreachable
-from kubepush.cluster.listing import list_each
+from kubepush.cluster.listing import Query, list_each
 from kubepush.cluster.plan import Item, Scope, duplicates, static_scope, violations, with_namespaces
 from kubepush.cluster.spec import TargetSpec
 from kubepush.errors import UsageError
@@ -133,10 +133,17 @@ def foreign(cluster: Cluster, spec: TargetSpec, parent: inv.Parent, items: list[
             and rules.foreign(item, suspects[item.key], owners[suspects[item.key]], item in spec.shared)]
 
 
-def list_members(cluster: Cluster, parent: inv.Parent, state: inv.State, concurrency: int = 8,
-                 skip: Collection[tuple[ResourceInfo, str | None]] = frozenset()) -> list[dict[str, Any]]:
-    """Every live object labelled as part of the set, in its group-kinds and namespaces
-    (except the kind/namespace pairs in ``skip``, which the caller has already listed)."""
+def members(cluster: Cluster, parent: inv.Parent, state: inv.State, concurrency: int = 8,
+            seen: Iterable[dict[str, Any]] = (), listed: Collection[Query] = frozenset()) -> list[dict[str, Any]]:
+    """Every live member of the set in its group-kinds and namespaces: those among ``seen`` (what
+    the caller's unfiltered LISTs of the kind/namespace pairs in ``listed`` returned), and what a
+    LIST by the set's label finds in the pairs the caller did not list."""
+    found = [obj for obj in seen if ownership.label_of(obj) == parent.id]
+    return found + _list_members(cluster, parent, state, concurrency, skip=listed)
+
+
+def _list_members(cluster: Cluster, parent: inv.Parent, state: inv.State, concurrency: int,
+                  skip: Collection[Query]) -> list[dict[str, Any]]:
     queries: list[tuple[ResourceInfo, str | None]] = []
     for gk in sorted(state.group_kinds):
         group, kind = inv.split_group_kind(gk)

@@ -120,3 +120,17 @@ def test_an_object_created_by_someone_else_is_applied_even_when_equal(fake_kube,
     fake_kube.reset_requests()
     actions(capsys, fake_kube, tmp_path / "m")
     assert object_patches(fake_kube) == ["a"]  # kubepush owns nothing of it yet, nor labelled it
+
+
+def test_prune_finds_the_members_in_the_list_the_stage_took(fake_kube, tmp_path, capsys):
+    (tmp_path / "kubepush.yaml").write_text("targets:\n  - {name: app, path: m, prune: true}\n")
+    target = ("--config", str(tmp_path / "kubepush.yaml"), "-t", "app")
+    write(tmp_path / "m", "m.yaml", configmap("a"), configmap("b"))
+    apply(capsys, fake_kube, tmp_path / "m", "r1", *target)
+    write(tmp_path / "m", "m.yaml", configmap("a"))
+    fake_kube.reset_requests()
+    apply(capsys, fake_kube, tmp_path / "m", "r2", *target)
+    assert fake_kube.get("ConfigMap", "default", "b") is None  # pruned
+    assert fake_kube.get("ConfigMap", "default", "a") is not None
+    # the ownership check's LIST (members of other sets) and the stage's: prune lists nothing again
+    assert fake_kube.count(verb="list", resource="configmaps") == 2
