@@ -41,7 +41,7 @@ def apply_is_noop(desired: dict[str, Any], live: dict[str, Any]) -> bool:
     declares (a field inside an atomic one, such as a label selector, is owned with it): where
     another manager set a value first, the apply would make kubepush a co-owner, and only then
     does removing the field from Git later remove it from the cluster. The identity fields
-    (``apiVersion``, ``kind``, name, namespace) are never in ``managedFields``. Any doubt - a
+    (``apiVersion``, ``kind``, name, namespace, ...) are never in ``managedFields``. Any doubt - a
     value the server normalises, a status in the manifest - reads as "send it", which costs
     one request and changes nothing.
     """
@@ -58,11 +58,14 @@ def apply_is_noop(desired: dict[str, Any], live: dict[str, Any]) -> bool:
     def covered(path: Path) -> bool:
         return path in owned or any(path[:i] in atomic for i in range(1, len(path)))
 
-    return any(all(covered(path) for path in paths - _IDENTITY) for paths in forms)
+    return any(all(covered(path) for path in paths - _NEVER_OWNED) for paths in forms)
 
 
-#: the fields that name an object; ``managedFields`` never lists them
-_IDENTITY = {("apiVersion",), ("kind",), ("metadata",), ("metadata", "name"), ("metadata", "namespace")}
+#: the fields the server's field manager never records as owned: what names the object, and what
+#: the server itself maintains (the strip set of apimachinery's ``managedfields/internal/stripmeta.go``)
+_NEVER_OWNED = {("apiVersion",), ("kind",), ("metadata",)} | {("metadata", name) for name in (
+    "name", "namespace", "creationTimestamp", "selfLink", "uid", "clusterName", "generation", "managedFields",
+    "resourceVersion")}
 
 
 def _our_fieldset(live: dict[str, Any]) -> dict[str, Any] | None:
