@@ -39,16 +39,27 @@ _MARKER = lazy_re.compile(r"^(---|\.\.\.)(?=[ \t\r\n]|$)", re.M)
 #   anchored or tagged node differently (``&a: v``, ``[!x]``); rare in manifests, so
 #   any node property goes slow (``&&`` or ``* `` in a shell line do not; any ``!`` does,
 #   ``! 1`` being the non-specific tag).
+
+
+def _at_scalar_start(literal: str, rest: str) -> re.Pattern[str]:
+    """``literal`` then ``rest``, where a scalar may start (after an optional sign): ``-012`` and
+    ``[+0b1]`` do, the ``01`` of ``web-01`` does not - a sign inside a word is no sign. The literal
+    comes first, so the search is fast; look-behinds then check the one or two characters before
+    it (the text's start counts as a line's)."""
+    before = r"[ \t:\[{,\n]"
+    starts = (rf"(?<={before}{literal})", rf"(?<={before}[+-]{literal})", rf"(?<=^{literal})", rf"(?<=^[+-]{literal})")
+    return lazy_re.compile(rf"{literal}(?:{'|'.join(starts)}){rest}")
+
+
 #: (a character the pattern needs, the pattern): the C-speed ``in`` test skips most searches,
 #: and each pattern starts with a literal so that the search itself is fast too.
 _SCALAR_START_RISKS = (
-    ("0", lazy_re.compile(r"0[0-9bB_]")),
-    ("_", lazy_re.compile(r"_[0-9._]")),
-    ("&", lazy_re.compile(r"&(?![&*]?(?:[ \r\n]|$))")),
-    ("*", lazy_re.compile(r"\*(?![&*]?(?:[ \r\n]|$))")),
-    ("!", lazy_re.compile(r"!")),
+    ("0", _at_scalar_start("0", "[0-9bB_]")),
+    ("_", _at_scalar_start("_", "[0-9._]")),
+    ("&", _at_scalar_start("&", r"(?![&*]?(?:[ \r\n]|$))")),
+    ("*", _at_scalar_start(r"\*", r"(?![&*]?(?:[ \r\n]|$))")),
+    ("!", _at_scalar_start("!", "")),
 )
-_SCALAR_START = frozenset(" \t:[{,+-\n")
 # Anywhere: a line starting with ':' or '?' and a colon right before a flow indicator
 # or '?': yaml-rs accepts ``{a\n: b}``, ``{a:}`` and ``[a:?b]``, libyaml does not. Also
 # characters libyaml's reader refuses (YAML 1.1 c-printable) and a carriage return
@@ -84,11 +95,12 @@ _SPACED_KEY = lazy_re.compile(rb'[{,]"(?:[^" \\]|\\[^n])*(?: |\\n)(?:[^"\\]|\\.)
 # A key can only span lines inside a flow collection that spans lines: an opener not
 # closed on its line, or an inner collection followed by more of its parent (a ',' or
 # ':' after it, or a ',' at the start of the next line). Only then is the (slower)
-# spaced-key search needed.
+# spaced-key search needed. (One pattern per closer: each starts with its literal.)
 _FLOW_ACROSS_LINES = (
     lazy_re.compile(r"\{[^}\n]*\n"),
     lazy_re.compile(r"\[[^\]\n]*\n"),
-    lazy_re.compile(r"[}\]][ \t]*(?:[,:]|\n[ \t]*,)"),
+    lazy_re.compile(r"\}[ \t]*(?:[,:]|\n[ \t]*,)"),
+    lazy_re.compile(r"\][ \t]*(?:[,:]|\n[ \t]*,)"),
 )
 
 
@@ -199,25 +211,12 @@ def _fast(text: str) -> Any:
     return value
 
 
-def _starts_scalar(text: str, at: int) -> bool:
-    """Whether a scalar may start at ``at`` (after an optional sign): ``-012`` and ``[+0b1]`` do,
-    the ``01`` of ``web-01`` does not - a sign inside a word is no sign."""
-    before = text[at - 1] if at else "\n"
-    if before in "+-":
-        before = text[at - 2] if at > 1 else "\n"
-        return before in _SCALAR_START and before not in "+-"
-    return before in _SCALAR_START
-
-
 def _risky(text: str) -> bool:
     """True when the text holds a spelling yaml-rs may read unlike libyaml (see the patterns)."""
     if "<<" in text or "\t" in text or text[:1] in ("&", "*", "!", ":", "?", "_", "0"):
         return True
-    for needle, risk in _SCALAR_START_RISKS:
-        if needle in text:
-            for match in risk.finditer(text):
-                if _starts_scalar(text, match.start()):
-                    return True
+    if any(needle in text and risk.search(text) for needle, risk in _SCALAR_START_RISKS):
+        return True
     return any(risk.search(text) for risk in _TEXT_RISKS)
 
 
