@@ -16,6 +16,7 @@ from kubepush.cli import cluster, flags, output, settings
 from kubepush.cluster import shared
 from kubepush.cluster.items import load_items
 from kubepush.errors import UsageError
+from kubepush.manifests import render
 from kubepush.model import SKIPPED, Change, Finding, Result, Severity, plural, summary
 
 
@@ -64,10 +65,11 @@ def run(args: argparse.Namespace) -> int:
         loaded = {}
         inputs: list[Any] = []
         for spec in specs:  # a target whose manifests do not render or validate applies nothing
-            invalid = cluster.validate(spec.paths, checks[spec.name]) if args.validate else []
-            if not invalid:
-                items, invalid, _ = load_items(spec.paths, spec.decryption)
-                inputs += items
+            with render.reused():  # what is applied is what was validated: one build
+                invalid = cluster.validate(spec.paths, checks[spec.name]) if args.validate else []
+                if not invalid:
+                    items, invalid, _ = load_items(spec.paths, spec.decryption)
+                    inputs += items
             inputs += invalid
             if invalid:
                 cluster.report_findings(reporter, result, invalid, lock, spec.name)

@@ -13,8 +13,10 @@ hangs is :class:`UsageError` (the environment).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from kubepush.errors import UsageError
@@ -24,6 +26,32 @@ ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 #: which directory of a joint build (:func:`kustomize_many`) an object came from; removed again on load
 PART_ANNOTATION = "kubepush.dev/render-part"
 RENDER_TIMEOUT_S = 120
+
+
+#: renders kept by :func:`reused` while its block runs (None: every call renders)
+_kept: dict[tuple[str, ...], tuple[str, Path]] | None = None
+
+
+@contextlib.contextmanager
+def reused() -> Iterator[None]:
+    """Within the block a directory is rendered once: ``apply`` validates a target and then loads it
+    to apply it, and must apply what it validated - not a second build, which costs kustomize's
+    time again and could differ (a remote base moved, a generator's input edited meanwhile). A
+    failed render is not kept: the next step tries and reports it itself."""
+    global _kept
+    outer, _kept = _kept, {} if _kept is None else _kept
+    try:
+        yield
+    finally:
+        _kept = outer
+
+
+def _once(key: tuple[str, ...], build: Callable[[], tuple[str, Path]]) -> tuple[str, Path]:
+    if _kept is None:
+        return build()
+    if key not in _kept:
+        _kept[key] = build()
+    return _kept[key]
 
 
 class RenderFailed(Exception):
@@ -61,6 +89,10 @@ def kustomize(directory: Path) -> tuple[str, Path]:
     relative to the wrapper, so its (by then removed) directory is returned to
     resolve them with :func:`origin_file`.
     """
+    return _once(("kustomize", str(directory.resolve())), lambda: _kustomize(directory))
+
+
+def _kustomize(directory: Path) -> tuple[str, Path]:
     import tempfile  # here and in _run: validating plain files never starts a renderer
 
     command = _kustomize_command()
@@ -111,7 +143,8 @@ def helm_template(chart: Path, values: list[Path] | None = None, release: str = 
     command = ["helm", "template", release, str(chart)]
     for v in values or []:
         command += ["--values", str(v)]
-    return _run(command, what=f"helm template of {chart}")
+    key = ("helm", str(chart.resolve()), release, *(str(Path(v).resolve()) for v in values or []))
+    return _once(key, lambda: (_run(command, what=f"helm template of {chart}"), chart))[0]
 
 
 def _run(command: list[str], what: str) -> str:

@@ -134,3 +134,25 @@ def test_prune_finds_the_members_in_the_list_the_stage_took(fake_kube, tmp_path,
     assert fake_kube.get("ConfigMap", "default", "a") is not None
     # the ownership check's LIST (members of other sets) and the stage's: prune lists nothing again
     assert fake_kube.count(verb="list", resource="configmaps") == 2
+
+
+def test_a_kustomization_is_rendered_once_for_validate_and_apply(fake_kube, tmp_path, capsys, monkeypatch):
+    """What is applied is what was validated: one build, not one per step (and kustomize's time once)."""
+    from kubepush.manifests import render
+
+    builds = []
+    real = render._run
+    monkeypatch.setattr(render, "_run", lambda command, what: builds.append(what) or real(command, what))
+    write(tmp_path / "base", "cm.yaml", configmap("a"))
+    (tmp_path / "base" / "kustomization.yaml").write_text("resources: [cm.yaml]\n")
+    code, _, err = run(capsys, "apply", "--kubeconfig", fake_kube.kubeconfig_path, "--no-wait", "--revision", "r1",
+                       str(tmp_path / "base"))
+    assert code == 0, err
+    assert len(builds) == 1, builds
+    assert fake_kube.get("ConfigMap", "default", "a") is not None
+    builds.clear()
+    (tmp_path / "base" / "kustomization.yaml").write_text("resources: [cm.yaml]\nnamePrefix: p-\n")
+    code, _, err = run(capsys, "apply", "--kubeconfig", fake_kube.kubeconfig_path, "--no-wait", "--revision", "r2",
+                       str(tmp_path / "base"))
+    assert code == 0, err
+    assert len(builds) == 1 and fake_kube.get("ConfigMap", "default", "p-a") is not None  # a new run builds anew
