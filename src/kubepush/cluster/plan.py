@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kubepush.cluster.compare.fields import copy_tree
@@ -63,14 +63,19 @@ class Item:
         return ObjectRef(self.obj.get("apiVersion", ""), self.obj.get("kind", ""), meta.get("namespace", ""),
                          meta.get("name", ""))
 
+    _key: tuple[str, str, str, str] | None = field(default=None, init=False, repr=False, compare=False)
+
     @property
     def key(self) -> tuple[str, str, str, str]:
-        """Identity across API versions: (group, kind, namespace, name) - asked for many times per
-        object, so read straight from the object rather than through :attr:`ref`."""
-        obj = self.obj
-        meta = obj.get("metadata") or {}
-        return (group_of(obj.get("apiVersion", "")), obj.get("kind", ""), meta.get("namespace", ""),
-                meta.get("name", ""))
+        """Identity across API versions: (group, kind, namespace, name) - asked for a dozen times per
+        object, so read once: nothing renames an Item's object (:func:`with_namespaces` makes new
+        Items, labelling members changes labels only)."""
+        if self._key is None:
+            obj = self.obj
+            meta = obj.get("metadata") or {}
+            self._key = (group_of(obj.get("apiVersion", "")), obj.get("kind", ""), meta.get("namespace", ""),
+                         meta.get("name", ""))
+        return self._key
 
     @property
     def annotations(self) -> dict[str, str]:
