@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from kubepush import redact
 from kubepush.errors import UsageError
-from kubepush.manifests import sops_decrypt
 from kubepush.manifests import sources as srcs
 from kubepush.manifests.documents import Document
 from kubepush.manifests.render_errors import RULE as RENDER_ERROR
+from kubepush.manifests.sops_format import mentions_sops
 from kubepush.model import Finding, ObjectRef, Result, Severity
 from kubepush.report.base import Reporter, location
 from kubepush.validate import crds, rules
@@ -32,6 +32,7 @@ from kubepush.validate.schemas import BuiltinSchemas, CompiledSchema, compile_sc
 
 if TYPE_CHECKING:
     from kubepush.manifests.sops import Sealed
+    from kubepush.manifests.sops_decrypt import Decryptor
     from kubepush.validate.remote import SchemaLocations
 
 #: Below this many bytes of input, forking workers costs more than it saves.
@@ -207,10 +208,10 @@ def _dedupe(found: list[Finding]) -> list[Finding]:
 
 _CHECKER: Checker | None = None
 #: validate decrypts where it has a key and checks the structure where it has none (never required)
-_DECRYPTOR: sops_decrypt.Decryptor | None = None
+_DECRYPTOR: Decryptor | None = None
 
 
-def _init_worker(checker: Checker, decryptor: sops_decrypt.Decryptor | None = None) -> None:
+def _init_worker(checker: Checker, decryptor: Decryptor | None = None) -> None:
     global _CHECKER, _DECRYPTOR
     _CHECKER, _DECRYPTOR = checker, decryptor
 
@@ -257,14 +258,29 @@ def collect_crds(paths: Iterable[str], render: bool) -> Iterator[dict[str, Any]]
                                  f"{item.message}")
 
 
-def _mentions_crd(source: srcs.Source) -> bool:
-    if source.kind != "file":
-        return False
-    try:
-        with open(source.path, "rb") as fh:
-            return b"CustomResourceDefinition" in fh.read()
-    except OSError:
-        return False
+def _scan(sources: list[srcs.Source]) -> tuple[list[str], bool]:
+    """One read of each plain file before the checks: the files that mention a CRD (read first:
+    their CRDs apply to every file), and whether any source can hold a SOPS document - when none
+    can, no decryptor is made (nor its module, with subprocess, imported)."""
+    crd_files: list[str] = []
+    encrypted = False
+    read: set[str] = set()  # the parts of a large file are one file
+    for source in sources:
+        if source.kind != "file":
+            encrypted = True  # standard input and rendered output are seen only when loaded
+            continue
+        if source.path in read:
+            continue
+        read.add(source.path)
+        try:
+            with open(source.path, "rb") as fh:
+                data = fh.read()
+        except OSError:
+            continue
+        if b"CustomResourceDefinition" in data:
+            crd_files.append(source.path)
+        encrypted = encrypted or mentions_sops(data)
+    return crd_files, encrypted
 
 
 def run(paths: list[str], options: Options, reporter: Reporter | None = None) -> Result:
@@ -276,13 +292,17 @@ def run(paths: list[str], options: Options, reporter: Reporter | None = None) ->
     if _worker_count(options.workers) > 1:
         sources = [part for source in sources for part in srcs.split_large(source, PART_BYTES)]
     crd_objects = list(collect_crds(options.crd_paths, options.render)) if options.crd_paths else []
-    crd_sources = [s.path for s in sources if _mentions_crd(s)]
+    crd_sources, encrypted = _scan(sources)
     crd_objects += list(collect_crds(crd_sources, False))
     checker = Checker(options, crd_objects)
     checker.builtins.defs  # noqa: B018 - read and indexed before forking, so workers share it
-    decryptor = sops_decrypt.Decryptor()
-    if sops_decrypt.keys_at_hand():  # else no file can be decrypted: reading each one first would be waste
-        decryptor.prefetch(s.path for s in sources if s.kind == "file")  # concurrently, before forking
+    decryptor = None
+    if encrypted:
+        from kubepush.manifests import sops_decrypt
+
+        decryptor = sops_decrypt.Decryptor()
+        if sops_decrypt.keys_at_hand():  # else no file can be decrypted: reading each one first would be waste
+            decryptor.prefetch(s.path for s in sources if s.kind == "file")  # concurrently, before forking
     result = Result(command="validate")
     files: set[str] = set()  # where resources come from: a kustomization's files, not the kustomization
     trackers: dict[str, rules.DuplicateTracker] = {}
@@ -333,7 +353,7 @@ def locate_in_file(file: str, index: int, path: tuple[str | int, ...]) -> tuple[
     return (0, 0)
 
 
-def _map(checker: Checker, decryptor: sops_decrypt.Decryptor, sources: list[srcs.Source], workers: int
+def _map(checker: Checker, decryptor: Decryptor | None, sources: list[srcs.Source], workers: int
          ) -> Iterator[SourceResult]:
     """Results in source order; in-process for small inputs, forked workers otherwise."""
     count = _worker_count(workers)
