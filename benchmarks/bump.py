@@ -34,7 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
 from kubepush.gitops import Credentials  # noqa: E402
 from tests.support.git_fixtures import TOKEN, GitHTTPServer, git, make_remote  # noqa: E402
@@ -75,9 +76,9 @@ def timed(argv: list[str], cwd: Path | None, env: dict[str, str]) -> tuple[Sampl
 
 
 def kubepush(*args: str, cwd: Path | None = None) -> Sample:
-    exe = shutil.which("kubepush")
-    command = [exe] if exe else [sys.executable, "-m", "kubepush.cli"]
-    env = {**os.environ, "GITHUB_TOKEN": TOKEN}
+    command = [sys.executable, "-m", "kubepush.cli"]  # this tree's kubepush, not whichever is on PATH
+    env = {**os.environ, "GITHUB_TOKEN": TOKEN,
+           "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed kubepush has its bytecode compiled
     sample, proc = timed([*command, "bump", *args], cwd, env)
     if proc.returncode != 0 or '"pushed"' not in proc.stdout:

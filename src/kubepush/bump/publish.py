@@ -42,7 +42,7 @@ def push(repo: gitops.Repo, work: Planner, root: Path, planned_at: str, updates:
     planned_bytes = {u.site.file: Path(u.site.file).read_bytes() for u in updates}
 
     def apply(tree: Path) -> list[str]:
-        if tree != root or repo.head() != planned_at or any(
+        if tree != root or repo.at() != planned_at or any(
                 Path(f).read_bytes() != data for f, data in planned_bytes.items()):
             applied[0] = [u for u in work.plan(tree, repo).updates if belongs(u)]
         return [c.file for c in _edits_for(applied[0]) if edit.write(c)]

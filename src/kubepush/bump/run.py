@@ -57,7 +57,7 @@ def _run_in(root: Path, repo: gitops.Repo | None, options: Options, log: Callabl
     targets = [configuration.Target(t.name, os.path.relpath(os.path.abspath(t.path), root), t.kubernetes_version,
                                     t.raw) for t in options.config_targets]
     work = Planner(options, targets)
-    planned_at = repo.head() if repo is not None else ""
+    planned_at = repo.at() if repo is not None else ""
     first = work.plan(root, repo)
     for finding in first.findings:  # repository-relative, not a temporary clone's path
         if finding.file and os.path.isabs(finding.file):

@@ -99,7 +99,12 @@ class Repo:
     shallow: bool = False
     #: the state of the last sync, reused by the first publish attempt after a fresh clone
     state: RemoteState | None = None
+    #: the commit HEAD is at, as far as this object moved it (or found it when opened)
     _at: str | None = field(default=None, repr=False)
+    #: the commit this object checked out or committed last (its work tree and index match it)
+    _checked_out: str | None = field(default=None, repr=False)
+    #: commits read from the object store (immutable, so never stale); ``None``: not present here
+    _commits: dict[str, CommitInfo | None] = field(default_factory=dict, repr=False)
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -120,6 +125,13 @@ class Repo:
     def head(self) -> str:
         """The sha HEAD points at."""
         return self.rev_parse("HEAD")
+
+    def at(self) -> str:
+        """The sha HEAD is at as this object found or left it (during a run only it moves HEAD):
+        no git call once known, e.g. right after opening a checkout or a checkout or commit."""
+        if self._at is None:
+            self._at = self.head()
+        return self._at
 
     def ls_remote(self, *refs: str, symref: bool = False) -> tuple[dict[str, str], dict[str, str]]:
         """``({ref: sha}, {symref: target})`` on the remote for exactly the ``refs`` named."""
@@ -191,15 +203,32 @@ class Repo:
 
     def read_commit(self, rev: str) -> CommitInfo:
         """Tree and parents from the raw object (a shallow clone's grafts hide parents elsewhere)."""
+        found = self._commits.get(rev)
+        if found is not None:
+            return found
         raw = self.git.run("cat-file", "commit", rev, what=f"reading commit {rev}").stdout
-        tree, parents = "", []
-        for line in raw.split("\n\n", 1)[0].splitlines():
-            key, _, value = line.partition(" ")
-            if key == "tree":
-                tree = value
-            elif key == "parent":
-                parents.append(value)
-        return CommitInfo(tree, tuple(parents))
+        return _commit_info(raw.encode())
+
+    def read_commits(self, revs: Sequence[str]) -> dict[str, CommitInfo | None]:
+        """``{rev: CommitInfo}`` for each of ``revs`` (``sha^`` works too), ``None`` for one this
+        repository does not have - one ``cat-file --batch`` for them all; full shas are remembered."""
+        out = self.git.run_bytes("cat-file", "--batch", what="reading commits",
+                                 input="".join(f"{rev}\n" for rev in revs).encode())
+        found: dict[str, CommitInfo | None] = {}
+        at = 0
+        for rev in revs:
+            end = out.index(b"\n", at)
+            header = out[at:end].split(b" ")
+            at = end + 1
+            if len(header) != 3:  # "<rev> missing" (or ambiguous)
+                found[rev] = None
+                continue
+            size = int(header[2])
+            found[rev] = _commit_info(out[at:at + size]) if header[1] == b"commit" else None
+            at += size + 1
+            if found[rev] is not None:
+                self._commits[header[0].decode()] = found[rev]
+        return found
 
     def _is_shallow(self) -> bool:
         out = self.git.run("rev-parse", "--is-shallow-repository", what="git rev-parse").stdout
@@ -212,7 +241,11 @@ class Repo:
 
         Two network calls: ``ls-remote`` learns which of them exist (fetching a
         missing ref would fail the whole fetch), ``fetch`` gets both at once into
-        ``refs/remotes/origin/*``, at depth 1 when this repository is shallow.
+        ``refs/remotes/origin/*``, at depth 1 when this repository is shallow. The
+        fetch is skipped when both commits are here already (a CI checkout at the
+        base's tip, a branch pushed from this checkout): the tracking refs are then
+        set to them locally. Commits are immutable, so what is here is what the
+        remote has.
         """
         for name, what in ((base, "base"), (branch, "bot")):
             if name is not None:
@@ -225,18 +258,26 @@ class Repo:
         elif f"refs/heads/{base}" not in shas:
             raise GitError(f"branch {base!r} does not exist in {self.git.redact(self.url)}: check the base "
                            "branch name", kind=E.NOT_FOUND)
-        fetch = [(base, f"refs/remotes/origin/{base}")]
-        branch_exists = bool(branch) and f"refs/heads/{branch}" in shas
-        if branch and branch_exists:
-            fetch.append((branch, f"refs/remotes/origin/{branch}"))
-        depth = ["--depth=1"] if self.shallow else []
-        self.git.run("fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-recurse-submodules",
-                     *depth, self.url, *(f"+refs/heads/{src}:{dst}" for src, dst in fetch),
-                     what=f"fetching {base}" + (f" and {branch}" if branch_exists else ""), network=True)
-        local = [dst for _, dst in fetch]
-        got = self.git.run("rev-parse", local[0], f"{local[0]}^{{tree}}", *local[1:],
-                           what="git rev-parse").stdout.split()
-        self.state = RemoteState(base, got[0], got[1], branch, got[2] if branch_exists else None)
+        base_sha = shas["HEAD" if "HEAD" in refs else f"refs/heads/{base}"]
+        branch_sha = shas.get(f"refs/heads/{branch}") if branch else None
+        tips = {base: base_sha, **({branch: branch_sha} if branch and branch_sha else {})}
+        # the branch's parent too: a carry-over needs it (cat-file says "missing" past a shallow cut)
+        wanted = [*tips.values(), *([f"{branch_sha}^"] if branch_sha else [])]
+        found = self.read_commits(wanted)
+        if any(found[sha] is None for sha in tips.values()):
+            depth = ["--depth=1"] if self.shallow else []
+            self.git.run("fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-recurse-submodules",
+                         *depth, self.url, *(f"+refs/heads/{name}:refs/remotes/origin/{name}" for name in tips),
+                         what=f"fetching {base}" + (f" and {branch}" if branch_sha else ""), network=True)
+            found = self.read_commits(wanted)
+        else:
+            self.git.run("update-ref", "--stdin", what="recording the remote's tips",
+                         input="".join(f"update refs/remotes/origin/{name} {sha}\n" for name, sha in tips.items()))
+        base_commit = found[base_sha]
+        if base_commit is None or (branch_sha and found[branch_sha] is None):
+            raise GitError(f"fetching {base} from {self.git.redact(self.url)} did not bring its commit",
+                           kind=E.NOT_FOUND)
+        self.state = RemoteState(base, base_sha, base_commit.tree, branch, branch_sha)
         return self.state
 
     # -- local changes -----------------------------------------------------------------------
@@ -245,12 +286,14 @@ class Repo:
         """Detach HEAD at ``sha``; refuses (like git) to overwrite uncommitted changes.
 
         Skipped when this object already checked out ``sha`` and nothing was committed
-        since: git would only confirm what is there (and keep any edits either way).
+        since: git would only confirm what is there (and keep any edits either way). Not
+        skipped for a checkout found at ``sha``: git's checkout is also what finds the
+        index locked by another git before any file is edited.
         """
-        if self._at == sha:
+        if self._checked_out == sha:
             return
         self.git.run("checkout", "--quiet", "--detach", sha, what=f"checking out {sha}")
-        self._at = sha
+        self._at = self._checked_out = sha
 
     def relative(self, paths: Sequence[str | Path]) -> list[str]:
         """``paths`` relative to the work tree; a path outside it is an error."""
@@ -333,13 +376,15 @@ class Repo:
         return [line for line in names.splitlines() if line]
 
     def _has_commit(self, sha: str) -> bool:
+        if self._commits.get(sha) is not None:
+            return True
         found = self.git.run("cat-file", "-e", f"{sha}^{{commit}}", what=f"looking for {sha}", ok=(0, 1, 128))
         return found.status == 0
 
     def move_head(self, sha: str) -> None:
         """Point (detached) HEAD at ``sha`` whose tree the index already holds: no checkout needed."""
         self.git.run("update-ref", "--no-deref", "HEAD", sha, what=f"moving HEAD to {sha}")
-        self._at = sha
+        self._at = self._checked_out = sha
 
     def push(self, sha: str, branch: str, *, lease: str | None) -> bool:
         """Push ``sha`` to ``branch``; ``False`` when rejected because the branch moved.
@@ -365,6 +410,18 @@ class Repo:
                 kind = E.REFUSED if summary.startswith("[remote rejected]") else None
                 raise self.git.error(what, ["git", *args], out.status, f"{out.stderr}\n{summary}", kind)
         raise self.git.error(what, ["git", *args], out.status, out.stderr or "no result reported for " + ref)
+
+
+def _commit_info(raw: bytes) -> CommitInfo:
+    """Tree and parents from a raw commit object's header."""
+    tree, parents = "", []
+    for line in raw.split(b"\n\n", 1)[0].splitlines():
+        key, _, value = line.partition(b" ")
+        if key == b"tree":
+            tree = value.decode()
+        elif key == b"parent":
+            parents.append(value.decode())
+    return CommitInfo(tree, tuple(parents))
 
 
 def _moved_meanwhile(summary: str, stderr: str) -> bool:
@@ -473,8 +530,11 @@ def _open_checkout(path: Path, url: str | None, credentials: Credentials | None,
         raise GitError(f"{path}: no such directory (the checkout of the config repository)",
                        kind=E.NOT_FOUND)
     probe = Git(path, timeout=timeout)
-    top, shallow = probe.run("rev-parse", "--show-toplevel", "--is-shallow-repository",
-                             what=f"opening the git checkout {path}").stdout.split("\n")[:2]
+    what = f"opening the git checkout {path}"
+    opened = probe.run("rev-parse", "--show-toplevel", "--is-shallow-repository", "HEAD", what=what, ok=(0, 128))
+    if opened.status:  # no commit yet (HEAD unborn), or no checkout at all: asked again without HEAD
+        opened = probe.run("rev-parse", "--show-toplevel", "--is-shallow-repository", what=what)
+    top, shallow, head = [*opened.stdout.split("\n"), ""][:3]
     if url is None:
         url = probe.run("config", "--get", "remote.origin.url", what="reading origin's URL", ok=(0, 1)).stdout.strip()
         if not url:
@@ -482,4 +542,5 @@ def _open_checkout(path: Path, url: str | None, credentials: Credentials | None,
                            kind=E.NOT_FOUND)
     clean, embedded = split_url_credentials(url)
     root = Path(top)
-    return Repo(root, clean, Git(root, clean, credentials or embedded, timeout), shallow=shallow == "true")
+    return Repo(root, clean, Git(root, clean, credentials or embedded, timeout), shallow=shallow == "true",
+                _at=head or None)

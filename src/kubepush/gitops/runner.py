@@ -176,6 +176,16 @@ class Git:
         ok: Sequence[int] = (0,),
     ) -> Result:
         """Run ``git args``; a status outside ``ok`` raises :class:`GitError` about ``what``."""
+        out, err, status = self._exec(args, what, network, None if input is None else input.encode(), env, ok)
+        return Result(out.decode("utf-8", errors="replace"), err, status)
+
+    def run_bytes(self, *args: str, what: str, input: bytes, ok: Sequence[int] = (0,)) -> bytes:
+        """Run ``git args`` on binary input and return its output undecoded (``cat-file --batch``:
+        object sizes count bytes, and a commit message need not be UTF-8)."""
+        return self._exec(args, what, False, input, None, ok)[0]
+
+    def _exec(self, args: Sequence[str], what: str, network: bool, input: bytes | None,
+              env: Mapping[str, str] | None, ok: Sequence[int]) -> tuple[bytes, str, int]:
         auth = config_entries(self.url, self.credentials) if network else []
         full_env = base_env(auth)
         if env:
@@ -185,13 +195,12 @@ class Git:
         started = time.monotonic()
         try:
             proc = subprocess.Popen(argv, cwd=self.cwd, env=full_env, stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    text=True, encoding="utf-8", errors="replace", start_new_session=True)
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
         except OSError as exc:
             raise GitError(f"{what} failed: cannot run git ({exc.strerror}); install git 2.31 or later",
                            command=[shown]) from None
         try:
-            out, err = proc.communicate(input, timeout=self.timeout)
+            out, raw_err = proc.communicate(input, timeout=self.timeout)
         except subprocess.TimeoutExpired:
             # git forks git-remote-https, which keeps the pipes open: end the whole group
             os.killpg(proc.pid, signal.SIGKILL)
@@ -199,9 +208,10 @@ class Git:
             raise GitError(f"{what} timed out after {self.timeout:g}s [{shown}]. {ADVICE[E.TIMEOUT]}",
                            kind=E.TIMEOUT, command=[shown]) from None
         log.debug("%s -> %d (%.0f ms)", shown, proc.returncode, (time.monotonic() - started) * 1000)
+        err = raw_err.decode("utf-8", errors="replace")
         if proc.returncode not in ok:
             raise self.error(what, argv, proc.returncode, err)
-        return Result(out, err, proc.returncode)
+        return out, err, proc.returncode
 
     def error(self, what: str, argv: Sequence[str], status: int, stderr: str, kind: str | None = None) -> GitError:
         """A :class:`GitError` for a failed command, with git's last words and advice."""

@@ -246,3 +246,31 @@ def test_forge_username_conventions() -> None:
     assert "abc" not in str(info.value)
     with pytest.raises(GitError, match="empty git token"):
         Credentials("u", "\n")
+
+
+def test_a_checkout_holding_both_tips_fetches_nothing(remote: Remote, git_http: GitHTTPServer, creds: Credentials,
+                                                      tmp_path: Path) -> None:
+    """The base's tip is the checkout's HEAD and the bot branch was pushed from it: ls-remote alone says
+    where both are, the tracking refs are set to them, and a moved base is fetched again."""
+    checkout, url = tmp_path / "checkout", git_http.url(remote)
+    git("-c", f"http.extraHeader=Authorization: {git_http.expected_auth}", "clone", "--quiet", url, str(checkout))
+
+    def upload_pack_posts() -> int:
+        return sum(1 for r in git_http.requests if r.method == "POST" and r.target.endswith("/git-upload-pack"))
+
+    with workspace(checkout, credentials=creds) as repo:
+        first = publish(repo, set_tag("1.1"), message="bump\n", branch=BRANCH)
+    git_http.requests.clear()
+    with workspace(checkout, credentials=creds) as repo:
+        second = publish(repo, set_tag("1.2"), message="bump 1.2\n", branch=BRANCH)
+    assert upload_pack_posts() == 1  # ls-remote's ref listing; no fetch
+    assert second.status == PUSHED and remote.read(BRANCH, "web.yaml") == "image: nginx:1.2\n"
+    assert git("rev-parse", f"refs/remotes/origin/{BRANCH}", "refs/remotes/origin/main", cwd=checkout).split() == \
+        [first.sha, first.base_sha]  # what this run found on the remote
+    moved = remote.commit("main", {"other.yaml": "x: 1\n"})
+    git_http.requests.clear()
+    with workspace(checkout, credentials=creds) as repo:
+        third = publish(repo, set_tag("1.3"), message="bump 1.3\n", branch=BRANCH)
+    assert upload_pack_posts() > 1  # the new base tip is not here: fetched
+    assert third.base_sha == moved and remote.log(BRANCH, "%P")[0] == moved
+    assert remote.read(BRANCH, "other.yaml") == "x: 1\n" and remote.read(BRANCH, "web.yaml") == "image: nginx:1.3\n"
