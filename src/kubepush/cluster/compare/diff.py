@@ -46,7 +46,7 @@ def apply_is_noop(desired: dict[str, Any], live: dict[str, Any]) -> bool:
     one request and changes nothing.
     """
     want = fold_string_data(desired)
-    fieldset = _our_fieldset(live)
+    fieldset = _our_fieldset(live, desired.get("apiVersion"))
     if fieldset is None or not subset(want, live):
         return False
     forms = [_field_paths(desired)] if want is desired else [_field_paths(desired), _field_paths(want)]
@@ -68,12 +68,15 @@ _NEVER_OWNED = {("apiVersion",), ("kind",), ("metadata",)} | {("metadata", name)
     "resourceVersion")}
 
 
-def _our_fieldset(live: dict[str, Any]) -> dict[str, Any] | None:
-    """The FieldsV1 set of kubepush's Apply entry in ``live`` (None: it owns nothing there)."""
+def _our_fieldset(live: dict[str, Any], api_version: str | None = None) -> dict[str, Any] | None:
+    """The FieldsV1 set of kubepush's Apply entry in ``live`` (None: it owns nothing there), and
+    only one recorded in ``api_version`` when given: a set is in its version's field names."""
     ours = next((m for m in (live.get("metadata") or {}).get("managedFields") or []
                  if m.get("manager") == FIELD_MANAGER and m.get("operation") == "Apply"
                  and not m.get("subresource")), None)
-    return None if ours is None else ours.get("fieldsV1") or {}
+    if ours is None or (api_version is not None and ours.get("apiVersion") != api_version):
+        return None
+    return ours.get("fieldsV1") or {}
 
 
 def _atomic_paths(fields: dict[str, Any], prefix: Path = ()) -> set[Path]:

@@ -50,6 +50,10 @@ def test_an_apply_is_a_no_op_only_when_kubepush_already_owns_every_declared_fiel
     # the same fields owned by a status entry of the same name are not the object's apply
     status = managed("kubepush", "Apply", OURS["fieldsV1"], subresource="status")
     assert diff.apply_is_noop(DESIRED, live(managers=(status,))) is False
+    # recorded in another version of the kind: its field names are that version's
+    other = managed("kubepush", "Apply", OURS["fieldsV1"])
+    other["apiVersion"] = "apps/v1beta2"
+    assert diff.apply_is_noop(DESIRED, live(managers=(other,))) is False
     # a status in the manifest is never applied, so never owned: sent, as before
     assert diff.apply_is_noop({**DESIRED, "status": {"observedGeneration": 3}}, live()) is False
 
@@ -72,7 +76,8 @@ def test_a_secret_applied_as_string_data_is_a_no_op_whichever_form_is_owned():
     desired = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "stringData": {"pw": "hunter2"}}
     for owned in ({"f:stringData": {"f:pw": {}}}, {"f:data": {"f:pw": {}}}):
         have = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "managedFields": [
-            {"manager": "kubepush", "operation": "Apply", "fieldsV1": owned}]}, "data": {"pw": b64("hunter2")}}
+            {"manager": "kubepush", "operation": "Apply", "apiVersion": "v1", "fieldsV1": owned}]},
+            "data": {"pw": b64("hunter2")}}
         assert diff.apply_is_noop(desired, have) is True
         have["data"]["pw"] = b64("changed")
         assert diff.apply_is_noop(desired, have) is False
