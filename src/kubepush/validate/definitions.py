@@ -39,6 +39,7 @@ class Definitions(Mapping[str, Any]):
         self._keys: list[tuple[int, str, int]] = []
         self._spans: dict[str, tuple[int, int]] = {}
         self._indent = self._step = b""
+        self._kinds: dict[tuple[str, str, str], str] | None = None
         if not self._find_spans():
             self._all = self._parse_all()
 
@@ -55,19 +56,18 @@ class Definitions(Mapping[str, Any]):
         # every line at the members' indentation (the key, when one this reader understands), up to
         # the first line closing at $defs' own depth: $defs' end
         lines = re.compile(rb"\n(?:" + inner + rb'"(?:([^"\\\n]*)": )?|' + outer + rb"(\}))")
-        keys = []
         end = -1
         for line in lines.finditer(data, start):
-            if line.group(2) is not None:
+            name = line.group(1)
+            if name is None:
+                if line.group(2) is None:
+                    return False  # an escape in a key, or not a key: read it all
                 end = line.start()
                 break
-            if line.group(1) is None:
-                return False  # an escape in a key, or not a key: read it all
-            keys.append(line)
-        if not keys or end < 0:
+            self._keys.append((line.start(), name.decode(), line.end()))
+        if not self._keys or end < 0:
             return False
-        self._keys = [(key.start(), key.group(1).decode(), key.end()) for key in keys]
-        stops = [key.start() for key in keys[1:]] + [end]
+        stops = [line for line, _, _ in self._keys[1:]] + [end]
         self._spans = {name: (begin, stop) for (_, name, begin), stop in zip(self._keys, stops, strict=True)}
         self._indent, self._step = inner, inner[len(outer):]
         return True
@@ -105,15 +105,16 @@ class Definitions(Mapping[str, Any]):
 
     def kinds(self) -> dict[tuple[str, str, str], str]:
         """(group, version, kind) -> definition name, from each definition's
-        ``x-kubernetes-group-version-kind`` (a later definition wins, as in the file's order)."""
-        found = self._kinds_from_text() if self._all is None else None
-        if found is not None:
-            return found
-        out: dict[tuple[str, str, str], str] = {}
-        for name, definition in self._fall_back().items():
-            for gvk in definition.get("x-kubernetes-group-version-kind", ()):
-                out[(gvk["group"], gvk["version"], gvk["kind"])] = name
-        return out
+        ``x-kubernetes-group-version-kind`` (a later definition wins, as in the file's order).
+        Made once: the schemas and the rules' index share it, and neither changes it."""
+        if self._kinds is None:
+            self._kinds = self._kinds_from_text() if self._all is None else None
+        if self._kinds is None:
+            self._kinds = {}
+            for name, definition in self._fall_back().items():
+                for gvk in definition.get("x-kubernetes-group-version-kind", ()):
+                    self._kinds[(gvk["group"], gvk["version"], gvk["kind"])] = name
+        return self._kinds
 
     def _kinds_from_text(self) -> dict[tuple[str, str, str], str] | None:
         """The same, reading only the group-version-kind lists: each is a member of its definition,
