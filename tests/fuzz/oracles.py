@@ -46,10 +46,13 @@ def yaml_paths_agree(text: str) -> int:
     generator that only produces garbage from one that exercises the property.
     """
     accepted = 0
+    plain = fastyaml.plain(text)  # what the loader asks of a whole file before its documents
     for raw in fastyaml.split_documents(text):
         expected = _outcome(lambda raw=raw: yaml11.parse_document(raw.text, raw.line_offset).value)
         got = _outcome(lambda raw=raw: fastyaml.parse(raw))
         assert got == expected, f"document {raw.index} {raw.text!r}: fast {got[1] or 'error'} != exact {expected[1] or 'error'}"
+        if plain:
+            assert _outcome(lambda raw=raw: fastyaml.parse(raw, plain=True)) == expected, f"plain stream {text!r}"
         accepted += expected[0] == "ok"
     return accepted
 

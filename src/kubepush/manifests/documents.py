@@ -98,9 +98,10 @@ def parse_text(text: str, file: str, origin: str = "", line_base: int = 0) -> It
     A document that fails to parse yields a :class:`Finding` and the others are
     still returned: one typo must not hide the rest of a file's problems.
     """
+    plain = fastyaml.plain(text)
     for raw in fastyaml.split_documents(text, line_base):
         try:
-            obj = fastyaml.parse(raw)
+            obj = fastyaml.parse(raw, plain)
         except YAMLError as exc:
             yield yaml_error_finding(exc, file, raw.index)
             continue

@@ -159,16 +159,33 @@ def _has_content(chunk: str) -> bool:
     return _CONTENT.search(chunk) is not None
 
 
-def parse(raw: RawDocument) -> Any:
+def plain(stream: str) -> bool:
+    """True when no document of ``stream`` (as :func:`split_documents` cuts it) holds what the
+    per-document text checks look for, so :func:`parse` may skip them - one search of the whole
+    file instead of a dozen per document.
+
+    Exact because each check looks for characters or a run of them inside the text, and every
+    document is a run of the stream's lines: what is not in the stream is in none of them. The
+    one check that reads a document's edge is its first character (a document starting with
+    ``&``, ``0``...), and every document starts at the stream's start or at a ``---`` line -
+    except after a ``...`` marker, so a stream with one is not plain.
+    """
+    if "\n..." in stream or stream.startswith("..."):
+        return False
+    return not _risky(stream) and not _unreadable(stream)
+
+
+def parse(raw: RawDocument, plain: bool = False) -> Any:
     """Parse one document with Kubernetes semantics; fast when it is safe to be.
 
+    ``plain``: :func:`plain` said so of the stream the document was cut from.
     Raises :class:`~kubepush.manifests.errors.YAMLError` (with file-relative lines)
     for invalid YAML.
     """
     if too_deep(raw.text):
         raise YAMLError(f"collections nested more than {MAX_NESTING} levels deep: refusing to parse "
                         "(YAML parsers crash on such input)", raw.line_offset + 1, 1)
-    value = _fast(raw.text)
+    value = _fast(raw.text, plain)
     if value is _UNSAFE:
         from kubepush.manifests import yaml11  # lazy: PyYAML costs ~20 ms to import
 
@@ -179,7 +196,7 @@ def parse(raw: RawDocument) -> Any:
 _UNSAFE = object()
 
 
-def _fast(text: str) -> Any:
+def _fast(text: str, plain: bool = False) -> Any:
     """yaml-rs's result when it provably equals the reference parser's, else ``_UNSAFE``.
 
     At the end of a file without a final newline, yaml-rs keeps a newline at the end
@@ -192,10 +209,10 @@ def _fast(text: str) -> Any:
     the whole text; the spellings only a parser interprets are searched for outside
     block scalar bodies (:mod:`.blockscalars`), which are text to both parsers.
     """
-    if not text.endswith("\n") or "\ufeff" in text or _unreadable(text):
+    if not text.endswith("\n") or "\ufeff" in text or (not plain and _unreadable(text)):
         return _UNSAFE
     structure: str | None = None  # the text without block scalar bodies, made only when needed
-    if _risky(text):
+    if not plain and _risky(text):
         structure = blockscalars.structure(text)
         if structure is None or _risky(structure):
             return _UNSAFE

@@ -81,3 +81,13 @@ def test_fast_path_agrees_with_reference_on_the_whole_corpus() -> None:
             assert repr(fastyaml.parse(raw)) == repr(expected), f"{path} document {raw.index}"
             compared += 1
     assert compared > 600
+
+
+def test_a_stream_is_plain_only_when_none_of_its_documents_needs_a_text_check() -> None:
+    assert fastyaml.plain("a: 1\n---\nb: web-01\n")
+    assert not fastyaml.plain("a: 1\n---\nb: 0755\n")  # one document's leading zero
+    assert not fastyaml.plain("a: 1\n---\nb: \x07\n")  # a character libyaml refuses
+    # after '...' a document's first line is any line: '0: x' is a risk only as a document's start
+    stream = "a: 1\n...\n0: x\n"
+    assert not fastyaml._risky(stream) and not fastyaml.plain(stream)
+    assert [fastyaml.parse(raw) for raw in fastyaml.split_documents(stream)] == [{"a": 1}, {"0": "x"}]
