@@ -98,13 +98,13 @@ def check(data: Any) -> list[tuple[tuple[str | int, ...], str]]:
     """Schema violations as (path, message), unknown keys with a did-you-mean."""
     import jsonschema_rs
 
-    from kubepush.validate.messages import did_you_mean
-
     validator = jsonschema_rs.validator_for(schema())
     problems = []
     for error in validator.iter_errors(data):
         path = tuple(error.instance_path)
         if isinstance(error.kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
+            from kubepush.validate.messages import did_you_mean  # only for a mistyped key: ~3 ms
+
             allowed = sorted(_properties_at(list(error.schema_path)[:-1]))
             for key in error.kind.unexpected:
                 where = format_path(path) or "the top level"

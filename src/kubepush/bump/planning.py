@@ -7,6 +7,8 @@ moved base, or the bot branch's earlier updates) so the edit always matches what
 
 from __future__ import annotations
 
+import os
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +43,8 @@ class Planner:
                              "(e.g. - {image: ghcr.io/acme/shop, kind: semver, range: '^1'})")
         self._client: RegistryClient | None = None
         self._tags: dict[str, list[str] | Exception] = {}
+        #: the first search, of the tree planned on: (its root, the paths searched, the files that matched)
+        self._planned: tuple[Path, list[str], list[str]] | None = None
 
     def paths(self, root: Path) -> list[str]:
         """Where to look: ``--path``s; else the chosen targets with the kustomize bases and
@@ -69,18 +73,38 @@ class Planner:
             return [rule.image.repository.rsplit("/", 1)[-1] for rule in self.rules if rule.image]
         return []
 
-    def sites(self, root: Path, repo: gitops.Repo | None = None) -> tuple[list[ImageSite], list[Finding]]:
+    def sites(self, root: Path, repo: gitops.Repo | None = None, changed: Collection[str] | None = None,
+              ) -> tuple[list[ImageSite], list[Finding]]:
         mentions = self.mentions()
         paths = self.paths(root)
         if repo is not None and mentions:
             # only the tracked files that mention an image (or carry a Flux marker): git answers
             # from its index where reading 5,000 files takes a large part of bump's one-second budget
-            paths = repo.files_containing(root, paths, [*mentions, "$imagepolicy"])
+            paths = self._files_containing(root, repo, paths, [*mentions, "$imagepolicy"], changed)
         found = discover_paths(paths, extra_value_paths=self.options.values_paths, mentions=mentions)
         return found.sites, found.findings
 
-    def plan(self, root: Path, repo: gitops.Repo | None = None) -> planner.Plan:
-        sites, findings = self.sites(root, repo)
+    def _files_containing(self, root: Path, repo: gitops.Repo, paths: list[str], texts: list[str],
+                          changed: Collection[str] | None) -> list[str]:
+        """The files under ``paths`` that mention ``texts``; on a tree that differs from the one
+        planned on only in the repository-relative ``changed`` paths, only those are searched again."""
+        planned = self._planned
+        if changed is not None and planned is not None and planned[:2] == (root, paths) and len(changed) <= 1000:
+            again = {str(root.resolve() / c) for c in changed}  # as files_containing names them
+            inside = [f for f in again if any(f == p or f.startswith(p.rstrip("/") + "/") for p in paths)
+                      and os.path.lexists(f)]
+            found = repo.files_containing(root, inside, texts) if inside else []
+            return sorted({*(f for f in planned[2] if f not in again), *found})
+        matched = repo.files_containing(root, paths, texts)
+        if planned is None:
+            self._planned = (root, paths, matched)
+        return matched
+
+    def plan(self, root: Path, repo: gitops.Repo | None = None, changed: Collection[str] | None = None,
+             ) -> planner.Plan:
+        """The updates for the tree at ``root``; ``changed``: the only paths that differ from the tree
+        this planner planned on first (``None``: unknown, the whole tree is searched)."""
+        sites, findings = self.sites(root, repo, changed)
         where = self.where(root)
         if self.requested:
             result = planner.plan_requested(sites, self.requested, where.target_of)

@@ -44,7 +44,10 @@ def push(repo: gitops.Repo, work: Planner, root: Path, planned_at: str, updates:
     def apply(tree: Path) -> list[str]:
         if tree != root or repo.at() != planned_at or any(
                 Path(f).read_bytes() != data for f, data in planned_bytes.items()):
-            applied[0] = [u for u in work.plan(tree, repo).updates if belongs(u)]
+            # what differs from the tree planned on: the base's changes since and the carry-over
+            changed = None if tree != root or repo.carried is None else \
+                {*repo.files_differing(planned_at, repo.at()), *repo.carried}
+            applied[0] = [u for u in work.plan(tree, repo, changed).updates if belongs(u)]
         return [c.file for c in _edits_for(applied[0]) if edit.write(c)]
 
     result = gitops.publish(

@@ -133,7 +133,8 @@ def _attempt(repo: Repo, apply: Apply, state: RemoteState, message: str, branch:
     repo.checkout(state.base_sha)
     carried = (repo.carry_over(str(branch), state.branch_sha, state.base_sha)
                if state.branch_sha and not direct and carry_over else [])
-    paths = tuple(sorted({*carried, *repo.relative(apply(repo.path))}))
+    repo.carried = None if carried is None else tuple(carried)
+    paths = tuple(sorted({*(carried or ()), *repo.relative(apply(repo.path))}))
     tree = repo.stage(paths, state.base_sha)
     done = functools.partial(PushResult, branch=target, base=state.base, base_sha=state.base_sha, attempts=attempt,
                              paths=paths)

@@ -103,6 +103,9 @@ class Repo:
     _at: str | None = field(default=None, repr=False)
     #: the commit this object checked out or committed last (its work tree and index match it)
     _checked_out: str | None = field(default=None, repr=False)
+    #: what the last publish attempt's carry-over changed in the work tree (``None``: it reset the
+    #: work tree to the base instead), so a re-plan knows which files to read again
+    carried: tuple[str, ...] | None = ()
     #: commits read from the object store (immutable, so never stale); ``None``: not present here
     _commits: dict[str, CommitInfo | None] = field(default_factory=dict, repr=False)
 
@@ -182,6 +185,14 @@ class Repo:
                                "fetch-depth: 0, GitLab GIT_DEPTH: 0)", kind=E.NOT_FOUND,
                                command=exc.command, status=exc.status, stderr=exc.stderr) from None
             raise
+        return [p for p in out.stdout.split("\0") if p]
+
+    def files_differing(self, old: str, new: str) -> list[str]:
+        """The paths whose content differs between commits ``old`` and ``new`` (a tree diff: no work tree read)."""
+        if old == new:
+            return []
+        out = self.git.run("diff-tree", "-r", "--name-only", "-z", "--no-renames", "--no-commit-id", old, new,
+                           what=f"listing files changed between {old} and {new}")
         return [p for p in out.stdout.split("\0") if p]
 
     def diff(self, paths: Sequence[str] = ()) -> str:
@@ -341,7 +352,7 @@ class Repo:
         self.move_head(sha)
         return sha
 
-    def carry_over(self, branch: str, branch_sha: str, base_sha: str) -> list[str]:
+    def carry_over(self, branch: str, branch_sha: str, base_sha: str) -> list[str] | None:
         """Re-apply the bot branch's own change (its tip against its parent) to the work tree.
 
         A bot branch is rebuilt on the current base at every run, but it may already hold
@@ -349,7 +360,8 @@ class Repo:
         a race): those must not be lost. Their diff is applied on the base with a 3-way
         merge; where it no longer applies (the base changed those lines since) the stale
         part is dropped - the base wins - and this run's own edit follows either way.
-        Returns the paths it changed.
+        Returns the paths it changed; ``None`` when it dropped a stale carry-over by resetting
+        the work tree to the base (every path may have changed then).
         """
         parents = self.read_commit(branch_sha).parents
         if len(parents) != 1:
@@ -372,7 +384,7 @@ class Repo:
         if applied.status != 0:  # conflicts with the base: keep the base, drop the stale carry-over
             self.git.run("checkout", "--quiet", base_sha, "--", ".", what="dropping a stale carry-over")
             self.git.run("read-tree", base_sha, what=f"resetting the index to {base_sha}")
-            return []
+            return None
         return [line for line in names.splitlines() if line]
 
     def _has_commit(self, sha: str) -> bool:

@@ -310,3 +310,22 @@ def test_target_selection_follows_kustomize_bases_and_default_is_the_whole_repo(
         "overlays/staging/kustomization.yaml"]
     assert "+images:\n+  - name: ghcr.io/acme/shop\n+    newTag: 1.5.0\n" in kubepush(
         "bump", "--image", "ghcr.io/acme/shop:1.5.0", "--dry-run", "--target", "staging", cwd=tmp_path).stdout
+
+
+def test_a_file_the_moved_base_adds_is_bumped_too(git_remote_root: Path, tmp_path: Path) -> None:
+    """The re-plan on a moved base searches the files the base changed since the checkout: one that
+    now mentions the image (added meanwhile) is updated as well, the ones found before still are."""
+    from tests.support.git_fixtures import git
+
+    remote = make_remote(git_remote_root, "config.git", FILES)
+    checkout = tmp_path / "checkout"
+    git("clone", "--quiet", remote.url, str(checkout))
+    added = DEPLOY.replace("  name: shop\n", "  name: shop-canary\n")
+    remote.commit("main", {"canary/deploy.yaml": added}, "someone else's change")
+    proc = kubepush("bump", "--image", "ghcr.io/acme/shop:2.0.0", "--direct", "-o", "json", cwd=checkout,
+                    env=env_with())
+    assert proc.returncode == 0, proc.stderr
+    assert "image: ghcr.io/acme/shop:2.0.0" in remote.read("main", "canary/deploy.yaml")
+    assert "image: ghcr.io/acme/shop:2.0.0" in remote.read("main", "base/deploy.yaml")
+    files = {u["file"] for u in json.loads(proc.stdout)["groups"][0]["updates"]}
+    assert {"base/deploy.yaml", "canary/deploy.yaml"} <= files
