@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.config_repo import CONFIG, DEPLOY, FILES, KUSTOMIZATION, RemoteBranches, env_with
-from tests.support.git_fixtures import GitHTTPServer, make_remote
+from tests.support.git_fixtures import GitHTTPServer, Remote, make_remote
 from tests.support.kubepush_cli import assert_no_traceback, kubepush
 
 pytest_plugins = ["tests.support.git_fixtures", "tests.support.registry_fixtures", "tests.support.config_repo"]
@@ -208,18 +208,25 @@ def test_registry_down_is_a_finding_not_a_crash(tmp_path: Path) -> None:
     assert_no_traceback(proc)
 
 
-def test_checkout_behind_its_remote_is_rebuilt_on_the_new_base(git_remote_root: Path, tmp_path: Path) -> None:
-    """A CI checkout older than the base: the edit is re-planned on the fresh tree, nothing is lost."""
+def bump_behind_the_base(git_remote_root: Path, tmp_path: Path, meanwhile: dict[str, str]
+                         ) -> tuple[Remote, subprocess.CompletedProcess[str]]:
+    """``bump --direct`` to shop 2.0.0 from a checkout cloned before ``meanwhile`` was committed to the base."""
     from tests.support.git_fixtures import git
 
     remote = make_remote(git_remote_root, "config.git", FILES)
     checkout = tmp_path / "checkout"
     git("clone", "--quiet", remote.url, str(checkout))
-    moved = DEPLOY.replace("  name: shop\n", "  name: shop\n  annotations: {team: payments}\n")
-    remote.commit("main", {"base/deploy.yaml": moved}, "someone else's change")
+    remote.commit("main", meanwhile, "someone else's change")
     proc = kubepush("bump", "--image", "ghcr.io/acme/shop:2.0.0", "--direct", "-o", "json", cwd=checkout,
                     env=env_with())
     assert proc.returncode == 0, proc.stderr
+    return remote, proc
+
+
+def test_checkout_behind_its_remote_is_rebuilt_on_the_new_base(git_remote_root: Path, tmp_path: Path) -> None:
+    """A CI checkout older than the base: the edit is re-planned on the fresh tree, nothing is lost."""
+    moved = DEPLOY.replace("  name: shop\n", "  name: shop\n  annotations: {team: payments}\n")
+    remote, proc = bump_behind_the_base(git_remote_root, tmp_path, {"base/deploy.yaml": moved})
     text = remote.read("main", "base/deploy.yaml")
     assert "annotations: {team: payments}" in text and "image: ghcr.io/acme/shop:2.0.0  # pinned" in text
     assert json.loads(proc.stdout)["groups"][0]["updates"][0]["line"] == 15  # where it is on the new base
@@ -315,16 +322,8 @@ def test_target_selection_follows_kustomize_bases_and_default_is_the_whole_repo(
 def test_a_file_the_moved_base_adds_is_bumped_too(git_remote_root: Path, tmp_path: Path) -> None:
     """The re-plan on a moved base searches the files the base changed since the checkout: one that
     now mentions the image (added meanwhile) is updated as well, the ones found before still are."""
-    from tests.support.git_fixtures import git
-
-    remote = make_remote(git_remote_root, "config.git", FILES)
-    checkout = tmp_path / "checkout"
-    git("clone", "--quiet", remote.url, str(checkout))
     added = DEPLOY.replace("  name: shop\n", "  name: shop-canary\n")
-    remote.commit("main", {"canary/deploy.yaml": added}, "someone else's change")
-    proc = kubepush("bump", "--image", "ghcr.io/acme/shop:2.0.0", "--direct", "-o", "json", cwd=checkout,
-                    env=env_with())
-    assert proc.returncode == 0, proc.stderr
+    remote, proc = bump_behind_the_base(git_remote_root, tmp_path, {"canary/deploy.yaml": added})
     assert "image: ghcr.io/acme/shop:2.0.0" in remote.read("main", "canary/deploy.yaml")
     assert "image: ghcr.io/acme/shop:2.0.0" in remote.read("main", "base/deploy.yaml")
     files = {u["file"] for u in json.loads(proc.stdout)["groups"][0]["updates"]}
