@@ -43,6 +43,7 @@ class Planner:
                              "(e.g. - {image: ghcr.io/acme/shop, kind: semver, range: '^1'})")
         self._client: RegistryClient | None = None
         self._tags: dict[str, list[str] | Exception] = {}
+        self._digests: dict[tuple[str, str], str] = {}  # (repository, tag): asked once per run, like the tags
         #: the first search, of the tree planned on: (its root, the paths searched, the files that matched)
         self._planned: tuple[Path, list[str], list[str]] | None = None
 
@@ -131,4 +132,9 @@ class Planner:
             self._tags.update(self._registry().list_tags_many(missing))
 
     def _digest(self, ref: ImageRef, tag: str) -> str:
-        return self._registry().resolve_digest(ref, tag)
+        """The digest ``tag`` points to: one manifest request per image and tag, however many sites
+        pin it and however often the tree is re-planned (the run plans on the tags it listed once)."""
+        key = (ref.name, tag)
+        if key not in self._digests:
+            self._digests[key] = self._registry().resolve_digest(ref, tag)
+        return self._digests[key]

@@ -328,3 +328,25 @@ def test_a_file_the_moved_base_adds_is_bumped_too(git_remote_root: Path, tmp_pat
     assert "image: ghcr.io/acme/shop:2.0.0" in remote.read("main", "base/deploy.yaml")
     files = {u["file"] for u in json.loads(proc.stdout)["groups"][0]["updates"]}
     assert {"base/deploy.yaml", "canary/deploy.yaml"} <= files
+
+
+def test_a_digest_is_asked_for_once_however_many_sites_pin_it(tmp_path: Path, scripted_registry) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.registry_fixtures import Reply
+
+    image = f"{scripted_registry.host}/acme/shop"
+    digest = "sha256:" + "a" * 64
+    scripted_registry.script("/v2/acme/shop/tags/list", Reply(200, {"name": "acme/shop", "tags": ["1.4.1", "1.5.0"]}))
+    scripted_registry.script("/v2/acme/shop/manifests/1.5.0", Reply(200, b"", {"Docker-Content-Digest": digest}))
+    files = {**FILES, "base/deploy.yaml": DEPLOY.replace("ghcr.io/acme/shop", image),
+             "overlays/staging/kustomization.yaml": KUSTOMIZATION.replace("ghcr.io/acme/shop", image),
+             "kubepush.yaml": CONFIG + f"bump:\n  policies:\n    - image: {image}\n      kind: semver\n"
+                                       "      range: '^1.4'\n      pinDigest: true\n"}
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    proc = kubepush("bump", "--from-registry", "--dry-run", "--insecure-registry", scripted_registry.host, "-o",
+                    "json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    updates = json.loads(proc.stdout)["groups"][0]["updates"]
+    assert len(updates) == 2 and {u["new"] for u in updates} == {f"1.5.0@{digest}"}  # the workload and the overlay
+    assert len(scripted_registry.requests_to("/v2/acme/shop/manifests/1.5.0")) == 1
