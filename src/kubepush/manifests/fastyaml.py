@@ -223,15 +223,21 @@ def _fast(text: str, plain: bool = False) -> Any:
         dumped = orjson.dumps(value)
         if any(risk.search(dumped) for risk in _VALUE_RISKS):
             return _UNSAFE
-        if any(flow.search(text) for flow in _FLOW_ACROSS_LINES) and _SPACED_KEY.search(dumped):
-            # a brace in a block scalar (``server {``) spans no lines for a parser
-            if structure is None:
-                structure = blockscalars.structure(text)
-            if structure is None or any(flow.search(structure) for flow in _FLOW_ACROSS_LINES):
-                return _UNSAFE
+        if _flow_across_lines(text) and (structure is None or _flow_across_lines(structure)):
+            # a brace in a block scalar (``server {``) spans no lines for a parser; the structure
+            # made for the checks above is asked first, the (slower) spaced-key search only then
+            if _SPACED_KEY.search(dumped):
+                if structure is None:
+                    structure = blockscalars.structure(text)
+                if structure is None or _flow_across_lines(structure):
+                    return _UNSAFE
     except (ValueError, TypeError, OverflowError):
         return _UNSAFE  # the reference parser produces the authoritative error
     return value
+
+
+def _flow_across_lines(text: str) -> bool:
+    return any(flow.search(text) for flow in _FLOW_ACROSS_LINES)
 
 
 def _risky(text: str) -> bool:
