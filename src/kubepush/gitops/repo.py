@@ -374,8 +374,8 @@ class Repo:
             present = self._has_commit(parents[0])
         if not present:
             return []
-        diff = self.git.run("diff", "--binary", "--no-color", parents[0], branch_sha,
-                            what=f"reading the change on {branch}").stdout
+        diff = self.git.run_bytes("diff", "--binary", "--no-color", parents[0], branch_sha,
+                                  what=f"reading the change on {branch}")  # bytes: files need not be UTF-8
         if not diff.strip():
             return []
         names = self.git.run("diff", "--name-only", parents[0], branch_sha, what=f"listing {branch}'s files").stdout

@@ -171,17 +171,18 @@ class Git:
         *args: str,
         what: str,
         network: bool = False,
-        input: str | None = None,
+        input: str | bytes | None = None,
         env: Mapping[str, str] | None = None,
         ok: Sequence[int] = (0,),
     ) -> Result:
         """Run ``git args``; a status outside ``ok`` raises :class:`GitError` about ``what``."""
-        out, err, status = self._exec(args, what, network, None if input is None else input.encode(), env, ok)
+        data = input.encode() if isinstance(input, str) else input
+        out, err, status = self._exec(args, what, network, data, env, ok)
         return Result(out.decode("utf-8", errors="replace"), err, status)
 
-    def run_bytes(self, *args: str, what: str, input: bytes, ok: Sequence[int] = (0,)) -> bytes:
-        """Run ``git args`` on binary input and return its output undecoded (``cat-file --batch``:
-        object sizes count bytes, and a commit message need not be UTF-8)."""
+    def run_bytes(self, *args: str, what: str, input: bytes = b"", ok: Sequence[int] = (0,)) -> bytes:
+        """Run ``git args`` and return its output undecoded (``cat-file --batch``: object sizes count
+        bytes, and a commit message need not be UTF-8; a patch carries files' bytes as they are)."""
         return self._exec(args, what, False, input, None, ok)[0]
 
     def _exec(self, args: Sequence[str], what: str, network: bool, input: bytes | None,

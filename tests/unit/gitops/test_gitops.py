@@ -438,3 +438,24 @@ def test_temporary_clone_location(remote: Remote, tmp_path: Path, monkeypatch: p
     monkeypatch.setattr("kubepush.gitops.repo.TMPFS_MIN_FREE", 1 << 62)  # no tmpfs is that roomy
     with workspace(url=remote.url) as repo:
         assert repo.path.parent == Path(tempfile.gettempdir())
+
+
+@pytest.mark.parametrize("line_end", [b"\n", b"\r\n"])
+def test_a_carried_over_update_keeps_its_bytes(remote: Remote, line_end: bytes) -> None:
+    """The bot branch's earlier change is carried over byte for byte: a Latin-1 comment and CRLF line ends
+    reach the rebuilt branch as they were written (not decoded and re-encoded on the way)."""
+    legacy = b"# caf\xe9" + line_end + b"image: legacy:1.1" + line_end
+
+    def add_legacy(root: Path) -> list[str]:
+        (root / "apps/legacy.yaml").write_bytes(legacy)
+        return ["apps/legacy.yaml"]
+
+    with workspace(url=remote.url, branch=BRANCH) as repo:
+        publish(repo, add_legacy, message="legacy\n", branch=BRANCH)
+    with workspace(url=remote.url, branch=BRANCH) as repo:
+        second = publish(repo, set_tag("1.1"), message="web\n", branch=BRANCH)
+    assert second.status == PUSHED and second.paths == ("apps/legacy.yaml", "apps/web.yaml")
+    shown = subprocess.run(["git", "show", f"{BRANCH}:apps/legacy.yaml"], cwd=remote.path, capture_output=True,
+                           check=True).stdout
+    assert shown == legacy
+    assert remote.read(BRANCH, "apps/web.yaml") == "image: nginx:1.1\n"
