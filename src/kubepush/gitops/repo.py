@@ -207,10 +207,10 @@ class Repo:
         milliseconds where reading thousands of files takes seconds."""
         patterns = [arg for text in texts for arg in ("-e", text)]
         root = root.resolve()
-        out = self.git.run("grep", "-l", "-F", "--no-color", *patterns, "--",
-                           *(os.path.relpath(p, root) for p in paths),
+        out = self.git.run("grep", "-l", "-z", "-F", "--no-color", *patterns, "--",  # -z: paths as they are,
+                           *(os.path.relpath(p, root) for p in paths),       # not C-quoted
                            what="searching the repository for the images", ok=(0, 1))
-        return [str(root / line) for line in out.stdout.splitlines() if line]
+        return [str(root / name) for name in out.stdout.split("\0") if name]
 
     def read_commit(self, rev: str) -> CommitInfo:
         """Tree and parents from the raw object (a shallow clone's grafts hide parents elsewhere)."""
@@ -378,14 +378,15 @@ class Repo:
                                   what=f"reading the change on {branch}")  # bytes: files need not be UTF-8
         if not diff.strip():
             return []
-        names = self.git.run("diff", "--name-only", parents[0], branch_sha, what=f"listing {branch}'s files").stdout
+        names = self.git.run("diff", "--name-only", "-z", parents[0], branch_sha,  # -z: as they are, not C-quoted
+                             what=f"listing {branch}'s files").stdout
         applied = self.git.run("apply", "--3way", "--whitespace=nowarn", "-", input=diff,
                                what=f"carrying {branch}'s earlier updates over", ok=(0, 1))
         if applied.status != 0:  # conflicts with the base: keep the base, drop the stale carry-over
             self.git.run("checkout", "--quiet", base_sha, "--", ".", what="dropping a stale carry-over")
             self.git.run("read-tree", base_sha, what=f"resetting the index to {base_sha}")
             return None
-        return [line for line in names.splitlines() if line]
+        return [name for name in names.split("\0") if name]
 
     def _has_commit(self, sha: str) -> bool:
         if self._commits.get(sha) is not None:

@@ -289,6 +289,21 @@ def test_files_containing_lists_tracked_files_under_the_paths(remote: Remote, tm
         assert repo.files_containing(checkout, [str(checkout / "apps")], ["nowhere"]) == []  # exit 1: none
 
 
+def test_files_containing_names_paths_git_would_quote(remote: Remote, tmp_path: Path) -> None:
+    """Non-ASCII, a tab, a quote: ``git grep -l`` prints such paths C-quoted unless asked for NULs."""
+    checkout = tmp_path / "checkout"
+    git("clone", "--quiet", remote.url, str(checkout))
+    names = ["équipe/web.yaml", "apps/tab\there.yaml", 'apps/"quoted".yaml']
+    for name in names:
+        (checkout / name).parent.mkdir(exist_ok=True)
+        (checkout / name).write_text("image: ghcr.io/acme/shop:1.0\n")
+    git("add", ".", cwd=checkout)
+    with workspace(checkout) as repo:
+        found = repo.files_containing(checkout, [str(checkout)], ["ghcr.io/acme/shop"])
+    assert sorted(found) == sorted(str(checkout / name) for name in names)
+    assert all(Path(f).is_file() for f in found)
+
+
 def test_changed_since_in_a_shallow_checkout_says_how_to_fix(remote: Remote, tmp_path: Path) -> None:
     remote.commit("feature", {"apps/web.yaml": "image: nginx:2\n"})
     remote.commit("main", {"README.md": "moved\n"})
@@ -459,3 +474,18 @@ def test_a_carried_over_update_keeps_its_bytes(remote: Remote, line_end: bytes) 
                            check=True).stdout
     assert shown == legacy
     assert remote.read(BRANCH, "apps/web.yaml") == "image: nginx:1.1\n"
+
+
+def test_a_carried_over_update_in_a_path_git_would_quote_is_kept(remote: Remote) -> None:
+    """The carried-over paths are read as git names them with -z, not C-quoted ("\\303\\251quipe/...")."""
+    def add_team(root: Path) -> list[str]:
+        (root / "équipe").mkdir()
+        (root / "équipe/web.yaml").write_text("image: team:1.1\n")
+        return ["équipe/web.yaml"]
+
+    with workspace(url=remote.url, branch=BRANCH) as repo:
+        publish(repo, add_team, message="team\n", branch=BRANCH)
+    with workspace(url=remote.url, branch=BRANCH) as repo:
+        second = publish(repo, set_tag("1.1"), message="web\n", branch=BRANCH)
+    assert second.status == PUSHED and second.paths == ("apps/web.yaml", "équipe/web.yaml")
+    assert remote.read(BRANCH, "équipe/web.yaml") == "image: team:1.1\n"
