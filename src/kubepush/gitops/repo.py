@@ -361,7 +361,7 @@ class Repo:
         merge; where it no longer applies (the base changed those lines since) the stale
         part is dropped - the base wins - and this run's own edit follows either way.
         Returns the paths it changed; ``None`` when it dropped a stale carry-over by resetting
-        the work tree to the base (every path may have changed then).
+        the change's files to the base (the index too; the caller plans those files again).
         """
         parents = self.read_commit(branch_sha).parents
         if len(parents) != 1:
@@ -378,15 +378,25 @@ class Repo:
                                   what=f"reading the change on {branch}")  # bytes: files need not be UTF-8
         if not diff.strip():
             return []
-        names = self.git.run("diff", "--name-only", "-z", parents[0], branch_sha,  # -z: as they are, not C-quoted
-                             what=f"listing {branch}'s files").stdout
-        applied = self.git.run("apply", "--3way", "--whitespace=nowarn", "-", input=diff,
+        names = [name for name in self.git.run("diff", "--name-only", "-z", parents[0], branch_sha,  # -z: as
+                                               what=f"listing {branch}'s files").stdout.split("\0") if name]
+        applied = self.git.run("apply", "--3way", "--whitespace=nowarn", "-", input=diff,  # they are, unquoted
                                what=f"carrying {branch}'s earlier updates over", ok=(0, 1))
         if applied.status != 0:  # conflicts with the base: keep the base, drop the stale carry-over
-            self.git.run("checkout", "--quiet", base_sha, "--", ".", what="dropping a stale carry-over")
-            self.git.run("read-tree", base_sha, what=f"resetting the index to {base_sha}")
+            self._reset_to(base_sha, names)
             return None
-        return [name for name in names.split("\0") if name]
+        return names
+
+    def _reset_to(self, sha: str, paths: list[str]) -> None:
+        """``paths`` in the work tree and the index as they are at ``sha`` (removed where ``sha`` has
+        none) - only those: in a CI checkout the other files may hold edits that are not ours."""
+        there = [p for p in self.git.run("ls-tree", "-z", "--name-only", sha, "--", *paths,
+                                         what=f"listing {sha}'s files").stdout.split("\0") if p]
+        if there:
+            self.git.run("checkout", "--quiet", sha, "--", *there, what="dropping a stale carry-over")
+        for gone in set(paths) - set(there):
+            (self.path / gone).unlink(missing_ok=True)
+        self.git.run("read-tree", sha, what=f"resetting the index to {sha}")
 
     def _has_commit(self, sha: str) -> bool:
         if self._commits.get(sha) is not None:

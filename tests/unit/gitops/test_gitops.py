@@ -489,3 +489,19 @@ def test_a_carried_over_update_in_a_path_git_would_quote_is_kept(remote: Remote)
         second = publish(repo, set_tag("1.1"), message="web\n", branch=BRANCH)
     assert second.status == PUSHED and second.paths == ("apps/web.yaml", "équipe/web.yaml")
     assert remote.read(BRANCH, "équipe/web.yaml") == "image: team:1.1\n"
+
+
+def test_a_stale_carry_over_leaves_the_checkouts_other_edits_alone(remote: Remote, tmp_path: Path) -> None:
+    """The bot branch's earlier change conflicts with a moved base: it is dropped, and only its files are
+    reset - an edit of another file in the user's checkout is still there afterwards."""
+    with workspace(url=remote.url, branch=BRANCH) as repo:
+        publish(repo, set_tag("2.1", "apps/api.yaml"), message="api\n", branch=BRANCH)
+    remote.commit("main", {"apps/api.yaml": "image: api:3.0\n"})  # the base moved under the same line
+    checkout = tmp_path / "checkout"
+    git("clone", "--quiet", remote.url, str(checkout))
+    (checkout / "README.md").write_text("cfg, edited by hand\n")
+    with workspace(checkout) as repo:
+        result = publish(repo, set_tag("1.1"), message="web\n", branch=BRANCH)
+    assert result.status == PUSHED and result.paths == ("apps/web.yaml",)
+    assert remote.read(BRANCH, "apps/api.yaml") == "image: api:3.0\n"  # the stale update was dropped
+    assert (checkout / "README.md").read_text() == "cfg, edited by hand\n"
