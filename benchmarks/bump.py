@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
 from kubepush.gitops import Credentials  # noqa: E402
+from kubepush.gitops.repo import clone_parent  # noqa: E402 - where kubepush clones
 from tests.support.git_fixtures import TOKEN, GitHTTPServer, git, make_remote  # noqa: E402
 
 IMAGE_REPO = "acme/app-4207"
@@ -151,9 +152,12 @@ def main() -> None:
                 theirs.append(by_hand(url, header, image, f"1.0.{i + 50}", checkout, None))
             rows += [("--image, in a checkout", ours, theirs), ("  git grep + sed + commit + push", theirs, None)]
             ours, theirs = [], []
+            # the clone by hand goes where kubepush puts its own (tmpfs when roomy): the same disk for both
+            clones = Path(tempfile.mkdtemp(prefix="kubepush-bench-by-hand-", dir=clone_parent()))
             for i in range(args.runs):
                 ours.append(kubepush("--image", f"{image}:1.0.{i + 20}", "--repo", url, *common))
-                theirs.append(by_hand(url, header, image, f"1.0.{i + 80}", None, Path(tmp) / f"clone-{i}"))
+                theirs.append(by_hand(url, header, image, f"1.0.{i + 80}", None, clones / f"clone-{i}"))
+            shutil.rmtree(clones)
             rows += [("--image, --repo (shallow clone)", ours, theirs),
                      ("  git clone --depth 1 + the same", theirs, None)]
             if registry_ctx is not None:

@@ -513,7 +513,7 @@ def workspace(
         return
     assert url is not None
     clean, embedded = split_url_credentials(url)
-    tmp = Path(tempfile.mkdtemp(prefix="kubepush-git-", dir=_temp_parent()))
+    tmp = Path(tempfile.mkdtemp(prefix="kubepush-git-", dir=clone_parent()))
     try:
         git = Git(tmp, clean, credentials or embedded, timeout)
         git.run("init", "--quiet", "--template=", what="git init")
@@ -529,7 +529,7 @@ def workspace(
 TMPFS_MIN_FREE = 1 << 30
 
 
-def _temp_parent() -> str | None:
+def clone_parent() -> str | None:
     """Where a temporary clone goes: ``$TMPDIR`` when set, else ``/dev/shm`` when roomy.
 
     Checking out a config repository means creating thousands of small files, which
