@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from kubepush.gitops import (
     Credentials,
     GitError,
     Identity,
+    PushResult,
     branch_name,
     commit_message,
     publish,
@@ -455,6 +457,15 @@ def test_temporary_clone_location(remote: Remote, tmp_path: Path, monkeypatch: p
         assert repo.path.parent == Path(tempfile.gettempdir())
 
 
+def rebuilt_after(remote: Remote, earlier: Callable[[Path], list[str]]) -> PushResult:
+    """The bot branch holds ``earlier``'s change (another run's); a later run in a fresh clone sets the web
+    tag, rebuilding the branch on the base and carrying that change over: what the later run pushed."""
+    with workspace(url=remote.url, branch=BRANCH) as repo:
+        publish(repo, earlier, message="earlier\n", branch=BRANCH)
+    with workspace(url=remote.url, branch=BRANCH) as repo:
+        return publish(repo, set_tag("1.1"), message="web\n", branch=BRANCH)
+
+
 @pytest.mark.parametrize("line_end", [b"\n", b"\r\n"])
 def test_a_carried_over_update_keeps_its_bytes(remote: Remote, line_end: bytes) -> None:
     """The bot branch's earlier change is carried over byte for byte: a Latin-1 comment and CRLF line ends
@@ -465,10 +476,7 @@ def test_a_carried_over_update_keeps_its_bytes(remote: Remote, line_end: bytes) 
         (root / "apps/legacy.yaml").write_bytes(legacy)
         return ["apps/legacy.yaml"]
 
-    with workspace(url=remote.url, branch=BRANCH) as repo:
-        publish(repo, add_legacy, message="legacy\n", branch=BRANCH)
-    with workspace(url=remote.url, branch=BRANCH) as repo:
-        second = publish(repo, set_tag("1.1"), message="web\n", branch=BRANCH)
+    second = rebuilt_after(remote, add_legacy)
     assert second.status == PUSHED and second.paths == ("apps/legacy.yaml", "apps/web.yaml")
     shown = subprocess.run(["git", "show", f"{BRANCH}:apps/legacy.yaml"], cwd=remote.path, capture_output=True,
                            check=True).stdout
@@ -483,10 +491,7 @@ def test_a_carried_over_update_in_a_path_git_would_quote_is_kept(remote: Remote)
         (root / "équipe/web.yaml").write_text("image: team:1.1\n")
         return ["équipe/web.yaml"]
 
-    with workspace(url=remote.url, branch=BRANCH) as repo:
-        publish(repo, add_team, message="team\n", branch=BRANCH)
-    with workspace(url=remote.url, branch=BRANCH) as repo:
-        second = publish(repo, set_tag("1.1"), message="web\n", branch=BRANCH)
+    second = rebuilt_after(remote, add_team)
     assert second.status == PUSHED and second.paths == ("apps/web.yaml", "équipe/web.yaml")
     assert remote.read(BRANCH, "équipe/web.yaml") == "image: team:1.1\n"
 
