@@ -31,7 +31,7 @@ from kubepush.cluster.compare.mask import mask
 from kubepush.cluster.compare.normalise import clean, is_secret
 from kubepush.cluster.compare.owners import Owner, attribute, field_change
 from kubepush.cluster.errors import ApiError, ClusterError, Unreachable
-from kubepush.cluster.listing import list_each, query
+from kubepush.cluster.listing import Query, list_each, query
 from kubepush.cluster.plan import Item
 from kubepush.cluster.session import Progress, TargetResult
 from kubepush.cluster.spec import TargetSpec
@@ -109,12 +109,12 @@ def _check(cluster: Cluster, spec: TargetSpec, items: list[Item], options: Drift
 
 
 def _live(cluster: Cluster, items: list[Item], infos: list[ResourceInfo | ClusterError], concurrency: int
-          ) -> tuple[dict[tuple[str, str, str, str], dict[str, Any]], set[tuple[ResourceInfo, str | None]]]:
-    """Every live object of the desired kinds and namespaces (one LIST each), and which were listed."""
-    answers = list_each(cluster, (query(info, item) for item, info in zip(items, infos, strict=True)
-                                  if isinstance(info, ResourceInfo)), concurrency)
-    out = {inv.live_key(obj): obj for _, objs in answers for obj in objs}
-    return out, {q for q, _ in answers}
+          ) -> tuple[dict[tuple[str, str, str, str], dict[str, Any]], dict[Query, list[dict[str, Any]]]]:
+    """Every live object of the desired kinds and namespaces (one LIST each), and what each LIST returned."""
+    answers = dict(list_each(cluster, (query(info, item) for item, info in zip(items, infos, strict=True)
+                                       if isinstance(info, ResourceInfo)), concurrency))
+    out = {inv.live_key(obj): obj for objs in answers.values() for obj in objs}
+    return out, answers
 
 
 def _compare(cluster: Cluster, item: Item, info: ResourceInfo | ClusterError,
@@ -202,7 +202,7 @@ def _read_parent(cluster: Cluster, parent: inv.Parent | None) -> dict[str, Any] 
 
 
 def _extras(cluster: Cluster, spec: TargetSpec, parent: inv.Parent, state: inv.State, items: list[Item],
-            live: dict[tuple[str, str, str, str], dict[str, Any]], listed: set[tuple[ResourceInfo, str | None]],
+            live: dict[tuple[str, str, str, str], dict[str, Any]], listed: dict[Query, list[dict[str, Any]]],
             options: DriftOptions) -> list[ch.Change]:
     """Members of the inventory that Git no longer has; kinds and namespaces already listed are not listed again.
 
@@ -210,7 +210,7 @@ def _extras(cluster: Cluster, spec: TargetSpec, parent: inv.Parent, state: inv.S
     ``kubepush.dev/prune: disabled``), or left alone because the target does not prune."""
     if not state.group_kinds:
         return []
-    members = session.members(cluster, parent, state, options.concurrency, live.values(), listed)
+    members = session.members(cluster, parent, state, options.concurrency, listed)
     plan = prune.prune_plan(members, {item.key for item in items}, namespaces=spec.prune_namespaces,
                             crds=spec.prune_crds)
     out = [ch.Change(object_ref(obj), ch.KEPT, f"not in Git, an apply keeps it: {why}", target=spec.name)

@@ -75,7 +75,7 @@ def left_behind(cluster: Cluster, spec: TargetSpec, parent: inv.Parent, state: i
     ``extra`` change (a warning), the same object diff and drift report from now on. ``listed``:
     what the stages' LISTs found, taken under the apply's lock (no other run of the target writes)."""
     try:
-        live = _members(cluster, parent, state, concurrency, listed)
+        live = members(cluster, parent, state, concurrency, listed)
     except ApiError:
         return  # only a note: the apply itself went through
     desired = {item.key for item in prepared}
@@ -90,7 +90,7 @@ def prune(cluster: Cluster, spec: TargetSpec, parent: inv.Parent, state: inv.Sta
     kinds and namespaces they may be in; ``listed``: those the stages have listed already, as for
     :func:`left_behind`); a change per member deleted or kept lands in ``result``."""
     try:
-        live = _members(cluster, parent, state, concurrency, listed)
+        live = members(cluster, parent, state, concurrency, listed)
     except ApiError as exc:
         result.error = f"cannot list the inventory's members to prune them: {exc}; nothing pruned"
         return
@@ -99,11 +99,6 @@ def prune(cluster: Cluster, spec: TargetSpec, parent: inv.Parent, state: inv.Sta
     for obj, why in plan.kept:
         result.changes.append(ch.Change(object_ref(obj), ch.KEPT, f"not in Git, not pruned: {why}", target=spec.name))
     result.changes.extend(delete_each(cluster, spec, plan.delete, concurrency, progress))
-
-
-def _members(cluster: Cluster, parent: inv.Parent, state: inv.State, concurrency: int,
-             listed: Mapping[Query, list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    return members(cluster, parent, state, concurrency, (obj for objs in listed.values() for obj in objs), listed)
 
 
 def delete_each(cluster: Cluster, spec: TargetSpec, objs: list[dict[str, Any]], concurrency: int,

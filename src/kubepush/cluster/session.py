@@ -12,7 +12,7 @@ each other.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -134,12 +134,13 @@ def foreign(cluster: Cluster, spec: TargetSpec, parent: inv.Parent, items: list[
 
 
 def members(cluster: Cluster, parent: inv.Parent, state: inv.State, concurrency: int = 8,
-            seen: Iterable[dict[str, Any]] = (), listed: Collection[Query] = frozenset()) -> list[dict[str, Any]]:
-    """Every live member of the set in its group-kinds and namespaces: those among ``seen`` (what
-    the caller's unfiltered LISTs of the kind/namespace pairs in ``listed`` returned), and what a
-    LIST by the set's label finds in the pairs the caller did not list."""
-    found = [obj for obj in seen if ownership.label_of(obj) == parent.id]
-    return found + _list_members(cluster, parent, state, concurrency, skip=listed)
+            listed: Mapping[Query, list[dict[str, Any]]] | None = None) -> list[dict[str, Any]]:
+    """Every live member of the set in its group-kinds and namespaces: those among what the
+    caller's unfiltered LISTs returned (``listed``, by kind and namespace), and what a LIST by the
+    set's label finds in the pairs the caller did not list."""
+    listed = listed or {}
+    found = [obj for objs in listed.values() for obj in objs if ownership.label_of(obj) == parent.id]
+    return found + _list_members(cluster, parent, state, concurrency, skip=listed.keys())
 
 
 def _list_members(cluster: Cluster, parent: inv.Parent, state: inv.State, concurrency: int,

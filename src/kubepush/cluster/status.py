@@ -175,8 +175,8 @@ def _read(cluster: Cluster, spec: TargetSpec, items: list[Item] | None, options:
             pass  # the kind is not served: the object is missing
     answers = list_each(cluster, (query(infos[i.key], i) for i in prepared if i.key in infos), options.concurrency)
     live = {inv.live_key(obj): obj for _, objs in answers for obj in objs}
-    members = {inv.live_key(o): o for o in session.members(cluster, parent, state, options.concurrency, live.values(),
-                                                           {q for q, _ in answers})} if parent is not None else {}
+    members = {inv.live_key(o): o for o in session.members(cluster, parent, state, options.concurrency,
+                                                           dict(answers))} if parent is not None else {}
     foreign = {item.key for item, _ in session.foreign(
         cluster, spec, parent, prepared, {i.key: ownership.label_of(live.get(i.key)) for i in prepared})} \
         if parent else set()
