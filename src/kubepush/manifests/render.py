@@ -18,6 +18,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 from kubepush.errors import UsageError
 from kubepush.manifests.kustomization import FILES as KUSTOMIZATION_FILES
@@ -29,7 +30,8 @@ RENDER_TIMEOUT_S = 120
 
 
 #: renders kept by :func:`reused` while its block runs (None: every call renders)
-_kept: dict[tuple[str, ...], tuple[str, Path]] | None = None
+_kept: dict[tuple[str, ...], Any] | None = None
+T = TypeVar("T")
 
 
 @contextlib.contextmanager
@@ -46,12 +48,13 @@ def reused() -> Iterator[None]:
         _kept = outer
 
 
-def _once(key: tuple[str, ...], build: Callable[[], tuple[str, Path]]) -> tuple[str, Path]:
+def _once(key: tuple[str, ...], build: Callable[[], T]) -> T:
     if _kept is None:
         return build()
     if key not in _kept:
         _kept[key] = build()
-    return _kept[key]
+    kept: T = _kept[key]
+    return kept
 
 
 class RenderFailed(Exception):
@@ -144,7 +147,7 @@ def helm_template(chart: Path, values: list[Path] | None = None, release: str = 
     for v in values or []:
         command += ["--values", str(v)]
     key = ("helm", str(chart.resolve()), release, *(str(Path(v).resolve()) for v in values or []))
-    return _once(key, lambda: (_run(command, what=f"helm template of {chart}"), chart))[0]
+    return _once(key, lambda: _run(command, what=f"helm template of {chart}"))
 
 
 def _run(command: list[str], what: str) -> str:
