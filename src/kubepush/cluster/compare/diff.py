@@ -30,7 +30,7 @@ def may_differ(desired: dict[str, Any], live: dict[str, Any]) -> bool:
         return True
     fieldset = _our_fieldset(live)
     declared = _field_paths(want) | _field_paths(desired)  # a Secret's stringData as written, too
-    return fieldset is None or not _field_paths_of_fieldset(fieldset) <= declared
+    return fieldset is None or not _fieldset_paths(fieldset)[0] <= declared
 
 
 def apply_is_noop(desired: dict[str, Any], live: dict[str, Any]) -> bool:
@@ -50,10 +50,9 @@ def apply_is_noop(desired: dict[str, Any], live: dict[str, Any]) -> bool:
     if fieldset is None or not subset(want, live):
         return False
     forms = [_field_paths(desired)] if want is desired else [_field_paths(desired), _field_paths(want)]
-    owned = _field_paths_of_fieldset(fieldset)
+    owned, atomic = _fieldset_paths(fieldset)
     if not owned <= set().union(*forms):  # an apply would remove what Git no longer has
         return False
-    atomic = _atomic_paths(fieldset)
 
     def covered(path: Path) -> bool:
         return path in owned or any(path[:i] in atomic for i in range(1, len(path)))
@@ -79,19 +78,6 @@ def _our_fieldset(live: dict[str, Any], api_version: str | None = None) -> dict[
     return ours.get("fieldsV1") or {}
 
 
-def _atomic_paths(fields: dict[str, Any], prefix: Path = ()) -> set[Path]:
-    """The map fields a FieldsV1 set owns whole (``{}``): atomic structs, and leaves."""
-    out: set[Path] = set()
-    for key, value in fields.items():
-        if key.startswith("f:") and isinstance(value, dict):
-            path = (*prefix, key[2:])
-            if not value:
-                out.add(path)
-            elif not any(k[:2] in ("k:", "v:", "i:") for k in value):
-                out |= _atomic_paths(value, path)
-    return out
-
-
 def subset(want: Any, have: Any) -> bool:
     """Every value of ``want`` is in ``have`` (maps may have more keys; lists match whole, by position)."""
     if isinstance(want, dict):
@@ -113,16 +99,24 @@ def _field_paths(obj: Any, prefix: Path = ()) -> set[Path]:
     return out
 
 
-def _field_paths_of_fieldset(fields: dict[str, Any], prefix: Path = ()) -> set[Path]:
-    """The same for a FieldsV1 set: ``f:`` members only, stopping at list members."""
-    out: set[Path] = set()
-    for key, value in fields.items():
-        if key.startswith("f:"):
-            path = (*prefix, key[2:])
-            out.add(path)
-            if isinstance(value, dict) and not any(k[:2] in ("k:", "v:", "i:") for k in value):
-                out |= _field_paths_of_fieldset(value, path)
-    return out
+def _fieldset_paths(fields: dict[str, Any]) -> tuple[set[Path], set[Path]]:
+    """The same for a FieldsV1 set (``f:`` members only, stopping at list members), and among
+    them the fields it owns whole (``{}``: atomic structs, and leaves) - one walk for both."""
+    owned: set[Path] = set()
+    whole: set[Path] = set()
+
+    def walk(node: dict[str, Any], prefix: Path) -> None:
+        for key, value in node.items():
+            if key.startswith("f:"):
+                path = (*prefix, key[2:])
+                owned.add(path)
+                if value == {}:
+                    whole.add(path)
+                elif isinstance(value, dict) and not any(k[:2] in ("k:", "v:", "i:") for k in value):
+                    walk(value, path)
+
+    walk(fields, ())
+    return owned, whole
 
 
 @dataclass(frozen=True, slots=True)
