@@ -185,7 +185,7 @@ class Repo:
                                "fetch-depth: 0, GitLab GIT_DEPTH: 0)", kind=E.NOT_FOUND,
                                command=exc.command, status=exc.status, stderr=exc.stderr) from None
             raise
-        return [p for p in out.stdout.split("\0") if p]
+        return out.names()
 
     def files_differing(self, old: str, new: str) -> list[str]:
         """The paths whose content differs between commits ``old`` and ``new`` (a tree diff: no work tree read)."""
@@ -193,7 +193,7 @@ class Repo:
             return []
         out = self.git.run("diff-tree", "-r", "--name-only", "-z", "--no-renames", "--no-commit-id", old, new,
                            what=f"listing files changed between {old} and {new}")
-        return [p for p in out.stdout.split("\0") if p]
+        return out.names()
 
     def diff(self, paths: Sequence[str] = ()) -> str:
         """Unified diff of the work tree against HEAD (for ``--dry-run``), limited to ``paths``."""
@@ -207,10 +207,10 @@ class Repo:
         milliseconds where reading thousands of files takes seconds."""
         patterns = [arg for text in texts for arg in ("-e", text)]
         root = root.resolve()
-        out = self.git.run("grep", "-l", "-z", "-F", "--no-color", *patterns, "--",  # -z: paths as they are,
-                           *(os.path.relpath(p, root) for p in paths),       # not C-quoted
+        out = self.git.run("grep", "-l", "-z", "-F", "--no-color", *patterns, "--",
+                           *(os.path.relpath(p, root) for p in paths),
                            what="searching the repository for the images", ok=(0, 1))
-        return [str(root / name) for name in out.stdout.split("\0") if name]
+        return [str(root / name) for name in out.names()]
 
     def read_commit(self, rev: str) -> CommitInfo:
         """Tree and parents from the raw object (a shallow clone's grafts hide parents elsewhere)."""
@@ -378,9 +378,9 @@ class Repo:
                                   what=f"reading the change on {branch}")  # bytes: files need not be UTF-8
         if not diff.strip():
             return []
-        names = [name for name in self.git.run("diff", "--name-only", "-z", parents[0], branch_sha,  # -z: as
-                                               what=f"listing {branch}'s files").stdout.split("\0") if name]
-        applied = self.git.run("apply", "--3way", "--whitespace=nowarn", "-", input=diff,  # they are, unquoted
+        names = self.git.run("diff", "--name-only", "-z", parents[0], branch_sha,
+                             what=f"listing {branch}'s files").names()
+        applied = self.git.run("apply", "--3way", "--whitespace=nowarn", "-", input=diff,
                                what=f"carrying {branch}'s earlier updates over", ok=(0, 1))
         if applied.status != 0:  # conflicts with the base: keep the base, drop the stale carry-over
             self._reset_to(base_sha, names)
@@ -390,8 +390,7 @@ class Repo:
     def _reset_to(self, sha: str, paths: list[str]) -> None:
         """``paths`` in the work tree and the index as they are at ``sha`` (removed where ``sha`` has
         none) - only those: in a CI checkout the other files may hold edits that are not ours."""
-        there = [p for p in self.git.run("ls-tree", "-z", "--name-only", sha, "--", *paths,
-                                         what=f"listing {sha}'s files").stdout.split("\0") if p]
+        there = self.git.run("ls-tree", "-z", "--name-only", sha, "--", *paths, what=f"listing {sha}'s files").names()
         if there:
             self.git.run("checkout", "--quiet", sha, "--", *there, what="dropping a stale carry-over")
         for gone in set(paths) - set(there):

@@ -83,8 +83,8 @@ def find(repo: Repo, commit: str, base: str) -> Commit:
     parents = repo.read_commit(sha).parents
     subject = repo.git.run("log", "-1", "--format=%s", sha, what=f"reading {sha[:12]}").stdout.strip()
     changed = repo.git.run("diff-tree", "--no-commit-id", "--name-only", "-r", "-z", "--root", "-m",
-                           "--first-parent", sha, what=f"listing the files {sha[:12]} changed").stdout
-    return Commit(sha, subject, parents, tuple(sorted({p for p in changed.split("\0") if p})))
+                           "--first-parent", sha, what=f"listing the files {sha[:12]} changed").names()
+    return Commit(sha, subject, parents, tuple(sorted(set(changed))))
 
 
 def reverter(repo: Repo, commit: Commit) -> Apply:
@@ -98,9 +98,8 @@ def reverter(repo: Repo, commit: Commit) -> Apply:
         done = repo.git.run("revert", "--no-commit", *mainline, commit.sha, what=f"reverting {commit.short}",
                             ok=(0, 1))
         if done.status:
-            conflicted = repo.git.run("diff", "--name-only", "-z", "--diff-filter=U",
-                                      what="listing the conflicting files").stdout
-            files = sorted({p for p in conflicted.split("\0") if p})
+            files = sorted(set(repo.git.run("diff", "--name-only", "-z", "--diff-filter=U",
+                                            what="listing the conflicting files").names()))
             repo.git.run("revert", "--abort", what="undoing the revert that conflicted", ok=range(256))
             if not files:  # not a content conflict: git's own reason (e.g. local changes in the way)
                 raise repo.git.error(f"reverting {commit.short}", ["git", "revert", commit.sha], done.status,
@@ -109,8 +108,7 @@ def reverter(repo: Repo, commit: Commit) -> Apply:
                            f"{', '.join(files)}: nothing was pushed; revert it by hand, or revert the later "
                            "commits that changed these files first", files)
         repo.git.run("revert", "--quit", what="finishing the revert")  # keep the index, drop REVERT_HEAD
-        staged = repo.git.run("diff", "--cached", "--name-only", "-z", "--no-renames", "HEAD",
-                              what="listing the reverted files").stdout
-        return [p for p in staged.split("\0") if p]
+        return repo.git.run("diff", "--cached", "--name-only", "-z", "--no-renames", "HEAD",
+                            what="listing the reverted files").names()
 
     return apply

@@ -145,6 +145,11 @@ class Result:
     stderr: str
     status: int
 
+    def names(self) -> list[str]:
+        """The paths a ``-z`` command printed, NUL-separated: as they are, where git would C-quote
+        one line each (non-ASCII, tabs, quotes)."""
+        return [name for name in self.stdout.split("\0") if name]
+
 
 @dataclass
 class Git:

@@ -64,6 +64,6 @@ def resolve(ref: str, where: Path | None = None) -> Base:
     sha = fork.stdout.strip()
     tracked = git.run("diff", "--name-only", "-z", "--no-renames", sha, "--", what=f"listing files changed since {ref}")
     untracked = git.run("ls-files", "--others", "--exclude-standard", "-z", what="listing untracked files")
-    changed = {p for p in (tracked.stdout + "\0" + untracked.stdout).split("\0") if p}
+    changed = {*tracked.names(), *untracked.names()}
     tree = git.run("rev-parse", f"{sha}^{{tree}}", what=f"reading the tree of {sha}").stdout.strip()
     return Base(root, ref, sha, head.stdout.strip(), tuple(sorted(changed)), tree)
